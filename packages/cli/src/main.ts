@@ -1,0 +1,117 @@
+import { parseArgs } from 'node:util';
+import { ConfigError } from '@joules/config';
+import { EXIT, ExitError } from './errors.js';
+import { consoleOutput, type Output } from './output.js';
+
+interface CommandSpec {
+  summary: string;
+  usage: string;
+  example: string;
+  options: NonNullable<Parameters<typeof parseArgs>[0]>['options'];
+  run: (values: Record<string, unknown>, positionals: string[], output: Output, signal: AbortSignal) => Promise<number>;
+}
+
+const COMMANDS: Record<string, CommandSpec> = {
+  run: {
+    summary: 'run one experiment and record its results',
+    usage: 'joules run <config.yaml> [--results-dir DIR] [--json] [--python PATH]',
+    example: 'joules run examples/demo.yaml --results-dir results',
+    options: { 'results-dir': { type: 'string' }, json: { type: 'boolean' }, python: { type: 'string' } },
+    run: async (v, pos, output, signal) => {
+      const { run } = await import('./commands/run.js');
+      if (pos.length !== 1) throw new ExitError(EXIT.usage, 'joules run takes exactly one config file');
+      return run(
+        {
+          config: pos[0]!,
+          ...(typeof v['results-dir'] === 'string' && { resultsDir: v['results-dir'] }),
+          ...(typeof v.python === 'string' && { python: v.python }),
+          json: v.json === true,
+          signal,
+        },
+        output,
+      );
+    },
+  },
+  validate: {
+    summary: 'check experiment files; print every problem as file:line path: message',
+    usage: 'joules validate <config.yaml>... [--json]',
+    example: 'joules validate examples/demo.yaml',
+    options: { json: { type: 'boolean' } },
+    run: async (v, pos, output) => {
+      const { validate } = await import('./commands/validate.js');
+      if (!pos.length) throw new ExitError(EXIT.usage, 'joules validate needs at least one file');
+      return validate({ files: pos, json: v.json === true }, output);
+    },
+  },
+  schema: {
+    summary: 'print the JSON Schema of experiment files (for editor completion)',
+    usage: 'joules schema experiment',
+    example: 'joules schema experiment > experiment.schema.json',
+    options: {},
+    run: async (_v, pos, output) => {
+      const { schema } = await import('./commands/schema.js');
+      return schema({ kind: pos[0] }, output);
+    },
+  },
+};
+
+function help(output: Output): void {
+  output.out('joules — what LLM inference really costs (energy, throughput, latency, FLOPs, memory)\n');
+  output.out('Usage: joules <command> [options]\n\nCommands:');
+  for (const [name, spec] of Object.entries(COMMANDS)) output.out(`  ${name.padEnd(10)} ${spec.summary}`);
+  output.out('\nExit codes: 0 ok, 1 experiment failed, 2 usage or config error, 130 interrupted.');
+  output.out('Run `joules <command> --help` for its options and an example.');
+}
+
+/** The whole CLI as a function: tests call it with argv; the bin passes process.argv. */
+export async function runMain(rawArgs: readonly string[], output: Output = consoleOutput()): Promise<number> {
+  const [name, ...rest] = rawArgs;
+  if (!name || name === '--help' || name === '-h' || name === 'help') {
+    help(output);
+    return name ? EXIT.ok : EXIT.usage;
+  }
+  const spec = COMMANDS[name];
+  if (!spec) {
+    output.err(`unknown command "${name}"; try \`joules --help\``);
+    return EXIT.usage;
+  }
+  const controller = new AbortController();
+  const onSignal = (sig: NodeJS.Signals) => {
+    output.err(`\n${sig}: stopping the running experiment…`);
+    controller.abort(sig);
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...rest],
+      options: { ...spec.options, help: { type: 'boolean', short: 'h' } },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (values.help) {
+      output.out(`${spec.summary}\n\nUsage: ${spec.usage}\nExample: ${spec.example}`);
+      return EXIT.ok;
+    }
+    return await spec.run(values as Record<string, unknown>, positionals, output, controller.signal);
+  } catch (error) {
+    if (error instanceof ExitError) {
+      output.err(error.message);
+      return error.exitCode;
+    }
+    if (error instanceof ConfigError) {
+      output.err(error.message);
+      return EXIT.usage;
+    }
+    if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      output.err(`${error.message}\nUsage: ${spec.usage}`);
+      return EXIT.usage;
+    }
+    output.err(`internal error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    output.err('This is a bug in Joules: please report it with the command and the log file.');
+    return EXIT.failed;
+  } finally {
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+}

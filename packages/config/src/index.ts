@@ -1,0 +1,10 @@
+export { ExperimentSchema, DatasetSchema, DecodingSchema, EnergySchema } from './experiment-schema.js';
+export type { Experiment, ExperimentInput } from './experiment-schema.js';
+export { parseExperiment, formatIssues, formatPath } from './parse.js';
+export type { ParseResult } from './parse.js';
+export { applyRules } from './rules.js';
+export { loadExperimentFile, readConfigFile, resolveExperimentPaths } from './load.js';
+export type { LoadedExperiment } from './load.js';
+export { configHash, canonicalJson } from './config-hash.js';
+export { experimentJsonSchema } from './json-schema.js';
+export { ConfigError, ConfigFileError, ConfigValidationError } from './errors.js';

@@ -1,0 +1,44 @@
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { WorkerErrorFileSchema, type FailureKind, type WorkerErrorFile } from './worker-events.js';
+
+/** Exit codes of `python -m joules_worker` (contract v1); accelerate turns them all into 1. */
+export const WORKER_EXIT_CODES: Readonly<Record<number, FailureKind>> = {
+  3: 'bad_config',
+  4: 'model_not_found',
+  5: 'oom',
+  6: 'dataset',
+};
+
+/** The most telling failure first: an OOM on one rank explains the others' broken collectives. */
+const PRIORITY: readonly FailureKind[] = ['oom', 'model_not_found', 'bad_config', 'dataset', 'other'];
+
+export async function readWorkerErrors(outputDir: string): Promise<WorkerErrorFile[]> {
+  const names = await readdir(outputDir).catch(() => [] as string[]);
+  const errors: WorkerErrorFile[] = [];
+  for (const name of names.filter((n) => /^error-rank-\d+\.json$/.test(n)).sort()) {
+    try {
+      const parsed = WorkerErrorFileSchema.safeParse(JSON.parse(await readFile(path.join(outputDir, name), 'utf8')));
+      if (parsed.success) errors.push(parsed.data);
+    } catch {
+      // A torn error file says nothing reliable; the exit code still does.
+    }
+  }
+  return errors.sort((a, b) => PRIORITY.indexOf(a.kind) - PRIORITY.indexOf(b.kind) || a.rank - b.rank);
+}
+
+export function kindFromExitCode(exitCode: number | null): FailureKind | undefined {
+  return exitCode === null ? undefined : WORKER_EXIT_CODES[exitCode];
+}
+
+/** `rank-<r>.json` paths for ranks 0..n-1, and which are missing. */
+export async function rankFiles(outputDir: string, n: number): Promise<{ files: string[]; missing: number[] }> {
+  const names = new Set(await readdir(outputDir).catch(() => [] as string[]));
+  const files: string[] = [];
+  const missing: number[] = [];
+  for (let r = 0; r < n; r++) {
+    if (names.has(`rank-${r}.json`)) files.push(path.join(outputDir, `rank-${r}.json`));
+    else missing.push(r);
+  }
+  return { files, missing };
+}

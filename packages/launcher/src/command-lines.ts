@@ -1,0 +1,41 @@
+import type { Experiment } from '@joules/config';
+import type { CommandLine } from './types.js';
+
+const MIXED_PRECISION: Record<Experiment['precision'], string> = { fp32: 'no', fp16: 'fp16', bf16: 'bf16' };
+
+const workerArgs = (configPath: string, outputDir: string) => [
+  '-m', 'joules_worker', '--config', configPath, '--output-dir', outputDir,
+];
+
+/**
+ * `accelerate launch` for one experiment. On CPU several processes need `--multi_gpu` with
+ * ACCELERATE_USE_CPU=true (`--cpu --num_processes 2` silently runs one process); on GPUs the
+ * processes are pinned with `--gpu_ids`. Each launch gets its own `--main_process_port`.
+ */
+export function accelerateCommand(
+  accelerateBin: string,
+  experiment: Experiment,
+  configPath: string,
+  outputDir: string,
+  port: number,
+): CommandLine {
+  const n = experiment.num_processes;
+  const onGpu = experiment.gpu_ids.length > 0;
+  const args = ['launch'];
+  if (n > 1) args.push('--multi_gpu');
+  else if (!onGpu) args.push('--cpu');
+  args.push('--num_processes', String(n), '--num_machines', '1');
+  if (onGpu) args.push('--gpu_ids', experiment.gpu_ids.slice(0, n).join(','));
+  args.push('--mixed_precision', onGpu ? MIXED_PRECISION[experiment.precision] : 'no', '--dynamo_backend', 'no');
+  args.push('--main_process_port', String(port));
+  args.push(...workerArgs(configPath, outputDir));
+  const env: Record<string, string> = onGpu ? {} : { ACCELERATE_USE_CPU: 'true' };
+  return { file: accelerateBin, args, env };
+}
+
+/** A single worker process without accelerate (one process only). */
+export function pythonCommand(pythonBin: string, experiment: Experiment, configPath: string, outputDir: string): CommandLine {
+  const env: Record<string, string> = {};
+  if (experiment.gpu_ids.length > 0) env.CUDA_VISIBLE_DEVICES = String(experiment.gpu_ids[0]);
+  return { file: pythonBin, args: workerArgs(configPath, outputDir), env };
+}

@@ -1,0 +1,45 @@
+import { z } from 'zod';
+
+const base = { v: z.literal(1), rank: z.int().nonnegative(), time: z.number() };
+
+/** Why a worker rank failed (contract v1), also the worker's `error-rank-<r>.json` kind. */
+export const FailureKindSchema = z.enum(['oom', 'bad_config', 'model_not_found', 'dataset', 'other']);
+export type FailureKind = z.output<typeof FailureKindSchema>;
+
+/** One NDJSON progress event printed by the worker on stdout (contract v1). */
+export const WorkerEventSchema = z.discriminatedUnion('event', [
+  z.strictObject({ ...base, event: z.literal('stage'), stage: z.enum(['loading_model', 'loading_prompts', 'warmup', 'measuring', 'writing']) }),
+  z.strictObject({ ...base, event: z.literal('warmup'), i: z.int().positive(), n: z.int().positive() }),
+  z.strictObject({ ...base, event: z.literal('batch'), i: z.int().positive(), n: z.int().positive(), size: z.int().positive(), latency_s: z.number().nonnegative() }),
+  z.strictObject({ ...base, event: z.literal('result'), path: z.string().min(1) }),
+  z.strictObject({ ...base, event: z.literal('error'), kind: FailureKindSchema, message: z.string() }),
+]);
+export type WorkerEvent = z.output<typeof WorkerEventSchema>;
+
+/** What the worker writes as `error-rank-<r>.json` when a rank fails. */
+export const WorkerErrorFileSchema = z.object({
+  schema_version: z.literal(1),
+  rank: z.int().nonnegative(),
+  kind: FailureKindSchema,
+  message: z.string(),
+  traceback: z.string().nullable().optional(),
+});
+export type WorkerErrorFile = z.output<typeof WorkerErrorFileSchema>;
+
+/** Parse one stdout line leniently: a worker event, or undefined for an ordinary log line. */
+export function parseWorkerEventLine(line: string): WorkerEvent | undefined {
+  const text = line.trim();
+  if (!text.startsWith('{')) return undefined;
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const parsed = WorkerEventSchema.safeParse(data);
+  return parsed.success ? parsed.data : undefined;
+}
+
+export function workerEventJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(WorkerEventSchema, { target: 'draft-2020-12' }) as Record<string, unknown>;
+}

@@ -1,0 +1,89 @@
+import { z } from 'zod';
+
+const finite = () => z.number().refine(Number.isFinite, 'must be a finite number');
+const nonNegative = () => finite().nonnegative();
+const count = () => z.int().nonnegative();
+
+/** One energy reading: joules of one device (or host component) over the measured window. */
+export const EnergyReadingSchema = z.strictObject({
+  device_id: z.string().min(1).describe('one physical device on one host, e.g. "node-1/cpu" or "node-1/gpu/GPU-uuid"'),
+  scope: z.enum(['gpu', 'cpu', 'ram', 'machine']),
+  energy_j: nonNegative().describe('joules over the measured window'),
+  estimated: z.boolean().describe('true when modelled (e.g. from TDP), not read from a counter'),
+});
+
+export const BatchSchema = z.strictObject({
+  size: count(),
+  input_tokens: count(),
+  output_tokens: count(),
+  padded_input_length: count(),
+  generated_steps: count(),
+  latency_s: nonNegative(),
+});
+
+/** What one worker rank measured (contract v1, `rank-<r>.json`). */
+export const RawMeasurementSchema = z.strictObject({
+  schema_version: z.literal(1),
+  rank: count(),
+  local_rank: count(),
+  world_size: z.int().positive(),
+  host: z.string().min(1),
+  pid: z.int().positive(),
+  device: z.strictObject({
+    type: z.enum(['cpu', 'cuda']),
+    id: z.string().min(1),
+    name: z.string().nullable(),
+    uuid: z.string().nullable(),
+  }),
+  model: z.strictObject({
+    name: z.string().min(1),
+    architecture: z.string().nullable(),
+    model_type: z.string().nullable(),
+    dtype: z.string(),
+    num_parameters: count(),
+    num_embedding_parameters: count(),
+    num_layers: count().nullable(),
+    hidden_size: count().nullable(),
+    num_attention_heads: count().nullable(),
+    num_key_value_heads: count().nullable(),
+    intermediate_size: count().nullable(),
+    vocab_size: count().nullable(),
+    is_encoder_decoder: z.boolean(),
+  }),
+  window: z.strictObject({ start_unix_s: nonNegative(), end_unix_s: nonNegative(), duration_s: nonNegative() }),
+  tokens: z.strictObject({ num_prompts: count(), input_tokens: count(), output_tokens: count() }),
+  batches: z.array(BatchSchema),
+  flops: z.strictObject({
+    prefill: nonNegative(),
+    decode: nonNegative(),
+    total: nonNegative(),
+    method: z.enum(['analytic', 'flop_counter']),
+  }),
+  memory: z.strictObject({
+    peak_bytes: count().nullable(),
+    kind: z.enum(['cuda_max_allocated', 'rss_peak', 'rss_lifetime_peak']),
+    reserved_peak_bytes: count().nullable(),
+  }),
+  energy: z.strictObject({
+    backend: z.string().min(1),
+    backend_version: z.string().nullable(),
+    method: z.enum(['counter', 'polling', 'estimate', 'none']),
+    estimated: z.boolean(),
+    start_unix_s: nonNegative().nullable(),
+    end_unix_s: nonNegative().nullable(),
+    readings: z.array(EnergyReadingSchema),
+    carbon_intensity_g_per_kwh: nonNegative().nullable(),
+    note: z.string().nullable(),
+  }),
+  outputs: z.strictObject({ prompts: z.array(z.string()), texts: z.array(z.string()) }).nullable(),
+  environment: z.record(z.string(), z.string().nullable()),
+});
+
+export type RawMeasurement = z.output<typeof RawMeasurementSchema>;
+export type EnergyReading = z.output<typeof EnergyReadingSchema>;
+export type BatchMeasurement = z.output<typeof BatchSchema>;
+
+/** JSON Schema of one rank's raw measurement (the worker's side of the contract). */
+export function rawMeasurementJsonSchema(): Record<string, unknown> {
+  return z.toJSONSchema(RawMeasurementSchema, { target: 'draft-2020-12' }) as Record<string, unknown>;
+}

@@ -1,0 +1,27 @@
+/** Errors of @joules/tracker. Each carries a stable string `code`. */
+export class TrackerError extends Error {
+  override name = 'TrackerError';
+  readonly code: string;
+  constructor(message: string, code: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+}
+
+/** The results folder could not be locked in time (another process holds it). */
+export class LockTimeoutError extends TrackerError {
+  override name = 'LockTimeoutError';
+  constructor(target: string, options?: { cause?: unknown }) {
+    super(`could not lock ${target}: another Joules process holds it`, 'LOCK_TIMEOUT', options);
+  }
+}
+
+/** A file in the results folder is not what Joules wrote (corrupt counter, foreign CSV...). */
+export class ResultsFileError extends TrackerError {
+  override name = 'ResultsFileError';
+  readonly file: string;
+  constructor(file: string, message: string, options?: { cause?: unknown }) {
+    super(`${file}: ${message}`, 'RESULTS_FILE', options);
+    this.file = file;
+  }
+}

@@ -1,0 +1,14 @@
+export { allocateExperimentId, formatExperimentId, EXPERIMENT_ID_WIDTH } from './experiment-id.js';
+export { recordExperiment } from './record-experiment.js';
+export type { RecordedExperiment } from './record-experiment.js';
+export { resultDocuments } from './result-documents.js';
+export type { ExperimentRun } from './result-documents.js';
+export { recordFailure, FAILURE_COLUMNS } from './failure-log.js';
+export type { FailureRecord } from './failure-log.js';
+export { appendCsvRows, csvLine } from './csv-append.js';
+export type { Cell, AppendResult } from './csv-append.js';
+export { writeFileAtomic, writeJsonAtomic } from './atomic-write.js';
+export { withLock } from './lock.js';
+export { resultsLayout } from './layout.js';
+export type { ResultsLayout } from './layout.js';
+export { TrackerError, LockTimeoutError, ResultsFileError } from './errors.js';

@@ -1,0 +1,95 @@
+#!/usr/bin/env node
+// Idempotent set-up for a fresh clone: npm deps, the TypeScript build, the Python worker's venv
+// (pinned CPU torch + the HF stack), and the embedded tiny model. Each step is skipped when a
+// stamp says its inputs have not changed, so a second run takes a few seconds.
+// Node built-ins only: this runs before `npm ci`.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const at = (...p) => path.join(root, ...p);
+const log = (msg) => process.stderr.write(`[bootstrap] ${msg}\n`);
+
+function digest(files) {
+  const h = createHash('sha256');
+  for (const f of files) h.update(f).update(existsSync(at(f)) ? readFileSync(at(f)) : 'missing');
+  return h.digest('hex');
+}
+const stampOk = (stamp, hash) => existsSync(stamp) && readFileSync(stamp, 'utf8').trim() === hash;
+
+function run(file, args, opts = {}) {
+  const r = spawnSync(file, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'], ...opts });
+  if (r.error) throw new Error(`cannot run ${file}: ${r.error.message}`);
+  if (r.status !== 0) throw new Error(`${file} ${args.join(' ')} exited with ${r.status ?? r.signal}`);
+}
+
+function npmDeps() {
+  const hash = digest(['package-lock.json', 'package.json', ......['config', 'metrics', 'tracker', 'launcher', 'cli'].map((p) => `packages/${p}/package.json`), 'python/package.json']);
+  const stamp = at('node_modules', '.joules-bootstrap');
+  if (stampOk(stamp, hash)) return;
+  log('installing npm dependencies (npm ci)…');
+  run('npm', ['ci', '--no-audit', '--no-fund', '--loglevel=error']);
+  writeFileSync(stamp, hash);
+}
+
+function buildTs() {
+  log('building the TypeScript packages (nx, cached)…');
+  run(at('node_modules', '.bin', 'nx'), ['run-many', '-t', 'build', '--output-style=static', '--skip-nx-cache=false'], {
+    env: { ...process.env, NX_DAEMON: 'false', NX_NO_CLOUD: 'true', NX_TUI: 'false' },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+}
+
+function pythonFor(venv) {
+  const base = process.env.JOULES_BOOTSTRAP_PYTHON ?? 'python3';
+  let version;
+  try {
+    version = execFileSync(base, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error(`${base} not found: install Python >= 3.10 or set JOULES_BOOTSTRAP_PYTHON`);
+  }
+  const [maj, min] = version.split('.').map(Number);
+  if (maj !== 3 || min < 10) throw new Error(`${base} is Python ${version}; the worker needs >= 3.10`);
+  if (!existsSync(path.join(venv, 'bin', 'python'))) {
+    log(`creating the worker venv with ${base} (Python ${version})…`);
+    run(base, ['-m', 'venv', venv]);
+  }
+  return path.join(venv, 'bin', 'python');
+}
+
+function pythonEnv() {
+  const venv = at('python', '.venv');
+  const hash = digest(['python/requirements.txt', 'python/requirements.lock', 'python/pyproject.toml']);
+  const stamp = path.join(venv, '.joules-bootstrap');
+  if (stampOk(stamp, hash)) return;
+  const py = pythonFor(venv);
+  log('installing the worker into python/.venv (pinned; CPU torch where no CUDA build is asked for)…');
+  run(py, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', 'python/requirements.txt', '-c', 'python/requirements.lock']);
+  run(py, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '-e', 'python']);
+  writeFileSync(stamp, hash);
+}
+
+function tinyModel() {
+  const out = at('.joules', 'models', 'tiny-llama');
+  const hash = digest(['tools/build_tiny_model.py', 'python/joules_worker/data/prompts.jsonl']);
+  const stamp = path.join(out, '.joules-bootstrap');
+  if (stampOk(stamp, hash)) return;
+  log('building the embedded tiny model (offline, seeded)…');
+  run(at('python', '.venv', 'bin', 'python'), [at('tools', 'build_tiny_model.py'), '--out', out]);
+  writeFileSync(stamp, hash);
+}
+
+try {
+  const t0 = Date.now();
+  npmDeps();
+  buildTs();
+  pythonEnv();
+  tinyModel();
+  log(`ready (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
+} catch (error) {
+  log(`failed: ${error.message}`);
+  process.exit(1);
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env node
+// Writes contract/*.schema.json from the zod schemas of the built packages.
+// Run through `npm run contract` (builds first). Tests fail when these files are stale.
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { experimentJsonSchema } from '@joules/config';
+import { workerEventJsonSchema } from '@joules/launcher';
+import { rawMeasurementJsonSchema } from '@joules/metrics';
+
+const dir = fileURLToPath(new URL('../contract/', import.meta.url));
+const files = {
+  'experiment.schema.json': experimentJsonSchema('output'),
+  'raw-measurement.schema.json': rawMeasurementJsonSchema(),
+  'event.schema.json': workerEventJsonSchema(),
+};
+for (const [name, schema] of Object.entries(files)) {
+  writeFileSync(dir + name, `${JSON.stringify(schema, null, 2)}\n`);
+  console.log(`wrote contract/${name}`);
+}

@@ -1,0 +1,2 @@
+import type { UserConfig } from 'vite';
+export declare const sourceResolve: Pick<UserConfig, 'resolve' | 'ssr'>;
