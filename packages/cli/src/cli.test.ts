@@ -1,0 +1,49 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { runMain } from './main.js';
+import { captureOutput } from './output.js';
+
+const fixture = (name: string) => fileURLToPath(new URL(`./__fixtures__/${name}`, import.meta.url));
+const bin = fileURLToPath(new URL('../bin/joules.js', import.meta.url));
+
+describe('joules validate / run on bad input', () => {
+  it('names the field and exits 2', async () => {
+    const output = captureOutput();
+    expect(await runMain(['validate', fixture('wrong-type.yaml')], output)).toBe(2);
+    expect(output.stderr).toEqual([`${fixture('wrong-type.yaml')}:3 batch_size: Invalid input: expected number, received string`]);
+  });
+
+  it('the real bin: exit 2, the field named, and nothing written by run', async () => {
+    const cwd = await mkdtemp(path.join(os.tmpdir(), 'joules-cli-'));
+    const r = await promisify(execFile)(process.execPath, [bin, 'run', fixture('wrong-type.yaml')], { cwd }).catch((e: { code: number; stderr: string }) => e);
+    expect(r).toMatchObject({ code: 2 });
+    expect((r as { stderr: string }).stderr).toMatch(/wrong-type\.yaml:3 batch_size: /);
+    expect((r as { stderr: string }).stderr).not.toMatch(/\n\s+at /); // no stack trace
+    expect(existsSync(path.join(cwd, 'results'))).toBe(false);
+  });
+
+  it('unknown commands and flags are usage errors', async () => {
+    expect(await runMain(['frobnicate'], captureOutput())).toBe(2);
+    expect(await runMain(['run', 'x.yaml', '--colour'], captureOutput())).toBe(2);
+    expect(await runMain([], captureOutput())).toBe(2);
+  });
+
+  it('a missing file is a config error naming the file', async () => {
+    const output = captureOutput();
+    expect(await runMain(['validate', '/nope/missing.yaml'], output)).toBe(2);
+    expect(output.stderr[0]).toBe('/nope/missing.yaml: file not found');
+  });
+
+  it('prints the experiment JSON Schema', async () => {
+    const output = captureOutput();
+    expect(await runMain(['schema', 'experiment'], output)).toBe(0);
+    const schema = JSON.parse(output.stdout.join('\n'));
+    expect(schema.required).toEqual(['config_name', 'model_name']);
+  });
+});

@@ -1,0 +1,32 @@
+import { parseExperiment } from '@joules/config';
+import { describe, expect, it } from 'vitest';
+import { accelerateCommand } from './command-lines.js';
+
+const exp = (patch: Record<string, unknown>) => parseExperiment({ config_name: 'x', model_name: 'm/m', ...patch }).config!;
+
+describe('accelerateCommand', () => {
+  it('4 GPUs in bf16: --multi_gpu, --gpu_ids, --mixed_precision bf16, no CPU override', () => {
+    const cmd = accelerateCommand('accelerate', exp({ num_processes: 4, gpu_ids: [4, 5, 6, 7], precision: 'bf16' }), '/c.json', '/out', 29600);
+    expect(cmd.args).toEqual([
+      'launch', '--multi_gpu', '--num_processes', '4', '--num_machines', '1', '--gpu_ids', '4,5,6,7',
+      '--mixed_precision', 'bf16', '--dynamo_backend', 'no', '--main_process_port', '29600',
+      '-m', 'joules_worker', '--config', '/c.json', '--output-dir', '/out',
+    ]);
+    expect(cmd.env).toEqual({});
+  });
+
+  it('one CPU process: --cpu, never --multi_gpu', () => {
+    const cmd = accelerateCommand('accelerate', exp({}), '/c.json', '/out', 1234);
+    expect(cmd.args.slice(0, 4)).toEqual(['launch', '--cpu', '--num_processes', '1']);
+    expect(cmd.args).not.toContain('--multi_gpu');
+    expect(cmd.env).toEqual({ ACCELERATE_USE_CPU: 'true' });
+  });
+
+  it('one GPU in fp16', () => {
+    const cmd = accelerateCommand('accelerate', exp({ gpu_ids: [3], precision: 'fp16' }), '/c.json', '/out', 1);
+    expect(cmd.args).toContain('--gpu_ids');
+    expect(cmd.args[cmd.args.indexOf('--gpu_ids') + 1]).toBe('3');
+    expect(cmd.args[cmd.args.indexOf('--mixed_precision') + 1]).toBe('fp16');
+    expect(cmd.args).not.toContain('--cpu');
+  });
+});
