@@ -27,7 +27,7 @@ function run(file, args, opts = {}) {
 }
 
 function npmDeps() {
-  const hash = digest(['package-lock.json', 'package.json', ......['config', 'metrics', 'tracker', 'launcher', 'cli'].map((p) => `packages/${p}/package.json`), 'python/package.json']);
+  const hash = digest(['package-lock.json', 'package.json', ...['config', 'metrics', 'tracker', 'launcher', 'cli'].map((p) => `packages/${p}/package.json`), 'python/package.json']);
   const stamp = at('node_modules', '.joules-bootstrap');
   if (stampOk(stamp, hash)) return;
   log('installing npm dependencies (npm ci)…');
