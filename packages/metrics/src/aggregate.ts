@@ -21,7 +21,8 @@ export interface ProcessTotals {
   peak_memory_by_device: Record<string, number>;
   /** Readings after de-duplication: one per (device_id, scope). */
   energy_readings: EnergyReading[];
-  energy_by_scope_j: Record<EnergyScope, number>;
+  /** Joules per scope; null for a scope no reading covered. */
+  energy_by_scope_j: Record<EnergyScope, number | null>;
   /** Null when no backend produced a reading (energy not measured). */
   energy_total_j: number | null;
   /** Mean over ranks of the energy each rank reported itself (after de-duplication). */
@@ -57,8 +58,8 @@ export function aggregateRanks(ranks: readonly RawMeasurement[]): ProcessTotals 
     }
   }
   const kept = [...byDevice.values()].sort((a, b) => (a.device_id + a.scope < b.device_id + b.scope ? -1 : 1));
-  const energy_by_scope_j: Record<EnergyScope, number> = { gpu: 0, cpu: 0, ram: 0, machine: 0 };
-  for (const r of kept) energy_by_scope_j[r.scope] += r.energy_j;
+  const energy_by_scope_j: Record<EnergyScope, number | null> = { gpu: null, cpu: null, ram: null, machine: null };
+  for (const r of kept) energy_by_scope_j[r.scope] = (energy_by_scope_j[r.scope] ?? 0) + r.energy_j;
   const measured = kept.length > 0;
   const perRank = ranks.map((r) => sum(kept.filter((k) => k.rank === r.rank).map((k) => k.energy_j)));
 

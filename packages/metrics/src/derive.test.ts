@@ -25,7 +25,7 @@ describe('aggregateRanks + deriveMetrics: the worked example', () => {
     expect(t.input_tokens).toBe(180);
     expect(t.output_tokens).toBe(124);
     expect(t.energy_total_j).toBe(36);
-    expect(t.energy_by_scope_j).toEqual({ gpu: 0, cpu: 30, ram: 6, machine: 0 });
+    expect(t.energy_by_scope_j).toEqual({ gpu: null, cpu: 30, ram: 6, machine: null });
     expect(t.energy_mean_per_process_j).toBe(18);
     expect(t.peak_memory_bytes).toBe(1500);
     expect(t.window_s).toBe(2.5);
@@ -40,6 +40,7 @@ describe('aggregateRanks + deriveMetrics: the worked example', () => {
     expect(m.latency_p99_s).toBeCloseTo(0.894, 12);
     expect(m.energy_total_kwh).toBeCloseTo(1e-5, 15);
     expect(m.energy_per_token_j).toBeCloseTo(36 / 124, 12);
+    expect([m.energy_gpu_j, m.energy_cpu_j, m.energy_ram_j]).toEqual([null, 30, 6]); // no GPU reading: not 0
     expect(m.tokens_per_j).toBeCloseTo(124 / 36, 12);
     expect(m.flops_total).toBe(7e9);
     expect(m.flops_per_j).toBeCloseTo(7e9 / 36, 3);

@@ -60,7 +60,6 @@ export function deriveMetrics(t: ProcessTotals, options: DeriveOptions = {}): Ex
   const adjusted = energy === null || idle === null ? null : Math.max(0, energy - idle * t.window_s);
   const intensity = options.carbon_intensity_g_per_kwh ?? t.carbon_intensity_g_per_kwh;
   const lat = t.batch_latencies_s;
-  const scope = (j: number) => (energy === null ? null : j);
 
   return {
     num_prompts: t.num_prompts,
@@ -77,9 +76,9 @@ export function deriveMetrics(t: ProcessTotals, options: DeriveOptions = {}): Ex
     latency_max_s: lat.length ? Math.max(...lat) : null,
     energy_total_j: energy,
     energy_total_kwh: kwh,
-    energy_gpu_j: scope(t.energy_by_scope_j.gpu),
-    energy_cpu_j: scope(t.energy_by_scope_j.cpu),
-    energy_ram_j: scope(t.energy_by_scope_j.ram),
+    energy_gpu_j: t.energy_by_scope_j.gpu,
+    energy_cpu_j: t.energy_by_scope_j.cpu,
+    energy_ram_j: t.energy_by_scope_j.ram,
     energy_adjusted_j: adjusted,
     energy_mean_per_process_j: t.energy_mean_per_process_j,
     energy_per_token_j: ratio(energy, t.output_tokens),

@@ -1,0 +1,72 @@
+"""``python -m joules_worker --config X --output-dir D``: run one rank, map failures to exit codes."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Sequence
+
+from joules_worker import CONTRACT_VERSION
+from joules_worker.distributed import env_rank
+from joules_worker.errors import WorkerError, to_worker_error
+from joules_worker.events import EventEmitter
+
+logger = logging.getLogger(__name__)
+LOG_LEVEL_ENV = "JOULES_WORKER_LOG_LEVEL"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m joules_worker",
+        description="Run one rank of a Joules experiment (see contract/README.md).",
+    )
+    parser.add_argument("--config", required=True, help="validated, effective experiment JSON")
+    parser.add_argument("--output-dir", required=True, help="folder for rank-<r>.json / error-rank-<r>.json")
+    return parser
+
+
+def configure_logging(rank: int) -> None:
+    """Logs go to stderr; stdout carries only NDJSON events."""
+    level = os.environ.get(LOG_LEVEL_ENV, "INFO").upper()
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter(f"%(asctime)s rank{rank} %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers = [handler]
+    root.setLevel(level if isinstance(logging.getLevelName(level), int) else "INFO")
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)  # usage errors exit 2
+    events = EventEmitter(rank=env_rank())
+    configure_logging(events.rank)
+    output_dir = Path(args.output_dir)
+    try:
+        from joules_worker.config import load_experiment
+        from joules_worker.runner import run
+
+        config = load_experiment(args.config)
+        run(config, output_dir, events)
+        return 0
+    except Exception as exc:  # noqa: BLE001 - the one place every failure becomes an exit code
+        err = to_worker_error(exc)
+        report_failure(err, exc, output_dir, events)
+        return err.exit_code
+
+
+def report_failure(err: WorkerError, exc: BaseException, output_dir: Path, events: EventEmitter) -> None:
+    """Log, write error-rank-<r>.json, and emit the error event."""
+    text = "".join(traceback.format_exception(exc))
+    message = str(err)
+    logger.error("%s failure: %s\n%s", err.kind, message, text)
+    record = {"schema_version": CONTRACT_VERSION, "rank": events.rank, "kind": err.kind, "message": message, "traceback": text}
+    try:
+        from joules_worker.report import write_json_atomic
+
+        write_json_atomic(output_dir / f"error-rank-{events.rank}.json", record)
+    except OSError as e:
+        logger.error("cannot write the error file into %s: %s", output_dir, e)
+    events.emit("error", kind=err.kind, message=message)

@@ -1,0 +1,75 @@
+"""Assemble one rank's raw measurement (contract v1) and write it atomically."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+from joules_worker import CONTRACT_VERSION
+from joules_worker.generation import BatchRecord
+
+
+def tokens_block(batches: list[BatchRecord]) -> dict[str, int]:
+    return {
+        "num_prompts": sum(b.size for b in batches),
+        "input_tokens": sum(b.input_tokens for b in batches),
+        "output_tokens": sum(b.output_tokens for b in batches),
+    }
+
+
+def measurement(
+    *,
+    ctx: Any,
+    host: str,
+    device: dict[str, Any],
+    model: dict[str, Any],
+    window: tuple[float, float],
+    batches: list[BatchRecord],
+    flops: dict[str, Any],
+    memory: dict[str, Any],
+    energy: dict[str, Any],
+    outputs: dict[str, list[str]] | None,
+    environment: dict[str, str | None],
+) -> dict[str, Any]:
+    start, end = window
+    return {
+        "schema_version": CONTRACT_VERSION,
+        "rank": ctx.rank,
+        "local_rank": ctx.local_rank,
+        "world_size": ctx.world_size,
+        "host": host,
+        "pid": os.getpid(),
+        "device": device,
+        "model": model,
+        "window": {"start_unix_s": start, "end_unix_s": end, "duration_s": max(end - start, 0.0)},
+        "tokens": tokens_block(batches),
+        "batches": [b.to_dict() for b in batches],
+        "flops": flops,
+        "memory": memory,
+        "energy": energy,
+        "outputs": outputs,
+        "environment": environment,
+    }
+
+
+def write_json_atomic(path: Path, data: dict[str, Any]) -> Path:
+    """Write JSON to a temp file in the same folder, then rename: readers never see half a file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(data, indent=2, allow_nan=False) + "\n"  # allow_nan=False: every number finite
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path.resolve()

@@ -1,0 +1,104 @@
+"""Shared fixtures: a tiny real model built once per session, valid experiments, contract schemas."""
+
+from __future__ import annotations
+
+import copy
+import importlib.util
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+os.environ["HF_HUB_OFFLINE"] = "1"  # nothing can be fetched from a hub here; children inherit it
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+PYTHON_DIR = Path(__file__).resolve().parent.parent
+REPO = PYTHON_DIR.parent
+CONTRACT = REPO / "contract"
+FIXTURES = CONTRACT / "fixtures"
+
+
+def _load_builder() -> Any:
+    spec = importlib.util.spec_from_file_location("build_tiny_model", REPO / "tools" / "build_tiny_model.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def builder() -> Any:
+    return _load_builder()
+
+
+@pytest.fixture(scope="session")
+def tiny_model_dir(tmp_path_factory: pytest.TempPathFactory, builder: Any) -> Path:
+    out, _ = builder.build_tiny_model(tmp_path_factory.mktemp("models") / "tiny-llama")
+    return out
+
+
+@pytest.fixture(scope="session")
+def tiny(tiny_model_dir: Path) -> tuple[Any, Any]:
+    """(model, tokenizer) loaded once, the way the worker loads them."""
+    import torch
+
+    from joules_worker.model_loading import load_model_and_tokenizer
+
+    return load_model_and_tokenizer(str(tiny_model_dir), "fp32", torch.device("cpu"))
+
+
+def base_experiment(model_name: str) -> dict[str, Any]:
+    """A valid effective experiment; tests copy it and change what they need."""
+    data = json.loads((FIXTURES / "experiment-minimal-greedy.json").read_text())
+    data.update(
+        config_name="test",
+        model_name=model_name,
+        num_input_prompts=8,
+        max_output_tokens=8,
+        batch_size=4,
+        warmup_iterations=1,
+        energy={"backend": "none", "country_iso_code": "USA", "measure_power_secs": 1},
+    )
+    return data
+
+
+@pytest.fixture
+def experiment(tiny_model_dir: Path) -> dict[str, Any]:
+    return copy.deepcopy(base_experiment(str(tiny_model_dir)))
+
+
+def load_schema(name: str) -> dict[str, Any]:
+    """A contract schema. Missing is a failure, not a skip: the worker must be checked against it."""
+    path = CONTRACT / name
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: generate it with `npm run contract`")
+    return json.loads(path.read_text())
+
+
+@pytest.fixture(scope="session")
+def raw_validator() -> Any:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(load_schema("raw-measurement.schema.json"))
+
+
+@pytest.fixture(scope="session")
+def event_validator() -> Any:
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(load_schema("event.schema.json"))
+
+
+@pytest.fixture(scope="session")
+def worker_env() -> dict[str, str]:
+    """Environment for worker subprocesses: offline, quiet, the package importable."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PYTHON_DIR), env.get("PYTHONPATH")]))
+    env.pop("JOULES_WORKER_FAULT", None)
+    return env
+
+
+PYTHON = sys.executable
