@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Writes contract/*.schema.json from the zod schemas of the built packages.
 // Run through `npm run contract` (builds first). Tests fail when these files are stale.
+// `node tools/export-contract.mjs experiment` writes only that schema (others: raw-measurement, event).
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { experimentJsonSchema } from '@joules/config';
@@ -13,7 +14,10 @@ const files = {
   'raw-measurement.schema.json': rawMeasurementJsonSchema(),
   'event.schema.json': workerEventJsonSchema(),
 };
+const only = process.argv.slice(2).map((n) => `${n}.schema.json`);
+for (const name of only) if (!(name in files)) throw new Error(`unknown schema ${name}; known: ${Object.keys(files).join(', ')}`);
 for (const [name, schema] of Object.entries(files)) {
+  if (only.length && !only.includes(name)) continue;
   writeFileSync(dir + name, `${JSON.stringify(schema, null, 2)}\n`);
   console.log(`wrote contract/${name}`);
 }
