@@ -43,6 +43,16 @@ const COMMANDS: Record<string, CommandSpec> = {
       return validate({ files: pos, json: v.json === true }, output);
     },
   },
+  doctor: {
+    summary: 'check node, the worker venv, torch, accelerate, GPUs, NVML, RAPL and which energy path works here',
+    usage: 'joules doctor [--json] [--python PATH]',
+    example: 'joules doctor',
+    options: { json: { type: 'boolean' }, python: { type: 'string' } },
+    run: async (v, _pos, output) => {
+      const { doctor } = await import('./commands/doctor.js');
+      return doctor({ json: v.json === true, ...(typeof v.python === 'string' && { python: v.python }) }, output);
+    },
+  },
   schema: {
     summary: 'print the JSON Schema of experiment files (for editor completion)',
     usage: 'joules schema experiment',

@@ -1,0 +1,89 @@
+import { access, constants } from 'node:fs/promises';
+import path from 'node:path';
+import { probeWorkerEnv, type ProbeResult } from '../doctor-probe.js';
+import { EXIT, ExitError } from '../errors.js';
+import { bold, green, red, type Output } from '../output.js';
+import { repoRoot, resolveWorkerEnv } from '../worker-env.js';
+
+type Status = 'ok' | 'warn' | 'fail' | 'info';
+interface Check {
+  name: string;
+  status: Status;
+  detail: string;
+  hint?: string;
+}
+
+const exists = (p: string) => access(p, constants.R_OK).then(() => true, () => false);
+
+function energyChecks(p: ProbeResult): Check[] {
+  const gpus = p.gpus ?? [];
+  const checks: Check[] = [];
+  checks.push(
+    gpus.length
+      ? { name: 'GPUs', status: 'ok', detail: `${gpus.length}: ${gpus.join(', ')} (CUDA ${p.cuda_version ?? '?'})` }
+      : { name: 'GPUs', status: 'info', detail: 'none visible to torch: experiments run on CPU', hint: 'on a GPU machine install a CUDA build of torch (README, "Running on a GPU machine")' },
+  );
+  checks.push(
+    p.nvml.ok
+      ? { name: 'NVML', status: 'ok', detail: `driver ${p.nvml.driver}, ${p.nvml.devices} device(s): GPU energy from hardware counters` }
+      : { name: 'NVML', status: 'info', detail: `unavailable (${p.nvml.error ?? 'not installed'})`, hint: 'needs an NVIDIA GPU and driver, and nvidia-ml-py in the worker venv' },
+  );
+  checks.push(
+    p.rapl.readable
+      ? { name: 'RAPL', status: 'ok', detail: `${p.rapl.zones} powercap zone(s) readable: CPU energy from counters` }
+      : { name: 'RAPL', status: 'info', detail: p.rapl.zones ? 'zones exist but are not readable' : 'no /sys/class/powercap zones', hint: p.rapl.zones ? 'make energy_uj readable (e.g. a udev rule) to measure CPU energy' : undefined },
+  );
+  const cc = p.packages.codecarbon;
+  const measured = p.nvml.ok || p.rapl.readable;
+  checks.push({
+    name: 'energy',
+    status: measured ? 'ok' : 'warn',
+    detail: measured
+      ? `measured: ${[p.nvml.ok && 'GPU (NVML)', p.rapl.readable && 'CPU (RAPL)'].filter(Boolean).join(', ')}`
+      : `no energy counter here: CPU energy is ESTIMATED${cc ? ` by CodeCarbon ${cc} from the CPU's TDP and load` : ''}, and results say so`,
+    ...(measured ? {} : { hint: 'for measured joules run on a machine with NVML (GPU) or readable RAPL (CPU)' }),
+  });
+  return checks;
+}
+
+/** `joules doctor`: what works here, and what to do about what does not. */
+export async function doctor(options: { python?: string; json?: boolean }, output: Output): Promise<number> {
+  const checks: Check[] = [];
+  const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
+  checks.push(major > 20 || (major === 20 && minor >= 11)
+    ? { name: 'node', status: 'ok', detail: process.version }
+    : { name: 'node', status: 'fail', detail: process.version, hint: 'Joules needs Node >= 20.11' });
+  let probe: ProbeResult | undefined;
+  try {
+    const env = await resolveWorkerEnv(options.python);
+    checks.push({ name: 'worker venv', status: 'ok', detail: env.python });
+    probe = await probeWorkerEnv(env.python);
+  } catch (error) {
+    const detail = error instanceof ExitError ? error.message.split('\n')[0]! : String(error);
+    checks.push({ name: 'worker venv', status: 'fail', detail, hint: 'run `npm run bootstrap`' });
+  }
+  if (probe) {
+    checks.push({ name: 'python', status: 'ok', detail: probe.python });
+    for (const name of ['torch', 'transformers', 'accelerate', 'joules-worker']) {
+      const v = probe.packages[name];
+      checks.push(v ? { name, status: 'ok', detail: v } : { name, status: 'fail', detail: 'not installed', hint: 'run `npm run bootstrap`' });
+    }
+    checks.push(...energyChecks(probe));
+  }
+  const tiny = path.join(repoRoot, '.joules', 'models', 'tiny-llama', 'config.json');
+  checks.push((await exists(tiny))
+    ? { name: 'tiny model', status: 'ok', detail: path.dirname(tiny) }
+    : { name: 'tiny model', status: 'warn', detail: 'not built', hint: 'run `npm run bootstrap`' });
+
+  if (options.json) output.out(JSON.stringify({ checks, probe: probe ?? null }));
+  else {
+    output.out(bold(output, 'joules doctor'));
+    const mark = { ok: green(output, 'ok  '), warn: red(output, 'warn'), fail: red(output, 'FAIL'), info: '--  ' };
+    for (const c of checks) {
+      output.out(`  ${mark[c.status]} ${c.name.padEnd(13)} ${c.detail}`);
+      if (c.hint) output.out(`       ${''.padEnd(13)} → ${c.hint}`);
+    }
+  }
+  if (checks.some((c) => c.status === 'fail')) throw new ExitError(EXIT.failed, 'some checks failed (see above)');
+  return EXIT.ok;
+}
