@@ -53,7 +53,7 @@ describe('joules report HTML', () => {
       const errors: string[] = [];
       page.on('pageerror', (e) => errors.push(String(e)));
       await page.goto(pathToFileURL(file).href);
-      await page.evaluate(() => (window as unknown as { joulesReport: Promise<unknown> }).joulesReport.then(() => true));
+      await page.evaluate(() => (globalThis as unknown as { joulesReport: Promise<unknown> }).joulesReport.then(() => true));
       const count = (sel: string) => page.locator(sel).count();
       // one point per (model, batch size) on the lines
       expect(await count('#energy-per-token-vs-batch svg .mark-symbol.role-mark path')).toBe(6);

@@ -1,0 +1,40 @@
+import type { Output } from '../output.js';
+import type { SuiteEvent, SuiteReporter } from './reporter.js';
+
+/** One line per event that matters (logs, CI, pipes). */
+export function plainReporter(output: Output): SuiteReporter {
+  let finished = 0;
+  let toRun = 0;
+  return {
+    report(e: SuiteEvent) {
+      switch (e.type) {
+        case 'planned':
+          toRun = e.toRun;
+          output.err(`suite ${e.suite}: ${e.total} experiments, ${e.skipped} already done, ${e.toRun} to run`);
+          break;
+        case 'started':
+          output.err(`[${finished}/${toRun}] ${e.key}: started as ${e.experimentId}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`);
+          break;
+        case 'retrying':
+          output.err(`         ${e.key}: ${e.reason}; retry ${e.attempt} in ${e.delayS} s${e.batchSize ? ` with batch_size ${e.batchSize}` : ''}`);
+          break;
+        case 'finished':
+          finished += 1;
+          output.err(`[${finished}/${toRun}] ${e.key}: ${e.status} ${e.detail}`);
+          break;
+        case 'summary':
+          output.err(`done ${e.done}, failed ${e.failed}, skipped ${e.skipped}, interrupted ${e.interrupted}; ` +
+            `${e.energyJ.toPrecision(4)} J measured; ${e.seconds.toFixed(0)} s`);
+          break;
+        default:
+          break;
+      }
+    },
+    close() {},
+  };
+}
+
+/** NDJSON on stdout, one event per line (`--json`). */
+export function jsonReporter(output: Output): SuiteReporter {
+  return { report: (e) => output.out(JSON.stringify(e)), close() {} };
+}

@@ -1,0 +1,13 @@
+/** What a suite run reports; the CLI picks a renderer (TTY bars, plain lines, NDJSON). */
+export type SuiteEvent =
+  | { type: 'planned'; total: number; toRun: number; skipped: number; suite: string }
+  | { type: 'started'; key: string; experimentId: string; attempt: number }
+  | { type: 'progress'; key: string; phase: string; i?: number; n?: number }
+  | { type: 'retrying'; key: string; attempt: number; delayS: number; reason: string; batchSize?: number }
+  | { type: 'finished'; key: string; experimentId: string; status: 'done' | 'failed' | 'interrupted'; detail: string }
+  | { type: 'summary'; done: number; failed: number; skipped: number; interrupted: number; energyJ: number; seconds: number };
+
+export interface SuiteReporter {
+  report(event: SuiteEvent): void;
+  close(): void;
+}
