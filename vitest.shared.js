@@ -8,3 +8,7 @@ export const sourceResolve = {
   resolve: { conditions },
   ssr: { resolve: { conditions, externalConditions: ['@joules/source'] } },
 };
+
+// A generous per-test limit: property tests and subprocess tests slow down on a loaded 2-core
+// machine. Tests check behaviour, never speed (speed lives in bench/).
+export const testDefaults = { testTimeout: 30_000, hookTimeout: 30_000 };

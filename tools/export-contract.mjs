@@ -4,13 +4,15 @@
 // `node tools/export-contract.mjs experiment` writes only that schema (others: raw-measurement, event).
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { experimentJsonSchema } from '@joules/config';
+import { experimentJsonSchema, suiteJsonSchema } from '@joules/config';
 import { workerEventJsonSchema } from '@joules/launcher';
 import { rawMeasurementJsonSchema } from '@joules/metrics';
 
 const dir = fileURLToPath(new URL('../contract/', import.meta.url));
 const files = {
   'experiment.schema.json': experimentJsonSchema('output'),
+  'experiment-input.schema.json': experimentJsonSchema('input'),
+  'suite.schema.json': suiteJsonSchema(),
   'raw-measurement.schema.json': rawMeasurementJsonSchema(),
   'event.schema.json': workerEventJsonSchema(),
 };

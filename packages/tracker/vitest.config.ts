@@ -1,7 +1,7 @@
 import { defineProject } from 'vitest/config';
-import { sourceResolve } from '../../vitest.shared.js';
+import { sourceResolve, testDefaults } from '../../vitest.shared.js';
 
 export default defineProject({
   ...sourceResolve,
-  test: { name: '@joules/tracker' },
+  test: { name: '@joules/tracker', ...testDefaults },
 });

@@ -1,57 +1,71 @@
 import { z } from 'zod';
+import {
+  BatchingSchema,
+  DatasetSchema,
+  DecodingSchema,
+  EnergySchema,
+  LaunchSchema,
+  ModelSchema,
+  RetrySchema,
+  ShardingSchema,
+  TrafficSchema,
+} from './experiment-sections.js';
 
-/** Where prompts come from: the bundled sample, a local JSONL/CSV file, or a hub dataset. */
-export const DatasetSchema = z
-  .strictObject({
-    source: z.enum(['builtin', 'file', 'hub']).default('builtin').describe('builtin sample, local file, or hub dataset'),
-    path: z.string().min(1).nullable().default(null).describe('file source: a .jsonl or .csv path (relative to the config file)'),
-    name: z.string().min(1).nullable().default(null).describe('hub source: dataset name, e.g. AIEnergyScore/text_generation'),
-    split: z.string().min(1).default('train').describe('hub source: dataset split'),
-    column: z.string().min(1).nullable().default(null).describe('column holding the prompt; null = "prompt", else "text"'),
-  })
-  .describe('prompt source');
-
-/** Greedy or sampling decoding. Sampling parameters are only valid with mode "sampling". */
-export const DecodingSchema = z.strictObject({
-  mode: z.enum(['greedy', 'sampling']).default('greedy'),
-  temperature: z.number().positive().nullable().default(null).describe('sampling only; null = 1.0'),
-  top_k: z.int().nonnegative().nullable().default(null).describe('sampling only; null or 0 = no top-k filter'),
-  top_p: z.number().gt(0).lte(1).nullable().default(null).describe('sampling only; null = 1.0'),
-});
-
-export const EnergySchema = z.strictObject({
-  backend: z.enum(['codecarbon', 'none']).default('codecarbon').describe('energy measurement backend'),
-  country_iso_code: z
-    .string()
-    .regex(/^[A-Z]{3}$/, 'expected a 3-letter ISO 3166 country code, e.g. "USA"')
-    .default('USA')
-    .describe('grid carbon intensity used by CodeCarbon offline mode'),
-  measure_power_secs: z.number().positive().max(3600).default(1).describe('power sampling interval (s)'),
-});
+export {
+  BatchingSchema,
+  DatasetSchema,
+  DecodingSchema,
+  EnergySchema,
+  LaunchSchema,
+  ModelSchema,
+  RetrySchema,
+  ShardingSchema,
+  TrafficSchema,
+};
 
 const positiveInt = () => z.int().positive();
 
-/** One experiment: what the worker receives, every default filled in. */
+/** A config or suite name: it appears in keys, file names and CSV rows. */
+export const NAME_PATTERN = /^[\w.-]+$/;
+export const nameSchema = () => z.string().min(1).regex(NAME_PATTERN, 'use letters, digits, ".", "_" or "-"');
+
+/** One experiment (contract v2): what the worker receives, every default filled in. */
 export const ExperimentSchema = z
   .strictObject({
-    config_name: z.string().min(1).regex(/^[\w.-]+$/, 'use letters, digits, ".", "_" or "-"'),
+    config_name: nameSchema(),
     model_name: z.string().min(1).describe('hub id (org/name) or local path (relative to the config file)'),
     task_type: z.literal('text_generation').default('text_generation'),
-    suite: z.string().min(1).nullable().default(null),
-    cycle_id: z.int().nonnegative().nullable().default(null),
+    suite: z.string().min(1).nullable().default(null).describe('set by suite expansion'),
+    cycle_id: z.int().nonnegative().nullable().default(null).describe('set by suite expansion'),
+    model: ModelSchema.prefault({}),
     dataset: DatasetSchema.prefault({}),
+    prompt_ordering: z
+      .enum(['as_given', 'sorted_by_length', 'shuffle'])
+      .default('as_given')
+      .describe('prompt order; shuffle is seeded by `seed`'),
     num_input_prompts: positiveInt().default(64),
     max_input_tokens: positiveInt().default(128),
     max_output_tokens: positiveInt().default(32),
     min_output_tokens: z.int().nonnegative().default(0),
-    batch_size: positiveInt().default(8),
+    batch_size: positiveInt().default(8).describe('prompts per batch; with adaptive batching: the most prompts per batch'),
+    batching: BatchingSchema.prefault({}),
     precision: z.enum(['fp32', 'fp16', 'bf16']).default('fp32'),
     decoding: DecodingSchema.prefault({}),
+    sharding: ShardingSchema.prefault({}),
     num_processes: positiveInt().max(1024).default(1),
     gpu_ids: z.array(z.int().nonnegative()).default([]).describe('GPUs to use; empty = run on CPU'),
-    warmup_iterations: z.int().nonnegative().max(100).default(2),
+    launch: LaunchSchema.prefault({}),
+    traffic: TrafficSchema.prefault({}),
     energy: EnergySchema.prefault({}),
-    save_outputs: z.boolean().default(false),
+    warmup_iterations: z
+      .union([z.int().nonnegative().max(100), z.literal('auto')], {
+        error: 'expected an integer from 0 to 100, or "auto"',
+      })
+      .default(2)
+      .describe('warm-up batches before measuring; "auto": 2 below 1e9 parameters, 3 below 1e10, 5 above'),
+    save_outputs: z.boolean().default(false).describe('save generated text'),
+    save_token_ids: z.boolean().default(false).describe('save generated token ids'),
+    retry: RetrySchema.prefault({}),
     seed: z.int().nonnegative().default(0),
   })
   .describe('A Joules experiment');
@@ -60,3 +74,5 @@ export const ExperimentSchema = z
 export type Experiment = z.output<typeof ExperimentSchema>;
 /** What a user may write (defaults optional). */
 export type ExperimentInput = z.input<typeof ExperimentSchema>;
+/** A top-level key of an experiment. */
+export type ExperimentKey = keyof Experiment;

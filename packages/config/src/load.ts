@@ -1,87 +1,140 @@
-import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
-import { ExperimentSchema, type Experiment } from './experiment-schema.js';
-import { ConfigFileError } from './errors.js';
-import { formatIssues, type ParseResult } from './parse.js';
-import { applyRules } from './rules.js';
+import type { Experiment } from './experiment-schema.js';
+import { expandSuite, type InvalidCombination, type SuiteExperiment } from './expand.js';
+import { loadLayered, type ConfigKind, type LayeredConfig } from './extends.js';
+import { clonePlain, getIn, isPlainObject, mergeTracked, setIn } from './merge.js';
+import { checkExperiment, type ParseResult } from './parse.js';
+import { rebaseSuiteData, rebaseValueAt, resolveExperimentPaths } from './paths.js';
+import { problemText, type Problem } from './problems.js';
+import { parseSetOverrides, type SetOverride } from './set-overrides.js';
+import { checkSuite } from './suite-check.js';
+import { SUITE_ONLY_KEYS, type Suite } from './suite-schema.js';
+
+export interface LoadOptions {
+  /** `path=value` overrides (the CLI's `--set`), applied over the file and what it extends. */
+  set?: readonly string[];
+  /** Folder that relative paths given in `set` are relative to (the CLI's cwd); default: the file's folder. */
+  cwd?: string;
+  /** Suites: drop invalid model × configuration combinations (listed in `invalid`) instead of failing. */
+  skipInvalid?: boolean;
+  /** Resolve relative paths (model, dataset file, launcher module) against the file's folder. Default false. */
+  resolvePaths?: boolean;
+}
 
 export interface LoadedExperiment {
+  kind: 'experiment';
   file: string;
   result: ParseResult<Experiment>;
 }
 
-/** Line (1-based) of the deepest node of `keyPath` present in the YAML document. */
-function lineOf(doc: Document, counter: LineCounter, keyPath: readonly PropertyKey[]): number | undefined {
-  for (let n = keyPath.length; n >= 0; n--) {
-    const prefix = keyPath.slice(0, n) as (string | number)[];
-    const parent = n > 0 ? doc.getIn(prefix.slice(0, -1), true) : undefined;
-    // Point at the key itself when the parent is a map (e.g. unknown or mistyped keys).
-    if (n > 0 && isMap(parent)) {
-      const pair = parent.items.find((p) => (p.key as { value?: unknown } | null)?.value === prefix[n - 1]);
-      const range = (pair?.key as { range?: [number, number, number] } | undefined)?.range;
-      if (range) return counter.linePos(range[0]).line;
+export interface LoadedSuite {
+  kind: 'suite';
+  file: string;
+  /** The validated suite; `errors` also holds invalid combinations unless `skipInvalid`. */
+  result: ParseResult<Suite>;
+  /** Every experiment in run order; empty when there are errors. */
+  experiments: SuiteExperiment[];
+  /** Invalid model × configuration combinations, with their reasons (dropped with `skipInvalid`). */
+  invalid: InvalidCombination[];
+}
+
+export type LoadedConfig = LoadedExperiment | LoadedSuite;
+
+/** Problems in reading order: by file (first seen first), then line; those without a line first. */
+export function sortByPlace(lines: readonly string[], first?: string): string[] {
+  const files = new Map<string, number>(first === undefined ? [] : [[first, 0]]);
+  const keyed = lines.map((text, i) => {
+    const m = /^(.+?):(\d+) /.exec(text);
+    if (m && !files.has(m[1]!)) files.set(m[1]!, files.size);
+    return { text, i, file: m ? files.get(m[1]!)! : -1, line: m ? Number(m[2]) : 0 };
+  });
+  keyed.sort((a, b) => a.file - b.file || a.line - b.line || a.i - b.i);
+  return keyed.map((k) => k.text);
+}
+
+const fail = <T>(file: string, errors: string[], warnings: string[] = []): ParseResult<T> => ({
+  config: undefined,
+  errors: sortByPlace(errors, file),
+  warnings: sortByPlace(warnings, file),
+});
+
+/** Apply `--set` overrides aimed at the file's own document, rebasing relative paths given from `cwd`. */
+function applySets(layered: LayeredConfig, sets: readonly SetOverride[], cwd: string | undefined): void {
+  const rootDir = path.dirname(path.resolve(layered.root.file));
+  for (const s of sets) {
+    let value = s.value;
+    if (cwd && layered.kind === 'experiment') value = rebaseValueAt(s.path, value, cwd, rootDir);
+    else if (cwd && s.path[0] === 'base') value = rebaseValueAt(s.path.slice(1), value, cwd, rootDir);
+    else if (cwd && s.path[0] === 'models') value = rebaseSuiteData({ models: value }, cwd, rootDir).models;
+    const current = getIn(layered.data, s.path);
+    if (isPlainObject(current) && isPlainObject(value)) {
+      mergeTracked(current, value, layered.origins, s.path, () => ({ set: s.text }));
+    } else {
+      setIn(layered.data, s.path, clonePlain(value));
+      layered.origins.setDeep(s.path, value, { set: s.text });
     }
-    const node = n > 0 ? doc.getIn(prefix, true) : doc.contents;
-    const range = (node as { range?: [number, number, number] } | null)?.range;
-    if (range) return counter.linePos(range[0]).line;
   }
-  return undefined;
 }
 
-/** Read a YAML or JSON file into plain data; throws ConfigFileError naming the file. */
-export async function readConfigFile(file: string): Promise<{ data: unknown; doc: Document; counter: LineCounter }> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    throw new ConfigFileError(file, code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? 'error'})`, { cause });
+async function load(file: string, options: LoadOptions, want?: ConfigKind): Promise<LoadedConfig> {
+  const layered = await loadLayered(file);
+  const { kind, origins } = layered;
+  if (want && kind !== want) {
+    const why =
+      kind === 'suite'
+        ? `is a suite (it has ${SUITE_ONLY_KEYS.filter((k) => k in layered.data).join(', ')}), not a single experiment`
+        : 'is a single experiment, not a suite (a suite has models)';
+    const result = fail<never>(file, [`${file}: ${why}`]);
+    return kind === 'suite' ? { kind: 'experiment', file, result } : { kind: 'suite', file, result, experiments: [], invalid: [] };
   }
-  const counter = new LineCounter();
-  // YAML 1.2 is a superset of JSON: one parser serves both and gives line numbers.
-  const doc = parseDocument(text, { lineCounter: counter, prettyErrors: true, uniqueKeys: true });
-  if (doc.errors.length) {
-    const first = doc.errors[0]!;
-    const line = first.linePos?.[0]?.line;
-    throw new ConfigFileError(`${file}${line ? `:${line}` : ''}`, first.message.split('\n')[0] ?? 'parse error', {
-      cause: first,
-    });
-  }
-  const data: unknown = doc.toJS();
-  if (data === null || typeof data !== 'object' || Array.isArray(data)) {
-    throw new ConfigFileError(file, 'expected a mapping of keys to values at the top level');
-  }
-  return { data, doc, counter };
-}
+  const sets = parseSetOverrides(options.set ?? [], kind);
+  const experimentSets = sets.overrides.filter((s) => s.target === 'experiment');
+  const suiteSets = sets.overrides.filter((s) => s.target === 'suite');
+  applySets(layered, kind === 'experiment' ? experimentSets : suiteSets, options.cwd);
+  const rootDir = path.dirname(path.resolve(file));
+  const where = (p: Problem) => `${origins.locate(p.path) ?? file} ${problemText(p)}`;
+  const before = [...layered.errors, ...sets.errors];
 
-const isLocalPath = (p: string) => p.startsWith('./') || p.startsWith('../') || p === '.' || path.isAbsolute(p);
+  if (kind === 'experiment') {
+    const checked = checkExperiment(layered.data);
+    const errors = [...before, ...checked.errors.map(where)];
+    const warnings = sortByPlace(checked.warnings.map(where), file);
+    if (errors.length || !checked.config) return { kind, file, result: fail(file, errors, warnings) };
+    const config = options.resolvePaths ? resolveExperimentPaths(checked.config, rootDir) : checked.config;
+    return { kind, file, result: { config, errors: [], warnings } };
+  }
 
-/** Resolve relative local paths (model, dataset file) against the config file's folder. */
-export function resolveExperimentPaths(config: Experiment, baseDir: string): Experiment {
-  const model_name = isLocalPath(config.model_name) ? path.resolve(baseDir, config.model_name) : config.model_name;
-  const dataPath = config.dataset.path;
-  const dataset = dataPath === null ? config.dataset : { ...config.dataset, path: path.resolve(baseDir, dataPath) };
-  return { ...config, model_name, dataset };
+  const checked = checkSuite(layered.data);
+  const errors = [...before, ...checked.errors.map(where)];
+  if (errors.length || !checked.config) return { kind, file, result: fail(file, errors), experiments: [], invalid: [] };
+  const cwdDir = options.cwd;
+  const expansion = expandSuite(checked.config, {
+    skipInvalid: options.skipInvalid ?? false,
+    set: cwdDir ? experimentSets.map((s) => ({ ...s, value: rebaseValueAt(s.path, s.value, cwdDir, rootDir) })) : experimentSets,
+    locate: (p) => origins.locate(p) ?? file,
+    ...(options.resolvePaths && { baseDir: rootDir }),
+  });
+  const { experiments, invalid } = expansion;
+  const warnings = sortByPlace(expansion.warnings, file);
+  if (expansion.errors.length) return { kind, file, result: fail(file, expansion.errors, warnings), experiments, invalid };
+  return { kind, file, result: { config: checked.config, errors: [], warnings }, experiments, invalid };
 }
 
 /**
- * Load and validate one experiment file (YAML or JSON). Problems are returned as
- * `file:line path: message`; only an unreadable or unparsable file throws.
+ * Load and validate an experiment or a suite file (YAML or JSON; the kind is detected), with what it
+ * `extends` and `--set` overrides. Problems are `file:line path: message`; only an unreadable or
+ * unparsable `file` throws (ConfigFileError).
  */
-export async function loadExperimentFile(file: string): Promise<LoadedExperiment> {
-  const { data, doc, counter } = await readConfigFile(file);
-  const at = (keyPath: readonly PropertyKey[]) => {
-    const line = lineOf(doc, counter, keyPath);
-    return line ? `${file}:${line}` : file;
-  };
-  const parsed = ExperimentSchema.safeParse(data);
-  if (!parsed.success) {
-    const errors = formatIssues(parsed.error.issues).map((l) => `${at(l.path)} ${l.text}`);
-    return { file, result: { config: undefined, errors, warnings: [] } };
-  }
-  const { errors, warnings } = applyRules(parsed.data);
-  const located = (lines: string[]) => lines.map((l) => `${at(l.split(':')[0]!.split(/[.[\]]/).filter(Boolean))} ${l}`);
-  if (errors.length) return { file, result: { config: undefined, errors: located(errors), warnings: located(warnings) } };
-  return { file, result: { config: parsed.data, errors: [], warnings: located(warnings) } };
+export function loadConfigFile(file: string, options: LoadOptions = {}): Promise<LoadedConfig> {
+  return load(file, options);
+}
+
+/** `loadConfigFile` for a file that must be a single experiment (a suite is reported as an error). */
+export async function loadExperimentFile(file: string, options: LoadOptions = {}): Promise<LoadedExperiment> {
+  return (await load(file, options, 'experiment')) as LoadedExperiment;
+}
+
+/** `loadConfigFile` for a file that must be a suite (a single experiment is reported as an error). */
+export async function loadSuiteFile(file: string, options: LoadOptions = {}): Promise<LoadedSuite> {
+  return (await load(file, options, 'suite')) as LoadedSuite;
 }

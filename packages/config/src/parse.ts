@@ -1,47 +1,66 @@
 import type { z } from 'zod';
 import { ExperimentSchema, type Experiment } from './experiment-schema.js';
-import { applyRules } from './rules.js';
+import { isPlainObject } from './merge.js';
+import { issuesToProblems, problemText, type Problem } from './problems.js';
+import { checkRules } from './rules.js';
+
+export { formatIssues, formatPath } from './problems.js';
 
 /** A validation outcome: `config` is set exactly when `errors` is empty. */
 export type ParseResult<T> =
   | { config: T; errors: []; warnings: string[] }
   | { config: undefined; errors: string[]; warnings: string[] };
 
-/** `a.b[2].c` from a zod issue path. */
-export function formatPath(path: ReadonlyArray<PropertyKey>): string {
-  let out = '';
-  for (const part of path) {
-    if (typeof part === 'number') out += `[${part}]`;
-    else out += out === '' ? String(part) : `.${String(part)}`;
-  }
-  return out;
+/** A validation outcome with problems not yet formatted (paths kept, to be located in a file). */
+export interface Checked<T> {
+  config: T | undefined;
+  errors: Problem[];
+  warnings: Problem[];
 }
 
-/** One `path: message` line per problem; unknown keys get one line each. */
-export function formatIssues(issues: readonly z.core.$ZodIssue[]): { path: PropertyKey[]; text: string }[] {
-  const lines: { path: PropertyKey[]; text: string }[] = [];
-  for (const issue of issues) {
-    if (issue.code === 'unrecognized_keys') {
-      for (const key of issue.keys) {
-        const path = [...issue.path, key];
-        lines.push({ path, text: `${formatPath(path)}: unknown key` });
-      }
-      continue;
-    }
-    const path = [...issue.path];
-    const where = path.length ? formatPath(path) : '(root)';
-    lines.push({ path, text: `${where}: ${issue.message}` });
+const shape = ExperimentSchema.shape as Record<string, z.ZodType>;
+
+/**
+ * Validate one experiment, reporting every problem at once. When the schema rejects some keys, the
+ * other keys are parsed one by one and every cross-field rule that reads only valid keys still runs.
+ */
+export function checkExperiment(input: unknown): Checked<Experiment> {
+  const parsed = ExperimentSchema.safeParse(input);
+  if (parsed.success) {
+    const found = checkRules(parsed.data);
+    return { config: found.errors.length ? undefined : parsed.data, ...found };
   }
-  return lines;
+  const errors = issuesToProblems(parsed.error.issues);
+  if (!isPlainObject(input) || errors.some((p) => p.path.length === 0)) return { config: undefined, errors, warnings: [] };
+  const rejected = new Set(errors.map((p) => String(p.path[0])));
+  const partial: Record<string, unknown> = {};
+  const valid = new Set<string>();
+  for (const [key, schema] of Object.entries(shape)) {
+    if (rejected.has(key)) continue;
+    const r = schema.safeParse(input[key]);
+    if (r.success) {
+      partial[key] = r.data;
+      valid.add(key);
+    }
+  }
+  const found = checkRules(partial as Experiment, valid);
+  return { config: undefined, errors: [...errors, ...found.errors], warnings: found.warnings };
+}
+
+/** Turn a checked result into `path: message` lines, optionally prefixed by where each problem is. */
+export function toParseResult<T>(checked: Checked<T>, where?: (p: Problem) => string | undefined): ParseResult<T> {
+  const text = (p: Problem) => {
+    const at = where?.(p);
+    return at ? `${at} ${problemText(p)}` : problemText(p);
+  };
+  const warnings = checked.warnings.map(text);
+  if (checked.errors.length || checked.config === undefined) {
+    return { config: undefined, errors: checked.errors.map(text), warnings };
+  }
+  return { config: checked.config, errors: [], warnings };
 }
 
 /** Validate one experiment from unknown input. Never throws on user input. */
 export function parseExperiment(input: unknown): ParseResult<Experiment> {
-  const parsed = ExperimentSchema.safeParse(input);
-  if (!parsed.success) {
-    return { config: undefined, errors: formatIssues(parsed.error.issues).map((l) => l.text), warnings: [] };
-  }
-  const { errors, warnings } = applyRules(parsed.data);
-  if (errors.length) return { config: undefined, errors, warnings };
-  return { config: parsed.data, errors: [], warnings };
+  return toParseResult(checkExperiment(input));
 }

@@ -1,57 +1,110 @@
-import type { Experiment } from './experiment-schema.js';
+import type { Experiment, ExperimentKey } from './experiment-schema.js';
+import { problemText, type Findings } from './problems.js';
 
-/** A cross-field rule: returns `path: message` problems (errors) and warnings. */
-export interface RuleResult {
-  errors: string[];
-  warnings: string[];
+/**
+ * A cross-field rule. `uses` names the top-level keys it reads: when the schema rejects one of them,
+ * the rule is skipped and the others still run, so one type error does not hide a contradiction.
+ */
+export interface Rule {
+  name: string;
+  uses: readonly ExperimentKey[];
+  check(c: Experiment, out: Findings): void;
 }
-type Rule = (config: Experiment, out: RuleResult) => void;
 
-const outputBounds: Rule = (c, out) => {
-  if (c.min_output_tokens > c.max_output_tokens) {
-    out.errors.push(
-      `min_output_tokens: must be <= max_output_tokens (${c.min_output_tokens} > ${c.max_output_tokens})`,
-    );
-  }
-};
+const rule = (name: string, uses: readonly ExperimentKey[], check: Rule['check']): Rule => ({ name, uses, check });
+const err = (out: Findings, path: string, message: string) => out.errors.push({ path: path.split('.'), message });
+const warn = (out: Findings, path: string, message: string) => out.warnings.push({ path: path.split('.'), message });
 
-const decodingParams: Rule = (c, out) => {
-  if (c.decoding.mode !== 'greedy') return;
-  for (const key of ['temperature', 'top_k', 'top_p'] as const) {
-    if (c.decoding[key] !== null) {
-      out.errors.push(`decoding.${key}: only valid when decoding.mode is "sampling" (mode is "greedy")`);
+export const rules: readonly Rule[] = [
+  rule('output-bounds', ['min_output_tokens', 'max_output_tokens'], (c, out) => {
+    if (c.min_output_tokens > c.max_output_tokens) {
+      err(out, 'min_output_tokens', `must be <= max_output_tokens (${c.min_output_tokens} > ${c.max_output_tokens})`);
     }
+  }),
+  rule('sampling-parameters', ['decoding'], (c, out) => {
+    if (c.decoding.mode !== 'greedy') return;
+    for (const key of ['temperature', 'top_k', 'top_p'] as const) {
+      if (c.decoding[key] !== null) err(out, `decoding.${key}`, 'only valid when decoding.mode is "sampling" (mode is "greedy")');
+    }
+  }),
+  rule('dataset-source', ['dataset'], (c, out) => {
+    const d = c.dataset;
+    if (d.source === 'file' && d.path === null) err(out, 'dataset.path', 'required when dataset.source is "file"');
+    if (d.source === 'hub' && d.name === null) err(out, 'dataset.name', 'required when dataset.source is "hub"');
+    if (d.source !== 'file' && d.path !== null) err(out, 'dataset.path', 'only valid when dataset.source is "file"');
+    if (d.source !== 'hub' && d.name !== null) err(out, 'dataset.name', 'only valid when dataset.source is "hub"');
+  }),
+  rule('gpu-ids-unique', ['gpu_ids'], (c, out) => {
+    if (new Set(c.gpu_ids).size !== c.gpu_ids.length) err(out, 'gpu_ids', 'must not repeat a GPU');
+  }),
+  rule('processes-fit-gpus', ['gpu_ids', 'num_processes'], (c, out) => {
+    const n = c.gpu_ids.length;
+    if (n === 0) return;
+    if (c.num_processes > n) err(out, 'num_processes', `${c.num_processes} processes do not fit ${n} GPU(s) in gpu_ids`);
+    else if (c.num_processes < n) warn(out, 'num_processes', `${n - c.num_processes} GPU(s) in gpu_ids stay unused`);
+  }),
+  rule('batching-budget', ['batching'], (c, out) => {
+    const b = c.batching;
+    if (b.strategy === 'adaptive' && b.max_tokens_per_batch === null) {
+      err(out, 'batching.max_tokens_per_batch', 'required when batching.strategy is "adaptive"');
+    }
+    if (b.strategy === 'fixed' && b.max_tokens_per_batch !== null) {
+      err(out, 'batching.max_tokens_per_batch', 'only valid when batching.strategy is "adaptive" (strategy is "fixed")');
+    }
+  }),
+  rule('traffic-delay', ['traffic'], (c, out) => {
+    const t = c.traffic;
+    if (t.delay_max_ms < t.delay_min_ms) {
+      err(out, 'traffic.delay_max_ms', `must be >= traffic.delay_min_ms (${t.delay_max_ms} < ${t.delay_min_ms})`);
+    }
+  }),
+  rule('traffic-burst', ['traffic'], (c, out) => {
+    const t = c.traffic;
+    if (t.burst_size !== null && t.burst_interval_ms === null) {
+      err(out, 'traffic.burst_interval_ms', 'required when traffic.burst_size is set');
+    }
+    if (t.burst_size === null && t.burst_interval_ms !== null) {
+      err(out, 'traffic.burst_size', 'required when traffic.burst_interval_ms is set');
+    }
+  }),
+  rule('quantization-needs-gpu', ['model', 'gpu_ids'], (c, out) => {
+    const q = c.model.quantization;
+    if (q !== 'none' && c.gpu_ids.length === 0) {
+      err(out, 'model.quantization', `"${q}" needs GPUs (bitsandbytes is CUDA-only); set gpu_ids`);
+    }
+  }),
+  rule('fsdp-needs-processes', ['sharding', 'num_processes'], (c, out) => {
+    if (c.sharding.strategy === 'fsdp' && c.num_processes < 2) {
+      err(out, 'sharding.strategy', `"fsdp" needs num_processes > 1 (num_processes is ${c.num_processes})`);
+    }
+  }),
+  rule('gpu-energy-backend', ['energy', 'gpu_ids'], (c, out) => {
+    const b = c.energy.backend;
+    if ((b === 'nvml' || b === 'zeus') && c.gpu_ids.length === 0) {
+      err(out, 'energy.backend', `"${b}" measures GPUs; set gpu_ids, or use "auto", "codecarbon", "rapl" or "none"`);
+    }
+  }),
+  rule('cpu-precision', ['gpu_ids', 'precision'], (c, out) => {
+    if (c.gpu_ids.length === 0 && c.precision === 'fp16') {
+      warn(out, 'precision', 'fp16 on CPU is slow and unrepresentative; consider bf16 or fp32');
+    }
+  }),
+];
+
+/** Run every rule whose keys are all in `valid` (all rules when `valid` is omitted). */
+export function checkRules(config: Experiment, valid?: ReadonlySet<string>): Findings {
+  const out: Findings = { errors: [], warnings: [] };
+  for (const r of rules) {
+    if (valid && !r.uses.every((k) => valid.has(k))) continue;
+    const [e, w] = [out.errors.length, out.warnings.length];
+    r.check(config, out);
+    for (const p of [...out.errors.slice(e), ...out.warnings.slice(w)]) p.rule = r.name;
   }
-};
-
-const datasetSource: Rule = (c, out) => {
-  const d = c.dataset;
-  if (d.source === 'file' && d.path === null) out.errors.push('dataset.path: required when dataset.source is "file"');
-  if (d.source === 'hub' && d.name === null) out.errors.push('dataset.name: required when dataset.source is "hub"');
-  if (d.source !== 'file' && d.path !== null) out.errors.push(`dataset.path: only valid when dataset.source is "file"`);
-  if (d.source !== 'hub' && d.name !== null) out.errors.push(`dataset.name: only valid when dataset.source is "hub"`);
-};
-
-const gpuFit: Rule = (c, out) => {
-  if (c.gpu_ids.length === 0) return;
-  if (new Set(c.gpu_ids).size !== c.gpu_ids.length) out.errors.push('gpu_ids: must not repeat a GPU');
-  if (c.num_processes > c.gpu_ids.length) {
-    out.errors.push(`num_processes: ${c.num_processes} processes do not fit ${c.gpu_ids.length} GPU(s) in gpu_ids`);
-  } else if (c.num_processes < c.gpu_ids.length) {
-    out.warnings.push(`num_processes: ${c.gpu_ids.length - c.num_processes} GPU(s) in gpu_ids stay unused`);
-  }
-};
-
-const cpuPrecision: Rule = (c, out) => {
-  if (c.gpu_ids.length === 0 && c.precision === 'fp16') {
-    out.warnings.push('precision: fp16 on CPU is slow and unrepresentative; consider bf16 or fp32');
-  }
-};
-
-export const rules: readonly Rule[] = [outputBounds, decodingParams, datasetSource, gpuFit, cpuPrecision];
-
-export function applyRules(config: Experiment): RuleResult {
-  const out: RuleResult = { errors: [], warnings: [] };
-  for (const rule of rules) rule(config, out);
   return out;
+}
+
+/** The cross-field rules of a schema-valid experiment, as `path: message` lines. */
+export function applyRules(config: Experiment): { errors: string[]; warnings: string[] } {
+  const { errors, warnings } = checkRules(config);
+  return { errors: errors.map(problemText), warnings: warnings.map(problemText) };
 }

@@ -1,0 +1,116 @@
+import { z } from 'zod';
+
+// The nested sections of an experiment (contract v2, contract/V2.md). Defaults live here, so the
+// effective experiment has every key present.
+
+const nonNegative = () => z.number().nonnegative();
+const positiveSeconds = () => z.number().positive().nullable().default(null);
+
+/** How the model is loaded. */
+export const ModelSchema = z
+  .strictObject({
+    revision: z.string().min(1).nullable().default(null).describe('hub revision (branch, tag or commit); null = default'),
+    quantization: z.enum(['none', 'int8', 'int4']).default('none').describe('bitsandbytes quantization (int4 = nf4); CUDA only'),
+    trust_remote_code: z.boolean().default(false).describe('run code shipped with a hub model'),
+    is_encoder_decoder: z.boolean().default(false).describe('true loads AutoModelForSeq2SeqLM'),
+    inference_type: z.literal('pure_generative').default('pure_generative'),
+    attn_implementation: z
+      .enum(['eager', 'sdpa', 'flash_attention_2'])
+      .nullable()
+      .default(null)
+      .describe("attention kernel; null = transformers' default"),
+  })
+  .describe('how the model is loaded');
+
+/** Where prompts come from: the bundled sample, a local JSONL/CSV file, or a hub dataset. */
+export const DatasetSchema = z
+  .strictObject({
+    source: z.enum(['builtin', 'file', 'hub']).default('builtin').describe('builtin sample, local file, or hub dataset'),
+    path: z.string().min(1).nullable().default(null).describe('file source: a .jsonl or .csv path (relative to the config file)'),
+    name: z.string().min(1).nullable().default(null).describe('hub source: dataset name, e.g. AIEnergyScore/text_generation'),
+    split: z.string().min(1).default('train').describe('hub source: dataset split'),
+    column: z.string().min(1).nullable().default(null).describe('column holding the prompt; null = "prompt", else "text"'),
+    revision: z.string().min(1).nullable().default(null).describe('hub source: dataset revision'),
+  })
+  .describe('prompt source');
+
+/** Fixed batches, or adaptive batches filled up to a token budget. */
+export const BatchingSchema = z
+  .strictObject({
+    strategy: z.enum(['fixed', 'adaptive']).default('fixed').describe('fixed: batch_size prompts per batch; adaptive: by token budget'),
+    max_tokens_per_batch: z
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe('adaptive only: (prompts in batch) × (longest prompt + max_output_tokens) stays within this'),
+  })
+  .describe('batching strategy');
+
+/** Greedy or sampling decoding. Sampling parameters are only valid with mode "sampling". */
+export const DecodingSchema = z.strictObject({
+  mode: z.enum(['greedy', 'sampling']).default('greedy'),
+  temperature: z.number().positive().nullable().default(null).describe('sampling only; null = 1.0'),
+  top_k: z.int().nonnegative().nullable().default(null).describe('sampling only; null or 0 = no top-k filter'),
+  top_p: z.number().gt(0).lte(1).nullable().default(null).describe('sampling only; null = 1.0'),
+});
+
+export const ShardingSchema = z
+  .strictObject({
+    strategy: z.enum(['none', 'fsdp']).default('none').describe('recorded and passed to the launcher; fsdp needs num_processes > 1'),
+  })
+  .describe('model sharding');
+
+/** How the worker is started (TS side only; the worker checks the types and ignores it). */
+export const LaunchSchema = z
+  .strictObject({
+    launcher: z
+      .string()
+      .regex(/^(?:accelerate|python|\.{0,2}\/.+)$/, 'expected "accelerate", "python", or a module path such as "./my-launcher.mjs"')
+      .default('accelerate')
+      .describe('"accelerate", "python", or a module path (relative to the config file) of a custom launcher'),
+    timeout_s: positiveSeconds().describe('wall-clock limit per attempt (s); null = none'),
+    silence_timeout_s: positiveSeconds().describe('stop the worker when it prints nothing this long (s); null = none'),
+  })
+  .describe('how the worker is launched');
+
+/** Latency / traffic simulation between batches. */
+export const TrafficSchema = z
+  .strictObject({
+    delay_min_ms: nonNegative().default(0).describe('uniform random delay before each batch (seeded): lower bound'),
+    delay_max_ms: nonNegative().default(0).describe('upper bound; must be >= delay_min_ms'),
+    burst_size: z.int().positive().nullable().default(null).describe('after every burst_size batches wait burst_interval_ms'),
+    burst_interval_ms: nonNegative().nullable().default(null).describe('wait after each burst (ms); set with burst_size'),
+    inside_energy_window: z.boolean().default(false).describe('whether the waits are inside the measured energy window'),
+  })
+  .describe('traffic simulation between batches');
+
+export const EnergySchema = z
+  .strictObject({
+    backend: z
+      .enum(['auto', 'nvml', 'zeus', 'codecarbon', 'rapl', 'none'])
+      .default('auto')
+      .describe('energy measurement backend; auto picks the best available'),
+    country_iso_code: z
+      .string()
+      .regex(/^[A-Z]{3}$/, 'expected a 3-letter ISO 3166 country code, e.g. "USA"')
+      .default('USA')
+      .describe('grid carbon intensity by country (CodeCarbon)'),
+    measure_power_secs: z.number().positive().max(3600).default(1).describe('power sampling interval (s)'),
+    idle_baseline_s: nonNegative().default(0).describe('seconds of idle power measured before warm-up; 0 = none'),
+    carbon_intensity_g_per_kwh: nonNegative()
+      .nullable()
+      .default(null)
+      .describe("overrides the backend's / country's carbon intensity (g CO2e per kWh)"),
+    pue: z.number().gte(1).default(1).describe('power usage effectiveness (>= 1), applied to emissions only'),
+  })
+  .describe('energy measurement');
+
+/** Retries of a failed attempt (TS side only). */
+export const RetrySchema = z
+  .strictObject({
+    max_retries: z.int().nonnegative().max(100).default(3).describe('attempts after the first'),
+    backoff_base_s: nonNegative().default(2).describe('exponential backoff base (s)'),
+    halve_batch_on_oom: z.boolean().default(true).describe('retry an out-of-memory failure with batch_size halved'),
+  })
+  .describe('retries of failed attempts');
