@@ -46,4 +46,33 @@ describe('joules validate / run on bad input', () => {
     const schema = JSON.parse(output.stdout.join('\n'));
     expect(schema.required).toEqual(['config_name', 'model_name']);
   });
+
+  it('validates every example (experiments and suites) and says what a suite expands to', async () => {
+    const examples = fileURLToPath(new URL('../../../examples/', import.meta.url));
+    const output = captureOutput();
+    const files = ['demo.yaml', 'demo-suite.yaml', 'controlled-suite.yaml', 'grid-suite.yaml'].map((f) => examples + f);
+    expect(await runMain(['validate', ...files], output)).toBe(0);
+    expect(output.stdout[1]).toBe(`${files[1]}: valid (suite, 12 experiments)`);
+  });
+
+  it('config show applies --set and prints every effective value', async () => {
+    const output = captureOutput();
+    const code = await runMain(['config', 'show', fixture('two-process.yaml'), '--set', 'batch_size=5', '--set', 'decoding.mode=sampling', '--json'], output);
+    expect(code).toBe(0);
+    const shown = JSON.parse(output.stdout[0]!);
+    expect(shown).toMatchObject({ batch_size: 5, decoding: { mode: 'sampling' }, num_processes: 2, precision: 'fp32' });
+    expect(shown.model_name).toMatch(/^\/.*\.joules\/models\/tiny-llama$/);
+  });
+
+  it('a bad --set path is a usage error naming it', async () => {
+    const output = captureOutput();
+    expect(await runMain(['validate', fixture('two-process.yaml'), '--set', 'batch_sise=5'], output)).toBe(2);
+    expect(output.stderr.join('\n')).toMatch(/batch_sise/);
+  });
+
+  it('prints the suite JSON Schema too', async () => {
+    const output = captureOutput();
+    expect(await runMain(['schema', 'suite'], output)).toBe(0);
+    expect(JSON.parse(output.stdout.join('\n')).properties).toHaveProperty('models');
+  });
 });

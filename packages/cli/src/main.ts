@@ -14,15 +14,16 @@ interface CommandSpec {
 const COMMANDS: Record<string, CommandSpec> = {
   run: {
     summary: 'run one experiment and record its results',
-    usage: 'joules run <config.yaml> [--results-dir DIR] [--json] [--python PATH]',
-    example: 'joules run examples/demo.yaml --results-dir results',
-    options: { 'results-dir': { type: 'string' }, json: { type: 'boolean' }, python: { type: 'string' } },
+    usage: 'joules run <config.yaml> [--set path=value]... [--results-dir DIR] [--json] [--python PATH]',
+    example: 'joules run examples/demo.yaml --set batch_size=4 --results-dir results',
+    options: { 'results-dir': { type: 'string' }, json: { type: 'boolean' }, python: { type: 'string' }, set: { type: 'string', multiple: true } },
     run: async (v, pos, output, signal) => {
       const { run } = await import('./commands/run.js');
       if (pos.length !== 1) throw new ExitError(EXIT.usage, 'joules run takes exactly one config file');
       return run(
         {
           config: pos[0]!,
+          ...(Array.isArray(v.set) && { set: v.set as string[] }),
           ...(typeof v['results-dir'] === 'string' && { resultsDir: v['results-dir'] }),
           ...(typeof v.python === 'string' && { python: v.python }),
           json: v.json === true,
@@ -33,14 +34,25 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   validate: {
-    summary: 'check experiment files; print every problem as file:line path: message',
-    usage: 'joules validate <config.yaml>... [--json]',
-    example: 'joules validate examples/demo.yaml',
-    options: { json: { type: 'boolean' } },
+    summary: 'check experiment and suite files; print every problem as file:line path: message',
+    usage: 'joules validate <file.yaml>... [--set path=value]... [--skip-invalid] [--json]',
+    example: 'joules validate examples/*.yaml',
+    options: { json: { type: 'boolean' }, set: { type: 'string', multiple: true }, 'skip-invalid': { type: 'boolean' } },
     run: async (v, pos, output) => {
       const { validate } = await import('./commands/validate.js');
       if (!pos.length) throw new ExitError(EXIT.usage, 'joules validate needs at least one file');
-      return validate({ files: pos, json: v.json === true }, output);
+      return validate({ files: pos, json: v.json === true, skipInvalid: v['skip-invalid'] === true, ...(Array.isArray(v.set) && { set: v.set as string[] }) }, output);
+    },
+  },
+  config: {
+    summary: 'show every effective value of an experiment or suite (`joules config show <file>`)',
+    usage: 'joules config show <file.yaml> [--set path=value]... [--skip-invalid] [--json]',
+    example: 'joules config show examples/demo-suite.yaml --set cycles=1',
+    options: { json: { type: 'boolean' }, set: { type: 'string', multiple: true }, 'skip-invalid': { type: 'boolean' } },
+    run: async (v, pos, output) => {
+      const { configShow } = await import('./commands/config-show.js');
+      if (pos[0] !== 'show' || pos.length !== 2) throw new ExitError(EXIT.usage, 'usage: joules config show <file.yaml>');
+      return configShow({ file: pos[1]!, json: v.json === true, skipInvalid: v['skip-invalid'] === true, ...(Array.isArray(v.set) && { set: v.set as string[] }) }, output);
     },
   },
   doctor: {
@@ -54,8 +66,8 @@ const COMMANDS: Record<string, CommandSpec> = {
     },
   },
   schema: {
-    summary: 'print the JSON Schema of experiment files (for editor completion)',
-    usage: 'joules schema experiment',
+    summary: 'print the JSON Schema of experiment or suite files (for editor completion)',
+    usage: 'joules schema experiment|suite',
     example: 'joules schema experiment > experiment.schema.json',
     options: {},
     run: async (_v, pos, output) => {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { loadExperimentFile, resolveExperimentPaths } from '@joules/config';
+import { loadExperimentFile } from '@joules/config';
 import { AccelerateLauncher, type LaunchEvent } from '@joules/launcher';
 import { EXIT } from '../errors.js';
 import { fmt } from '../format.js';
@@ -9,6 +9,7 @@ import { resolveWorkerEnv } from '../worker-env.js';
 
 export interface RunOptions {
   config: string;
+  set?: string[];
   resultsDir?: string;
   json?: boolean;
   python?: string;
@@ -30,13 +31,13 @@ function progress(output: Output, event: LaunchEvent, id: string): void {
 export async function run(options: RunOptions, output: Output): Promise<number> {
   const cwd = options.cwd ?? process.cwd();
   const file = path.resolve(cwd, options.config);
-  const { result } = await loadExperimentFile(file);
+  const { result } = await loadExperimentFile(file, { resolvePaths: true, cwd, ...(options.set && { set: options.set }) });
   for (const w of result.warnings) output.err(`warning: ${w}`);
   if (!result.config) {
     for (const e of result.errors) output.err(e);
     return EXIT.usage;
   }
-  const experiment = resolveExperimentPaths(result.config, path.dirname(file));
+  const experiment = result.config;
   const resultsDir = path.resolve(cwd, options.resultsDir ?? 'results');
   const worker = await resolveWorkerEnv(options.python);
   const launcher = new AccelerateLauncher({ accelerateBin: worker.accelerate });

@@ -1,24 +1,43 @@
-import { loadExperimentFile } from '@joules/config';
+import { loadConfigFile } from '@joules/config';
 import { EXIT } from '../errors.js';
 import type { Output } from '../output.js';
 
 export interface ValidateOptions {
   files: string[];
+  set?: string[];
+  skipInvalid?: boolean;
   json?: boolean;
+  cwd?: string;
 }
 
-/** `joules validate <file>...`: every problem as `file:line path: message`; exit 2 on any. */
+/**
+ * `joules validate <file>...`: experiments and suites; every problem as `file:line path: message`;
+ * exit 2 on any. Suites also report how many experiments they expand to.
+ */
 export async function validate(options: ValidateOptions, output: Output): Promise<number> {
   let failed = false;
-  const report: { file: string; valid: boolean; errors: string[]; warnings: string[] }[] = [];
+  const report: Record<string, unknown>[] = [];
   for (const file of options.files) {
-    const { result } = await loadExperimentFile(file);
-    report.push({ file, valid: !result.errors.length, errors: result.errors, warnings: result.warnings });
-    for (const w of result.warnings) output.err(`warning: ${w}`);
-    if (result.errors.length) {
-      failed = true;
-      for (const e of result.errors) output.err(e);
-    } else if (!options.json) output.out(`${file}: valid`);
+    const loaded = await loadConfigFile(file, {
+      ...(options.set && { set: options.set }),
+      ...(options.cwd && { cwd: options.cwd }),
+      skipInvalid: options.skipInvalid === true,
+    });
+    const { errors, warnings } = loaded.result;
+    for (const w of warnings) output.err(`warning: ${w}`);
+    for (const e of errors) output.err(e);
+    const valid = errors.length === 0;
+    failed ||= !valid;
+    const detail =
+      loaded.kind === 'suite'
+        ? `suite, ${loaded.experiments.length} experiments` +
+          (loaded.invalid.length ? `, ${loaded.invalid.length} invalid combination(s) ${options.skipInvalid ? 'dropped' : 'reported'}` : '')
+        : 'experiment';
+    if (options.skipInvalid && loaded.kind === 'suite') {
+      for (const i of loaded.invalid) output.err(`dropped ${i.key}: ${i.reasons.join('; ')}`);
+    }
+    if (!options.json && valid) output.out(`${file}: valid (${detail})`);
+    report.push({ file, kind: loaded.kind, valid, errors, warnings, ...(loaded.kind === 'suite' && { experiments: loaded.experiments.length, invalid: loaded.invalid }) });
   }
   if (options.json) output.out(JSON.stringify({ valid: !failed, files: report }));
   return failed ? EXIT.usage : EXIT.ok;
