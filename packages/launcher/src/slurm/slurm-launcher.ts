@@ -1,0 +1,188 @@
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { CommandLine, LaunchEvent, LaunchJob, LaunchOptions, LaunchOutcome, Launcher } from '../types.js';
+import { SlurmError } from './errors.js';
+import type { SlurmJobInfo } from './job-state.js';
+import { fileSize } from './log-tail.js';
+import { jobOutcome, nodesThatSaw } from './outcome.js';
+import { planJob, sbatchArgs, type SlurmResources } from './resources.js';
+import { batchScript, EXIT_NOT_SHARED } from './script.js';
+import { expandHostlist, scancel, slurmCommand, type SlurmClient } from './slurm-cli.js';
+import { watchJob } from './watch.js';
+
+export interface SlurmLauncherOptions extends SlurmClient {
+  /** `accelerate` of the worker's Python, at a path every node sees. */
+  accelerateBin: string;
+  /** Each job's resources, or a function picking them per job (e.g. from its experiment). */
+  resources?: SlurmResources | ((job: LaunchJob) => SlurmResources);
+  /** On abort, leave the jobs running (launch resolves `interrupted`); reattach later with `attach`. */
+  detach?: boolean;
+  /** How often squeue/scontrol are asked, in ms. Default 5000. */
+  pollMs?: number;
+  /** How long to wait for the rank files of a completed job to show on shared storage, in ms. Default 30000. */
+  settleMs?: number;
+}
+
+/** `launch` / `attach` options: `detach` overrides the launcher's own for this job. */
+export interface SlurmLaunchOptions extends LaunchOptions {
+  detach?: boolean;
+}
+
+/** The `started` event of a Slurm job: `jobId` names it, `pid` is this (watching) process. */
+export type SlurmStartedEvent = Extract<LaunchEvent, { type: 'started' }> & { jobId: string };
+
+/** What `<outputDir>/slurm/submit.json` records of a submitted job. */
+export interface SubmitRecord {
+  jobId: string;
+  command: string[];
+  submittedAt: string;
+}
+
+/** The folder of a job's Slurm files (script, config, token, node markers, submit record). */
+export const slurmJobDir = (job: LaunchJob) => path.join(job.outputDir, 'slurm');
+
+/** The job id submitted for `job` by an earlier launch, if any (for a reattach after a crash). */
+export async function findSubmittedJob(job: LaunchJob): Promise<SubmitRecord | undefined> {
+  try {
+    const data = JSON.parse(await readFile(path.join(slurmJobDir(job), 'submit.json'), 'utf8')) as SubmitRecord;
+    return typeof data.jobId === 'string' ? data : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+const TRANSIENT_SUBMIT = /temporarily unavailable|temporarily unable|timed out|unable to contact|try again/i;
+
+/**
+ * Runs each experiment as one sbatch job: one `accelerate launch` per allocated node forms a
+ * single world of `num_processes` processes. Job state comes from scontrol (and sacct when the
+ * cluster keeps accounting); the worker's rank and error files decide the rest, as locally.
+ */
+export class SlurmLauncher implements Launcher {
+  readonly name = 'slurm';
+  constructor(private readonly options: SlurmLauncherOptions) {}
+
+  private resources(job: LaunchJob): SlurmResources {
+    const r = this.options.resources ?? {};
+    return typeof r === 'function' ? r(job) : r;
+  }
+
+  /** `sbatch` with the job's options and script (`<outputDir>/slurm/job.sh`). `port` is unused: it comes from the job id. */
+  command(job: LaunchJob, _configPath?: string, _port?: number): CommandLine {
+    const resources = this.resources(job);
+    const dir = slurmJobDir(job);
+    const args = [...sbatchArgs(planJob(resources, job), resources, job, dir), path.join(dir, 'job.sh')];
+    return { file: this.options.binDir ? path.join(this.options.binDir, 'sbatch') : 'sbatch', args, env: this.options.env ?? {} };
+  }
+
+  /** The batch script for `job` (what `command` submits); the token is random per launch. */
+  script(job: LaunchJob, configPath: string, token = '<token>'): string {
+    const plan = planJob(this.resources(job), job);
+    return batchScript({ plan, job, accelerateBin: this.options.accelerateBin, configPath, jobDir: slurmJobDir(job), token });
+  }
+
+  async launch(job: LaunchJob, options: SlurmLaunchOptions = {}): Promise<LaunchOutcome> {
+    const started = Date.now();
+    const command = this.command(job); // checks the resources before anything is written
+    if (options.signal?.aborted) return { status: 'interrupted', message: 'interrupted before submitting', durationMs: 0, command: [command.file, ...command.args] };
+    const dir = slurmJobDir(job);
+    await rm(dir, { recursive: true, force: true });
+    await mkdir(dir, { recursive: true, mode: 0o700 });
+    await mkdir(path.dirname(job.logFile), { recursive: true });
+    const configPath = path.join(dir, 'experiment.json');
+    const token = randomBytes(16).toString('hex');
+    await writeFile(configPath, `${JSON.stringify(job.experiment, null, 2)}\n`, { mode: 0o600 });
+    await writeFile(path.join(dir, 'token'), token, { mode: 0o600 });
+    await writeFile(path.join(dir, 'job.sh'), this.script(job, configPath, token), { mode: 0o700 });
+    const logOffset = await fileSize(job.logFile);
+
+    const argv = [command.file, ...command.args];
+    const submitted = await slurmCommand(this.options, 'sbatch', command.args);
+    if (submitted.exitCode !== 0) {
+      const message = `sbatch refused the job: ${submitted.stderr.trim() || `exit code ${submitted.exitCode}`}`;
+      const kind = TRANSIENT_SUBMIT.test(submitted.stderr) ? 'transient' : 'bad_config';
+      return { status: 'failed', kind, message, exitCode: submitted.exitCode, signal: null, errors: [], durationMs: Date.now() - started, command: argv };
+    }
+    const jobId = submitted.stdout.trim().split(';')[0]!;
+    const record: SubmitRecord = { jobId, command: argv, submittedAt: new Date().toISOString() };
+    await writeFile(path.join(dir, 'submit.json'), `${JSON.stringify(record, null, 2)}\n`);
+    return this.follow(jobId, job, argv, logOffset, started, options);
+  }
+
+  /**
+   * Wait for a job submitted earlier (by this or another process) to end and return its outcome
+   * as `launch` would; abort cancels it unless detached. A job Slurm no longer knows is judged
+   * by its files alone.
+   */
+  async attach(jobId: string, job: LaunchJob, options: SlurmLaunchOptions = {}): Promise<LaunchOutcome> {
+    const record = await findSubmittedJob(job);
+    const argv = record?.jobId === jobId ? record.command : ['scontrol', 'show', 'job', jobId];
+    return this.follow(jobId, job, argv, await fileSize(job.logFile), Date.now(), options);
+  }
+
+  /**
+   * A launcher whose first `launch` attaches to `jobId` (submitted before a restart) instead of
+   * submitting; later calls (retries) submit anew. Hand it to `runWithRetry` to resume an experiment.
+   */
+  resuming(jobId: string): Launcher {
+    let pending: string | undefined = jobId;
+    return {
+      name: this.name,
+      command: (job, configPath, port) => this.command(job, configPath, port),
+      launch: (job, options) => {
+        const id = pending;
+        pending = undefined;
+        return id === undefined ? this.launch(job, options) : this.attach(id, job, options);
+      },
+    };
+  }
+
+  /** Cancel a job (`scancel`); false when Slurm refused (unknown or already finished job). */
+  cancel(jobId: string): Promise<boolean> {
+    return scancel(this.options, jobId);
+  }
+
+  private async follow(jobId: string, job: LaunchJob, command: string[], logOffset: number, started: number, options: SlurmLaunchOptions): Promise<LaunchOutcome> {
+    const startedEvent: SlurmStartedEvent = { type: 'started', pid: process.pid, command, jobId };
+    options.onEvent?.(startedEvent);
+    const end = await watchJob(jobId, {
+      client: this.options,
+      pollMs: this.options.pollMs ?? 5000,
+      logFile: job.logFile,
+      logOffset,
+      ...(job.silenceTimeoutMs !== undefined && { silenceMs: job.silenceTimeoutMs }),
+      detach: options.detach ?? this.options.detach ?? false,
+      ...(options.signal && { signal: options.signal }),
+      ...(options.onEvent && { onEvent: options.onEvent }),
+    });
+    const durationMs = Date.now() - started;
+    if (end.end === 'detached') {
+      return { status: 'interrupted', message: `detached: Slurm job ${jobId} keeps running; attach to it later`, durationMs, command };
+    }
+    options.onEvent?.({ type: 'exited', exitCode: end.info?.exitCode ?? null, signal: end.info?.signal ?? null });
+    if (end.end === 'cancelled' && end.why === 'silence') {
+      const message = `Slurm job ${jobId} wrote nothing to its log for ${job.silenceTimeoutMs} ms; cancelled`;
+      return { status: 'failed', kind: 'timeout', timeout: 'silence', message, exitCode: end.info?.exitCode ?? null, signal: end.info?.signal ?? null, errors: [], durationMs, command };
+    }
+    if (end.end === 'cancelled') {
+      const message = end.cancelFailed ? `${end.cancelFailed}; Slurm job ${jobId} may still be queued or running` : `Slurm job ${jobId} cancelled (scancel)`;
+      return { status: 'interrupted', message, durationMs, command };
+    }
+    await this.checkStorage(jobId, job, end.info);
+    return jobOutcome({ jobId, info: end.info, job, command, durationMs, settleMs: this.options.settleMs ?? 30_000 });
+  }
+
+  /** The batch script exits 97 when a node cannot see the job's folder: say which ones, and stop. */
+  private async checkStorage(jobId: string, job: LaunchJob, info: SlurmJobInfo | undefined): Promise<void> {
+    if (info?.state !== 'FAILED' || info.exitCode !== EXIT_NOT_SHARED) return;
+    const nodes = info.nodeList ? await expandHostlist(this.options, info.nodeList) : [];
+    const saw = await nodesThatSaw(slurmJobDir(job));
+    const blind = nodes.filter((_, i) => !saw.has(i));
+    throw new SlurmError(
+      `${slurmJobDir(job)} is not visible from ${blind.length > 0 ? `node(s) ${blind.join(', ')}` : 'every node'} of Slurm job ${jobId}: ` +
+        'the results folder must be on storage all nodes share (NFS, Lustre, GPFS...), not a node-local disk such as /tmp',
+      'SLURM_STORAGE_NOT_SHARED',
+    );
+  }
+}
