@@ -2,16 +2,21 @@ import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { WorkerErrorFileSchema, type FailureKind, type WorkerErrorFile } from './worker-events.js';
 
-/** Exit codes of `python -m joules_worker` (contract v1); accelerate turns them all into 1. */
+/** Exit codes of `python -m joules_worker` (contract v2); accelerate turns them all into 1. */
 export const WORKER_EXIT_CODES: Readonly<Record<number, FailureKind>> = {
   3: 'bad_config',
   4: 'model_not_found',
   5: 'oom',
   6: 'dataset',
+  7: 'transient',
+  8: 'unsupported',
 };
 
-/** The most telling failure first: an OOM on one rank explains the others' broken collectives. */
-const PRIORITY: readonly FailureKind[] = ['oom', 'model_not_found', 'bad_config', 'dataset', 'other'];
+/**
+ * The most telling failure first: an OOM on one rank explains the others' broken collectives;
+ * a final cause (bad config, no model) beats a transient one; `other` says least.
+ */
+const PRIORITY: readonly FailureKind[] = ['oom', 'model_not_found', 'bad_config', 'dataset', 'unsupported', 'transient', 'other'];
 
 export async function readWorkerErrors(outputDir: string): Promise<WorkerErrorFile[]> {
   const names = await readdir(outputDir).catch(() => [] as string[]);

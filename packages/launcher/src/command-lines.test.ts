@@ -1,6 +1,6 @@
 import { parseExperiment } from '@joules/config';
 import { describe, expect, it } from 'vitest';
-import { accelerateCommand } from './command-lines.js';
+import { accelerateCommand, formatCommandLine, pythonCommand } from './command-lines.js';
 
 const exp = (patch: Record<string, unknown>) => parseExperiment({ config_name: 'x', model_name: 'm/m', ...patch }).config!;
 
@@ -12,7 +12,7 @@ describe('accelerateCommand', () => {
       '--mixed_precision', 'bf16', '--dynamo_backend', 'no', '--main_process_port', '29600',
       '-m', 'joules_worker', '--config', '/c.json', '--output-dir', '/out',
     ]);
-    expect(cmd.env).toEqual({});
+    expect(cmd.env).toEqual({ CUDA_VISIBLE_DEVICES: '4,5,6,7' });
   });
 
   it('one CPU process: --cpu, never --multi_gpu', () => {
@@ -28,5 +28,25 @@ describe('accelerateCommand', () => {
     expect(cmd.args[cmd.args.indexOf('--gpu_ids') + 1]).toBe('3');
     expect(cmd.args[cmd.args.indexOf('--mixed_precision') + 1]).toBe('fp16');
     expect(cmd.args).not.toContain('--cpu');
+  });
+
+  it('2 of 3 listed GPUs: only the first num_processes are pinned', () => {
+    const cmd = accelerateCommand('accelerate', exp({ num_processes: 2, gpu_ids: [5, 1, 3] }), '/c.json', '/out', 1);
+    expect(cmd.args[cmd.args.indexOf('--gpu_ids') + 1]).toBe('5,1');
+    expect(cmd.env).toEqual({ CUDA_VISIBLE_DEVICES: '5,1' });
+  });
+});
+
+describe('pythonCommand', () => {
+  it('one process on the first GPU, no accelerate flags', () => {
+    const cmd = pythonCommand('/venv/bin/python', exp({ gpu_ids: [6] }), '/c.json', '/out');
+    expect(cmd).toEqual({ file: '/venv/bin/python', args: ['-m', 'joules_worker', '--config', '/c.json', '--output-dir', '/out'], env: { CUDA_VISIBLE_DEVICES: '6' } });
+  });
+});
+
+describe('formatCommandLine', () => {
+  it('puts the environment first and quotes only what needs it', () => {
+    expect(formatCommandLine({ file: '/bin/acc', args: ['launch', '--x', "it's here", 'a b', '<free port>'], env: { A: '1,2', B: 'x y' } }))
+      .toBe(`A=1,2 B='x y' /bin/acc launch --x 'it'\\''s here' 'a b' '<free port>'`);
   });
 });

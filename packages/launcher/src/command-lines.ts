@@ -10,7 +10,8 @@ const workerArgs = (configPath: string, outputDir: string) => [
 /**
  * `accelerate launch` for one experiment. On CPU several processes need `--multi_gpu` with
  * ACCELERATE_USE_CPU=true (`--cpu --num_processes 2` silently runs one process); on GPUs the
- * processes are pinned with `--gpu_ids`. Each launch gets its own `--main_process_port`.
+ * processes are pinned with `--gpu_ids` (accelerate sets the ranks' CUDA_VISIBLE_DEVICES from it)
+ * and accelerate itself sees only those GPUs too. Each launch gets its own `--main_process_port`.
  */
 export function accelerateCommand(
   accelerateBin: string,
@@ -29,7 +30,9 @@ export function accelerateCommand(
   args.push('--mixed_precision', onGpu ? MIXED_PRECISION[experiment.precision] : 'no', '--dynamo_backend', 'no');
   args.push('--main_process_port', String(port));
   args.push(...workerArgs(configPath, outputDir));
-  const env: Record<string, string> = onGpu ? {} : { ACCELERATE_USE_CPU: 'true' };
+  const env: Record<string, string> = onGpu
+    ? { CUDA_VISIBLE_DEVICES: experiment.gpu_ids.slice(0, n).join(',') }
+    : { ACCELERATE_USE_CPU: 'true' };
   return { file: accelerateBin, args, env };
 }
 
@@ -38,4 +41,13 @@ export function pythonCommand(pythonBin: string, experiment: Experiment, configP
   const env: Record<string, string> = {};
   if (experiment.gpu_ids.length > 0) env.CUDA_VISIBLE_DEVICES = String(experiment.gpu_ids[0]);
   return { file: pythonBin, args: workerArgs(configPath, outputDir), env };
+}
+
+const SAFE = /^[\w@%+=:,./-]+$/;
+const quote = (s: string) => (SAFE.test(s) ? s : `'${s.replaceAll("'", `'\\''`)}'`);
+
+/** A command line as one shell-quoted string, its extra environment first (for logs and dry runs). */
+export function formatCommandLine(cmd: CommandLine): string {
+  const env = Object.entries(cmd.env).map(([k, v]) => `${k}=${quote(v)}`);
+  return [...env, quote(cmd.file), ...cmd.args.map(quote)].join(' ');
 }

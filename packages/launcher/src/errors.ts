@@ -15,3 +15,27 @@ export class LaunchSetupError extends LauncherError {
     super(message, 'LAUNCH_SETUP', options);
   }
 }
+
+export type LauncherLoadErrorCode =
+  | 'UNKNOWN_LAUNCHER'
+  | 'LAUNCHER_OPTION_MISSING'
+  | 'LAUNCHER_MODULE_NOT_FOUND'
+  | 'LAUNCHER_MODULE_FAILED'
+  | 'NOT_A_LAUNCHER';
+
+/** `loadLauncher` could not give a launcher for a spec (unknown name, missing or wrong module). */
+export class LauncherLoadError extends LauncherError {
+  override name = 'LauncherLoadError';
+  declare readonly code: LauncherLoadErrorCode;
+  constructor(message: string, code: LauncherLoadErrorCode, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
+
+/** Options that cannot work: a retry policy or batch option out of range, a GPU pool too small. */
+export class LaunchOptionsError extends LauncherError {
+  override name = 'LaunchOptionsError';
+  constructor(message: string, code: 'BAD_RETRY_POLICY' | 'BAD_BATCH_OPTIONS' | 'GPU_POOL_TOO_SMALL' | 'NO_COMMAND', options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}

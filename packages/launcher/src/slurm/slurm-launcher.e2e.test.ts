@@ -41,7 +41,7 @@ describe.skipIf(unavailable !== undefined)('SlurmLauncher on a real 2-node Slurm
   }
 
   const squeueIds = async () => (await cluster.slurm('squeue', ['--noheader', '--format=%i'])).stdout.split('\n').map((s) => s.trim()).filter(Boolean);
-  const jobIdOf = (events: LaunchEvent[]) => (events.find((e) => e.type === 'started') as SlurmStartedEvent | undefined)?.jobId;
+  const jobIdOf = (events: LaunchEvent[]) => (events.find((e) => e.type === 'started') as SlurmStartedEvent | undefined)?.schedulerJobId;
 
   beforeAll(async () => {
     cluster = await startSlurmCluster();
@@ -79,11 +79,11 @@ describe.skipIf(unavailable !== undefined)('SlurmLauncher on a real 2-node Slurm
     // One job, submitted once, on both nodes, its log beside the results.
     const started = events.filter((e) => e.type === 'started') as SlurmStartedEvent[];
     expect(started).toHaveLength(1);
-    expect(log).toContain(`joules: Slurm job ${started[0]!.jobId} on 2 node(s): node[1-2]`);
+    expect(log).toContain(`joules: Slurm job ${started[0]!.schedulerJobId} on 2 node(s): node[1-2]`);
     expect(log).toMatch(/joules: main process at 127\.0\.0\.1:\d+/);
     expect(events.some((e) => e.type === 'worker' && e.event.event === 'stage')).toBe(true);
     expect(events.at(-1)).toEqual({ type: 'exited', exitCode: 0, signal: null });
-    expect(await squeueIds()).not.toContain(started[0]!.jobId);
+    expect(await squeueIds()).not.toContain(started[0]!.schedulerJobId);
   });
 
   it('aborting cancels the job (scancel): gone from the queue, its processes gone, interrupted', { timeout: 60_000 }, async () => {

@@ -30,7 +30,7 @@ export interface SlurmLaunchOptions extends LaunchOptions {
 }
 
 /** The `started` event of a Slurm job: `jobId` names it, `pid` is this (watching) process. */
-export type SlurmStartedEvent = Extract<LaunchEvent, { type: 'started' }> & { jobId: string };
+export type SlurmStartedEvent = Extract<LaunchEvent, { type: 'started' }> & { schedulerJobId: string };
 
 /** What `<outputDir>/slurm/submit.json` records of a submitted job. */
 export interface SubmitRecord {
@@ -144,7 +144,7 @@ export class SlurmLauncher implements Launcher {
   }
 
   private async follow(jobId: string, job: LaunchJob, command: string[], logOffset: number, started: number, options: SlurmLaunchOptions): Promise<LaunchOutcome> {
-    const startedEvent: SlurmStartedEvent = { type: 'started', pid: process.pid, command, jobId };
+    const startedEvent: SlurmStartedEvent = { type: 'started', pid: process.pid, command, schedulerJobId: jobId };
     options.onEvent?.(startedEvent);
     const end = await watchJob(jobId, {
       client: this.options,
