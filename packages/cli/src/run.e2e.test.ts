@@ -42,7 +42,7 @@ describe('joules run, end to end (slow)', () => {
       '000001_4_inference_metrics.json', '000001_5_compute_metrics.json',
       '000001_6_local_energy_results_process_0.json', '000001_6_local_energy_results_process_1.json',
       '000001_7_global_energy_results.json', '000001_8_text_output.json',
-      '000001_raw_rank_0.json', '000001_raw_rank_1.json',
+      '000001_raw_rank_0.json', '000001_raw_rank_1.json', 'manifest.json',
     ]);
     for (const n of names) assertNoNonFinite(await readFile(path.join(dir, n), 'utf8'), n);
 

@@ -29,6 +29,25 @@ describe('appendCsvRows', () => {
     expect(rows.map((r) => r.id)).toEqual(['1', '3']);
   });
 
+  it('cuts a row torn just after a newline inside quotes (the file then ends in a newline)', async () => {
+    const file = path.join(await tmp(), 'r.csv');
+    await appendCsvRows(file, cols, [['1', 'multi\nline', 1, true]]);
+    await appendFile(file, '2,"cut after the newline\n');
+    const result = await appendCsvRows(file, cols, [['3', 'c', 3, true]]);
+    expect(result.droppedBytes).toBe(Buffer.byteLength('2,"cut after the newline\n'));
+    const rows = parse(await readFile(file, 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => [r.id, r.name])).toEqual([['1', 'multi\nline'], ['3', 'c']]);
+  });
+
+  it('cuts NUL bytes a power cut left at the end', async () => {
+    const file = path.join(await tmp(), 'r.csv');
+    await appendCsvRows(file, cols, [['1', 'a', 1, true]]);
+    await appendFile(file, Buffer.alloc(100));
+    await appendCsvRows(file, cols, [['2', 'b', 2, true]]);
+    const rows = parse(await readFile(file, 'utf8'), { columns: true }) as Record<string, string>[];
+    expect(rows.map((r) => r.id)).toEqual(['1', '2']);
+  });
+
   it('moves a file with other columns aside instead of misaligning rows', async () => {
     const dir = await tmp();
     const file = path.join(dir, 'r.csv');

@@ -1,7 +1,9 @@
-import { open, rename, stat } from 'node:fs/promises';
+import { open, readFile, rename, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { fsyncDir } from './atomic-write.js';
+import { lastRecordEnd } from './csv-read.js';
+import { TrackerInputError } from './errors.js';
 import { withLock } from './lock.js';
 
 export type Cell = string | number | boolean | null;
@@ -13,8 +15,24 @@ export function csvLine(values: readonly Cell[]): string {
   });
 }
 
-/** First line of a file and whether its last byte is a newline, reading little. */
-async function inspect(file: string): Promise<{ header: string; size: number; endsWithNewline: boolean } | undefined> {
+const TAIL_BYTES = 64 * 1024;
+
+interface FileState {
+  header: string;
+  size: number;
+  /** The end may not be a record boundary: scan the whole file to find the last one. */
+  suspectTail: boolean;
+}
+
+const countQuotes = (bytes: Uint8Array) => bytes.reduce((n, b) => (b === 0x22 ? n + 1 : n), 0);
+
+/**
+ * The header and whether the tail looks whole, reading at most two small chunks. The tail is
+ * suspect when it lacks a final newline, holds NUL bytes (left by a power cut), or its last line
+ * has an odd number of quotes (the end of a multi-line record — or a row cut after a newline
+ * inside quotes; only a full scan tells which, and such rows are rare).
+ */
+async function inspect(file: string): Promise<FileState | undefined> {
   let handle;
   try {
     handle = await open(file, 'r');
@@ -24,59 +42,69 @@ async function inspect(file: string): Promise<{ header: string; size: number; en
   }
   try {
     const { size } = await handle.stat();
-    if (size === 0) return { header: '', size, endsWithNewline: true };
-    const head = Buffer.alloc(Math.min(size, 64 * 1024));
+    if (size === 0) return { header: '', size, suspectTail: false };
+    const head = Buffer.alloc(Math.min(size, TAIL_BYTES));
     await handle.read(head, 0, head.length, 0);
     const text = head.toString('utf8');
     const nl = text.indexOf('\n');
-    const last = Buffer.alloc(1);
-    await handle.read(last, 0, 1, size - 1);
-    return { header: nl >= 0 ? text.slice(0, nl + 1) : text, size, endsWithNewline: last[0] === 0x0a };
+    const tail = Buffer.alloc(Math.min(size, TAIL_BYTES));
+    await handle.read(tail, 0, tail.length, size - tail.length);
+    const prev = tail.lastIndexOf(0x0a, tail.length - 2);
+    const suspectTail =
+      tail[tail.length - 1] !== 0x0a ||
+      tail.includes(0) ||
+      (prev < 0 && tail.length < size) ||
+      countQuotes(tail.subarray(prev + 1)) % 2 === 1;
+    return { header: nl >= 0 ? text.slice(0, nl + 1) : text, size, suspectTail };
   } finally {
     await handle.close();
   }
 }
 
-/** Cut a torn last line (a crash mid-append) back to the last complete row. */
-async function dropTornTail(file: string, size: number): Promise<void> {
+/** Cut what follows the last whole record (a crash mid-append); returns the bytes dropped. */
+async function dropTornTail(file: string, size: number): Promise<number> {
+  const end = lastRecordEnd(await readFile(file));
+  if (end === size) return 0;
+  await truncate(file, end);
   const handle = await open(file, 'r+');
   try {
-    const chunk = Buffer.alloc(Math.min(size, 1024 * 1024));
-    await handle.read(chunk, 0, chunk.length, size - chunk.length);
-    const nl = chunk.lastIndexOf(0x0a);
-    await handle.truncate(nl < 0 ? size - chunk.length : size - chunk.length + nl + 1);
     await handle.sync();
   } finally {
     await handle.close();
   }
+  return size - end;
 }
 
 export interface AppendResult {
   /** Set when the existing file had other columns and was moved aside. */
   rotatedTo?: string;
+  /** Bytes of a torn last row (left by a crash) cut before appending. */
+  droppedBytes?: number;
 }
 
 /**
  * Append rows to a CSV under a lock: the header is written when the file is new; a file whose
- * header differs is kept under a dated name and a new one started (never misaligned); each
- * append is one write + fsync.
+ * header differs is kept under a dated name and a new one started (never misaligned); a torn
+ * last row is cut first; each append is one write + fsync.
  */
 export async function appendCsvRows(file: string, columns: readonly string[], rows: readonly (readonly Cell[])[]): Promise<AppendResult> {
   for (const row of rows) {
-    if (row.length !== columns.length) throw new RangeError(`row has ${row.length} cells, ${path.basename(file)} has ${columns.length} columns`);
+    if (row.length !== columns.length) throw new TrackerInputError(`row has ${row.length} cells, ${path.basename(file)} has ${columns.length} columns`);
   }
   const header = csvLine(columns);
   return withLock(path.dirname(file), `.${path.basename(file)}`, async () => {
     const result: AppendResult = {};
     let state = await inspect(file);
+    if (state?.suspectTail) {
+      const dropped = await dropTornTail(file, state.size);
+      if (dropped > 0) result.droppedBytes = dropped;
+      state = { ...state, size: state.size - dropped };
+    }
     if (state && state.size > 0 && state.header !== header) {
       const stamp = new Date().toISOString().replace(/[:.]/g, '-');
       result.rotatedTo = file.replace(/\.csv$/, '') + `.${stamp}.csv`;
       await rename(file, result.rotatedTo);
       state = undefined;
-    } else if (state && !state.endsWithNewline) {
-      await dropTornTail(file, state.size);
-      state = { ...state, size: (await stat(file)).size };
     }
     const text = (state && state.size > 0 ? '' : header) + rows.map(csvLine).join('');
     const handle = await open(file, 'a', 0o644);

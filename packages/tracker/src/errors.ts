@@ -25,3 +25,29 @@ export class ResultsFileError extends TrackerError {
     this.file = file;
   }
 }
+
+/** A caller passed something the tracker cannot record (the message names the field). */
+export class TrackerInputError extends TrackerError {
+  override name = 'TrackerInputError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'INVALID_INPUT', options);
+  }
+}
+
+/** A progress update that the key's current state does not allow (e.g. finishing a key not running). */
+export class ProgressStateError extends TrackerError {
+  override name = 'ProgressStateError';
+  readonly key: string;
+  constructor(key: string, message: string) {
+    super(`${key}: ${message}`, 'PROGRESS_STATE');
+    this.key = key;
+  }
+}
+
+/** DuckDB rejected a query on the results folder (bad SQL, a table that does not exist yet...). */
+export class ResultsQueryError extends TrackerError {
+  override name = 'ResultsQueryError';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, 'QUERY_FAILED', options);
+  }
+}

@@ -1,25 +1,32 @@
 import { appendCsvRows } from './csv-append.js';
 import { resultsLayout } from './layout.js';
 
+/** Columns of `failed_experiments.csv`. Append only; never reorder (a new set starts a new file). */
 export const FAILURE_COLUMNS = [
-  'timestamp', 'experiment_id', 'config_name', 'model_name', 'attempt', 'kind', 'error_message', 'config_json',
+  'timestamp', 'experiment_id', 'config_name', 'model_name', 'attempt', 'kind', 'error_message', 'config_json', 'final',
 ] as const;
 
 export interface FailureRecord {
   experimentId: string;
   configName: string;
   modelName: string;
+  /** 1 for the first attempt. */
   attempt: number;
   kind: string;
   message: string;
   config: unknown;
+  /** No further attempt follows (retries exhausted, or a failure not worth retrying). Default true. */
+  final?: boolean;
 }
 
-/** Append one failed attempt to `failed_experiments.csv` (quoted CSV, under a lock). */
+/**
+ * Append one failed attempt to `failed_experiments.csv` (quoted CSV, under a lock): every attempt
+ * gets a row; `final` tells the last one.
+ */
 export async function recordFailure(resultsDir: string, f: FailureRecord, now = new Date()): Promise<string> {
   const file = resultsLayout(resultsDir).failuresCsv;
   await appendCsvRows(file, FAILURE_COLUMNS, [
-    [now.toISOString(), f.experimentId, f.configName, f.modelName, f.attempt, f.kind, f.message, JSON.stringify(f.config)],
+    [now.toISOString(), f.experimentId, f.configName, f.modelName, f.attempt, f.kind, f.message, JSON.stringify(f.config) ?? null, f.final ?? true],
   ]);
   return file;
 }
