@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@joules/config';
+import { killRunningLaunches } from '@joules/launcher';
 import { EXIT, ExitError } from './errors.js';
 import { consoleOutput, type Output } from './output.js';
 
@@ -14,9 +15,9 @@ interface CommandSpec {
 const COMMANDS: Record<string, CommandSpec> = {
   run: {
     summary: 'run one experiment and record its results',
-    usage: 'joules run <config.yaml> [--set path=value]... [--results-dir DIR] [--json] [--python PATH]',
+    usage: 'joules run <config.yaml> [--set path=value]... [--results-dir DIR] [--dry-run] [--json] [--python PATH]',
     example: 'joules run examples/demo.yaml --set batch_size=4 --results-dir results',
-    options: { 'results-dir': { type: 'string' }, json: { type: 'boolean' }, python: { type: 'string' }, set: { type: 'string', multiple: true } },
+    options: { 'results-dir': { type: 'string' }, json: { type: 'boolean' }, python: { type: 'string' }, set: { type: 'string', multiple: true }, 'dry-run': { type: 'boolean' } },
     run: async (v, pos, output, signal) => {
       const { run } = await import('./commands/run.js');
       if (pos.length !== 1) throw new ExitError(EXIT.usage, 'joules run takes exactly one config file');
@@ -27,7 +28,42 @@ const COMMANDS: Record<string, CommandSpec> = {
           ...(typeof v['results-dir'] === 'string' && { resultsDir: v['results-dir'] }),
           ...(typeof v.python === 'string' && { python: v.python }),
           json: v.json === true,
+          dryRun: v['dry-run'] === true,
           signal,
+        },
+        output,
+      );
+    },
+  },
+  suite: {
+    summary: 'run a whole suite: skip what is done, run the rest with retries, resume after a crash',
+    usage:
+      'joules suite <suite.yaml> [--max-parallel N] [--gpus 0,1,...] [--results-dir DIR] [--set path=value]...\n' +
+      '       [--skip-invalid] [--rerun-failed] [--rerun-changed] [--dry-run] [--json] [--python PATH]',
+    example: 'joules suite examples/demo-suite.yaml --max-parallel 2',
+    options: {
+      'results-dir': { type: 'string' }, json: { type: 'boolean' }, python: { type: 'string' }, set: { type: 'string', multiple: true },
+      'dry-run': { type: 'boolean' }, 'max-parallel': { type: 'string' }, gpus: { type: 'string' }, 'skip-invalid': { type: 'boolean' },
+      'rerun-failed': { type: 'boolean' }, 'rerun-changed': { type: 'boolean' },
+    },
+    run: async (v, pos, output, signal) => {
+      const { suite } = await import('./commands/suite.js');
+      if (pos.length !== 1) throw new ExitError(EXIT.usage, 'joules suite takes exactly one suite file');
+      const maxParallel = v['max-parallel'] === undefined ? 1 : Number(v['max-parallel']);
+      if (!Number.isInteger(maxParallel) || maxParallel < 1) throw new ExitError(EXIT.usage, `--max-parallel: expected an integer >= 1, got "${String(v['max-parallel'])}"`);
+      let gpus: number[] | undefined;
+      if (typeof v.gpus === 'string') {
+        gpus = v.gpus.split(',').map((g) => Number(g.trim()));
+        if (gpus.some((g) => !Number.isInteger(g) || g < 0)) throw new ExitError(EXIT.usage, `--gpus: expected GPU indices like 0,1,2, got "${v.gpus}"`);
+      }
+      return suite(
+        {
+          file: pos[0]!, maxParallel, ...(gpus && { gpus }),
+          ...(typeof v['results-dir'] === 'string' && { resultsDir: v['results-dir'] }),
+          ...(typeof v.python === 'string' && { python: v.python }),
+          ...(Array.isArray(v.set) && { set: v.set as string[] }),
+          skipInvalid: v['skip-invalid'] === true, rerunFailed: v['rerun-failed'] === true, rerunChanged: v['rerun-changed'] === true,
+          dryRun: v['dry-run'] === true, json: v.json === true, signal,
         },
         output,
       );
@@ -98,12 +134,19 @@ export async function runMain(rawArgs: readonly string[], output: Output = conso
     return EXIT.usage;
   }
   const controller = new AbortController();
+  // First Ctrl-C / SIGTERM: stop running experiments gracefully (signal forwarded, then SIGKILL
+  // after a grace period), mark them interrupted, exit 130. A second one kills at once.
   const onSignal = (sig: NodeJS.Signals) => {
-    output.err(`\n${sig}: stopping the running experiment…`);
+    if (controller.signal.aborted) {
+      output.err(`${sig} again: killing every worker now`);
+      killRunningLaunches('SIGKILL');
+      process.exit(EXIT.interrupted);
+    }
+    output.err(`\n${sig}: stopping the running experiment(s)… (again to kill at once)`);
     controller.abort(sig);
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     const { values, positionals } = parseArgs({
       args: [...rest],

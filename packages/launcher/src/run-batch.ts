@@ -25,6 +25,17 @@ export interface BatchOptions {
   retry?: Partial<RetryPolicy>;
   signal?: AbortSignal;
   onEvent?: (event: JobEvent) => void;
+  /**
+   * Called when a job has its slot (and GPUs), right before its first attempt: what it returns
+   * overrides the job's fields (e.g. an experiment id allocated only now, and the output folder
+   * and log file named after it). A throw fails that job without running it.
+   */
+  prepare?: (job: BatchJob & { id: string }) => Promise<Partial<LaunchJob>>;
+  /**
+   * Called with a job's final result while it still holds its slot (e.g. to record results before
+   * the next job starts). A throw is reported as that job's `error`.
+   */
+  settle?: (result: BatchResult) => Promise<void>;
 }
 
 /** One job's result, in the order of the jobs given. `error`: the launcher threw (not retried). */
@@ -88,7 +99,19 @@ export async function runBatch(jobs: readonly BatchJob[], options: BatchOptions)
     try {
       const experiment = pooled && gpuIds.length > 0 ? { ...job.experiment, gpu_ids: gpuIds } : job.experiment;
       const { launcher = options.launcher, retry = options.retry, ...launchJob } = job;
-      return await runWithRetry(launcher, { ...launchJob, id: jobId, experiment }, retry, { ...(signal && { signal }), onEvent: emit });
+      const prepared = options.prepare ? await options.prepare({ ...job, id: jobId, experiment }) : {};
+      const result: BatchResult = await runWithRetry(launcher, { ...launchJob, id: jobId, experiment, ...prepared }, retry, {
+        ...(signal && { signal }),
+        onEvent: emit,
+      });
+      if (options.settle) {
+        try {
+          await options.settle(result);
+        } catch (error) {
+          return { ...result, error };
+        }
+      }
+      return result;
     } catch (error) {
       const message = `launcher failed: ${error instanceof Error ? error.message : String(error)}`;
       const outcome: FailedOutcome = { status: 'failed', kind: 'other', message, exitCode: null, signal: null, errors: [], durationMs: 0, command: [] };

@@ -1,10 +1,12 @@
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { loadExperimentFile } from '@joules/config';
-import { AccelerateLauncher, type LaunchEvent } from '@joules/launcher';
+import { dryRun, runWithRetry, type JobEvent } from '@joules/launcher';
+import { allocateExperimentId } from '@joules/tracker';
 import { EXIT } from '../errors.js';
+import { failureRecorder, launchJob, launcherCache, recordSuccess, retryPolicy } from '../experiment-jobs.js';
 import { fmt } from '../format.js';
 import { bold, dim, red, type Output } from '../output.js';
-import { runExperiment } from '../run-experiment.js';
 import { resolveWorkerEnv } from '../worker-env.js';
 
 export interface RunOptions {
@@ -14,24 +16,31 @@ export interface RunOptions {
   json?: boolean;
   python?: string;
   cwd?: string;
+  dryRun?: boolean;
   signal?: AbortSignal;
 }
 
-function progress(output: Output, event: LaunchEvent, id: string): void {
-  if (event.type !== 'worker') return;
-  const e = event.event;
-  const who = dim(output, `[${id} rank ${e.rank}]`);
-  if (e.event === 'stage') output.err(`${who} ${e.stage.replace('_', ' ')}`);
-  else if (e.event === 'warmup') output.err(`${who} warm-up ${e.i}/${e.n}`);
-  else if (e.event === 'batch') output.err(`${who} batch ${e.i}/${e.n} (${e.size} prompts, ${e.latency_s.toFixed(3)} s)`);
-  else if (e.event === 'error') output.err(`${who} ${red(output, `${e.kind}: ${e.message}`)}`);
+function progress(output: Output, event: JobEvent): void {
+  const who = dim(output, `[${event.jobId}]`);
+  if (event.type === 'retrying') {
+    output.err(`${who} retry in ${(event.delayMs / 1000).toFixed(0)} s${event.batchSize !== event.previousBatchSize ? ` with batch_size ${event.batchSize}` : ''}`);
+  } else if (event.type === 'attempt-failed') {
+    output.err(`${who} ${red(output, `attempt ${event.attempt} failed (${event.kind}): ${event.message}`)}; ${event.reason}`);
+  } else if (event.type === 'worker') {
+    const e = event.event;
+    const rank = dim(output, `rank ${e.rank}`);
+    if (e.event === 'stage') output.err(`${who} ${rank} ${e.stage.replace('_', ' ')}`);
+    else if (e.event === 'warmup') output.err(`${who} ${rank} warm-up ${e.i}/${e.n}`);
+    else if (e.event === 'batch') output.err(`${who} ${rank} batch ${e.i}/${e.n} (${e.size} prompts, ${e.latency_s.toFixed(3)} s)`);
+  }
 }
 
-/** `joules run <config>`: one experiment, recorded under the results folder. */
+/** `joules run <config>`: one experiment, with retries, recorded under the results folder. */
 export async function run(options: RunOptions, output: Output): Promise<number> {
   const cwd = options.cwd ?? process.cwd();
   const file = path.resolve(cwd, options.config);
-  const { result } = await loadExperimentFile(file, { resolvePaths: true, cwd, ...(options.set && { set: options.set }) });
+  const loaded = await loadExperimentFile(file, { resolvePaths: true, cwd, ...(options.set && { set: options.set }) });
+  const { result } = loaded;
   for (const w of result.warnings) output.err(`warning: ${w}`);
   if (!result.config) {
     for (const e of result.errors) output.err(e);
@@ -40,36 +49,47 @@ export async function run(options: RunOptions, output: Output): Promise<number> 
   const experiment = result.config;
   const resultsDir = path.resolve(cwd, options.resultsDir ?? 'results');
   const worker = await resolveWorkerEnv(options.python);
-  const launcher = new AccelerateLauncher({ accelerateBin: worker.accelerate });
+  const launcher = await launcherCache(worker, path.dirname(file))(experiment);
 
+  if (options.dryRun) {
+    output.out(dryRun(launcher, launchJob(resultsDir, '<id>', experiment)).text);
+    return EXIT.ok;
+  }
   output.err(`${bold(output, 'joules run')} ${experiment.config_name}: ${experiment.model_name}, ` +
-    `${experiment.num_processes} process(es) on ${experiment.gpu_ids.length ? `GPU ${experiment.gpu_ids.join(',')}` : 'CPU'}`);
-  const r = await runExperiment({
-    experiment,
-    resultsDir,
-    launcher,
+    `${experiment.num_processes} process(es) on ${experiment.gpu_ids.length ? `GPU ${experiment.gpu_ids.join(',')}` : 'CPU'} (${launcher.name})`);
+
+  const experimentId = await allocateExperimentId(resultsDir);
+  const job = launchJob(resultsDir, experimentId, experiment);
+  const startedAt = new Date().toISOString();
+  const recordFailure = failureRecorder(resultsDir, () => experimentId);
+  const writes: Promise<void>[] = [];
+  const outcome = await runWithRetry(launcher, { ...job, id: experimentId }, retryPolicy(experiment), {
     ...(options.signal && { signal: options.signal }),
-    onEvent: (event, id) => progress(output, event, id),
+    onEvent: (event) => {
+      progress(output, event);
+      writes.push(recordFailure(event));
+    },
   });
+  await Promise.all(writes);
   const rel = (p: string) => path.relative(cwd, p) || '.';
 
-  if (r.outcome.status === 'interrupted') {
-    output.err(red(output, `experiment ${r.experimentId} interrupted; nothing was recorded (log: ${rel(r.logFile)})`));
-    if (options.json) output.out(JSON.stringify({ experiment_id: r.experimentId, status: 'interrupted' }));
+  if (outcome.outcome.status === 'interrupted') {
+    output.err(red(output, `experiment ${experimentId} interrupted; nothing was recorded (log: ${rel(job.logFile)})`));
+    if (options.json) output.out(JSON.stringify({ experiment_id: experimentId, status: 'interrupted' }));
     return EXIT.interrupted;
   }
-  if (r.outcome.status === 'failed') {
-    output.err(red(output, `experiment ${r.experimentId} failed (${r.outcome.kind}): ${r.outcome.message}`));
-    output.err(`log: ${rel(r.logFile)}; failure recorded in ${rel(r.failureLog!)}`);
-    if (options.json) {
-      output.out(JSON.stringify({ experiment_id: r.experimentId, status: 'failed', kind: r.outcome.kind, message: r.outcome.message, log: r.logFile }));
-    }
+  if (outcome.outcome.status === 'failed') {
+    const { kind, message } = outcome.outcome;
+    output.err(red(output, `experiment ${experimentId} failed (${kind}) after ${outcome.attempts.length} attempt(s): ${message}`));
+    output.err(`log: ${rel(job.logFile)}; failures recorded in ${rel(path.join(resultsDir, 'failed_experiments.csv'))}`);
+    if (options.json) output.out(JSON.stringify({ experiment_id: experimentId, status: 'failed', kind, message, attempts: outcome.attempts.length, log: job.logFile }));
     return EXIT.failed;
   }
-  const m = r.metrics!;
-  const rec = r.recorded!;
+  const { recorded: rec, metrics: m } = await recordSuccess(resultsDir, experimentId, experiment, outcome, startedAt);
+  await rm(job.outputDir, { recursive: true, force: true });
+  const ran = outcome.experiment;
   const lines: [string, string][] = [
-    ['experiment', `${r.experimentId} (${experiment.config_name})`],
+    ['experiment', `${experimentId} (${experiment.config_name})${ran.batch_size !== experiment.batch_size ? `, batch_size ${ran.batch_size} after OOM` : ''}`],
     ['energy', `${fmt(m.energy_total_j, 'J')}  (${fmt(m.energy_total_kwh, 'kWh')}, ${m.energy_backend}${m.energy_estimated ? ', ESTIMATED' : ''})`],
     ['tokens', `${m.total_output_tokens} generated from ${m.num_prompts} prompts (${m.total_input_tokens} input tokens)`],
     ['throughput', `${fmt(m.throughput_tokens_per_s, 'tokens/s')}, ${fmt(m.throughput_queries_per_s, 'queries/s')}`],
@@ -83,7 +103,7 @@ export async function run(options: RunOptions, output: Output): Promise<number> 
   if (m.energy_estimated) output.out(dim(output, '  (estimated energy: no hardware energy counter was available; see the _7_ file notes)'));
   if (rec.rotatedCsv) output.err(`note: ${rel(rec.csvFile)} had other columns and was moved to ${rel(rec.rotatedCsv)}`);
   if (options.json) {
-    output.out(JSON.stringify({ experiment_id: r.experimentId, status: 'succeeded', results_dir: resultsDir, dir: rec.dir, csv: rec.csvFile, metrics: rec.row }));
+    output.out(JSON.stringify({ experiment_id: experimentId, status: 'succeeded', results_dir: resultsDir, dir: rec.dir, csv: rec.csvFile, metrics: rec.row }));
   }
   return EXIT.ok;
 }

@@ -1,0 +1,104 @@
+import { readFile } from 'node:fs/promises';
+import { configHash, type Experiment } from '@joules/config';
+import { loadLauncher, type JobEvent, type LaunchJob, type Launcher, type RetryPolicy, type RetryResult } from '@joules/launcher';
+import { aggregateRanks, deriveMetrics, RawMeasurementSchema, type ExperimentMetrics, type RawMeasurement } from '@joules/metrics';
+import { recordExperiment, recordFailure, resultsLayout, type RecordedExperiment } from '@joules/tracker';
+import type { WorkerEnv } from './worker-env.js';
+
+/** The launcher an experiment asks for (`launch.launcher`), built once per distinct spec. */
+export function launcherCache(worker: WorkerEnv, cwd: string) {
+  const cache = new Map<string, Promise<Launcher>>();
+  return (experiment: Experiment): Promise<Launcher> => {
+    const spec = experiment.launch.launcher;
+    let launcher = cache.get(spec);
+    if (!launcher) {
+      launcher = loadLauncher(spec, { cwd, accelerateBin: worker.accelerate, pythonBin: worker.python });
+      cache.set(spec, launcher);
+    }
+    return launcher;
+  };
+}
+
+/** The experiment's retry group as the launcher's policy. */
+export const retryPolicy = (e: Experiment): RetryPolicy => ({
+  maxRetries: e.retry.max_retries,
+  backoffBaseS: e.retry.backoff_base_s,
+  halveBatchOnOom: e.retry.halve_batch_on_oom,
+});
+
+/** The launch job of an experiment whose id is known: work folder, log file and timeouts. */
+export function launchJob(resultsDir: string, experimentId: string, experiment: Experiment): LaunchJob {
+  const layout = resultsLayout(resultsDir);
+  return {
+    experiment,
+    outputDir: `${layout.stateDir}/work/${experimentId}`,
+    logFile: layout.logFile(experimentId),
+    ...(experiment.launch.timeout_s !== null && { timeoutMs: experiment.launch.timeout_s * 1000 }),
+    ...(experiment.launch.silence_timeout_s !== null && { silenceTimeoutMs: experiment.launch.silence_timeout_s * 1000 }),
+  };
+}
+
+async function readRanks(files: readonly string[]): Promise<RawMeasurement[]> {
+  const ranks: RawMeasurement[] = [];
+  for (const file of files) {
+    const parsed = RawMeasurementSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
+    if (!parsed.success) {
+      const first = parsed.error.issues[0];
+      throw new Error(`${file}: not a valid raw measurement (${first?.path.join('.')}: ${first?.message})`);
+    }
+    ranks.push(parsed.data);
+  }
+  return ranks;
+}
+
+/**
+ * Record a successful run: the ranks' raw measurements checked against the contract, aggregated
+ * (each device once), derived, written. `planned` is the experiment as configured (its hash is
+ * the one resume compares); the files describe what really ran (`result.experiment`, e.g. with a
+ * batch size halved after an OOM).
+ */
+export async function recordSuccess(
+  resultsDir: string,
+  experimentId: string,
+  planned: Experiment,
+  result: RetryResult,
+  startedAt: string,
+): Promise<{ recorded: RecordedExperiment; metrics: ExperimentMetrics }> {
+  if (result.outcome.status !== 'succeeded') throw new Error('recordSuccess: the outcome is not a success');
+  const ran = result.experiment;
+  const ranks = await readRanks(result.outcome.rankFiles);
+  const totals = aggregateRanks(ranks);
+  const metrics = deriveMetrics(totals, {
+    pue: ran.energy.pue,
+    carbon_intensity_g_per_kwh: ran.energy.carbon_intensity_g_per_kwh,
+  });
+  const recorded = await recordExperiment(resultsDir, {
+    experimentId,
+    experiment: ran,
+    configHash: configHash(planned),
+    launcher: ran.launch.launcher,
+    startedAt,
+    finishedAt: new Date().toISOString(),
+    ranks,
+    totals,
+    metrics,
+  });
+  return { recorded, metrics };
+}
+
+/** Every failed attempt goes to failed_experiments.csv; `final` marks the one that ended it. */
+export function failureRecorder(resultsDir: string, experimentIdOf: (jobId: string) => string | undefined) {
+  return async (event: JobEvent): Promise<void> => {
+    if (event.type !== 'attempt-failed') return;
+    await recordFailure(resultsDir, {
+      experimentId: experimentIdOf(event.jobId) ?? '',
+      configName: event.experiment.config_name,
+      modelName: event.experiment.model_name,
+      attempt: event.attempt,
+      kind: event.kind,
+      message: event.message,
+      config: event.experiment,
+      final: !event.willRetry,
+    });
+  };
+}
