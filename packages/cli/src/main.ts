@@ -91,6 +91,60 @@ const COMMANDS: Record<string, CommandSpec> = {
       return configShow({ file: pos[1]!, json: v.json === true, skipInvalid: v['skip-invalid'] === true, ...(Array.isArray(v.set) && { set: v.set as string[] }) }, output);
     },
   },
+  status: {
+    summary: 'progress per suite and model: done / failed / pending / running / stale / interrupted, and an ETA',
+    usage: 'joules status [suite.yaml] [--results-dir DIR] [--max-parallel N] [--json]',
+    example: 'joules status examples/demo-suite.yaml',
+    options: { 'results-dir': { type: 'string' }, json: { type: 'boolean' }, 'max-parallel': { type: 'string' } },
+    run: async (v, pos, output) => {
+      const { status } = await import('./commands/status.js');
+      return status({
+        ...(pos[0] && { suite: pos[0] }), json: v.json === true,
+        ...(typeof v['results-dir'] === 'string' && { resultsDir: v['results-dir'] }),
+        ...(v['max-parallel'] !== undefined && { maxParallel: Number(v['max-parallel']) || 1 }),
+      }, output);
+    },
+  },
+  results: {
+    summary: 'the results as a table, or any SQL over them (DuckDB): views results, failures, progress, raw JSON kinds',
+    usage: 'joules results [--sql "SELECT ..."] [--format table|csv|json|parquet] [--out FILE] [--results-dir DIR]',
+    example: 'joules results --sql "SELECT model_name, avg(energy_per_token_j) FROM results GROUP BY 1"',
+    options: { 'results-dir': { type: 'string' }, sql: { type: 'string' }, format: { type: 'string' }, out: { type: 'string' } },
+    run: async (v, _pos, output) => {
+      const { results } = await import('./commands/results.js');
+      return results({
+        ...(typeof v['results-dir'] === 'string' && { resultsDir: v['results-dir'] }),
+        ...(typeof v.sql === 'string' && { sql: v.sql }),
+        ...(typeof v.format === 'string' && { format: v.format }),
+        ...(typeof v.out === 'string' && { out: v.out }),
+      }, output);
+    },
+  },
+  report: {
+    summary: 'one self-contained HTML report: charts (energy/token vs batch size, throughput vs precision, cycle spread) and every experiment',
+    usage: 'joules report [--results-dir DIR] [--out FILE.html] [--title TEXT]',
+    example: 'joules report --out report.html',
+    options: { 'results-dir': { type: 'string' }, out: { type: 'string' }, title: { type: 'string' } },
+    run: async (v, _pos, output) => {
+      const { report } = await import('./commands/report.js');
+      return report({
+        ...(typeof v['results-dir'] === 'string' && { resultsDir: v['results-dir'] }),
+        ...(typeof v.out === 'string' && { out: v.out }),
+        ...(typeof v.title === 'string' && { title: v.title }),
+      }, output);
+    },
+  },
+  demo: {
+    summary: 'run the demo experiment (the embedded tiny model on CPU)',
+    usage: 'joules demo [--results-dir DIR] [--json]',
+    example: 'joules demo',
+    options: { 'results-dir': { type: 'string' }, json: { type: 'boolean' } },
+    run: async (v, _pos, output, signal) => {
+      const { run } = await import('./commands/run.js');
+      const { repoRoot } = await import('./worker-env.js');
+      return run({ config: `${repoRoot}examples/demo.yaml`, json: v.json === true, signal, ...(typeof v['results-dir'] === 'string' && { resultsDir: v['results-dir'] }) }, output);
+    },
+  },
   doctor: {
     summary: 'check node, the worker venv, torch, accelerate, GPUs, NVML, RAPL and which energy path works here',
     usage: 'joules doctor [--json] [--python PATH]',

@@ -1,0 +1,55 @@
+import { writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { stringify } from 'csv-stringify/sync';
+import { withResultsDb } from '@joules/tracker';
+import { EXIT, ExitError } from '../errors.js';
+import type { Output } from '../output.js';
+import { textTable } from '../text-table.js';
+
+const DEFAULT_SQL =
+  'SELECT experiment_id, config_name, model_name, cycle_id, batch_size, precision, num_processes, ' +
+  'throughput_tokens_per_s, energy_total_j, energy_per_token_j, tokens_per_j, energy_estimated FROM results ORDER BY experiment_id';
+
+export interface ResultsOptions {
+  resultsDir?: string;
+  sql?: string;
+  format?: string;
+  out?: string;
+  cwd?: string;
+}
+
+/**
+ * `joules results`: the results folder through DuckDB (views `results`, `failures`, `progress`, one
+ * per raw JSON kind). `--sql` runs any query; `--format table|csv|json|parquet` (parquet needs --out).
+ */
+export async function results(options: ResultsOptions, output: Output): Promise<number> {
+  const cwd = options.cwd ?? process.cwd();
+  const resultsDir = path.resolve(cwd, options.resultsDir ?? 'results');
+  const format = options.format ?? 'table';
+  if (!['table', 'csv', 'json', 'parquet'].includes(format)) throw new ExitError(EXIT.usage, `--format: expected table, csv, json or parquet, got "${format}"`);
+  if (format === 'parquet' && !options.out) throw new ExitError(EXIT.usage, '--format parquet needs --out FILE');
+  const sql = options.sql ?? DEFAULT_SQL;
+  return withResultsDb(resultsDir, async (db) => {
+    if (!db.views.includes('results') && !options.sql) {
+      output.err(`no results yet in ${resultsDir}`);
+      return EXIT.ok;
+    }
+    if (format === 'parquet') {
+      const target = path.resolve(cwd, options.out!);
+      const { rows } = await db.exportParquet(sql, target);
+      output.err(`wrote ${rows} row(s) to ${target}`);
+      return EXIT.ok;
+    }
+    const rows = await db.query(sql);
+    const columns = rows.length ? Object.keys(rows[0]!) : [];
+    const text =
+      format === 'json'
+        ? rows.map((r) => JSON.stringify(r)).join('\n')
+        : format === 'csv'
+          ? stringify(rows.map((r) => columns.map((c) => (r[c] === null ? '' : typeof r[c] === 'object' ? JSON.stringify(r[c]) : r[c]))), { header: true, columns })
+          : textTable(columns, rows.map((r) => columns.map((c) => r[c])));
+    if (options.out) await writeFile(path.resolve(cwd, options.out), text.endsWith('\n') ? text : `${text}\n`);
+    else if (text) output.out(text.trimEnd());
+    return EXIT.ok;
+  });
+}
