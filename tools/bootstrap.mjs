@@ -72,14 +72,18 @@ function pythonEnv() {
   writeFileSync(stamp, hash);
 }
 
-function tinyModel() {
-  const out = at('.joules', 'models', 'tiny-llama');
+function tinyModels() {
+  // The demo's model and a wider sibling (a 2-model demo suite); each rebuilt when the builder or
+  // the prompts it trains its tokenizer on change.
   const hash = digest(['tools/build_tiny_model.py', 'python/joules_worker/data/prompts.jsonl']);
-  const stamp = path.join(out, '.joules-bootstrap');
-  if (stampOk(stamp, hash)) return;
-  log('building the embedded tiny model (offline, seeded)…');
-  run(at('python', '.venv', 'bin', 'python'), [at('tools', 'build_tiny_model.py'), '--out', out]);
-  writeFileSync(stamp, hash);
+  for (const preset of ['tiny-llama', 'tiny-llama-wide']) {
+    const out = at('.joules', 'models', preset);
+    const stamp = path.join(out, '.joules-bootstrap');
+    if (stampOk(stamp, hash)) continue;
+    log(`building the embedded tiny model ${preset} (offline, seeded)…`);
+    run(at('python', '.venv', 'bin', 'python'), [at('tools', 'build_tiny_model.py'), '--preset', preset, '--out', out]);
+    writeFileSync(stamp, hash);
+  }
 }
 
 try {
@@ -87,7 +91,7 @@ try {
   npmDeps();
   buildTs();
   pythonEnv();
-  tinyModel();
+  tinyModels();
   log(`ready (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 } catch (error) {
   log(`failed: ${error.message}`);

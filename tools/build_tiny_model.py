@@ -2,6 +2,7 @@
 """Build a tiny random-weight Llama model with its own BPE tokenizer, offline and deterministic.
 
     python/.venv/bin/python tools/build_tiny_model.py --out .joules/models/tiny-llama
+    python/.venv/bin/python tools/build_tiny_model.py --preset tiny-llama-wide --out .joules/models/tiny-llama-wide
 
 The tokenizer is trained on the worker's bundled prompts; the weights come from a seeded init.
 Same arguments, same files (model.safetensors is byte-identical). The model is written into a
@@ -22,6 +23,12 @@ REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PROMPTS = REPO / "python" / "joules_worker" / "data" / "prompts.jsonl"
 MAX_POSITIONS = 1024
 SPECIAL_TOKENS = {"unk_token": "<unk>", "bos_token": "<s>", "eos_token": "</s>", "pad_token": "<pad>"}
+# Named shapes. "tiny-llama" is the default build; "tiny-llama-wide" is a clearly bigger second
+# model (hidden 128, 2 layers, ~2.8x the parameters) for two-model demo suites.
+PRESETS: dict[str, dict[str, int]] = {
+    "tiny-llama": {"hidden_size": 64, "layers": 2, "heads": 4, "vocab_size": 1000, "intermediate_size": 128},
+    "tiny-llama-wide": {"hidden_size": 128, "layers": 2, "heads": 4, "vocab_size": 1000, "intermediate_size": 256},
+}
 
 
 def _read_prompts(path: Path) -> list[str]:
@@ -124,17 +131,17 @@ def build_tiny_model(
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", required=True, help="output folder (created or replaced)")
-    p.add_argument("--hidden-size", type=int, default=64)
-    p.add_argument("--layers", type=int, default=2)
-    p.add_argument("--heads", type=int, default=4)
-    p.add_argument("--vocab-size", type=int, default=1000)
-    p.add_argument("--intermediate-size", type=int, default=128)
+    p.add_argument("--preset", choices=sorted(PRESETS), default="tiny-llama", help="named shape (flags below override it)")
+    p.add_argument("--hidden-size", type=int)
+    p.add_argument("--layers", type=int)
+    p.add_argument("--heads", type=int)
+    p.add_argument("--vocab-size", type=int)
+    p.add_argument("--intermediate-size", type=int)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--prompts", default=str(DEFAULT_PROMPTS), help="JSONL the tokenizer is trained on")
     a = p.parse_args(argv)
-    out, n = build_tiny_model(
-        a.out, a.hidden_size, a.layers, a.heads, a.vocab_size, a.intermediate_size, a.seed, a.prompts
-    )
+    shape = {k: v if (v := getattr(a, k)) is not None else default for k, default in PRESETS[a.preset].items()}
+    out, n = build_tiny_model(a.out, **shape, seed=a.seed, prompts_path=a.prompts)
     print(f"{out} {n} parameters")
     return 0
 

@@ -1,8 +1,8 @@
-"""Joules worker: one rank of an LLM inference measurement (see contract/README.md)."""
+"""Joules worker: one rank of an LLM inference measurement (contract v2: contract/V2.md)."""
 
 import logging
 
 __version__ = "0.1.0"
-CONTRACT_VERSION = 1
+CONTRACT_VERSION = 2
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -22,7 +22,7 @@ LOG_LEVEL_ENV = "JOULES_WORKER_LOG_LEVEL"
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m joules_worker",
-        description="Run one rank of a Joules experiment (see contract/README.md).",
+        description="Run one rank of a Joules experiment (contract v2, see contract/V2.md).",
     )
     parser.add_argument("--config", required=True, help="validated, effective experiment JSON")
     parser.add_argument("--output-dir", required=True, help="folder for rank-<r>.json / error-rank-<r>.json")
@@ -49,6 +49,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from joules_worker.runner import run
 
         config = load_experiment(args.config)
+        from joules_worker.relaunch import needs_relaunch, relaunch
+
+        if needs_relaunch(config):
+            return relaunch(config, args.config, args.output_dir)
         run(config, output_dir, events)
         return 0
     except Exception as exc:  # noqa: BLE001 - the one place every failure becomes an exit code

@@ -1,76 +1,36 @@
-"""The experiment the worker runs: a validated dataclass of contract/experiment.schema.json.
+"""The experiment the worker runs (contract v2, contract/V2.md): validated frozen dataclasses.
 
 The TypeScript CLI sends the *effective* experiment (every key present, paths absolute). The worker
 checks it again: unknown or missing keys, wrong types and broken cross-field rules raise
-BadConfigError with the field's dotted path in the message. No torch import here.
+BadConfigError with the field's dotted path in the message. Sections the worker does not use
+(``launch``, ``retry``) are only type-checked. No torch import here.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import json
-import math
+import logging
 import re
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal, Optional, Union
 
+from joules_worker._schema import build, check
+from joules_worker.config_sections import (
+    BatchingConfig, DatasetConfig, DecodingConfig, EnergyConfig, LaunchConfig, ModelConfig, RetryConfig, ShardingConfig,
+    TrafficConfig,
+)
 from joules_worker.errors import BadConfigError
 
+__all__ = [
+    "BatchingConfig", "DatasetConfig", "DecodingConfig", "EnergyConfig", "ExperimentConfig", "LaunchConfig", "ModelConfig",
+    "RetryConfig", "ShardingConfig", "TrafficConfig", "config_warnings", "load_experiment", "resolve_warmup",
+]
+
+logger = logging.getLogger(__name__)
+
 _NAME_RE = re.compile(r"^[\w.-]+$")
-_COUNTRY_RE = re.compile(r"^[A-Z]{3}$")
-
-
-def _check(ok: bool, key: str, message: str) -> None:
-    if not ok:
-        raise ValueError(f"{key}: {message}")
-
-
-@dataclass(frozen=True)
-class DatasetConfig:
-    source: Literal["builtin", "file", "hub"] = "builtin"
-    path: Optional[str] = None
-    name: Optional[str] = None
-    split: str = "train"
-    column: Optional[str] = None
-
-    def __post_init__(self) -> None:
-        _check(self.source != "file" or self.path is not None, "path", 'required when source is "file"')
-        _check(self.source == "file" or self.path is None, "path", 'only valid when source is "file"')
-        _check(self.source != "hub" or self.name is not None, "name", 'required when source is "hub"')
-        _check(self.source == "hub" or self.name is None, "name", 'only valid when source is "hub"')
-        for key in ("path", "name", "split", "column"):
-            value = getattr(self, key)
-            _check(value is None or value != "", key, "must not be empty")
-
-
-@dataclass(frozen=True)
-class DecodingConfig:
-    mode: Literal["greedy", "sampling"] = "greedy"
-    temperature: Optional[float] = None
-    top_k: Optional[int] = None
-    top_p: Optional[float] = None
-
-    def __post_init__(self) -> None:
-        if self.mode == "greedy":
-            for key in ("temperature", "top_k", "top_p"):
-                _check(getattr(self, key) is None, key, 'only valid when decoding.mode is "sampling" (mode is "greedy")')
-        _check(self.temperature is None or self.temperature > 0, "temperature", "must be > 0")
-        _check(self.top_k is None or self.top_k >= 0, "top_k", "must be >= 0 (0 = no top-k filter)")
-        _check(self.top_p is None or 0 < self.top_p <= 1, "top_p", "must be in (0, 1]")
-
-
-@dataclass(frozen=True)
-class EnergyConfig:
-    backend: Literal["codecarbon", "none"] = "codecarbon"
-    country_iso_code: str = "USA"
-    measure_power_secs: float = 1.0
-
-    def __post_init__(self) -> None:
-        _check(bool(_COUNTRY_RE.match(self.country_iso_code)), "country_iso_code", 'expected a 3-letter ISO code, e.g. "USA"')
-        _check(0 < self.measure_power_secs <= 3600, "measure_power_secs", "must be in (0, 3600] seconds")
 
 
 @dataclass(frozen=True)
@@ -80,52 +40,101 @@ class ExperimentConfig:
     task_type: Literal["text_generation"] = "text_generation"
     suite: Optional[str] = None
     cycle_id: Optional[int] = None
+    model: ModelConfig = field(default_factory=ModelConfig)
     dataset: DatasetConfig = field(default_factory=DatasetConfig)
+    prompt_ordering: Literal["as_given", "sorted_by_length", "shuffle"] = "as_given"
     num_input_prompts: int = 64
     max_input_tokens: int = 128
     max_output_tokens: int = 32
     min_output_tokens: int = 0
     batch_size: int = 8
+    batching: BatchingConfig = field(default_factory=BatchingConfig)
     precision: Literal["fp32", "fp16", "bf16"] = "fp32"
     decoding: DecodingConfig = field(default_factory=DecodingConfig)
+    sharding: ShardingConfig = field(default_factory=ShardingConfig)
     num_processes: int = 1
     gpu_ids: list[int] = field(default_factory=list)
-    warmup_iterations: int = 2
+    launch: LaunchConfig = field(default_factory=LaunchConfig)
+    traffic: TrafficConfig = field(default_factory=TrafficConfig)
     energy: EnergyConfig = field(default_factory=EnergyConfig)
+    warmup_iterations: Union[int, Literal["auto"]] = 2
     save_outputs: bool = False
+    save_token_ids: bool = False
+    retry: RetryConfig = field(default_factory=RetryConfig)
     seed: int = 0
 
     def __post_init__(self) -> None:
-        _check(bool(_NAME_RE.match(self.config_name)), "config_name", 'use letters, digits, ".", "_" or "-"')
-        _check(self.model_name != "", "model_name", "must not be empty")
-        _check(self.suite is None or self.suite != "", "suite", "must not be empty")
-        _check(self.cycle_id is None or self.cycle_id >= 0, "cycle_id", "must be >= 0")
+        check(bool(_NAME_RE.match(self.config_name)), "config_name", 'use letters, digits, ".", "_" or "-"')
+        check(self.model_name != "", "model_name", "must not be empty")
+        check(self.suite is None or self.suite != "", "suite", "must not be empty")
+        check(self.cycle_id is None or self.cycle_id >= 0, "cycle_id", "must be >= 0")
         for key in ("num_input_prompts", "max_input_tokens", "max_output_tokens", "batch_size", "num_processes"):
-            _check(getattr(self, key) > 0, key, "must be > 0")
-        _check(self.num_processes <= 1024, "num_processes", "must be <= 1024")
-        _check(self.min_output_tokens >= 0, "min_output_tokens", "must be >= 0")
-        _check(
+            check(getattr(self, key) > 0, key, "must be > 0")
+        check(self.num_processes <= 1024, "num_processes", "must be <= 1024")
+        check(self.min_output_tokens >= 0, "min_output_tokens", "must be >= 0")
+        check(
             self.min_output_tokens <= self.max_output_tokens,
             "min_output_tokens",
             f"must be <= max_output_tokens ({self.min_output_tokens} > {self.max_output_tokens})",
         )
-        _check(0 <= self.warmup_iterations <= 100, "warmup_iterations", "must be in [0, 100]")
-        _check(self.seed >= 0, "seed", "must be >= 0")
-        _check(all(i >= 0 for i in self.gpu_ids), "gpu_ids", "GPU indices must be >= 0")
-        _check(len(set(self.gpu_ids)) == len(self.gpu_ids), "gpu_ids", "must not repeat a GPU")
-        _check(
-            not self.gpu_ids or self.num_processes <= len(self.gpu_ids),
-            "num_processes",
-            f"{self.num_processes} processes do not fit {len(self.gpu_ids)} GPU(s) in gpu_ids",
-        )
+        check(self.warmup_iterations == "auto" or 0 <= self.warmup_iterations <= 100, "warmup_iterations", 'must be in [0, 100] or "auto"')
+        check(self.seed >= 0, "seed", "must be >= 0")
+        _cross_field_rules(self)
+
+    @property
+    def on_gpu(self) -> bool:
+        return bool(self.gpu_ids)
 
     @classmethod
     def from_dict(cls, data: Any) -> "ExperimentConfig":
         """Build and validate from parsed JSON; raises BadConfigError naming the field."""
-        return _build(cls, data, "")
+        config = build(cls, data, "")
+        for warning in config_warnings(config):
+            logger.warning("config: %s", warning)
+        return config
 
     def to_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
+
+
+def _cross_field_rules(c: ExperimentConfig) -> None:
+    check(all(i >= 0 for i in c.gpu_ids), "gpu_ids", "GPU indices must be >= 0")
+    check(len(set(c.gpu_ids)) == len(c.gpu_ids), "gpu_ids", "must not repeat a GPU")
+    check(
+        not c.gpu_ids or c.num_processes <= len(c.gpu_ids),
+        "num_processes",
+        f"{c.num_processes} processes do not fit {len(c.gpu_ids)} GPU(s) in gpu_ids",
+    )
+    check(
+        c.model.quantization == "none" or bool(c.gpu_ids),
+        "model.quantization",
+        f"{c.model.quantization} needs gpu_ids (bitsandbytes runs on CUDA only)",
+    )
+    check(c.sharding.strategy != "fsdp" or c.num_processes > 1, "sharding.strategy", "fsdp needs num_processes > 1")
+    check(
+        c.energy.backend not in ("nvml", "zeus") or bool(c.gpu_ids),
+        "energy.backend",
+        f"{c.energy.backend} measures GPUs: it needs gpu_ids",
+    )
+
+
+def config_warnings(c: ExperimentConfig) -> list[str]:
+    """Rules that warn rather than fail (the same warnings the TS side gives)."""
+    warnings = []
+    if c.gpu_ids and c.num_processes < len(c.gpu_ids):
+        warnings.append(f"num_processes: {len(c.gpu_ids) - c.num_processes} GPU(s) in gpu_ids stay unused")
+    if not c.gpu_ids and c.precision == "fp16":
+        warnings.append("precision: fp16 on CPU is slow and unrepresentative; consider bf16 or fp32")
+    return warnings
+
+
+def resolve_warmup(warmup: int | str, num_parameters: int) -> int:
+    """``"auto"``: 2 warm-up batches below 1e9 parameters, 3 below 1e10, 5 above."""
+    if warmup != "auto":
+        return int(warmup)
+    if num_parameters < 1e9:
+        return 2
+    return 3 if num_parameters < 1e10 else 5
 
 
 def load_experiment(path: str | Path) -> ExperimentConfig:
@@ -137,60 +146,3 @@ def load_experiment(path: str | Path) -> ExperimentConfig:
     except json.JSONDecodeError as e:
         raise BadConfigError(f"experiment file {path} is not valid JSON: {e}") from e
     return ExperimentConfig.from_dict(data)
-
-
-def _build(cls: type, data: Any, prefix: str) -> Any:
-    if not isinstance(data, dict):
-        raise BadConfigError(f"{prefix.rstrip('.') or '<root>'}: expected an object, got {_type_name(data)}")
-    hints = typing.get_type_hints(cls)
-    names = [f.name for f in dataclasses.fields(cls)]
-    unknown = sorted(set(data) - set(names))
-    if unknown:
-        raise BadConfigError(f"{prefix}{unknown[0]}: unknown key (known keys: {', '.join(names)})")
-    missing = [n for n in names if n not in data]
-    if missing:
-        raise BadConfigError(f"{prefix}{missing[0]}: missing (the worker expects the effective config, every key present)")
-    values = {n: _coerce(hints[n], data[n], f"{prefix}{n}") for n in names}
-    try:
-        return cls(**values)
-    except ValueError as e:
-        raise BadConfigError(f"{prefix}{e}") from e
-
-
-def _coerce(tp: Any, value: Any, key: str) -> Any:
-    origin = typing.get_origin(tp)
-    if origin in (Union, types.UnionType):
-        args = typing.get_args(tp)
-        if value is None and type(None) in args:
-            return None
-        (inner,) = [a for a in args if a is not type(None)]
-        return _coerce(inner, value, key)
-    if origin is Literal:
-        allowed = typing.get_args(tp)
-        if value not in allowed:
-            raise BadConfigError(f"{key}: expected one of {', '.join(map(repr, allowed))}, got {value!r}")
-        return value
-    if origin is list:
-        if not isinstance(value, list):
-            raise BadConfigError(f"{key}: expected a list, got {_type_name(value)}")
-        (item,) = typing.get_args(tp)
-        return [_coerce(item, v, f"{key}[{i}]") for i, v in enumerate(value)]
-    if dataclasses.is_dataclass(tp):
-        return _build(tp, value, f"{key}.")
-    ok = {
-        bool: lambda v: isinstance(v, bool),
-        int: lambda v: isinstance(v, int) and not isinstance(v, bool),
-        float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-        str: lambda v: isinstance(v, str),
-    }[tp](value)
-    if not ok:
-        raise BadConfigError(f"{key}: expected {tp.__name__}, got {_type_name(value)} {value!r}")
-    if tp is float:
-        if not math.isfinite(value):
-            raise BadConfigError(f"{key}: must be a finite number, got {value!r}")
-        return float(value)
-    return value
-
-
-def _type_name(value: Any) -> str:
-    return "null" if value is None else type(value).__name__

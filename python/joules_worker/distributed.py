@@ -7,7 +7,7 @@ import os
 from dataclasses import dataclass
 from typing import Any, Sequence, TypeVar
 
-from joules_worker.errors import BadConfigError
+from joules_worker.errors import UnsupportedError
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -49,7 +49,7 @@ def init_distributed(use_gpu: bool) -> DistContext:
         import torch
 
         if not torch.cuda.is_available():
-            raise BadConfigError("gpu_ids: GPUs were requested but CUDA is not available on this host")
+            raise UnsupportedError("gpu_ids: GPUs were requested but CUDA is not available on this host")
     state = PartialState(cpu=not use_gpu)
     ctx = DistContext(
         rank=state.process_index,

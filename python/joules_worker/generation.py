@@ -1,4 +1,9 @@
-"""Batched generation of one batch, its timing, and exact token counts."""
+"""Batched generation of one batch: its timing (latency, time to first token) and exact token counts.
+
+Time to first token is measured, not derived: a StoppingCriteria records the moment generate
+first asks whether to stop, which is right after the first token was chosen (prefill forward +
+first sampling step). On CUDA it synchronises the device once, at that first call.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +24,7 @@ FAULT_ENV = "JOULES_WORKER_FAULT"
 
 @dataclass
 class BatchRecord:
-    """What one measured batch executed. Token counts are exact; latency in seconds."""
+    """What one measured batch executed. Token counts are exact; times in seconds."""
 
     size: int
     input_tokens: int  # real prompt tokens (attention mask), never padding
@@ -27,9 +32,17 @@ class BatchRecord:
     padded_input_length: int  # prompt width after left padding (what prefill computed)
     generated_steps: int  # generated positions (output width), padding after EOS included
     latency_s: float
+    ttft_s: float | None = None  # time to the first generated token of this batch
+    delay_before_s: float = 0.0  # simulated traffic wait before this batch
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+@dataclass
+class BatchOutput:
+    texts: list[str] | None = None
+    token_ids: list[list[int]] | None = None
 
 
 def generate_kwargs(decoding: DecodingConfig, max_new_tokens: int, min_new_tokens: int, pad_token_id: int) -> dict[str, Any]:
@@ -82,24 +95,47 @@ def _sync(device: Any) -> None:
         torch.cuda.synchronize(device)
 
 
+class FirstTokenClock:
+    """A StoppingCriteria that never stops generation; it notes when it is first called."""
+
+    def __init__(self, device: Any) -> None:
+        self.device = device
+        self.first: float | None = None
+        self._no: Any = None
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        if self.first is None:
+            _sync(self.device)
+            self.first = time.perf_counter()
+        if self._no is None or self._no.shape[0] != input_ids.shape[0]:
+            self._no = torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+        return self._no
+
+
 def run_batch(
-    model: Any, tokenizer: Any, prompts: list[str], gen_kwargs: dict[str, Any], want_texts: bool = False
-) -> tuple[BatchRecord, list[str] | None]:
+    model: Any, tokenizer: Any, prompts: list[str], gen_kwargs: dict[str, Any],
+    want_texts: bool = False, want_token_ids: bool = False,
+) -> tuple[BatchRecord, BatchOutput]:
     """Tokenize (left padding), generate, and measure one batch."""
     import torch
+    from transformers import StoppingCriteriaList
 
     device = model.device
     enc = tokenizer(prompts, return_tensors="pt", padding=True).to(device)
     padded = enc["input_ids"].shape[1]
     if os.environ.get(FAULT_ENV) == "oom":
         raise torch.OutOfMemoryError(f"injected by {FAULT_ENV}=oom (test-only fault)")
+    clock = FirstTokenClock(device)
     _sync(device)
     start = time.perf_counter()
     with torch.inference_mode():
-        out = model.generate(**enc, **gen_kwargs)
+        out = model.generate(**enc, **gen_kwargs, stopping_criteria=StoppingCriteriaList([clock]))
     _sync(device)
-    latency = time.perf_counter() - start
-    new_tokens = out[:, padded:]
+    end = time.perf_counter()
+    # decoder-only: the prompt comes back first; seq2seq: the decoder start token does
+    new_tokens = out[:, 1:] if model.config.is_encoder_decoder else out[:, padded:]
     counts = count_output_tokens(new_tokens, eos_token_ids(model, tokenizer))
     record = BatchRecord(
         size=len(prompts),
@@ -107,14 +143,14 @@ def run_batch(
         output_tokens=int(counts.sum().item()),
         padded_input_length=int(padded),
         generated_steps=int(new_tokens.shape[1]),
-        latency_s=latency,
+        latency_s=end - start,
+        ttft_s=(clock.first - start) if clock.first is not None else None,
     )
-    texts = None
-    if want_texts:
+    output = BatchOutput()
+    if want_texts or want_token_ids:
         kept = [row[: int(n)] for row, n in zip(new_tokens.cpu(), counts)]
-        texts = tokenizer.batch_decode(kept, skip_special_tokens=True)
-    return record, texts
-
-
-def batches(items: Sequence[str], batch_size: int) -> list[list[str]]:
-    return [list(items[i : i + batch_size]) for i in range(0, len(items), batch_size)]
+        if want_texts:
+            output.texts = tokenizer.batch_decode(kept, skip_special_tokens=True)
+        if want_token_ids:
+            output.token_ids = [row.tolist() for row in kept]
+    return record, output

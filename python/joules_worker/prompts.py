@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import logging
+import random
 from importlib import resources
 from pathlib import Path
 from typing import Any, Callable, Iterable, Sequence
 
 from joules_worker.config import DatasetConfig
-from joules_worker.errors import DatasetError
+from joules_worker.errors import DatasetError, TransientError, transient_reason
 
 logger = logging.getLogger(__name__)
 
@@ -107,10 +109,41 @@ def _from_file(path: Path, column: str | None) -> list[str]:
 def _from_hub(dataset: DatasetConfig) -> list[str]:
     import datasets
 
+    what = f"hub dataset {dataset.name!r} split {dataset.split!r}" + (f" revision {dataset.revision!r}" if dataset.revision else "")
     try:
-        ds = datasets.load_dataset(dataset.name, split=dataset.split)
+        ds = datasets.load_dataset(dataset.name, split=dataset.split, revision=dataset.revision)
     except Exception as e:  # noqa: BLE001 - hub, network and split errors all mean "dataset unavailable"
-        raise DatasetError(f"cannot load hub dataset {dataset.name!r} split {dataset.split!r}: {e}") from e
+        reason = transient_reason(e)
+        if reason is not None:
+            raise TransientError(f"cannot load {what}: transient failure ({reason}): {e}") from e
+        raise DatasetError(f"cannot load {what}: {e}") from e
     where = f"{dataset.name}[{dataset.split}]"
     col = _pick_column(ds.column_names, dataset.column, where)
     return [_as_prompt(v, where) for v in ds[col]]
+
+
+def order_prompts(prompts: Sequence[str], lengths: Sequence[int], ordering: str, seed: int) -> list[int]:
+    """Indices of ``prompts`` in the configured order: as given, by token length (shortest first,
+    stable), or shuffled with ``random.Random(seed)``. Applied before sharding, on every rank alike."""
+    indices = list(range(len(prompts)))
+    if ordering == "sorted_by_length":
+        indices.sort(key=lambda i: lengths[i])
+    elif ordering == "shuffle":
+        random.Random(seed).shuffle(indices)
+    return indices
+
+
+def dataset_record(dataset: DatasetConfig) -> dict[str, Any]:
+    """What the prompts were, for the reproducibility record: source, name, split, revision, and the
+    sha256 of a local prompt file (the bundled sample included)."""
+    record: dict[str, Any] = {
+        "source": dataset.source, "name": dataset.name, "split": dataset.split if dataset.source == "hub" else None,
+        "revision": dataset.revision, "path": dataset.path, "column": dataset.column, "sha256": None,
+    }
+    path = builtin_prompts_path() if dataset.source == "builtin" else Path(dataset.path) if dataset.path else None
+    if path is not None:
+        try:
+            record["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
+        except OSError:
+            pass
+    return record

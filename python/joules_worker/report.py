@@ -1,4 +1,4 @@
-"""Assemble one rank's raw measurement (contract v1) and write it atomically."""
+"""Assemble one rank's raw measurement (contract v2, ``schema_version: 2``) and write files atomically."""
 
 from __future__ import annotations
 
@@ -26,15 +26,16 @@ def measurement(
     host: str,
     device: dict[str, Any],
     model: dict[str, Any],
-    window: tuple[float, float],
+    window: tuple[float, float, float],
     batches: list[BatchRecord],
     flops: dict[str, Any],
     memory: dict[str, Any],
     energy: dict[str, Any],
     outputs: dict[str, list[str]] | None,
-    environment: dict[str, str | None],
+    environment: dict[str, Any],
 ) -> dict[str, Any]:
-    start, end = window
+    """``window`` is (start, end, duration): duration excludes traffic waits kept outside the window."""
+    start, end, duration = window
     return {
         "schema_version": CONTRACT_VERSION,
         "rank": ctx.rank,
@@ -44,7 +45,7 @@ def measurement(
         "pid": os.getpid(),
         "device": device,
         "model": model,
-        "window": {"start_unix_s": start, "end_unix_s": end, "duration_s": max(end - start, 0.0)},
+        "window": {"start_unix_s": start, "end_unix_s": end, "duration_s": max(duration, 0.0)},
         "tokens": tokens_block(batches),
         "batches": [b.to_dict() for b in batches],
         "flops": flops,
@@ -55,16 +56,42 @@ def measurement(
     }
 
 
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
 def write_json_atomic(path: Path, data: dict[str, Any]) -> Path:
     """Write JSON to a temp file in the same folder, then rename: readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(data, indent=2, allow_nan=False) + "\n"  # allow_nan=False: every number finite
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes it private; results are ordinary files
         with os.fdopen(fd, "w", encoding="utf-8") as f:
             f.write(text)
             f.flush()
             os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except FileNotFoundError:
+            pass
+        raise
+    return path.resolve()
+
+
+def write_jsonl_atomic(path: Path, rows: list[dict[str, Any]]) -> Path:
+    """One JSON object per line (timeseries, token ids), written like write_json_atomic."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = "".join(json.dumps(r, allow_nan=False, separators=(",", ":")) + "\n" for r in rows)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, 0o666 & ~_umask())
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
         os.replace(tmp, path)
     except BaseException:
         try:

@@ -1,114 +1,153 @@
-"""What one rank does: load, select and shard prompts, warm up, measure, write rank-<r>.json."""
+"""What one rank does: load, select, order and shard prompts, plan batches, idle baseline, warm
+up, measure, count FLOPs, write rank-<r>.json (and the timeseries / token-id files beside it)."""
 
 from __future__ import annotations
 
 import logging
-import time
+import os
 from pathlib import Path
 from typing import Any
 
 from joules_worker import environment as env
-from joules_worker.config import ExperimentConfig
+from joules_worker.batching import plan_batches
+from joules_worker.config import ExperimentConfig, resolve_warmup
 from joules_worker.distributed import DistContext, init_distributed, shard
-from joules_worker.energy import NoneBackend, get_backend
-from joules_worker.energy.base import EnergyBackend
+from joules_worker.energy import BackendContext, GpuRef, NvmlBackend, choose_backend
+from joules_worker.energy.idle import apply_idle, measure_idle
+from joules_worker.energy.monitor import GpuMonitor
+from joules_worker.errors import UnsupportedError
 from joules_worker.events import EventEmitter
-from joules_worker.flops import FlopModel, flops_block
-from joules_worker.generation import BatchRecord, batches, generate_kwargs, run_batch
-from joules_worker.memory import PeakMemory
+from joules_worker.flop_counter import counted_cost
+from joules_worker.flops import analytic_model, flops_block
+from joules_worker.generation import generate_kwargs, run_batch
 from joules_worker.model_loading import load_model_and_tokenizer
-from joules_worker.prompts import load_prompts, select_prompts
-from joules_worker.report import measurement, write_json_atomic
+from joules_worker.prompts import dataset_record, load_prompts, order_prompts, select_prompts
+from joules_worker.report import measurement, write_json_atomic, write_jsonl_atomic
+from joules_worker.window import Measured, measure
 
 logger = logging.getLogger(__name__)
 
+# Test-only: run the model on CPU while gpu_ids still name the GPUs the energy backends read
+# (the faked-NVML tests on a machine without a GPU). Read in this one place.
+CPU_WITH_GPU_IDS_ENV = "JOULES_WORKER_CPU_WITH_GPU_IDS"
 
-def run(
-    config: ExperimentConfig,
-    output_dir: str | Path,
-    events: EventEmitter,
-    ctx: DistContext | None = None,
-    attn_implementation: str | None = None,
-) -> Path:
+
+def run(config: ExperimentConfig, output_dir: str | Path, events: EventEmitter, ctx: DistContext | None = None) -> Path:
     """Run the experiment on this rank; returns the path of rank-<r>.json."""
-    ctx = ctx or init_distributed(use_gpu=bool(config.gpu_ids))
+    if config.sharding.strategy == "fsdp":
+        raise UnsupportedError("sharding.strategy 'fsdp': this worker does not shard models yet (each rank would hold a full copy)")
+    ctx = ctx or init_distributed(use_gpu=config.on_gpu and not os.environ.get(CPU_WITH_GPU_IDS_ENV))
     events.rank = ctx.rank
+    host = env.host_name()
+    out_dir = Path(output_dir)
 
     events.stage("loading_model")
-    model, tokenizer = load_model_and_tokenizer(config.model_name, config.precision, ctx.device, attn_implementation)
+    model, tokenizer = load_model_and_tokenizer(config.model_name, config.model, config.precision, ctx.device)
 
     events.stage("loading_prompts")
-    prompts = my_prompts(config, tokenizer, ctx)
+    prompts, lengths = my_prompts(config, tokenizer, ctx)
+    plan = plan_batches(lengths, config.batching, config.batch_size, config.max_output_tokens)
+    groups = [[prompts[i] for i in batch] for batch in plan]
 
+    gpus = gpu_refs(config, ctx)
+    host_gpus = tuple(GpuRef(index=i) for i in config.gpu_ids[: config.num_processes]) if gpus else ()
+    bctx = BackendContext(config.energy, host, ctx.is_local_main, gpus, host_gpus)
+    backend_cls, auto_note = choose_backend(config.energy.backend, bctx)
     seed_everything(config.seed)
-    gen_kwargs = generate_kwargs(
-        config.decoding, config.max_output_tokens, config.min_output_tokens, tokenizer.pad_token_id
-    )
-    groups = batches(prompts, config.batch_size)
+    gen_kwargs = generate_kwargs(config.decoding, config.max_output_tokens, config.min_output_tokens, tokenizer.pad_token_id)
 
     events.stage("warmup")
+    idle = None
+    if config.energy.idle_baseline_s > 0:  # every rank idles at once: no neighbour's warm-up heats the host
+        ctx.barrier()
+        idle = measure_idle(backend_cls, bctx, config.energy.idle_baseline_s)
+        ctx.barrier()
+    num_parameters = sum(p.numel() for p in model.parameters())
+    warmup = resolve_warmup(config.warmup_iterations, num_parameters)
     if groups:
-        for i in range(config.warmup_iterations):
+        for i in range(warmup):
             run_batch(model, tokenizer, groups[0], gen_kwargs)
-            events.emit("warmup", i=i + 1, n=config.warmup_iterations)
+            events.emit("warmup", i=i + 1, n=warmup)
     else:
         logger.warning("rank %d got no prompts: it only joins the barriers", ctx.rank)
 
     events.stage("measuring")
-    host = env.host_name()
-    energy = make_energy_backend(config, host, ctx)
-    memory = PeakMemory(ctx.device)
-    records: list[BatchRecord] = []
-    texts: list[str] = []
-    # The energy reader starts before the barrier: CodeCarbon probes hardware for ~1.5 s on local
-    # rank 0, and the window must open at the same moment on every rank.
-    energy.start()
-    try:
-        ctx.barrier()
-        memory.reset()
-        window_start = time.time()
-        for i, group in enumerate(groups, 1):
-            record, out = run_batch(model, tokenizer, group, gen_kwargs, want_texts=config.save_outputs)
-            records.append(record)
-            texts.extend(out or [])
-            events.emit("batch", i=i, n=len(groups), size=record.size, latency_s=record.latency_s)
-        ctx.barrier()
-        window_end = time.time()
-    except BaseException:
-        energy.abort()
-        raise
-    energy_result = energy.stop()
-    peak = memory.read()
+    monitor = None if backend_cls is NvmlBackend else GpuMonitor(gpus, host, config.energy.measure_power_secs)
+    measured = measure(config, ctx, model, tokenizer, groups, gen_kwargs, backend_cls(bctx), monitor, events)
+    measured.energy.add_note(auto_note)
+    apply_idle(measured.energy, idle)
 
     events.stage("writing")
-    data = measurement(
-        ctx=ctx,
-        host=host,
-        device=env.device_block(ctx.device),
-        model=env.model_block(model, config.model_name),
-        window=(window_start, window_end),
-        batches=records,
-        flops=flops_block(FlopModel.from_model(model), records),
-        memory=peak,
-        energy=energy_result.to_dict(),
-        outputs={"prompts": prompts, "texts": texts} if config.save_outputs else None,
-        environment=env.environment_block(),
-    )
-    path = write_json_atomic(Path(output_dir) / f"rank-{ctx.rank}.json", data)
+    path = write_results(config, ctx, host, model, groups, gpus, measured, out_dir)
     events.emit("result", path=str(path))
     return path
 
 
-def my_prompts(config: ExperimentConfig, tokenizer: Any, ctx: DistContext) -> list[str]:
-    """The prompts that fit max_input_tokens, first num_input_prompts of them, this rank's part."""
+def write_results(
+    config: ExperimentConfig, ctx: DistContext, host: str, model: Any, groups: list[list[str]],
+    gpus: tuple[GpuRef, ...], measured: Measured, out_dir: Path,
+) -> Path:
+    energy = measured.energy
+    if energy.timeseries:
+        name = f"timeseries-rank-{ctx.rank}.jsonl"
+        write_jsonl_atomic(out_dir / name, energy.timeseries)
+        energy.timeseries_file = name
+    executed = [p for group in groups for p in group]
+    if config.save_token_ids:
+        rows = [{"prompt": p, "token_ids": ids} for p, ids in zip(executed, measured.token_ids)]
+        write_jsonl_atomic(out_dir / f"token-ids-rank-{ctx.rank}.jsonl", rows)
+    model_info = env.model_block(model, config.model_name)
+    quantized = config.model.quantization != "none"
+    longest = max((r.padded_input_length for r in measured.records), default=8)
+    counted = None if quantized or not measured.records else counted_cost(model, longest)
+    flops = flops_block(
+        counted or analytic_model(model), measured.records, "flop_counter" if counted else "analytic",
+        model_info["num_parameters"] - model_info["num_embedding_parameters"], quantized,
+    )
+    data = measurement(
+        ctx=ctx,
+        host=host,
+        device=env.device_block(ctx.device),
+        model=model_info,
+        window=(measured.start, measured.end, measured.duration_s),
+        batches=measured.records,
+        flops=flops,
+        memory=measured.memory,
+        energy=energy.to_dict(),
+        outputs={"prompts": executed, "texts": measured.texts} if config.save_outputs else None,
+        environment=env.environment_block(
+            host=host, gpus=gpus, dataset=dataset_record(config.dataset), sharding=config.sharding.strategy
+        ),
+    )
+    return write_json_atomic(out_dir / f"rank-{ctx.rank}.json", data)
+
+
+def my_prompts(config: ExperimentConfig, tokenizer: Any, ctx: DistContext) -> tuple[list[str], list[int]]:
+    """The prompts that fit max_input_tokens (the first num_input_prompts of them), in the
+    configured order, this rank's contiguous part; with their token lengths."""
 
     def count(part: list[str]) -> list[int]:
         return [len(ids) for ids in tokenizer(part)["input_ids"]]
 
     selected = select_prompts(load_prompts(config.dataset), count, config.max_input_tokens, config.num_input_prompts)
-    mine = shard(selected, ctx.rank, ctx.world_size)
+    lengths = count(selected)
+    order = order_prompts(selected, lengths, config.prompt_ordering, config.seed)
+    mine = shard(order, ctx.rank, ctx.world_size)
     logger.info("rank %d: %d of %d selected prompts", ctx.rank, len(mine), len(selected))
-    return mine
+    return [selected[i] for i in mine], [lengths[i] for i in mine]
+
+
+def gpu_refs(config: ExperimentConfig, ctx: DistContext) -> tuple[GpuRef, ...]:
+    """The GPU this rank runs on (one per rank: accelerate pins rank r to cuda:r of gpu_ids)."""
+    if getattr(ctx.device, "type", None) == "cuda":
+        import torch
+
+        cuda_index = ctx.device.index if ctx.device.index is not None else torch.cuda.current_device()
+        physical = config.gpu_ids[ctx.local_rank] if ctx.local_rank < len(config.gpu_ids) else cuda_index
+        return (GpuRef(index=physical, uuid=env.cuda_uuid(cuda_index), cuda_index=cuda_index),)
+    if config.gpu_ids and os.environ.get(CPU_WITH_GPU_IDS_ENV):
+        return (GpuRef(index=config.gpu_ids[ctx.local_rank % len(config.gpu_ids)]),)
+    return ()
 
 
 def seed_everything(seed: int) -> None:
@@ -117,13 +156,3 @@ def seed_everything(seed: int) -> None:
 
     torch.manual_seed(seed)
     set_seed(seed)
-
-
-def make_energy_backend(config: ExperimentConfig, host: str, ctx: DistContext) -> EnergyBackend:
-    cls = get_backend(config.energy.backend)
-    gpu_ids = config.gpu_ids[: config.num_processes]
-    if not cls.available():
-        fallback = NoneBackend(config.energy, host, ctx.is_local_main, gpu_ids)
-        fallback.note = f"energy backend {cls.NAME!r} unavailable on this host: not measured"
-        return fallback
-    return cls(config.energy, host, ctx.is_local_main, gpu_ids)

@@ -19,12 +19,12 @@ def single_process_ctx() -> DistContext:
     return DistContext(rank=0, local_rank=0, world_size=1, device=torch.device("cpu"))
 
 
-def run_in_process(experiment: dict[str, Any], out_dir: Path, **kwargs: Any) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def run_in_process(experiment: dict[str, Any], out_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """Run the runner in this process; returns (rank-0.json content, events)."""
     from joules_worker.runner import run
 
     events = RecordingEmitter()
-    path = run(ExperimentConfig.from_dict(experiment), out_dir, events, ctx=single_process_ctx(), **kwargs)
+    path = run(ExperimentConfig.from_dict(experiment), out_dir, events, ctx=single_process_ctx())
     return json.loads(Path(path).read_text()), events.events
 
 

@@ -14,11 +14,14 @@ import pytest
 
 os.environ["HF_HUB_OFFLINE"] = "1"  # nothing can be fetched from a hub here; children inherit it
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+os.environ.pop("JOULES_POWERCAP_ROOT", None)
+os.environ.pop("JOULES_WORKER_CPU_WITH_GPU_IDS", None)
 
 PYTHON_DIR = Path(__file__).resolve().parent.parent
 REPO = PYTHON_DIR.parent
 CONTRACT = REPO / "contract"
 FIXTURES = CONTRACT / "fixtures"
+FAKE_PYNVML_DIR = Path(__file__).resolve().parent / "fake_pynvml"
 
 
 def _load_builder() -> Any:
@@ -45,9 +48,10 @@ def tiny(tiny_model_dir: Path) -> tuple[Any, Any]:
     """(model, tokenizer) loaded once, the way the worker loads them."""
     import torch
 
+    from joules_worker.config import ModelConfig
     from joules_worker.model_loading import load_model_and_tokenizer
 
-    return load_model_and_tokenizer(str(tiny_model_dir), "fp32", torch.device("cpu"))
+    return load_model_and_tokenizer(str(tiny_model_dir), ModelConfig(), "fp32", torch.device("cpu"))
 
 
 def base_experiment(model_name: str) -> dict[str, Any]:
@@ -60,14 +64,35 @@ def base_experiment(model_name: str) -> dict[str, Any]:
         max_output_tokens=8,
         batch_size=4,
         warmup_iterations=1,
-        energy={"backend": "none", "country_iso_code": "USA", "measure_power_secs": 1},
     )
+    data["energy"].update(backend="none")
     return data
 
 
 @pytest.fixture
 def experiment(tiny_model_dir: Path) -> dict[str, Any]:
     return copy.deepcopy(base_experiment(str(tiny_model_dir)))
+
+
+@pytest.fixture(autouse=True)
+def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Per test: a private idle-power cache, and no availability probe remembered from another test."""
+    from joules_worker.energy import reset_probes
+
+    monkeypatch.setenv("JOULES_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+    reset_probes()
+
+
+@pytest.fixture
+def fake_nvml(monkeypatch: pytest.MonkeyPatch) -> Any:
+    """The fake pynvml (tests/fake_pynvml) injected at the import boundary: ``import pynvml``
+    inside the worker gets it. Configure devices with ``fake_nvml.configure(devices=[...])``."""
+    spec = importlib.util.spec_from_file_location("fake_pynvml_module", FAKE_PYNVML_DIR / "pynvml" / "__init__.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    monkeypatch.setitem(sys.modules, "pynvml", module)
+    return module
 
 
 def load_schema(name: str) -> dict[str, Any]:
@@ -93,11 +118,12 @@ def event_validator() -> Any:
 
 
 @pytest.fixture(scope="session")
-def worker_env() -> dict[str, str]:
+def worker_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     """Environment for worker subprocesses: offline, quiet, the package importable."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(PYTHON_DIR), env.get("PYTHONPATH")]))
     env.pop("JOULES_WORKER_FAULT", None)
+    env["JOULES_CACHE_DIR"] = str(tmp_path_factory.mktemp("worker-cache"))
     return env
 
 

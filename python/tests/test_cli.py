@@ -29,10 +29,8 @@ def runs(tiny_model_dir, tmp_path_factory, worker_env):
     root = tmp_path_factory.mktemp("cli")
     cases = {
         "none": (scenario(base), {}),
-        "codecarbon": (
-            scenario(base, energy={"backend": "codecarbon", "country_iso_code": "USA", "measure_power_secs": 1}),
-            {},
-        ),
+        "codecarbon": (scenario(base, energy={**base["energy"], "backend": "codecarbon"}), {}),
+        "no_cuda": (scenario(base, gpu_ids=[0]), {}),
         "missing_model": (scenario(base, model_name=str(root / "no-such-model")), {}),
         "no_prompt_fits": (scenario(base, max_input_tokens=1), {}),
         "oom": (scenario(base), {"JOULES_WORKER_FAULT": "oom"}),
@@ -81,12 +79,16 @@ def check_failure(run, code, kind, event_validator, match):
     assert run["code"] == code, run["stderr"][-3000:]
     assert not (run["out"] / "rank-0.json").exists()
     error = json.loads((run["out"] / "error-rank-0.json").read_text())
-    assert error["schema_version"] == 1 and error["rank"] == 0 and error["kind"] == kind
+    assert error["schema_version"] == 2 and error["rank"] == 0 and error["kind"] == kind
     assert match in error["message"] and "Traceback" in error["traceback"]
     events = event_lines(run["stdout"])
     assert events[-1]["event"] == "error" and events[-1]["kind"] == kind
     for event in events:
         assert schema_errors(event_validator, event) == []
+
+
+def test_gpu_ids_without_cuda_is_unsupported_exit_8(runs, event_validator):
+    check_failure(runs["no_cuda"], 8, "unsupported", event_validator, "CUDA is not available")
 
 
 def test_missing_model_exits_4(runs, event_validator):

@@ -1,12 +1,13 @@
 import copy
 import json
+import logging
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from joules_worker.config import ExperimentConfig, load_experiment
+from joules_worker.config import ExperimentConfig, load_experiment, resolve_warmup
 from joules_worker.errors import BadConfigError
 
 FIXTURES = Path(__file__).resolve().parents[2] / "contract" / "fixtures"
@@ -18,7 +19,14 @@ def fixture(name: str = "minimal-greedy") -> dict:
 
 
 def test_fixtures_exist():
-    assert len(EXPERIMENTS) >= 3
+    assert len(EXPERIMENTS) >= 4
+
+
+def test_fixtures_are_v2_with_every_key():
+    for path in EXPERIMENTS:
+        data = json.loads(path.read_text())
+        assert set(data) == {f for f in ExperimentConfig.__dataclass_fields__}, path
+        assert set(data["model"]) >= {"revision", "quantization", "attn_implementation"}
 
 
 @pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
@@ -95,6 +103,60 @@ def test_gpu_fit():
 
 def test_non_positive():
     bad(lambda d: d.update(max_input_tokens=0), r"^max_input_tokens: must be > 0")
+
+
+def test_adaptive_batching_needs_a_budget():
+    bad(lambda d: d["batching"].update(strategy="adaptive"), r'^batching\.max_tokens_per_batch: required when strategy is "adaptive"')
+    bad(lambda d: d["batching"].update(max_tokens_per_batch=512), r'^batching\.max_tokens_per_batch: only valid when strategy is "adaptive"')
+
+
+def test_traffic_rules():
+    bad(lambda d: d["traffic"].update(delay_min_ms=20, delay_max_ms=10), r"^traffic\.delay_max_ms: must be >= delay_min_ms")
+    bad(lambda d: d["traffic"].update(burst_size=4), r"^traffic\.burst_interval_ms: burst_size and burst_interval_ms go together")
+    bad(lambda d: d["traffic"].update(burst_interval_ms=100), r"^traffic\.burst_size: burst_size and burst_interval_ms go together")
+
+
+def test_gpu_only_options_need_gpu_ids():
+    bad(lambda d: d["model"].update(quantization="int4"), r"^model\.quantization: int4 needs gpu_ids")
+    bad(lambda d: d["energy"].update(backend="nvml"), r"^energy\.backend: nvml measures GPUs: it needs gpu_ids")
+    bad(lambda d: d["energy"].update(backend="zeus"), r"^energy\.backend: zeus measures GPUs")
+
+
+def test_fsdp_needs_several_processes():
+    bad(lambda d: d["sharding"].update(strategy="fsdp"), r"^sharding\.strategy: fsdp needs num_processes > 1")
+
+
+def test_energy_v2_ranges():
+    bad(lambda d: d["energy"].update(pue=0.9), r"^energy\.pue: must be >= 1")
+    bad(lambda d: d["energy"].update(idle_baseline_s=-1), r"^energy\.idle_baseline_s: must be >= 0")
+    bad(lambda d: d["energy"].update(backend="joulescope"), r"^energy\.backend: expected one of 'auto', 'nvml'")
+
+
+def test_warmup_auto():
+    data = fixture()
+    data["warmup_iterations"] = "auto"
+    assert ExperimentConfig.from_dict(data).warmup_iterations == "auto"
+    bad(lambda d: d.update(warmup_iterations="fast"), r"^warmup_iterations: expected int or 'auto', got str 'fast'")
+    bad(lambda d: d.update(warmup_iterations=101), r"^warmup_iterations: must be in \[0, 100\]")
+    assert [resolve_warmup("auto", n) for n in (5e8, 9.9e9, 7e10)] == [2, 3, 5]
+    assert resolve_warmup(0, 7e10) == 0
+
+
+def test_launch_and_retry_are_type_checked_only():
+    data = fixture()
+    data["launch"].update(launcher="./anything.mjs", timeout_s=-5)  # ranges are the TS side's business
+    data["retry"].update(max_retries=1000)
+    ExperimentConfig.from_dict(data)
+    bad(lambda d: d["launch"].update(launcher=5), r"^launch\.launcher: expected str, got int")
+    bad(lambda d: d["retry"].update(halve_batch_on_oom="yes"), r"^retry\.halve_batch_on_oom: expected bool")
+
+
+def test_warnings_are_logged(caplog):
+    data = fixture()
+    data.update(precision="fp16")
+    with caplog.at_level(logging.WARNING, logger="joules_worker.config"):
+        ExperimentConfig.from_dict(data)
+    assert "precision: fp16 on CPU is slow" in caplog.text
 
 
 def test_not_an_object():

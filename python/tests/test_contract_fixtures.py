@@ -21,8 +21,23 @@ def test_raw_fixture_validates(path, raw_validator):
     assert path.name == f"rank-{data['rank']}.json"
 
 
-def test_2rank_cpu_fixture_is_one_run():
-    ranks = [json.loads((FIXTURES / "raw-2rank-cpu" / f"rank-{r}.json").read_text()) for r in (0, 1)]
-    assert [r["world_size"] for r in ranks] == [2, 2]
-    assert sum(r["tokens"]["num_prompts"] for r in ranks) == 8
-    assert ranks[0]["energy"]["readings"] and not ranks[1]["energy"]["readings"]
+def ranks(folder):
+    return [json.loads((FIXTURES / folder / f"rank-{r}.json").read_text()) for r in (0, 1)]
+
+
+def test_2rank_cpu_fixture_is_one_v2_run():
+    r0, r1 = ranks("raw-2rank-cpu")
+    assert [r["schema_version"] for r in (r0, r1)] == [2, 2] and [r["world_size"] for r in (r0, r1)] == [2, 2]
+    assert r0["tokens"]["num_prompts"] + r1["tokens"]["num_prompts"] == 8
+    assert r0["energy"]["readings"] and not r1["energy"]["readings"]  # machine-level: local rank 0 only
+    assert all(r["idle_power_w"] is not None for r in r0["energy"]["readings"]) and r0["energy"]["idle"]
+
+
+def test_2rank_fake_gpu_fixture_reports_one_device_twice():
+    r0, r1 = ranks("raw-2rank-fake-gpu")
+    (a,), (b,) = r0["energy"]["readings"], r1["energy"]["readings"]
+    assert a["device_id"] == b["device_id"] and a["scope"] == b["scope"] == "gpu"
+    for r in (r0, r1):
+        name = r["energy"]["timeseries_file"]
+        rows = [json.loads(line) for line in (FIXTURES / "raw-2rank-fake-gpu" / name).read_text().splitlines()]
+        assert rows and {row["device_id"] for row in rows} == {a["device_id"]}

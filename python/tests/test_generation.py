@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from joules_worker.config import DecodingConfig
-from joules_worker.generation import batches, count_output_tokens, eos_token_ids, generate_kwargs, run_batch
+from joules_worker.generation import FirstTokenClock, count_output_tokens, eos_token_ids, generate_kwargs, run_batch
 
 EOS, PAD = 2, 3
 
@@ -34,14 +34,59 @@ def test_input_tokens_exclude_padding(tiny):
     prompts = ["hi", "a longer prompt with several more words in it", "medium sized prompt"]
     lengths = [len(tokenizer(p)["input_ids"]) for p in prompts]
     kwargs = generate_kwargs(DecodingConfig(), 4, 4, tokenizer.pad_token_id)
-    record, texts = run_batch(model, tokenizer, prompts, kwargs, want_texts=True)
+    record, out = run_batch(model, tokenizer, prompts, kwargs, want_texts=True, want_token_ids=True)
+    texts = out.texts
     assert record.size == 3
     assert record.input_tokens == sum(lengths)
     assert record.padded_input_length == max(lengths)
     assert record.generated_steps == 4
     assert record.output_tokens == 12  # min_new_tokens = 4 forbids EOS
     assert len(texts) == 3 and all(isinstance(t, str) for t in texts)
-    assert record.latency_s > 0
+    assert [len(ids) for ids in out.token_ids] == [4, 4, 4]
+    assert tokenizer.batch_decode(out.token_ids, skip_special_tokens=True) == texts
+    assert 0 < record.ttft_s < record.latency_s
+
+
+def test_token_ids_stop_at_the_first_eos(tiny):
+    """With EOS forced early, the saved ids end at (and include) the first EOS, like output_tokens."""
+    model, tokenizer = tiny
+    kwargs = generate_kwargs(DecodingConfig(), 6, 0, tokenizer.pad_token_id)
+    eos = tokenizer.eos_token_id
+
+    class ForceEos:
+        def __call__(self, input_ids, scores):
+            scores[:] = -float("inf")
+            scores[:, eos] = 0  # every sequence ends at its first step
+            return scores
+
+    from transformers import LogitsProcessorList
+
+    record, out = run_batch(model, tokenizer, ["one", "two words"], {**kwargs, "logits_processor": LogitsProcessorList([ForceEos()])},
+                            want_token_ids=True)
+    assert out.token_ids == [[eos], [eos]] and record.output_tokens == 2 and out.texts is None
+
+
+def test_first_token_clock_runs_once_per_generate(tiny):
+    """The clock is called at every step but only the first call sets the time; it never stops generation."""
+    model, tokenizer = tiny
+    clock = FirstTokenClock(model.device)
+    calls = []
+
+    class Counting(FirstTokenClock):
+        def __call__(self, input_ids, scores, **kw):
+            calls.append(input_ids.shape[1])
+            return clock(input_ids, scores, **kw)
+
+    from transformers import StoppingCriteriaList
+
+    enc = tokenizer(["count my steps"], return_tensors="pt")
+    kwargs = generate_kwargs(DecodingConfig(), 5, 5, tokenizer.pad_token_id)
+    with torch.inference_mode():
+        out = model.generate(**enc, **kwargs, stopping_criteria=StoppingCriteriaList([Counting(model.device)]))
+    prompt = enc["input_ids"].shape[1]
+    assert out.shape[1] == prompt + 5
+    assert calls == [prompt + 1 + i for i in range(5)]  # after each new token, the first right after the first token
+    assert clock.first is not None
 
 
 def test_generate_kwargs_greedy_overrides_model_defaults():
@@ -72,7 +117,7 @@ def test_greedy_ignores_sampling_generation_config(tiny):
         outs = []
         for seed in (1, 2):
             torch.manual_seed(seed)
-            outs.append(run_batch(model, tokenizer, ["greedy or not"], kwargs, want_texts=True)[1])
+            outs.append(run_batch(model, tokenizer, ["greedy or not"], kwargs, want_texts=True)[1].texts)
         assert outs[0] == outs[1]
     finally:
         for key in ("do_sample", "temperature"):
@@ -82,11 +127,6 @@ def test_greedy_ignores_sampling_generation_config(tiny):
 def test_eos_ids_union(tiny):
     model, tokenizer = tiny
     assert eos_token_ids(model, tokenizer) == [tokenizer.eos_token_id]
-
-
-def test_batches():
-    assert batches(list("abcde"), 2) == [["a", "b"], ["c", "d"], ["e"]]
-    assert batches([], 4) == []
 
 
 def test_fault_hook_raises_torch_oom(tiny, monkeypatch):

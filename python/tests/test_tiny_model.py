@@ -46,3 +46,23 @@ def test_command_line(tmp_path):
         capture_output=True, text=True, check=True,
     )
     assert proc.stdout.strip() == f"{(tmp_path / 'cli').resolve()} 169152 parameters"
+
+
+def test_wide_preset_is_a_clearly_bigger_second_model(tmp_path):
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "tools" / "build_tiny_model.py"), "--preset", "tiny-llama-wide", "--out", str(tmp_path / "wide")],
+        capture_output=True, text=True, check=True,
+    )
+    assert proc.stdout.strip() == f"{(tmp_path / 'wide').resolve()} 584320 parameters"
+    import json
+
+    config = json.loads((tmp_path / "wide" / "config.json").read_text())
+    assert (config["hidden_size"], config["num_hidden_layers"], config["intermediate_size"]) == (128, 2, 256)
+
+
+def test_flags_override_the_preset(builder, tmp_path):
+    assert builder.main(["--preset", "tiny-llama-wide", "--layers", "1", "--out", str(tmp_path / "w1")]) == 0
+    import json
+
+    config = json.loads((tmp_path / "w1" / "config.json").read_text())
+    assert (config["hidden_size"], config["num_hidden_layers"]) == (128, 1)

@@ -9,13 +9,12 @@ from joules_worker.energy.base import EnergyBackend, EnergyResult
 
 class NoneBackend(EnergyBackend):
     NAME = "none"
-    note: str | None = None  # why nothing was measured, when the caller substituted this backend
+
+    def expected_device_ids(self) -> list[str] | None:
+        return []
 
     def start(self) -> None:
         self._start = time.time()
 
     def stop(self) -> EnergyResult:
-        return EnergyResult(
-            backend=self.NAME, backend_version=None, method="none", estimated=False,
-            start_unix_s=self._start, end_unix_s=time.time(), readings=[], note=self.note,
-        )
+        return self._result(self._start, time.time())

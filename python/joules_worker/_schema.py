@@ -1,0 +1,91 @@
+"""Build frozen dataclasses from parsed JSON, strictly: unknown, missing and mistyped keys are errors.
+
+Supported field types: bool, int, float, str, Literal[...], list[T], Optional[T], unions of those
+(tried in order) and nested dataclasses. Messages name the dotted path of the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import types
+import typing
+from typing import Any, Literal, Union
+
+from joules_worker.errors import BadConfigError
+
+
+def check(ok: bool, key: str, message: str) -> None:
+    """For ``__post_init__`` rules: raise ValueError("key: message") that _build prefixes."""
+    if not ok:
+        raise ValueError(f"{key}: {message}")
+
+
+def build(cls: type, data: Any, prefix: str = "") -> Any:
+    if not isinstance(data, dict):
+        raise BadConfigError(f"{prefix.rstrip('.') or '<root>'}: expected an object, got {type_name(data)}")
+    hints = typing.get_type_hints(cls)
+    names = [f.name for f in dataclasses.fields(cls)]
+    unknown = sorted(set(data) - set(names))
+    if unknown:
+        raise BadConfigError(f"{prefix}{unknown[0]}: unknown key (known keys: {', '.join(names)})")
+    missing = [n for n in names if n not in data]
+    if missing:
+        raise BadConfigError(f"{prefix}{missing[0]}: missing (the worker expects the effective config, every key present)")
+    values = {n: coerce(hints[n], data[n], f"{prefix}{n}") for n in names}
+    try:
+        return cls(**values)
+    except ValueError as e:
+        raise BadConfigError(f"{prefix}{e}") from e
+
+
+def coerce(tp: Any, value: Any, key: str) -> Any:
+    origin = typing.get_origin(tp)
+    if origin in (Union, types.UnionType):
+        args = typing.get_args(tp)
+        if value is None and type(None) in args:
+            return None
+        options = [a for a in args if a is not type(None)]
+        if len(options) == 1:
+            return coerce(options[0], value, key)
+        for option in options:
+            try:
+                return coerce(option, value, key)
+            except BadConfigError:
+                continue
+        raise BadConfigError(f"{key}: expected {' or '.join(describe(o) for o in options)}, got {type_name(value)} {value!r}")
+    if origin is Literal:
+        allowed = typing.get_args(tp)
+        if not any(value == a and type(value) is type(a) for a in allowed):
+            raise BadConfigError(f"{key}: expected one of {', '.join(map(repr, allowed))}, got {value!r}")
+        return value
+    if origin is list:
+        if not isinstance(value, list):
+            raise BadConfigError(f"{key}: expected a list, got {type_name(value)}")
+        (item,) = typing.get_args(tp)
+        return [coerce(item, v, f"{key}[{i}]") for i, v in enumerate(value)]
+    if dataclasses.is_dataclass(tp):
+        return build(tp, value, f"{key}.")
+    ok = {
+        bool: lambda v: isinstance(v, bool),
+        int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+        float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+        str: lambda v: isinstance(v, str),
+    }[tp](value)
+    if not ok:
+        raise BadConfigError(f"{key}: expected {tp.__name__}, got {type_name(value)} {value!r}")
+    if tp is float:
+        if not math.isfinite(value):
+            raise BadConfigError(f"{key}: must be a finite number, got {value!r}")
+        return float(value)
+    return value
+
+
+def describe(tp: Any) -> str:
+    if typing.get_origin(tp) is Literal:
+        return " or ".join(map(repr, typing.get_args(tp)))
+    return getattr(tp, "__name__", str(tp))
+
+
+def type_name(value: Any) -> str:
+    return "null" if value is None else type(value).__name__

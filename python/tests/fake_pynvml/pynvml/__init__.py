@@ -1,0 +1,194 @@
+"""A fake of nvidia-ml-py's ``pynvml`` for tests on machines without an NVIDIA GPU.
+
+Only what Joules calls, with the real module's names, constants and error classes. Devices are
+configured with ``configure(devices=[...], init_error=None)`` in-process, or, in subprocesses that
+find this package on PYTHONPATH, from the JSON file named by ``$FAKE_PYNVML_CONFIG``.
+
+A device is a dict: ``uuid``, ``name``, ``power_w`` (constant watts) or ``power_ramp`` ([a, b]:
+a + b·(t − t0) watts), ``energy_counter`` (default true; false = NVML_ERROR_NOT_SUPPORTED),
+``energy_start_mj`` (the counter's value at t0, e.g. just below 2**64 to force a wrap),
+``energy_mj_reads`` (values the counter returns, one per call, the last repeating: exact wraps),
+``throttle`` (clock-event reason mask), ``power_limit_w``. The energy counter is the exact
+integral of the power curve since t0 (the moment of ``configure``), so tests know the truth.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from types import SimpleNamespace
+from typing import Any
+
+NVML_TEMPERATURE_GPU = 0
+NVML_CLOCK_SM = 1
+NVML_ERROR_UNINITIALIZED = 1
+NVML_ERROR_INVALID_ARGUMENT = 2
+NVML_ERROR_NOT_SUPPORTED = 3
+NVML_ERROR_NOT_FOUND = 6
+NVML_ERROR_LIBRARY_NOT_FOUND = 12
+_NAMES = {1: "Uninitialized", 2: "Invalid Argument", 3: "Not Supported", 6: "Not Found", 12: "NVML Shared Library Not Found"}
+COUNTER_WRAP = 2**64
+
+
+class NVMLError(Exception):
+    def __init__(self, value: int) -> None:
+        super().__init__(value)
+        self.value = value
+
+    def __str__(self) -> str:
+        return _NAMES.get(self.value, f"NVML Error with code {self.value}")
+
+
+class NVMLError_Uninitialized(NVMLError):  # noqa: N801 - the real module's names
+    def __init__(self) -> None:
+        super().__init__(NVML_ERROR_UNINITIALIZED)
+
+
+class NVMLError_NotSupported(NVMLError):  # noqa: N801
+    def __init__(self) -> None:
+        super().__init__(NVML_ERROR_NOT_SUPPORTED)
+
+
+class NVMLError_NotFound(NVMLError):  # noqa: N801
+    def __init__(self) -> None:
+        super().__init__(NVML_ERROR_NOT_FOUND)
+
+
+class NVMLError_InvalidArgument(NVMLError):  # noqa: N801
+    def __init__(self) -> None:
+        super().__init__(NVML_ERROR_INVALID_ARGUMENT)
+
+
+_state: dict[str, Any] = {"devices": [], "init_error": None, "t0": time.time(), "inits": 0, "calls": 0}
+
+
+def configure(devices: list[dict[str, Any]] | None = None, init_error: int | None = None) -> None:
+    _state.update(devices=list(devices or []), init_error=init_error, t0=time.time(), inits=0, calls=0)
+
+
+def _configure_from_env() -> None:
+    path = os.environ.get("FAKE_PYNVML_CONFIG")
+    if path:
+        with open(path) as f:
+            data = json.load(f)
+        configure(data.get("devices"), data.get("init_error"))
+        if "t0" in data:
+            _state["t0"] = float(data["t0"])  # shared by processes: one device curve for all ranks
+
+
+_configure_from_env()
+
+
+def _live() -> None:
+    _state["calls"] += 1
+    if _state["inits"] <= 0:
+        raise NVMLError_Uninitialized()
+
+
+def _dev(handle: Any) -> dict[str, Any]:
+    _live()
+    return _state["devices"][handle.index]
+
+
+def _power_w(d: dict[str, Any], t: float) -> float:
+    if "power_ramp" in d:
+        a, b = d["power_ramp"]
+        return a + b * (t - _state["t0"])
+    return float(d.get("power_w", 100.0))
+
+
+def _energy_j(d: dict[str, Any], t: float) -> float:
+    tau = t - _state["t0"]
+    if "power_ramp" in d:
+        a, b = d["power_ramp"]
+        return a * tau + b * tau * tau / 2
+    return float(d.get("power_w", 100.0)) * tau
+
+
+def nvmlInit() -> None:  # noqa: N802 - the real module's names
+    if _state["init_error"] is not None:
+        raise NVMLError(_state["init_error"])
+    _state["inits"] += 1
+
+
+def nvmlShutdown() -> None:  # noqa: N802
+    _live()
+    _state["inits"] -= 1
+
+
+def nvmlSystemGetDriverVersion() -> str:  # noqa: N802
+    _live()
+    return "550.54.15-fake"
+
+
+def nvmlDeviceGetCount() -> int:  # noqa: N802
+    _live()
+    return len(_state["devices"])
+
+
+def nvmlDeviceGetHandleByIndex(index: int) -> Any:  # noqa: N802
+    _live()
+    if not 0 <= index < len(_state["devices"]):
+        raise NVMLError_InvalidArgument()
+    return SimpleNamespace(index=index)
+
+
+def nvmlDeviceGetHandleByUUID(uuid: str | bytes) -> Any:  # noqa: N802
+    _live()
+    text = uuid.decode() if isinstance(uuid, bytes) else uuid
+    for i, d in enumerate(_state["devices"]):
+        if d["uuid"] == text:
+            return SimpleNamespace(index=i)
+    raise NVMLError_NotFound()
+
+
+def nvmlDeviceGetUUID(handle: Any) -> str:  # noqa: N802
+    return _dev(handle)["uuid"]
+
+
+def nvmlDeviceGetName(handle: Any) -> str:  # noqa: N802
+    return _dev(handle).get("name", "Fake GPU")
+
+
+def nvmlDeviceGetPowerUsage(handle: Any) -> int:  # noqa: N802
+    return int(round(_power_w(_dev(handle), time.time()) * 1000))
+
+
+def nvmlDeviceGetTotalEnergyConsumption(handle: Any) -> int:  # noqa: N802
+    d = _dev(handle)
+    if not d.get("energy_counter", True):
+        raise NVMLError_NotSupported()
+    if d.get("energy_mj_reads"):
+        reads = d["energy_mj_reads"]
+        return reads.pop(0) if len(reads) > 1 else reads[0]
+    mj = int(d.get("energy_start_mj", 0)) + int(_energy_j(d, time.time()) * 1000)
+    return mj % COUNTER_WRAP
+
+
+def nvmlDeviceGetUtilizationRates(handle: Any) -> Any:  # noqa: N802
+    return SimpleNamespace(gpu=_dev(handle).get("util", 97), memory=40)
+
+
+def nvmlDeviceGetTemperature(handle: Any, sensor: int) -> int:  # noqa: N802
+    return _dev(handle).get("temp", 61)
+
+
+def nvmlDeviceGetClockInfo(handle: Any, clock: int) -> int:  # noqa: N802
+    return _dev(handle).get("clock", 1755)
+
+
+def nvmlDeviceGetCurrentClocksEventReasons(handle: Any) -> int:  # noqa: N802
+    return int(_dev(handle).get("throttle", 0))
+
+
+nvmlDeviceGetCurrentClocksThrottleReasons = nvmlDeviceGetCurrentClocksEventReasons
+
+
+def nvmlDeviceGetEnforcedPowerLimit(handle: Any) -> int:  # noqa: N802
+    return int(_dev(handle).get("power_limit_w", 700) * 1000)
+
+
+def nvmlDeviceGetMemoryInfo(handle: Any) -> Any:  # noqa: N802
+    _dev(handle)
+    return SimpleNamespace(total=141 * 2**30, free=100 * 2**30, used=41 * 2**30)
