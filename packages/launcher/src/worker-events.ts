@@ -21,7 +21,7 @@ export type WorkerEvent = z.output<typeof WorkerEventSchema>;
 
 /** What the worker writes as `error-rank-<r>.json` when a rank fails. */
 export const WorkerErrorFileSchema = z.object({
-  schema_version: z.literal(1),
+  schema_version: z.union([z.literal(1), z.literal(2)]),
   rank: z.int().nonnegative(),
   kind: FailureKindSchema,
   message: z.string(),

@@ -10,6 +10,7 @@ export const EnergyReadingSchema = z.strictObject({
   scope: z.enum(['gpu', 'cpu', 'ram', 'machine']),
   energy_j: nonNegative().describe('joules over the measured window'),
   estimated: z.boolean().describe('true when modelled (e.g. from TDP), not read from a counter'),
+  idle_power_w: nonNegative().nullable().describe('idle power of this device (W), or null when not measured'),
 });
 
 export const BatchSchema = z.strictObject({
@@ -19,11 +20,55 @@ export const BatchSchema = z.strictObject({
   padded_input_length: count(),
   generated_steps: count(),
   latency_s: nonNegative(),
+  ttft_s: nonNegative().nullable().describe('time to first token of this batch (measured), or null'),
+  delay_before_s: nonNegative().describe('simulated traffic wait before this batch'),
+}).refine((b) => b.ttft_s === null || b.ttft_s <= b.latency_s, { message: 'must not exceed latency_s', path: ['ttft_s'] });
+
+const ModelSchema = z.strictObject({
+  name: z.string().min(1),
+  architecture: z.string().nullable(),
+  model_type: z.string().nullable(),
+  dtype: z.string(),
+  num_parameters: count(),
+  num_embedding_parameters: count(),
+  num_layers: count().nullable(),
+  hidden_size: count().nullable(),
+  num_attention_heads: count().nullable(),
+  num_key_value_heads: count().nullable(),
+  intermediate_size: count().nullable(),
+  vocab_size: count().nullable(),
+  is_encoder_decoder: z.boolean(),
 });
 
-/** What one worker rank measured (contract v1, `rank-<r>.json`). */
+const EnergySchema = z.strictObject({
+  backend: z.string().min(1),
+  backend_version: z.string().nullable(),
+  method: z.enum(['counter', 'polling', 'estimate', 'none']),
+  estimated: z.boolean(),
+  start_unix_s: nonNegative().nullable(),
+  end_unix_s: nonNegative().nullable(),
+  readings: z.array(EnergyReadingSchema),
+  carbon_intensity_g_per_kwh: nonNegative().nullable(),
+  note: z.string().nullable(),
+  samples: count().nullable().describe('power samples taken (polling), or null'),
+  idle: z
+    .strictObject({ duration_s: nonNegative(), cached: z.boolean() })
+    .nullable()
+    .describe('how the idle baselines were obtained, or null'),
+  timeseries_file: z
+    .string()
+    .regex(/^[^/\\]+$/, 'must be a file name beside rank-<r>.json, without a folder')
+    .nullable()
+    .describe('JSONL of power samples beside rank-<r>.json, or null'),
+  throttling: z
+    .strictObject({ observed: z.boolean(), reasons: z.array(z.string()) })
+    .nullable()
+    .describe('from NVML clock-throttle reasons, or null'),
+});
+
+/** What one worker rank measured (contract v2, `rank-<r>.json`; see contract/V2.md). */
 export const RawMeasurementSchema = z.strictObject({
-  schema_version: z.literal(1),
+  schema_version: z.literal(2),
   rank: count(),
   local_rank: count(),
   world_size: z.int().positive(),
@@ -35,21 +80,7 @@ export const RawMeasurementSchema = z.strictObject({
     name: z.string().nullable(),
     uuid: z.string().nullable(),
   }),
-  model: z.strictObject({
-    name: z.string().min(1),
-    architecture: z.string().nullable(),
-    model_type: z.string().nullable(),
-    dtype: z.string(),
-    num_parameters: count(),
-    num_embedding_parameters: count(),
-    num_layers: count().nullable(),
-    hidden_size: count().nullable(),
-    num_attention_heads: count().nullable(),
-    num_key_value_heads: count().nullable(),
-    intermediate_size: count().nullable(),
-    vocab_size: count().nullable(),
-    is_encoder_decoder: z.boolean(),
-  }),
+  model: ModelSchema,
   window: z.strictObject({ start_unix_s: nonNegative(), end_unix_s: nonNegative(), duration_s: nonNegative() }),
   tokens: z.strictObject({ num_prompts: count(), input_tokens: count(), output_tokens: count() }),
   batches: z.array(BatchSchema),
@@ -58,25 +89,17 @@ export const RawMeasurementSchema = z.strictObject({
     decode: nonNegative(),
     total: nonNegative(),
     method: z.enum(['analytic', 'flop_counter']),
+    analytic_2nt: nonNegative().nullable().describe('the plain 2·N_non-embedding·tokens estimate, or null'),
+    quantized: z.boolean().describe('FLOPs of a quantized model are flagged, not trusted'),
   }),
   memory: z.strictObject({
     peak_bytes: count().nullable(),
     kind: z.enum(['cuda_max_allocated', 'rss_peak', 'rss_lifetime_peak']),
     reserved_peak_bytes: count().nullable(),
   }),
-  energy: z.strictObject({
-    backend: z.string().min(1),
-    backend_version: z.string().nullable(),
-    method: z.enum(['counter', 'polling', 'estimate', 'none']),
-    estimated: z.boolean(),
-    start_unix_s: nonNegative().nullable(),
-    end_unix_s: nonNegative().nullable(),
-    readings: z.array(EnergyReadingSchema),
-    carbon_intensity_g_per_kwh: nonNegative().nullable(),
-    note: z.string().nullable(),
-  }),
+  energy: EnergySchema,
   outputs: z.strictObject({ prompts: z.array(z.string()), texts: z.array(z.string()) }).nullable(),
-  environment: z.record(z.string(), z.string().nullable()),
+  environment: z.record(z.string(), z.json()),
 });
 
 export type RawMeasurement = z.output<typeof RawMeasurementSchema>;

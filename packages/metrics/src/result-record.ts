@@ -1,4 +1,5 @@
 import type { ExperimentMetrics } from './derive.js';
+import { MetricsError } from './errors.js';
 
 /** Identity of one experiment as it appears in the results table. */
 export interface ExperimentIdentity {
@@ -16,7 +17,10 @@ export interface ExperimentIdentity {
 
 export type CellValue = string | number | boolean | null;
 
-/** The results table's columns, in order. Units are in the names. Append only; never reorder. */
+/**
+ * The results table's columns, in order. Units are in the names. Append only; never reorder:
+ * the first 38 are the Foundation columns, the rest were appended with contract v2.
+ */
 export const RESULT_COLUMNS = [
   'experiment_id', 'config_name', 'model_name', 'suite', 'cycle_id', 'task_type', 'num_processes',
   'batch_size', 'precision', 'num_prompts', 'total_input_tokens', 'total_output_tokens', 'total_time_s',
@@ -25,38 +29,70 @@ export const RESULT_COLUMNS = [
   'energy_ram_j', 'energy_adjusted_j', 'energy_per_token_j', 'tokens_per_j', 'flops_prefill',
   'flops_decode', 'flops_total', 'flops_per_j', 'queries_per_kwh', 'wh_per_1k_queries',
   'peak_memory_bytes', 'emissions_kg', 'energy_backend', 'energy_estimated', 'config_hash',
+  // appended (contract v2)
+  'latency_min_s', 'latency_max_s',
+  'ttft_mean_s', 'ttft_p50_s', 'ttft_p90_s', 'ttft_p99_s', 'ttft_min_s', 'ttft_max_s',
+  'time_per_output_token_mean_s', 'time_per_output_token_p50_s', 'time_per_output_token_p90_s',
+  'time_per_output_token_p99_s', 'time_per_output_token_min_s', 'time_per_output_token_max_s',
+  'energy_machine_j', 'energy_mean_per_process_j', 'idle_power_w',
+  'flops_per_token', 'flops_analytic_2nt', 'flops_method', 'flops_quantized',
+  'peak_memory_max_process_bytes', 'peak_memory_kind',
+  'carbon_intensity_g_per_kwh', 'pue', 'throttling_observed',
 ] as const;
 
 export type ResultColumn = (typeof RESULT_COLUMNS)[number];
 export type ResultRecord = Record<ResultColumn, CellValue>;
 
-const NUMERIC = new Set<ResultColumn>(
-  RESULT_COLUMNS.filter(
-    (c) => !['experiment_id', 'config_name', 'model_name', 'suite', 'task_type', 'precision', 'energy_backend', 'energy_estimated', 'config_hash'].includes(c),
-  ),
+const STRING_COLUMNS: ReadonlySet<string> = new Set<ResultColumn>([
+  'experiment_id', 'config_name', 'model_name', 'suite', 'task_type', 'precision', 'energy_backend',
+  'config_hash', 'flops_method', 'peak_memory_kind',
+]);
+const BOOLEAN_COLUMNS: ReadonlySet<string> = new Set<ResultColumn>(['energy_estimated', 'flops_quantized', 'throttling_observed']);
+const IDENTITY_NUMBERS: ReadonlySet<string> = new Set<ResultColumn>(['cycle_id', 'num_processes', 'batch_size']);
+
+/** The numeric measurement columns (what cycle statistics and summaries are computed over), in table order. */
+export const METRIC_COLUMNS: readonly ResultColumn[] = RESULT_COLUMNS.filter(
+  (c) => !STRING_COLUMNS.has(c) && !BOOLEAN_COLUMNS.has(c) && !IDENTITY_NUMBERS.has(c),
 );
 
 const clean = (v: CellValue): CellValue => (typeof v === 'number' && !Number.isFinite(v) ? null : v);
 
+// Every column, in order, null. Rows are copies of it: built from JSON and cloned, they keep one
+// compact shape in JS engines (an object given 64 keys one by one degrades to a slow dictionary,
+// three times the memory; it matters at 100,000 rows).
+const TEMPLATE = JSON.parse(JSON.stringify(Object.fromEntries(RESULT_COLUMNS.map((c) => [c, null])))) as ResultRecord;
+const emptyRecord = (): ResultRecord => ({ ...TEMPLATE });
+
 /** One flat row for the results table: identity + metrics, in RESULT_COLUMNS order, no NaN/Infinity. */
 export function toResultRecord(id: ExperimentIdentity, m: ExperimentMetrics): ResultRecord {
-  const merged: Record<string, CellValue> = { ...id, ...m };
-  const out = {} as ResultRecord;
-  for (const column of RESULT_COLUMNS) out[column] = clean(merged[column] ?? null);
+  const metrics = m as unknown as Record<string, CellValue | undefined>;
+  const identity = id as unknown as Record<string, CellValue | undefined>;
+  const out = emptyRecord();
+  for (const column of RESULT_COLUMNS) out[column] = clean(metrics[column] ?? identity[column] ?? null);
   return out;
 }
 
-/** Turn a row read back as strings (CSV) into typed values; empty cells become null. */
-export function parseResultRecord(row: Record<string, string>): ResultRecord {
-  const out = {} as ResultRecord;
+const DECIMAL = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
+
+/**
+ * Turn a row read back as strings (CSV) into typed values. Empty or missing cells become null
+ * (rows written before a column was appended lack it); a cell that is not a number (numeric
+ * columns) or not `true`/`false` (boolean columns) is an error naming the column.
+ */
+export function parseResultRecord(row: Readonly<Record<string, string | undefined>>): ResultRecord {
+  const out = emptyRecord();
   for (const column of RESULT_COLUMNS) {
     const raw = row[column];
     if (raw === undefined || raw === '') out[column] = null;
-    else if (column === 'energy_estimated') out[column] = raw === 'true';
-    else if (NUMERIC.has(column)) {
+    else if (STRING_COLUMNS.has(column)) out[column] = raw;
+    else if (BOOLEAN_COLUMNS.has(column)) {
+      if (raw !== 'true' && raw !== 'false') throw new MetricsError(`column ${column}: expected true or false, got ${JSON.stringify(raw)}`, 'BAD_RECORD');
+      out[column] = raw === 'true';
+    } else {
       const n = Number(raw);
-      out[column] = Number.isFinite(n) ? n : null;
-    } else out[column] = raw;
+      if (!DECIMAL.test(raw.trim()) || !Number.isFinite(n)) throw new MetricsError(`column ${column}: expected a finite number, got ${JSON.stringify(raw)}`, 'BAD_RECORD');
+      out[column] = n;
+    }
   }
   return out;
 }

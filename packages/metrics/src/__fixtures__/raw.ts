@@ -1,6 +1,6 @@
-import type { EnergyReading, RawMeasurement } from '../raw-measurement.js';
+import type { BatchMeasurement, EnergyReading, RawMeasurement } from '../raw-measurement.js';
 
-/** A valid raw measurement with the given overrides (test helper). */
+/** A valid raw measurement (contract v2) with the given overrides (test helper). */
 export function rawRank(over: {
   rank: number;
   world_size?: number;
@@ -9,24 +9,33 @@ export function rawRank(over: {
   output?: number;
   duration?: number;
   latencies?: number[];
+  /** Per-batch overrides, instead of `latencies`. */
+  batches?: Partial<BatchMeasurement>[];
   flops?: [number, number];
+  analytic?: number | null;
+  quantized?: boolean;
   peak?: number | null;
   deviceId?: string;
+  uuid?: string | null;
   host?: string;
   readings?: EnergyReading[];
   intensity?: number | null;
+  backend?: string;
+  throttling?: RawMeasurement['energy']['throttling'];
+  samples?: number | null;
 }): RawMeasurement {
-  const latencies = over.latencies ?? [0.5];
+  const batches = over.batches ?? (over.latencies ?? [0.5]).map((latency_s) => ({ latency_s }));
   const [prefill, decode] = over.flops ?? [0, 0];
   const readings = over.readings ?? [];
+  const cuda = over.deviceId?.startsWith('cuda') ?? false;
   return {
-    schema_version: 1,
+    schema_version: 2,
     rank: over.rank,
     local_rank: over.rank,
     world_size: over.world_size ?? 2,
     host: over.host ?? 'node-1',
     pid: 1000 + over.rank,
-    device: { type: 'cpu', id: over.deviceId ?? 'cpu', name: null, uuid: null },
+    device: { type: cuda ? 'cuda' : 'cpu', id: over.deviceId ?? 'cpu', name: null, uuid: over.uuid ?? null },
     model: {
       name: 'tiny', architecture: 'LlamaForCausalLM', model_type: 'llama', dtype: 'float32',
       num_parameters: 209216, num_embedding_parameters: 64000, num_layers: 2, hidden_size: 64,
@@ -35,13 +44,14 @@ export function rawRank(over: {
     },
     window: { start_unix_s: 100, end_unix_s: 100 + (over.duration ?? 1), duration_s: over.duration ?? 1 },
     tokens: { num_prompts: over.prompts ?? 1, input_tokens: over.input ?? 10, output_tokens: over.output ?? 10 },
-    batches: latencies.map((latency_s) => ({
-      size: 1, input_tokens: 1, output_tokens: 1, padded_input_length: 1, generated_steps: 1, latency_s,
+    batches: batches.map((b) => ({
+      size: 1, input_tokens: 1, output_tokens: 1, padded_input_length: 1, generated_steps: 1, latency_s: 0.5,
+      ttft_s: null, delay_before_s: 0, ...b,
     })),
-    flops: { prefill, decode, total: prefill + decode, method: 'analytic' },
-    memory: { peak_bytes: over.peak === undefined ? 1000 : over.peak, kind: 'rss_peak', reserved_peak_bytes: null },
+    flops: { prefill, decode, total: prefill + decode, method: 'analytic', analytic_2nt: over.analytic ?? null, quantized: over.quantized ?? false },
+    memory: { peak_bytes: over.peak === undefined ? 1000 : over.peak, kind: cuda ? 'cuda_max_allocated' : 'rss_peak', reserved_peak_bytes: null },
     energy: {
-      backend: readings.length ? 'codecarbon' : 'none',
+      backend: over.backend ?? (readings.length ? 'codecarbon' : 'none'),
       backend_version: null,
       method: readings.length ? 'estimate' : 'none',
       estimated: readings.some((r) => r.estimated),
@@ -50,12 +60,20 @@ export function rawRank(over: {
       readings,
       carbon_intensity_g_per_kwh: over.intensity ?? null,
       note: null,
+      samples: over.samples ?? null,
+      idle: null,
+      timeseries_file: null,
+      throttling: over.throttling ?? null,
     },
     outputs: null,
     environment: { python: '3.11.7' },
   };
 }
 
-export const reading = (device_id: string, scope: EnergyReading['scope'], energy_j: number, estimated = false): EnergyReading => ({
-  device_id, scope, energy_j, estimated,
-});
+export const reading = (
+  device_id: string,
+  scope: EnergyReading['scope'],
+  energy_j: number,
+  estimated = false,
+  idle_power_w: number | null = null,
+): EnergyReading => ({ device_id, scope, energy_j, estimated, idle_power_w });
