@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import os from 'node:os';
 import { configHash, type Experiment } from '@joules/config';
 import { loadLauncher, type JobEvent, type LaunchJob, type Launcher, type RetryPolicy, type RetryResult } from '@joules/launcher';
 import { aggregateRanks, deriveMetrics, RawMeasurementSchema, type ExperimentMetrics, type RawMeasurement } from '@joules/metrics';
@@ -33,6 +34,8 @@ export function launchJob(resultsDir: string, experimentId: string, experiment: 
     experiment,
     outputDir: `${layout.stateDir}/work/${experimentId}`,
     logFile: layout.logFile(experimentId),
+    // Ranks on this host exit if this process dies (SIGKILL included) instead of running on as orphans.
+    env: { JOULES_PARENT_PID: String(process.pid), JOULES_PARENT_HOST: os.hostname() },
     ...(experiment.launch.timeout_s !== null && { timeoutMs: experiment.launch.timeout_s * 1000 }),
     ...(experiment.launch.silence_timeout_s !== null && { silenceTimeoutMs: experiment.launch.silence_timeout_s * 1000 }),
   };
