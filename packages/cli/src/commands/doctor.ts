@@ -1,5 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
+import { slurmStatus } from '@joules/launcher';
 import { probeWorkerEnv, type ProbeResult } from '../doctor-probe.js';
 import { EXIT, ExitError } from '../errors.js';
 import { bold, green, red, type Output } from '../output.js';
@@ -75,6 +76,18 @@ export async function doctor(options: { python?: string; json?: boolean }, outpu
     ? { name: 'tiny model', status: 'ok', detail: path.dirname(tiny) }
     : { name: 'tiny model', status: 'warn', detail: 'not built', hint: 'run `npm run bootstrap`' });
 
+  const slurm = await slurmStatus();
+  checks.push(
+    slurm.reachable
+      ? {
+          name: 'Slurm',
+          status: 'ok',
+          detail: slurm.partitions
+            .map((p) => `${p.name}${p.isDefault ? '*' : ''}: ${p.nodes.total} node(s)${p.gpus.length ? `, GPUs ${p.gpus.map((g) => `${g.perNode}×${g.type ?? 'gpu'}`).join(', ')}` : ''}`)
+            .join('; '),
+        }
+      : { name: 'Slurm', status: 'info', detail: `not reachable (${slurm.reason.split('\n').at(-1)})`, hint: 'only needed for `launch.launcher: slurm` (docs/cluster.md)' },
+  );
   if (options.json) output.out(JSON.stringify({ checks, probe: probe ?? null }));
   else {
     output.out(bold(output, 'joules doctor'));
