@@ -62,10 +62,9 @@ def _umask() -> int:
     return mask
 
 
-def write_json_atomic(path: Path, data: dict[str, Any]) -> Path:
-    """Write JSON to a temp file in the same folder, then rename: readers never see half a file."""
+def write_text_atomic(path: Path, text: str) -> Path:
+    """Write to a temp file in the same folder, fsync, then rename: readers never see half a file."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(data, indent=2, allow_nan=False) + "\n"  # allow_nan=False: every number finite
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes it private; results are ordinary files
@@ -83,20 +82,11 @@ def write_json_atomic(path: Path, data: dict[str, Any]) -> Path:
     return path.resolve()
 
 
+def write_json_atomic(path: Path, data: dict[str, Any]) -> Path:
+    """Pretty JSON, atomically; allow_nan=False: every number finite."""
+    return write_text_atomic(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
+
+
 def write_jsonl_atomic(path: Path, rows: list[dict[str, Any]]) -> Path:
-    """One JSON object per line (timeseries, token ids), written like write_json_atomic."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    text = "".join(json.dumps(r, allow_nan=False, separators=(",", ":")) + "\n" for r in rows)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    return path.resolve()
+    """One JSON object per line (timeseries, token ids), atomically."""
+    return write_text_atomic(path, "".join(json.dumps(r, allow_nan=False, separators=(",", ":")) + "\n" for r in rows))

@@ -1,0 +1,63 @@
+// P4: a suite of 10 configurations of one model, Joules against the original's approach (one
+// `accelerate launch` per configuration, one after the other). One run of each side; the samples
+// are the 10 per-configuration wall times (Joules: from its progress journal).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadSuiteFile } from '@joules/config';
+import { accelerateCommand, freePort } from '@joules/launcher';
+
+export const title = 'P4 suite of 10 configs';
+const root = fileURLToPath(new URL('..', import.meta.url));
+const venv = path.join(root, 'python', '.venv', 'bin');
+
+function suiteYaml(launcher) {
+  const scenarios = Array.from({ length: 10 }, (_, i) => `  c${i + 1}: { batch_size: ${1 + (i % 5)}, max_output_tokens: ${8 + 2 * i}, min_output_tokens: ${8 + 2 * i} }`);
+  return [
+    `name: bench-p4-${launcher}`, 'cycles: 1', 'models:', `  - ${path.join(root, '.joules/models/tiny-llama')}`,
+    'base:', '  num_input_prompts: 8', '  max_input_tokens: 64', '  warmup_iterations: 1', '  energy: { backend: none }',
+    `  launch: { launcher: ${launcher} }`, 'scenarios:', ...scenarios, '',
+  ].join('\n');
+}
+
+const durations = (results) =>
+  readFileSync(path.join(results, '.joules', 'progress.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l))
+    .filter((e) => e.status === 'done').map((e) => (Date.parse(e.finishedAt) - Date.parse(e.startedAt)) / 1000);
+
+export async function run() {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'joules-bench-p4-'));
+  const out = [];
+  try {
+    const totals = {};
+    for (const launcher of ['accelerate', 'python']) {
+      const file = path.join(tmp, `suite-${launcher}.yaml`);
+      writeFileSync(file, suiteYaml(launcher));
+      const results = path.join(tmp, `results-${launcher}`);
+      const t0 = performance.now();
+      execFileSync(process.execPath, [path.join(root, 'packages/cli/bin/joules.js'), 'suite', file, '--results-dir', results], { stdio: 'ignore', env: { ...process.env, HF_HUB_OFFLINE: '1' } });
+      totals[launcher] = (performance.now() - t0) / 1000;
+      out.push({ name: `joules suite (${launcher} launcher), per config`, unit: 's', samples: durations(results) });
+    }
+    // The original: one bare `accelerate launch` per configuration.
+    const loaded = await loadSuiteFile(path.join(tmp, 'suite-accelerate.yaml'), { resolvePaths: true });
+    const bare = [];
+    const t0 = performance.now();
+    for (const [i, e] of loaded.experiments.entries()) {
+      const cfg = path.join(tmp, `exp-${i}.json`);
+      writeFileSync(cfg, JSON.stringify(e.experiment));
+      const cmd = accelerateCommand(path.join(venv, 'accelerate'), e.experiment, cfg, path.join(tmp, `bare-${i}`), await freePort());
+      const t = performance.now();
+      execFileSync(cmd.file, cmd.args, { stdio: 'ignore', env: { ...process.env, ...cmd.env, HF_HUB_OFFLINE: '1' } });
+      bare.push((performance.now() - t) / 1000);
+    }
+    totals.bare = (performance.now() - t0) / 1000;
+    out.push({ name: 'one bare accelerate launch per config (original), per config', unit: 's', samples: bare });
+    out.push({ name: 'total: joules suite (accelerate) ÷ bare launches', unit: '×', samples: [totals.accelerate / totals.bare], ratio: true });
+    out.push({ name: 'total: joules suite (python launcher) ÷ bare accelerate launches', unit: '×', samples: [totals.python / totals.bare], ratio: true });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+  return out;
+}
