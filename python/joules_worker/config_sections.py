@@ -7,8 +7,8 @@ only type-checked here.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from typing import Any, Literal, Optional
+from dataclasses import dataclass, field
+from typing import Any, Literal, Optional, Union
 
 from joules_worker._schema import check
 
@@ -86,12 +86,28 @@ class ShardingConfig:
 
 
 @dataclass(frozen=True)
+class SlurmConfig:
+    """TS side only (launcher "slurm"): type-checked, never used by the worker."""
+
+    nodes: int = 1
+    gpus_per_node: int = 0
+    cpus_per_task: Optional[int] = None
+    mem: Optional[str] = None
+    partition: Optional[str] = None
+    account: Optional[str] = None
+    qos: Optional[str] = None
+    time_limit: Optional[Union[int, str]] = None
+    extra_args: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class LaunchConfig:
     """TS side only: type-checked, never used by the worker."""
 
     launcher: str = "accelerate"
     timeout_s: Optional[float] = None
     silence_timeout_s: Optional[float] = None
+    slurm: SlurmConfig = field(default_factory=SlurmConfig)
 
 
 @dataclass(frozen=True)

@@ -151,6 +151,21 @@ def test_launch_and_retry_are_type_checked_only():
     bad(lambda d: d["retry"].update(halve_batch_on_oom="yes"), r"^retry\.halve_batch_on_oom: expected bool")
 
 
+def test_launch_slurm_is_type_checked_only():
+    data = fixture()
+    data["launch"]["slurm"].update(nodes=0, time_limit=90, extra_args=["anything"])  # ranges: the TS side's
+    assert ExperimentConfig.from_dict(data).launch.slurm.time_limit == 90
+    data["launch"]["slurm"].update(time_limit="1-12:00:00", mem="64G")
+    slurm = ExperimentConfig.from_dict(data).launch.slurm
+    assert (slurm.time_limit, slurm.mem, slurm.extra_args) == ("1-12:00:00", "64G", ["anything"])
+    bad(lambda d: d["launch"]["slurm"].update(nodes="2"), r"^launch\.slurm\.nodes: expected int, got str")
+    bad(lambda d: d["launch"]["slurm"].update(time_limit=1.5), r"^launch\.slurm\.time_limit: expected int or str, got float")
+    bad(lambda d: d["launch"]["slurm"].update(extra_args="--exclusive"), r"^launch\.slurm\.extra_args: expected a list")
+    bad(lambda d: d["launch"]["slurm"].update(node=2), r"^launch\.slurm\.node: unknown key")
+    bad(lambda d: d["launch"]["slurm"].pop("qos"), r"^launch\.slurm\.qos: missing")
+    bad(lambda d: d["launch"].pop("slurm"), r"^launch\.slurm: missing")
+
+
 def test_warnings_are_logged(caplog):
     data = fixture()
     data.update(precision="fp16")

@@ -1,19 +1,55 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import { configHash, type Experiment } from '@joules/config';
-import { loadLauncher, type JobEvent, type LaunchJob, type Launcher, type RetryPolicy, type RetryResult } from '@joules/launcher';
+import { loadLauncher, SlurmLauncher, type JobEvent, type LaunchJob, type Launcher, type RetryPolicy, type RetryResult, type SlurmResources } from '@joules/launcher';
 import { aggregateRanks, deriveMetrics, RawMeasurementSchema, type ExperimentMetrics, type RawMeasurement } from '@joules/metrics';
 import { recordExperiment, recordFailure, resultsLayout, type RecordedExperiment } from '@joules/tracker';
 import type { WorkerEnv } from './worker-env.js';
 
+/** An experiment's `launch.slurm` as the Slurm launcher's resources (null settings left to Slurm). */
+export function slurmResources(experiment: Experiment): SlurmResources {
+  const s = experiment.launch.slurm;
+  return {
+    nodes: s.nodes,
+    gpusPerNode: s.gpus_per_node,
+    ...(s.cpus_per_task !== null && { cpusPerTask: s.cpus_per_task }),
+    ...(s.mem !== null && { mem: s.mem }),
+    ...(s.partition !== null && { partition: s.partition }),
+    ...(s.account !== null && { account: s.account }),
+    ...(s.qos !== null && { qos: s.qos }),
+    ...(s.time_limit !== null && { timeLimit: s.time_limit }),
+    extraArgs: s.extra_args,
+  };
+}
+
+export interface LauncherCacheOptions {
+  /** Slurm: on abort leave the jobs queued and running (`joules suite --detach`). */
+  detach?: boolean;
+}
+
+/** How often the Slurm launcher polls squeue/scontrol: `JOULES_SLURM_POLL_MS`, default 5000. */
+function slurmPollMs(): number | undefined {
+  const ms = Number(process.env.JOULES_SLURM_POLL_MS);
+  return Number.isInteger(ms) && ms >= 100 ? ms : undefined;
+}
+
 /** The launcher an experiment asks for (`launch.launcher`), built once per distinct spec. */
-export function launcherCache(worker: WorkerEnv, cwd: string) {
+export function launcherCache(worker: WorkerEnv, cwd: string, options: LauncherCacheOptions = {}) {
   const cache = new Map<string, Promise<Launcher>>();
   return (experiment: Experiment): Promise<Launcher> => {
     const spec = experiment.launch.launcher;
     let launcher = cache.get(spec);
     if (!launcher) {
-      launcher = loadLauncher(spec, { cwd, accelerateBin: worker.accelerate, pythonBin: worker.python });
+      const pollMs = slurmPollMs();
+      launcher =
+        spec === 'slurm'
+          ? Promise.resolve(new SlurmLauncher({
+            accelerateBin: worker.accelerate,
+            resources: (job) => slurmResources(job.experiment),
+            ...(options.detach !== undefined && { detach: options.detach }),
+            ...(pollMs !== undefined && { pollMs }),
+          }))
+          : loadLauncher(spec, { cwd, accelerateBin: worker.accelerate, pythonBin: worker.python });
       cache.set(spec, launcher);
     }
     return launcher;
@@ -35,7 +71,8 @@ export function launchJob(resultsDir: string, experimentId: string, experiment: 
     outputDir: `${layout.stateDir}/work/${experimentId}`,
     logFile: layout.logFile(experimentId),
     // Ranks on this host exit if this process dies (SIGKILL included) instead of running on as orphans.
-    env: { JOULES_PARENT_PID: String(process.pid), JOULES_PARENT_HOST: os.hostname() },
+    // Not on Slurm: its jobs outlive this process on purpose (a restarted suite reattaches to them).
+    env: experiment.launch.launcher === 'slurm' ? {} : { JOULES_PARENT_PID: String(process.pid), JOULES_PARENT_HOST: os.hostname() },
     ...(experiment.launch.timeout_s !== null && { timeoutMs: experiment.launch.timeout_s * 1000 }),
     ...(experiment.launch.silence_timeout_s !== null && { silenceTimeoutMs: experiment.launch.silence_timeout_s * 1000 }),
   };

@@ -39,12 +39,13 @@ const COMMANDS: Record<string, CommandSpec> = {
     summary: 'run a whole suite: skip what is done, run the rest with retries, resume after a crash',
     usage:
       'joules suite <suite.yaml> [--max-parallel N] [--gpus 0,1,...] [--results-dir DIR] [--set path=value]...\n' +
-      '       [--skip-invalid] [--rerun-failed] [--rerun-changed] [--dry-run] [--json] [--python PATH]',
+      '       [--skip-invalid] [--rerun-failed] [--rerun-changed] [--detach] [--dry-run] [--json] [--python PATH]\n' +
+      '  --detach: Slurm jobs keep running after Ctrl-C / SIGTERM; run the same command again to reattach',
     example: 'joules suite examples/demo-suite.yaml --max-parallel 2',
     options: {
       'results-dir': { type: 'string' }, json: { type: 'boolean' }, python: { type: 'string' }, set: { type: 'string', multiple: true },
       'dry-run': { type: 'boolean' }, 'max-parallel': { type: 'string' }, gpus: { type: 'string' }, 'skip-invalid': { type: 'boolean' },
-      'rerun-failed': { type: 'boolean' }, 'rerun-changed': { type: 'boolean' },
+      'rerun-failed': { type: 'boolean' }, 'rerun-changed': { type: 'boolean' }, detach: { type: 'boolean' },
     },
     run: async (v, pos, output, signal) => {
       const { suite } = await import('./commands/suite.js');
@@ -63,7 +64,7 @@ const COMMANDS: Record<string, CommandSpec> = {
           ...(typeof v.python === 'string' && { python: v.python }),
           ...(Array.isArray(v.set) && { set: v.set as string[] }),
           skipInvalid: v['skip-invalid'] === true, rerunFailed: v['rerun-failed'] === true, rerunChanged: v['rerun-changed'] === true,
-          dryRun: v['dry-run'] === true, json: v.json === true, signal,
+          dryRun: v['dry-run'] === true, detach: v.detach === true, json: v.json === true, signal,
         },
         output,
       );

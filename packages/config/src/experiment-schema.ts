@@ -8,6 +8,7 @@ import {
   ModelSchema,
   RetrySchema,
   ShardingSchema,
+  SlurmSchema,
   TrafficSchema,
 } from './experiment-sections.js';
 
@@ -20,6 +21,7 @@ export {
   ModelSchema,
   RetrySchema,
   ShardingSchema,
+  SlurmSchema,
   TrafficSchema,
 };
 

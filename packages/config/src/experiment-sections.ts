@@ -61,16 +61,51 @@ export const ShardingSchema = z
   })
   .describe('model sharding');
 
+const slurmName = () =>
+  z
+    .string()
+    .regex(/^[\w.+-]+$/, 'expected a Slurm name (letters, digits, . _ + -)')
+    .nullable()
+    .default(null);
+
+/** Slurm's `--time`: minutes, `[days-]hours:minutes:seconds` and its shorter forms, or UNLIMITED. */
+export const SLURM_TIME = /^(?:\d+(?::\d+){0,2}|\d+-\d+(?::\d+){0,2}|unlimited|infinite)$/i;
+
+/** The Slurm job of each experiment (launcher "slurm"; TS side only). */
+export const SlurmSchema = z
+  .strictObject({
+    nodes: z.int().min(1).default(1).describe('nodes of the job; one `accelerate launch` per node, num_processes spread evenly'),
+    gpus_per_node: z.int().nonnegative().default(0).describe('--gpus-per-node; 0 = CPU nodes (gpu_ids empty)'),
+    cpus_per_task: z.int().min(1).nullable().default(null).describe("--cpus-per-task: CPUs of each node's task; null = Slurm's default"),
+    mem: z
+      .string()
+      .regex(/^\d+[KMGT]?$/i, 'expected a size such as 64G, 512M or 0 (all of it)')
+      .nullable()
+      .default(null)
+      .describe('--mem: memory per node; null = Slurm\'s default'),
+    partition: slurmName().describe('--partition; null = the default partition'),
+    account: slurmName().describe('--account'),
+    qos: slurmName().describe('--qos'),
+    time_limit: z
+      .union([z.int().min(1), z.string().regex(SLURM_TIME, 'expected minutes or a Slurm time such as "2:00:00" or "1-12:00:00"')])
+      .nullable()
+      .default(null)
+      .describe('--time: minutes, or "[days-]hours:minutes:seconds"; with timeout_s the smaller wins; null = none'),
+    extra_args: z.array(z.string().regex(/^-/, 'expected an sbatch option such as "--constraint=a100"')).default([]).describe('more sbatch options, passed as given'),
+  })
+  .describe('the Slurm job of each experiment (launcher "slurm")');
+
 /** How the worker is started (TS side only; the worker checks the types and ignores it). */
 export const LaunchSchema = z
   .strictObject({
     launcher: z
       .string()
-      .regex(/^(?:accelerate|python|\.{0,2}\/.+)$/, 'expected "accelerate", "python", or a module path such as "./my-launcher.mjs"')
+      .regex(/^(?:accelerate|python|slurm|\.{0,2}\/.+)$/, 'expected "accelerate", "python", "slurm", or a module path such as "./my-launcher.mjs"')
       .default('accelerate')
-      .describe('"accelerate", "python", or a module path (relative to the config file) of a custom launcher'),
+      .describe('"accelerate", "python", "slurm" (one sbatch job per experiment), or a module path (relative to the config file) of a custom launcher'),
     timeout_s: positiveSeconds().describe('wall-clock limit per attempt (s); null = none'),
     silence_timeout_s: positiveSeconds().describe('stop the worker when it prints nothing this long (s); null = none'),
+    slurm: SlurmSchema.prefault({}),
   })
   .describe('how the worker is launched');
 

@@ -6,6 +6,7 @@ export {
   DecodingSchema,
   ShardingSchema,
   LaunchSchema,
+  SlurmSchema,
   TrafficSchema,
   EnergySchema,
   RetrySchema,

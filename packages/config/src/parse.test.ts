@@ -35,7 +35,14 @@ describe('parseExperiment', () => {
       sharding: { strategy: 'none' },
       num_processes: 1,
       gpu_ids: [],
-      launch: { launcher: 'accelerate', timeout_s: null, silence_timeout_s: null },
+      launch: {
+        launcher: 'accelerate',
+        timeout_s: null,
+        silence_timeout_s: null,
+        slurm: {
+          nodes: 1, gpus_per_node: 0, cpus_per_task: null, mem: null, partition: null, account: null, qos: null, time_limit: null, extra_args: [],
+        },
+      },
       traffic: { delay_min_ms: 0, delay_max_ms: 0, burst_size: null, burst_interval_ms: null, inside_energy_window: false },
       energy: {
         backend: 'auto',
@@ -87,7 +94,25 @@ describe('parseExperiment', () => {
     [{ num_processes: 4, gpu_ids: [0, 1] }, 'num_processes: 4 processes do not fit 2 GPU(s) in gpu_ids'],
     [{ gpu_ids: [1, 1], num_processes: 1 }, 'gpu_ids: must not repeat a GPU'],
     [{ gpu_ids: [0, -1] }, 'gpu_ids[1]: Too small'],
-    [{ launch: { launcher: 'slurm' } }, 'launch.launcher: expected "accelerate", "python", or a module path'],
+    [{ launch: { launcher: 'sge' } }, 'launch.launcher: expected "accelerate", "python", "slurm", or a module path'],
+    [{ launch: { slurm: { nodes: 0 } } }, 'launch.slurm.nodes: Too small'],
+    [{ launch: { slurm: { nodes: 1.5 } } }, 'launch.slurm.nodes: Invalid input: expected int'],
+    [{ launch: { slurm: { gpus_per_node: -1 } } }, 'launch.slurm.gpus_per_node: Too small'],
+    [{ launch: { slurm: { cpus_per_task: 0 } } }, 'launch.slurm.cpus_per_task: Too small'],
+    [{ launch: { slurm: { mem: '64 GB' } } }, 'launch.slurm.mem: expected a size such as 64G'],
+    [{ launch: { slurm: { partition: 'gpu; rm -rf /' } } }, 'launch.slurm.partition: expected a Slurm name'],
+    [{ launch: { slurm: { account: '' } } }, 'launch.slurm.account: expected a Slurm name'],
+    [{ launch: { slurm: { qos: 'high prio' } } }, 'launch.slurm.qos: expected a Slurm name'],
+    [{ launch: { slurm: { time_limit: '2 hours' } } }, 'launch.slurm.time_limit: expected minutes or a Slurm time'],
+    [{ launch: { slurm: { time_limit: 0 } } }, 'launch.slurm.time_limit: Too small'],
+    [{ launch: { slurm: { extra_args: ['exclusive'] } } }, 'launch.slurm.extra_args[0]: expected an sbatch option'],
+    [{ launch: { slurm: { extra_args: '--exclusive' } } }, 'launch.slurm.extra_args: Invalid input: expected array'],
+    [{ launch: { slurm: { node: 2 } } }, 'launch.slurm.node: unknown key'],
+    [{ num_processes: 3, launch: { launcher: 'slurm', slurm: { nodes: 2 } } }, 'num_processes: 3 processes do not split evenly over 2 nodes'],
+    [{ num_processes: 6, gpu_ids: [0, 1], launch: { launcher: 'slurm', slurm: { nodes: 2, gpus_per_node: 2 } } }, 'num_processes: 6 processes do not fit 2 GPU(s) in gpu_ids × 2 nodes'],
+    [{ launch: { launcher: 'slurm', slurm: { gpus_per_node: 4 } } }, 'launch.slurm.gpus_per_node: asks for 4 GPU(s) per node, but gpu_ids is empty'],
+    [{ gpu_ids: [0], launch: { launcher: 'slurm' } }, 'launch.slurm.gpus_per_node: must be > 0 when gpu_ids is set'],
+    [{ gpu_ids: [0, 1], num_processes: 2, launch: { launcher: 'slurm', slurm: { gpus_per_node: 1 } } }, 'gpu_ids: 2 GPU(s) per node, but launch.slurm.gpus_per_node allocates 1'],
     [{ launch: { timeout_s: 0 } }, 'launch.timeout_s: Too small'],
     [{ launch: { silence_timeout_s: -1 } }, 'launch.silence_timeout_s: Too small'],
     [{ traffic: { delay_min_ms: 20, delay_max_ms: 10 } }, 'traffic.delay_max_ms: must be >= traffic.delay_min_ms (10 < 20)'],
@@ -162,6 +187,24 @@ describe('parseExperiment', () => {
     });
     expect(r.errors).toEqual([]);
     expect(r.config?.warmup_iterations).toBe('auto');
+  });
+
+  it('accepts a multi-node Slurm experiment: gpu_ids are the GPUs of each node', () => {
+    const slurm = { nodes: 2, gpus_per_node: 4, cpus_per_task: 32, mem: '256G', partition: 'gpu', account: 'my-project', qos: 'normal', time_limit: '1-02:00:00', extra_args: ['--exclusive'] };
+    const r = parseExperiment({ ...minimal, num_processes: 8, gpu_ids: [0, 1, 2, 3], launch: { launcher: 'slurm', slurm } });
+    expect(r.errors).toEqual([]);
+    expect(r.warnings).toEqual([]);
+    expect(r.config?.launch.slurm).toEqual(slurm);
+    expect(parseExperiment({ ...minimal, launch: { launcher: 'slurm', slurm: { time_limit: 90 } } }).config?.launch.slurm.time_limit).toBe(90);
+    // Without slurm, the same world of 8 does not fit 4 GPUs.
+    expect(parseExperiment({ ...minimal, num_processes: 8, gpu_ids: [0, 1, 2, 3], launch: { slurm } }).errors).toEqual(['num_processes: 8 processes do not fit 4 GPU(s) in gpu_ids']);
+  });
+
+  it('warns when launch.slurm is set for another launcher', () => {
+    const r = parseExperiment({ ...minimal, launch: { slurm: { nodes: 2, mem: '8G' } } });
+    expect(r.config).toBeDefined();
+    expect(r.warnings).toEqual(['launch.slurm: nodes, mem set but ignored: launch.launcher is "accelerate", not "slurm"']);
+    expect(parseExperiment({ ...minimal, launch: { slurm: { nodes: 1 } } }).warnings).toEqual([]);
   });
 
   it('warns on unused GPUs and fp16 on CPU, without failing', () => {

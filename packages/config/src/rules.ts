@@ -1,3 +1,5 @@
+import { canonicalJson } from './config-hash.js';
+import { SlurmSchema } from './experiment-sections.js';
 import type { Experiment, ExperimentKey } from './experiment-schema.js';
 import { problemText, type Findings } from './problems.js';
 
@@ -37,11 +39,32 @@ export const rules: readonly Rule[] = [
   rule('gpu-ids-unique', ['gpu_ids'], (c, out) => {
     if (new Set(c.gpu_ids).size !== c.gpu_ids.length) err(out, 'gpu_ids', 'must not repeat a GPU');
   }),
-  rule('processes-fit-gpus', ['gpu_ids', 'num_processes'], (c, out) => {
+  rule('processes-fit-gpus', ['gpu_ids', 'num_processes', 'launch'], (c, out) => {
     const n = c.gpu_ids.length;
     if (n === 0) return;
-    if (c.num_processes > n) err(out, 'num_processes', `${c.num_processes} processes do not fit ${n} GPU(s) in gpu_ids`);
-    else if (c.num_processes < n) warn(out, 'num_processes', `${n - c.num_processes} GPU(s) in gpu_ids stay unused`);
+    // On Slurm gpu_ids are the GPUs of each node: the world fits len(gpu_ids) × nodes.
+    const nodes = c.launch.launcher === 'slurm' ? c.launch.slurm.nodes : 1;
+    const where = nodes > 1 ? ` × ${nodes} nodes (launch.slurm.nodes)` : '';
+    if (c.num_processes > n * nodes) err(out, 'num_processes', `${c.num_processes} processes do not fit ${n} GPU(s) in gpu_ids${where}`);
+    else if (c.num_processes < n * nodes) warn(out, 'num_processes', `${n * nodes - c.num_processes} GPU(s) in gpu_ids${where} stay unused`);
+  }),
+  rule('slurm-nodes', ['num_processes', 'launch'], (c, out) => {
+    const { nodes } = c.launch.slurm;
+    if (c.launch.launcher !== 'slurm' || c.num_processes % nodes === 0) return;
+    err(out, 'num_processes', `${c.num_processes} processes do not split evenly over ${nodes} nodes (launch.slurm.nodes)`);
+  }),
+  rule('slurm-gpus', ['gpu_ids', 'launch'], (c, out) => {
+    const g = c.launch.slurm.gpus_per_node;
+    if (c.launch.launcher !== 'slurm') return;
+    if (g > 0 && c.gpu_ids.length === 0) err(out, 'launch.slurm.gpus_per_node', `asks for ${g} GPU(s) per node, but gpu_ids is empty (run on CPU); set gpu_ids to the GPUs of each node`);
+    if (g === 0 && c.gpu_ids.length > 0) err(out, 'launch.slurm.gpus_per_node', 'must be > 0 when gpu_ids is set: on Slurm the GPUs come from the allocation');
+    if (g > 0 && c.gpu_ids.length > g) err(out, 'gpu_ids', `${c.gpu_ids.length} GPU(s) per node, but launch.slurm.gpus_per_node allocates ${g}`);
+  }),
+  rule('slurm-unused', ['launch'], (c, out) => {
+    if (c.launch.launcher === 'slurm') return;
+    const defaults = SlurmSchema.parse({});
+    const set = Object.keys(defaults).filter((k) => canonicalJson(c.launch.slurm[k as keyof typeof defaults]) !== canonicalJson(defaults[k as keyof typeof defaults]));
+    if (set.length > 0) warn(out, 'launch.slurm', `${set.join(', ')} set but ignored: launch.launcher is "${c.launch.launcher}", not "slurm"`);
   }),
   rule('batching-budget', ['batching'], (c, out) => {
     const b = c.batching;

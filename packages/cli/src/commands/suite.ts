@@ -6,6 +6,7 @@ import { resumeSuite, type ProgressJournal } from '@joules/tracker';
 import { EXIT } from '../errors.js';
 import { failureRecorder, launchJob, launcherCache, recordSuccess, retryPolicy } from '../experiment-jobs.js';
 import type { Output } from '../output.js';
+import { slurmJobHandle, slurmReattach, type Reattach } from '../slurm-resume.js';
 import { jsonReporter, plainReporter } from '../progress/plain-reporter.js';
 import type { SuiteReporter } from '../progress/reporter.js';
 import { ttyReporter } from '../progress/tty-reporter.js';
@@ -21,6 +22,8 @@ export interface SuiteOptions {
   rerunFailed?: boolean;
   rerunChanged?: boolean;
   dryRun?: boolean;
+  /** Slurm: on Ctrl-C / SIGTERM leave the jobs queued and running (a later run reattaches). */
+  detach?: boolean;
   json?: boolean;
   python?: string;
   cwd?: string;
@@ -67,7 +70,7 @@ export async function suite(options: SuiteOptions, output: Output): Promise<numb
   const suiteName = loaded.result.config.name;
   const resultsDir = path.resolve(cwd, options.resultsDir ?? 'results');
   const worker = await resolveWorkerEnv(options.python);
-  const launcherFor = launcherCache(worker, path.dirname(file));
+  const launcherFor = launcherCache(worker, path.dirname(file), { detach: options.detach === true });
   const byKey = new Map<string, SuiteExperiment>(loaded.experiments.map((e) => [e.key, e]));
 
   if (options.dryRun) {
@@ -98,9 +101,20 @@ export async function suite(options: SuiteOptions, output: Output): Promise<numb
   const writes: Promise<void>[] = [];
   let energyJ = 0;
   const jobs: BatchJob[] = [];
+  const reattach = new Map<string, Reattach>();
   for (const item of plan.run) {
     const e = byKey.get(item.key)!;
-    jobs.push({ id: item.key, experiment: e.experiment, outputDir: '', logFile: '', launcher: await launcherFor(e.experiment), retry: retryPolicy(e.experiment) });
+    let launcher = await launcherFor(e.experiment);
+    const previousId = item.previous?.experimentId;
+    const again = previousId && (await slurmReattach(item.previous, launcher, launchJob(resultsDir, previousId, e.experiment)));
+    if (again) {
+      reattach.set(item.key, again);
+      launcher = again.launcher;
+      output.err(`note: ${item.key}: reattaching to Slurm job ${again.jobId} (${again.state}) as ${again.experimentId}`);
+    }
+    // On Slurm gpu_ids name GPUs of the allocated nodes, not of this one: keep them out of the local GPU bookkeeping.
+    const experiment = isSlurm(e) ? { ...e.experiment, gpu_ids: [] } : e.experiment;
+    jobs.push({ id: item.key, experiment, outputDir: '', logFile: '', launcher, retry: retryPolicy(e.experiment) });
   }
   const settle = settleWith(journal, resultsDir, byKey, ids, startedAt, reporter, (j) => (energyJ += j));
   const results = await runBatch(jobs, {
@@ -111,16 +125,29 @@ export async function suite(options: SuiteOptions, output: Output): Promise<numb
     onEvent: (event) => {
       workerProgress(reporter, event);
       writes.push(recordFailure(event));
+      const id = ids.get(event.jobId);
+      if (event.type === 'started' && event.schedulerJobId !== undefined && id !== undefined) {
+        const handle = slurmJobHandle(event.schedulerJobId);
+        writes.push(journal.setJob(event.jobId, id, handle).then(
+          () => undefined,
+          (error: unknown) => output.err(`warning: ${event.jobId}: could not record ${handle} in the journal: ${error instanceof Error ? error.message : String(error)}`),
+        ));
+      }
     },
     prepare: async (job) => {
-      const started = await journal.start(job.id, { configHash: byKey.get(job.id)!.hash });
+      const again = reattach.get(job.id);
+      const started = await journal.start(job.id, {
+        configHash: byKey.get(job.id)!.hash,
+        ...(again && { experimentId: again.experimentId, job: slurmJobHandle(again.jobId) }),
+      });
       if (!started.started) throw new Error(`${job.id} is ${started.reason} elsewhere`);
       const id = started.entry.experimentId!;
       ids.set(job.id, id);
       startedAt.set(job.id, new Date().toISOString());
       reporter.report({ type: 'started', key: job.id, experimentId: id, attempt: started.entry.attempts });
       const { experiment: _e, ...rest } = launchJob(resultsDir, id, job.experiment);
-      return rest;
+      const e = byKey.get(job.id)!;
+      return isSlurm(e) ? { ...rest, experiment: e.experiment } : rest;
     },
     settle,
   });
@@ -136,6 +163,8 @@ export async function suite(options: SuiteOptions, output: Output): Promise<numb
   if (options.signal?.aborted || interrupted) return EXIT.interrupted;
   return failed ? EXIT.failed : EXIT.ok;
 }
+
+const isSlurm = (e: SuiteExperiment) => e.experiment.launch.launcher === 'slurm';
 
 /** Record each finished job (results or failure) and close its journal entry, inside its slot. */
 function settleWith(
