@@ -1,5 +1,5 @@
 import type { Output } from '../output.js';
-import type { SuiteEvent, SuiteReporter } from './reporter.js';
+import { shortKey, type SuiteEvent, type SuiteReporter } from './reporter.js';
 
 /** One line per event that matters (logs, CI, pipes). */
 export function plainReporter(output: Output): SuiteReporter {
@@ -13,14 +13,14 @@ export function plainReporter(output: Output): SuiteReporter {
           output.err(`suite ${e.suite}: ${e.total} experiments, ${e.skipped} already done, ${e.toRun} to run`);
           break;
         case 'started':
-          output.err(`[${finished}/${toRun}] ${e.key}: started as ${e.experimentId}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`);
+          output.err(`[${finished}/${toRun}] ${shortKey(e.key)}: started as ${e.experimentId}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`);
           break;
         case 'retrying':
-          output.err(`         ${e.key}: ${e.reason}; retry ${e.attempt} in ${e.delayS} s${e.batchSize ? ` with batch_size ${e.batchSize}` : ''}`);
+          output.err(`         ${shortKey(e.key)}: ${e.reason}; retry ${e.attempt} in ${e.delayS} s${e.batchSize ? ` with batch_size ${e.batchSize}` : ''}`);
           break;
         case 'finished':
           finished += 1;
-          output.err(`[${finished}/${toRun}] ${e.key}: ${e.status} ${e.detail}`);
+          output.err(`[${finished}/${toRun}] ${shortKey(e.key)}: ${e.status} ${e.detail}`);
           break;
         case 'summary':
           output.err(`done ${e.done}, failed ${e.failed}, skipped ${e.skipped}, interrupted ${e.interrupted}; ` +

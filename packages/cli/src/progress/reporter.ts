@@ -11,3 +11,9 @@ export interface SuiteReporter {
   report(event: SuiteEvent): void;
   close(): void;
 }
+
+/** `model::suite::config::cycle` with the model shortened to its last path part, for display. */
+export function shortKey(key: string): string {
+  const [model = '', ...rest] = key.split('::');
+  return [model.split('/').filter(Boolean).at(-1) ?? model, ...rest].join('::');
+}

@@ -1,4 +1,4 @@
-import type { SuiteEvent, SuiteReporter } from './reporter.js';
+import { shortKey, type SuiteEvent, type SuiteReporter } from './reporter.js';
 
 const BAR = 24;
 const bar = (done: number, total: number) => {
@@ -37,7 +37,7 @@ export function ttyReporter(stream: NodeJS.WriteStream): SuiteReporter {
     const lines = [`${suite} ${bar(finished, total)} ${finished}/${total}`];
     for (const r of running.values()) {
       const step = r.n ? `${bar(r.i, r.n)} ${r.phase} ${r.i}/${r.n}` : r.phase;
-      lines.push(`  ${r.id} ${r.key}  ${step}`);
+      lines.push(`  ${r.id} ${shortKey(r.key)}  ${step}`);
     }
     stream.write(lines.map((l) => l.slice(0, width - 1)).join('\n') + '\n');
     drawn = lines.length;
@@ -63,11 +63,11 @@ export function ttyReporter(stream: NodeJS.WriteStream): SuiteReporter {
         if (r) Object.assign(r, { phase: e.phase, i: e.i ?? 0, n: e.n ?? 0 });
         schedule();
       } else if (e.type === 'retrying') {
-        above(`  ${e.key}: ${e.reason}; retry ${e.attempt} in ${e.delayS} s${e.batchSize ? ` (batch_size ${e.batchSize})` : ''}`);
+        above(`  ${shortKey(e.key)}: ${e.reason}; retry ${e.attempt} in ${e.delayS} s${e.batchSize ? ` (batch_size ${e.batchSize})` : ''}`);
       } else if (e.type === 'finished') {
         running.delete(e.key);
         finished += 1;
-        above(`  ${e.status === 'done' ? '✓' : e.status === 'failed' ? '✗' : '!'} ${e.experimentId} ${e.key} ${e.detail}`);
+        above(`  ${e.status === 'done' ? '✓' : e.status === 'failed' ? '✗' : '!'} ${e.experimentId} ${shortKey(e.key)} ${e.detail}`);
       } else if (e.type === 'summary') {
         above(`done ${e.done}, failed ${e.failed}, skipped ${e.skipped}, interrupted ${e.interrupted}; ${e.energyJ.toPrecision(4)} J; ${e.seconds.toFixed(0)} s`);
       }
