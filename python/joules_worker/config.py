@@ -18,14 +18,15 @@ from typing import Any, Literal, Optional, Union
 
 from joules_worker._schema import build, check
 from joules_worker.config_sections import (
-    BatchingConfig, DatasetConfig, DecodingConfig, EnergyConfig, LaunchConfig, ModelConfig, RetryConfig, ShardingConfig,
-    SlurmConfig, TrafficConfig,
+    BatchingConfig, DatasetConfig, DecodingConfig, EnergyConfig, LaunchConfig, MachinesConfig, ModelConfig, RetryConfig,
+    ShardingConfig, SlurmConfig, TrafficConfig,
 )
 from joules_worker.errors import BadConfigError
 
 __all__ = [
-    "BatchingConfig", "DatasetConfig", "DecodingConfig", "EnergyConfig", "ExperimentConfig", "LaunchConfig", "ModelConfig",
-    "RetryConfig", "ShardingConfig", "SlurmConfig", "TrafficConfig", "config_warnings", "load_experiment", "resolve_warmup",
+    "BatchingConfig", "DatasetConfig", "DecodingConfig", "EnergyConfig", "ExperimentConfig", "LaunchConfig",
+    "MachinesConfig", "ModelConfig", "RetryConfig", "ShardingConfig", "SlurmConfig", "TrafficConfig",
+    "config_warnings", "load_experiment", "resolve_warmup",
 ]
 
 logger = logging.getLogger(__name__)

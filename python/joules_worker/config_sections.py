@@ -101,6 +101,19 @@ class SlurmConfig:
 
 
 @dataclass(frozen=True)
+class MachinesConfig:
+    """TS side only (several machines started by hand): type-checked, never used by the worker.
+
+    The world comes from accelerate's environment (RANK, WORLD_SIZE), not from here.
+    """
+
+    num_machines: int = 1
+    machine_rank: int = 0
+    main_process_ip: Optional[str] = None
+    main_process_port: Optional[int] = None
+
+
+@dataclass(frozen=True)
 class LaunchConfig:
     """TS side only: type-checked, never used by the worker."""
 
@@ -108,6 +121,7 @@ class LaunchConfig:
     timeout_s: Optional[float] = None
     silence_timeout_s: Optional[float] = None
     slurm: SlurmConfig = field(default_factory=SlurmConfig)
+    machines: MachinesConfig = field(default_factory=MachinesConfig)
 
 
 @dataclass(frozen=True)

@@ -166,6 +166,19 @@ def test_launch_slurm_is_type_checked_only():
     bad(lambda d: d["launch"].pop("slurm"), r"^launch\.slurm: missing")
 
 
+def test_launch_machines_is_type_checked_only():
+    data = fixture()
+    assert ExperimentConfig.from_dict(data).launch.machines.num_machines == 1
+    data["launch"]["machines"].update(num_machines=2, machine_rank=5, main_process_ip="10.0.0.1", main_process_port=29500)
+    machines = ExperimentConfig.from_dict(data).launch.machines  # ranges and rules: the TS side's
+    assert (machines.machine_rank, machines.main_process_ip, machines.main_process_port) == (5, "10.0.0.1", 29500)
+    bad(lambda d: d["launch"]["machines"].update(machine_rank="1"), r"^launch\.machines\.machine_rank: expected int, got str")
+    bad(lambda d: d["launch"]["machines"].update(main_process_port=29500.5), r"^launch\.machines\.main_process_port: expected int, got float")
+    bad(lambda d: d["launch"]["machines"].update(main_process_ip=10), r"^launch\.machines\.main_process_ip: expected str, got int")
+    bad(lambda d: d["launch"]["machines"].update(rank=1), r"^launch\.machines\.rank: unknown key")
+    bad(lambda d: d["launch"].pop("machines"), r"^launch\.machines: missing")
+
+
 def test_warnings_are_logged(caplog):
     data = fixture()
     data.update(precision="fp16")

@@ -63,9 +63,13 @@ export const retryPolicy = (e: Experiment): RetryPolicy => ({
   halveBatchOnOom: e.retry.halve_batch_on_oom,
 });
 
-/** The launch job of an experiment whose id is known: work folder, log file and timeouts. */
+/**
+ * The launch job of an experiment whose id is known: work folder, log file and timeouts. On several
+ * machines (launch.machines) the port is the configured one, which every machine names.
+ */
 export function launchJob(resultsDir: string, experimentId: string, experiment: Experiment): LaunchJob {
   const layout = resultsLayout(resultsDir);
+  const machines = experiment.launch.machines;
   return {
     experiment,
     outputDir: `${layout.stateDir}/work/${experimentId}`,
@@ -75,6 +79,7 @@ export function launchJob(resultsDir: string, experimentId: string, experiment: 
     env: experiment.launch.launcher === 'slurm' ? {} : { JOULES_PARENT_PID: String(process.pid), JOULES_PARENT_HOST: os.hostname() },
     ...(experiment.launch.timeout_s !== null && { timeoutMs: experiment.launch.timeout_s * 1000 }),
     ...(experiment.launch.silence_timeout_s !== null && { silenceTimeoutMs: experiment.launch.silence_timeout_s * 1000 }),
+    ...(machines.num_machines > 1 && machines.main_process_port !== null && { port: machines.main_process_port }),
   };
 }
 

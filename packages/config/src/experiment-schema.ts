@@ -9,6 +9,7 @@ import {
   RetrySchema,
   ShardingSchema,
   SlurmSchema,
+  MachinesSchema,
   TrafficSchema,
 } from './experiment-sections.js';
 
@@ -22,6 +23,7 @@ export {
   RetrySchema,
   ShardingSchema,
   SlurmSchema,
+  MachinesSchema,
   TrafficSchema,
 };
 

@@ -95,6 +95,20 @@ export const SlurmSchema = z
   })
   .describe('the Slurm job of each experiment (launcher "slurm")');
 
+/**
+ * accelerate's multi-machine world for machines started by hand (launcher "accelerate"): every
+ * machine runs `joules run` with the same config but its own `machine_rank`. Slurm derives all of
+ * this from the allocation instead (launch.slurm.nodes).
+ */
+export const MachinesSchema = z
+  .strictObject({
+    num_machines: z.int().min(1).default(1).describe('machines of one accelerate world; num_processes is the total over all of them'),
+    machine_rank: z.int().nonnegative().default(0).describe("this machine's rank: 0 runs the main process and records the results"),
+    main_process_ip: z.string().min(1).nullable().default(null).describe('address of machine 0, reachable from every machine (num_machines > 1)'),
+    main_process_port: z.int().min(1).max(65535).nullable().default(null).describe("machine 0's rendezvous port, the same on every machine (num_machines > 1)"),
+  })
+  .describe('several machines started by hand (launcher "accelerate")');
+
 /** How the worker is started (TS side only; the worker checks the types and ignores it). */
 export const LaunchSchema = z
   .strictObject({
@@ -106,6 +120,7 @@ export const LaunchSchema = z
     timeout_s: positiveSeconds().describe('wall-clock limit per attempt (s); null = none'),
     silence_timeout_s: positiveSeconds().describe('stop the worker when it prints nothing this long (s); null = none'),
     slurm: SlurmSchema.prefault({}),
+    machines: MachinesSchema.prefault({}),
   })
   .describe('how the worker is launched');
 

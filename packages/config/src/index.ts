@@ -7,6 +7,7 @@ export {
   ShardingSchema,
   LaunchSchema,
   SlurmSchema,
+  MachinesSchema,
   TrafficSchema,
   EnergySchema,
   RetrySchema,

@@ -4,6 +4,7 @@ import { parseExperiment } from './parse.js';
 
 const minimal = { config_name: 'demo', model_name: 'org/model' };
 const gpus = { gpu_ids: [0, 1], num_processes: 2 };
+const machines2 = { num_machines: 2, main_process_ip: '10.0.0.1', main_process_port: 29500 };
 
 describe('parseExperiment', () => {
   it('fills every default of a minimal experiment (contract v2)', () => {
@@ -42,6 +43,7 @@ describe('parseExperiment', () => {
         slurm: {
           nodes: 1, gpus_per_node: 0, cpus_per_task: null, mem: null, partition: null, account: null, qos: null, time_limit: null, extra_args: [],
         },
+        machines: { num_machines: 1, machine_rank: 0, main_process_ip: null, main_process_port: null },
       },
       traffic: { delay_min_ms: 0, delay_max_ms: 0, burst_size: null, burst_interval_ms: null, inside_energy_window: false },
       energy: {
@@ -114,6 +116,17 @@ describe('parseExperiment', () => {
     [{ gpu_ids: [0], launch: { launcher: 'slurm' } }, 'launch.slurm.gpus_per_node: must be > 0 when gpu_ids is set'],
     [{ gpu_ids: [0, 1], num_processes: 2, launch: { launcher: 'slurm', slurm: { gpus_per_node: 1 } } }, 'gpu_ids: 2 GPU(s) per node, but launch.slurm.gpus_per_node allocates 1'],
     [{ launch: { timeout_s: 0 } }, 'launch.timeout_s: Too small'],
+    [{ launch: { machines: { num_machines: 0 } } }, 'launch.machines.num_machines: Too small'],
+    [{ launch: { machines: { machine_rank: -1 } } }, 'launch.machines.machine_rank: Too small'],
+    [{ launch: { machines: { main_process_ip: '' } } }, 'launch.machines.main_process_ip: Too small'],
+    [{ launch: { machines: { main_process_port: 70000 } } }, 'launch.machines.main_process_port: Too big'],
+    [{ launch: { machines: { machine_rank: 1 } } }, 'launch.machines.machine_rank: must be < launch.machines.num_machines (1 >= 1)'],
+    [{ num_processes: 2, launch: { machines: { num_machines: 2, main_process_port: 29500 } } }, 'launch.machines.main_process_ip: required when launch.machines.num_machines > 1'],
+    [{ num_processes: 2, launch: { machines: { num_machines: 2, main_process_ip: '10.0.0.1' } } }, 'launch.machines.main_process_port: required when launch.machines.num_machines > 1'],
+    [{ num_processes: 3, launch: { machines: { ...machines2 } } }, 'num_processes: 3 processes do not split evenly over 2 machines (launch.machines.num_machines)'],
+    [{ num_processes: 2, launch: { launcher: 'slurm', machines: { ...machines2 } } }, 'launch.machines.num_machines: not with launch.launcher "slurm": Slurm starts the machines itself'],
+    [{ num_processes: 2, launch: { launcher: './mine.mjs', machines: { ...machines2 } } }, 'launch.machines.num_machines: > 1 needs launch.launcher "accelerate" (launcher is "./mine.mjs")'],
+    [{ num_processes: 6, gpu_ids: [0, 1], launch: { machines: { ...machines2 } } }, 'num_processes: 6 processes do not fit 2 GPU(s) in gpu_ids × 2 machines (launch.machines.num_machines)'],
     [{ launch: { silence_timeout_s: -1 } }, 'launch.silence_timeout_s: Too small'],
     [{ traffic: { delay_min_ms: 20, delay_max_ms: 10 } }, 'traffic.delay_max_ms: must be >= traffic.delay_min_ms (10 < 20)'],
     [{ traffic: { delay_min_ms: -1 } }, 'traffic.delay_min_ms: Too small'],
@@ -198,6 +211,22 @@ describe('parseExperiment', () => {
     expect(parseExperiment({ ...minimal, launch: { launcher: 'slurm', slurm: { time_limit: 90 } } }).config?.launch.slurm.time_limit).toBe(90);
     // Without slurm, the same world of 8 does not fit 4 GPUs.
     expect(parseExperiment({ ...minimal, num_processes: 8, gpu_ids: [0, 1, 2, 3], launch: { slurm } }).errors).toEqual(['num_processes: 8 processes do not fit 4 GPU(s) in gpu_ids']);
+  });
+
+  it('accepts two machines started by hand: gpu_ids are the GPUs of each machine', () => {
+    const machines = { ...machines2, machine_rank: 1 };
+    const r = parseExperiment({ ...minimal, num_processes: 8, gpu_ids: [0, 1, 2, 3], launch: { machines } });
+    expect(r.errors).toEqual([]);
+    expect(r.warnings).toEqual([]);
+    expect(r.config?.launch.machines).toEqual(machines);
+    const cpu = parseExperiment({ ...minimal, num_processes: 4, launch: { machines } });
+    expect([cpu.errors, cpu.warnings]).toEqual([[], []]);
+  });
+
+  it('warns when the address of machine 0 is set for a single machine', () => {
+    const r = parseExperiment({ ...minimal, launch: { machines: { main_process_ip: 'node0', main_process_port: 29500 } } });
+    expect(r.config).toBeDefined();
+    expect(r.warnings).toEqual(['launch.machines: main_process_ip, main_process_port set but ignored: launch.machines.num_machines is 1']);
   });
 
   it('warns when launch.slurm is set for another launcher', () => {

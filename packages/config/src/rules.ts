@@ -42,9 +42,10 @@ export const rules: readonly Rule[] = [
   rule('processes-fit-gpus', ['gpu_ids', 'num_processes', 'launch'], (c, out) => {
     const n = c.gpu_ids.length;
     if (n === 0) return;
-    // On Slurm gpu_ids are the GPUs of each node: the world fits len(gpu_ids) × nodes.
-    const nodes = c.launch.launcher === 'slurm' ? c.launch.slurm.nodes : 1;
-    const where = nodes > 1 ? ` × ${nodes} nodes (launch.slurm.nodes)` : '';
+    // On several machines gpu_ids are the GPUs of each one: the world fits len(gpu_ids) × machines.
+    const slurm = c.launch.launcher === 'slurm';
+    const nodes = slurm ? c.launch.slurm.nodes : c.launch.machines.num_machines;
+    const where = nodes > 1 ? (slurm ? ` × ${nodes} nodes (launch.slurm.nodes)` : ` × ${nodes} machines (launch.machines.num_machines)`) : '';
     if (c.num_processes > n * nodes) err(out, 'num_processes', `${c.num_processes} processes do not fit ${n} GPU(s) in gpu_ids${where}`);
     else if (c.num_processes < n * nodes) warn(out, 'num_processes', `${n * nodes - c.num_processes} GPU(s) in gpu_ids${where} stay unused`);
   }),
@@ -65,6 +66,28 @@ export const rules: readonly Rule[] = [
     const defaults = SlurmSchema.parse({});
     const set = Object.keys(defaults).filter((k) => canonicalJson(c.launch.slurm[k as keyof typeof defaults]) !== canonicalJson(defaults[k as keyof typeof defaults]));
     if (set.length > 0) warn(out, 'launch.slurm', `${set.join(', ')} set but ignored: launch.launcher is "${c.launch.launcher}", not "slurm"`);
+  }),
+  rule('machines', ['num_processes', 'launch'], (c, out) => {
+    const m = c.launch.machines;
+    if (m.machine_rank >= m.num_machines) {
+      err(out, 'launch.machines.machine_rank', `must be < launch.machines.num_machines (${m.machine_rank} >= ${m.num_machines})`);
+    }
+    if (m.num_machines === 1) {
+      const set = (['main_process_ip', 'main_process_port'] as const).filter((k) => m[k] !== null);
+      if (set.length > 0) warn(out, 'launch.machines', `${set.join(', ')} set but ignored: launch.machines.num_machines is 1`);
+      return;
+    }
+    const launcher = c.launch.launcher;
+    if (launcher === 'slurm') {
+      err(out, 'launch.machines.num_machines', 'not with launch.launcher "slurm": Slurm starts the machines itself (set launch.slurm.nodes)');
+    } else if (launcher !== 'accelerate') {
+      err(out, 'launch.machines.num_machines', `> 1 needs launch.launcher "accelerate" (launcher is "${launcher}")`);
+    }
+    if (m.main_process_ip === null) err(out, 'launch.machines.main_process_ip', 'required when launch.machines.num_machines > 1 (the address of machine 0)');
+    if (m.main_process_port === null) err(out, 'launch.machines.main_process_port', 'required when launch.machines.num_machines > 1 (the same port on every machine)');
+    if (c.num_processes % m.num_machines !== 0) {
+      err(out, 'num_processes', `${c.num_processes} processes do not split evenly over ${m.num_machines} machines (launch.machines.num_machines)`);
+    }
   }),
   rule('batching-budget', ['batching'], (c, out) => {
     const b = c.batching;

@@ -12,6 +12,11 @@ const workerArgs = (configPath: string, outputDir: string) => [
  * ACCELERATE_USE_CPU=true (`--cpu --num_processes 2` silently runs one process); on GPUs the
  * processes are pinned with `--gpu_ids` (accelerate sets the ranks' CUDA_VISIBLE_DEVICES from it)
  * and accelerate itself sees only those GPUs too. Each launch gets its own `--main_process_port`.
+ *
+ * Several machines (`launch.machines.num_machines` > 1): this is machine `machine_rank`'s share.
+ * `--num_processes` stays the whole world (accelerate divides it by `--num_machines`), `--gpu_ids`
+ * are this machine's GPUs, and the port is the configured one (every machine must name the same),
+ * never `port`.
  */
 export function accelerateCommand(
   accelerateBin: string,
@@ -21,18 +26,26 @@ export function accelerateCommand(
   port: number,
 ): CommandLine {
   const n = experiment.num_processes;
+  const m = experiment.launch.machines;
+  const machines = m.num_machines;
+  const local = machines > 1 ? Math.ceil(n / machines) : n;
   const onGpu = experiment.gpu_ids.length > 0;
+  const gpus = experiment.gpu_ids.slice(0, local).join(',');
   const args = ['launch'];
   if (n > 1) args.push('--multi_gpu');
   else if (!onGpu) args.push('--cpu');
-  args.push('--num_processes', String(n), '--num_machines', '1');
-  if (onGpu) args.push('--gpu_ids', experiment.gpu_ids.slice(0, n).join(','));
+  args.push('--num_processes', String(n), '--num_machines', String(machines));
+  if (machines > 1) {
+    if (m.main_process_ip === null || m.main_process_port === null) {
+      throw new RangeError('launch.machines: main_process_ip and main_process_port are required when num_machines > 1');
+    }
+    args.push('--machine_rank', String(m.machine_rank), '--main_process_ip', m.main_process_ip);
+  }
+  if (onGpu) args.push('--gpu_ids', gpus);
   args.push('--mixed_precision', onGpu ? MIXED_PRECISION[experiment.precision] : 'no', '--dynamo_backend', 'no');
-  args.push('--main_process_port', String(port));
+  args.push('--main_process_port', String(machines > 1 ? m.main_process_port : port));
   args.push(...workerArgs(configPath, outputDir));
-  const env: Record<string, string> = onGpu
-    ? { CUDA_VISIBLE_DEVICES: experiment.gpu_ids.slice(0, n).join(',') }
-    : { ACCELERATE_USE_CPU: 'true' };
+  const env: Record<string, string> = onGpu ? { CUDA_VISIBLE_DEVICES: gpus } : { ACCELERATE_USE_CPU: 'true' };
   return { file: accelerateBin, args, env };
 }
 

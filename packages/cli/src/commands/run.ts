@@ -1,11 +1,13 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { loadExperimentFile } from '@joules/config';
+import { loadExperimentFile, type Experiment } from '@joules/config';
 import { dryRun, runWithRetry, type JobEvent } from '@joules/launcher';
-import { allocateExperimentId } from '@joules/tracker';
+import type { ExperimentMetrics } from '@joules/metrics';
+import { allocateExperimentId, type RecordedExperiment } from '@joules/tracker';
 import { EXIT } from '../errors.js';
 import { failureRecorder, launchJob, launcherCache, recordSuccess, retryPolicy } from '../experiment-jobs.js';
 import { fmt } from '../format.js';
+import { isMultiMachine } from '../machines.js';
 import { bold, dim, red, type Output } from '../output.js';
 import { resolveWorkerEnv } from '../worker-env.js';
 
@@ -55,8 +57,21 @@ export async function run(options: RunOptions, output: Output): Promise<number> 
     output.out(dryRun(launcher, launchJob(resultsDir, '<id>', experiment)).text);
     return EXIT.ok;
   }
+  const machines = experiment.launch.machines.num_machines;
   output.err(`${bold(output, 'joules run')} ${experiment.config_name}: ${experiment.model_name}, ` +
-    `${experiment.num_processes} process(es) on ${experiment.gpu_ids.length ? `GPU ${experiment.gpu_ids.join(',')}` : 'CPU'} (${launcher.name})`);
+    `${experiment.num_processes} process(es)${machines > 1 ? ` on ${machines} machines` : ''} on ${experiment.gpu_ids.length ? `GPU ${experiment.gpu_ids.join(',')}` : 'CPU'} (${launcher.name})`);
+  const rel = (p: string) => path.relative(cwd, p) || '.';
+
+  if (isMultiMachine(experiment)) {
+    const { runOnMachines } = await import('./run-machines.js');
+    const done = await runOnMachines({
+      experiment, resultsDir, launcher, output, json: options.json === true, rel,
+      progress: (event) => progress(output, event), ...(options.signal && { signal: options.signal }),
+    });
+    if (typeof done === 'number') return done;
+    printRecorded(output, options, rel, { ...done, experiment, resultsDir });
+    return EXIT.ok;
+  }
 
   const experimentId = await allocateExperimentId(resultsDir);
   const job = launchJob(resultsDir, experimentId, experiment);
@@ -71,7 +86,6 @@ export async function run(options: RunOptions, output: Output): Promise<number> 
     },
   });
   await Promise.all(writes);
-  const rel = (p: string) => path.relative(cwd, p) || '.';
 
   if (outcome.outcome.status === 'interrupted') {
     output.err(red(output, `experiment ${experimentId} interrupted; nothing was recorded (log: ${rel(job.logFile)})`));
@@ -85,9 +99,24 @@ export async function run(options: RunOptions, output: Output): Promise<number> 
     if (options.json) output.out(JSON.stringify({ experiment_id: experimentId, status: 'failed', kind, message, attempts: outcome.attempts.length, log: job.logFile }));
     return EXIT.failed;
   }
-  const { recorded: rec, metrics: m } = await recordSuccess(resultsDir, experimentId, experiment, outcome, startedAt);
+  const { recorded, metrics } = await recordSuccess(resultsDir, experimentId, experiment, outcome, startedAt);
   await rm(job.outputDir, { recursive: true, force: true });
-  const ran = outcome.experiment;
+  printRecorded(output, options, rel, { experimentId, experiment, ran: outcome.experiment, recorded, metrics, resultsDir });
+  return EXIT.ok;
+}
+
+interface Recorded {
+  experimentId: string;
+  experiment: Experiment;
+  ran: Experiment;
+  recorded: RecordedExperiment;
+  metrics: ExperimentMetrics;
+  resultsDir: string;
+}
+
+/** The summary of a recorded experiment (stdout), and the JSON line with --json. */
+function printRecorded(output: Output, options: RunOptions, rel: (p: string) => string, r: Recorded): void {
+  const { experimentId, experiment, ran, recorded: rec, metrics: m } = r;
   const lines: [string, string][] = [
     ['experiment', `${experimentId} (${experiment.config_name})${ran.batch_size !== experiment.batch_size ? `, batch_size ${ran.batch_size} after OOM` : ''}`],
     ['energy', `${fmt(m.energy_total_j, 'J')}  (${fmt(m.energy_total_kwh, 'kWh')}, ${m.energy_backend}${m.energy_estimated ? ', ESTIMATED' : ''})`],
@@ -103,7 +132,6 @@ export async function run(options: RunOptions, output: Output): Promise<number> 
   if (m.energy_estimated) output.out(dim(output, '  (estimated energy: no hardware energy counter was available; see the _7_ file notes)'));
   if (rec.rotatedCsv) output.err(`note: ${rel(rec.csvFile)} had other columns and was moved to ${rel(rec.rotatedCsv)}`);
   if (options.json) {
-    output.out(JSON.stringify({ experiment_id: experimentId, status: 'succeeded', results_dir: resultsDir, dir: rec.dir, csv: rec.csvFile, metrics: rec.row }));
+    output.out(JSON.stringify({ experiment_id: experimentId, status: 'succeeded', results_dir: r.resultsDir, dir: rec.dir, csv: rec.csvFile, metrics: rec.row }));
   }
-  return EXIT.ok;
 }

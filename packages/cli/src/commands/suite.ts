@@ -67,6 +67,11 @@ export async function suite(options: SuiteOptions, output: Output): Promise<numb
     for (const e of loaded.result.errors) output.err(e);
     return EXIT.usage;
   }
+  const multi = loaded.experiments.filter((e) => e.experiment.launch.machines.num_machines > 1);
+  if (multi.length) {
+    for (const e of multi) output.err(`${e.key}: launch.machines.num_machines > 1 is for \`joules run\` on each machine (docs/cluster.md); in a suite use launch.launcher: slurm`);
+    return EXIT.usage;
+  }
   const suiteName = loaded.result.config.name;
   const resultsDir = path.resolve(cwd, options.resultsDir ?? 'results');
   const worker = await resolveWorkerEnv(options.python);
