@@ -8,24 +8,10 @@ import {
   ModelSchema,
   RetrySchema,
   ShardingSchema,
-  SlurmSchema,
-  MachinesSchema,
   TrafficSchema,
 } from './experiment-sections.js';
 
-export {
-  BatchingSchema,
-  DatasetSchema,
-  DecodingSchema,
-  EnergySchema,
-  LaunchSchema,
-  ModelSchema,
-  RetrySchema,
-  ShardingSchema,
-  SlurmSchema,
-  MachinesSchema,
-  TrafficSchema,
-};
+export * from './experiment-sections.js';
 
 const positiveInt = () => z.int().positive();
 
