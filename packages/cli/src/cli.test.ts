@@ -75,4 +75,20 @@ describe('joules validate / run on bad input', () => {
     expect(await runMain(['schema', 'suite'], output)).toBe(0);
     expect(JSON.parse(output.stdout.join('\n')).properties).toHaveProperty('models');
   });
+
+  it('a launcher module that does not exist is a usage error naming it, and nothing is written', async () => {
+    const cwd = await mkdtemp(path.join(os.tmpdir(), 'joules-cli-'));
+    const output = captureOutput();
+    const code = await runMain(['run', fixture('two-process.yaml'), '--set', 'launch.launcher=./nope.mjs', '--results-dir', path.join(cwd, 'results')], output);
+    expect(code).toBe(2);
+    expect(output.stderr.join('\n')).toMatch(/launch\.launcher: module .*nope\.mjs not found/);
+    expect(output.stderr.join('\n')).not.toMatch(/internal error|\n\s+at /);
+    expect(existsSync(path.join(cwd, 'results'))).toBe(false);
+  });
+
+  it('the python launcher with several processes is refused at validation', async () => {
+    const output = captureOutput();
+    expect(await runMain(['validate', fixture('two-process.yaml'), '--set', 'launch.launcher=python'], output)).toBe(2);
+    expect(output.stderr.join('\n')).toMatch(/launch\.launcher: "python" runs one process; num_processes is 2/);
+  });
 });

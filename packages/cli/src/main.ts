@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@joules/config';
-import { killRunningLaunches } from '@joules/launcher';
+import { killRunningLaunches, LauncherError, LauncherLoadError, LaunchOptionsError } from '@joules/launcher';
+import { TrackerError } from '@joules/tracker';
 import { EXIT, ExitError } from './errors.js';
 import { consoleOutput, type Output } from './output.js';
 
@@ -219,9 +220,14 @@ export async function runMain(rawArgs: readonly string[], output: Output = conso
       output.err(error.message);
       return error.exitCode;
     }
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof LauncherLoadError || error instanceof LaunchOptionsError) {
       output.err(error.message);
       return EXIT.usage;
+    }
+    if (error instanceof LauncherError || error instanceof TrackerError) {
+      // Known failures of the environment (a missing binary, a locked or foreign results file).
+      output.err(`${error.message}${error.cause instanceof Error ? ` (${error.cause.message})` : ''}`);
+      return EXIT.failed;
     }
     if (error instanceof TypeError && (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
       output.err(`${error.message}\nUsage: ${spec.usage}`);

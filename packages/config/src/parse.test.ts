@@ -95,6 +95,7 @@ describe('parseExperiment', () => {
     [{ sharding: { strategy: 'fsdp' } }, 'sharding.strategy: "fsdp" needs num_processes > 1 (num_processes is 1)'],
     [{ num_processes: 4, gpu_ids: [0, 1] }, 'num_processes: 4 processes do not fit 2 GPU(s) in gpu_ids'],
     [{ gpu_ids: [1, 1], num_processes: 1 }, 'gpu_ids: must not repeat a GPU'],
+    [{ launch: { launcher: 'python' }, num_processes: 2 }, 'launch.launcher: "python" runs one process; num_processes is 2: use "accelerate" (or "slurm")'],
     [{ gpu_ids: [0, -1] }, 'gpu_ids[1]: Too small'],
     [{ launch: { launcher: 'sge' } }, 'launch.launcher: expected "accelerate", "python", "slurm", or a module path'],
     [{ launch: { slurm: { nodes: 0 } } }, 'launch.slurm.nodes: Too small'],

@@ -36,6 +36,11 @@ export const rules: readonly Rule[] = [
     if (d.source !== 'file' && d.path !== null) err(out, 'dataset.path', 'only valid when dataset.source is "file"');
     if (d.source !== 'hub' && d.name !== null) err(out, 'dataset.name', 'only valid when dataset.source is "hub"');
   }),
+  rule('python-launcher-one-process', ['launch', 'num_processes'], (c, out) => {
+    if (c.launch.launcher === 'python' && c.num_processes > 1) {
+      err(out, 'launch.launcher', `"python" runs one process; num_processes is ${c.num_processes}: use "accelerate" (or "slurm")`);
+    }
+  }),
   rule('gpu-ids-unique', ['gpu_ids'], (c, out) => {
     if (new Set(c.gpu_ids).size !== c.gpu_ids.length) err(out, 'gpu_ids', 'must not repeat a GPU');
   }),
