@@ -45,6 +45,6 @@ export { querySlurmJob } from './slurm/job-state.js';
 export type { SlurmJobInfo } from './slurm/job-state.js';
 export { slurmStatus } from './slurm/sinfo.js';
 export type { SlurmStatus, SlurmPartition, SlurmGpus } from './slurm/sinfo.js';
-export { SlurmError } from './slurm/errors.js';
-export type { SlurmErrorCode } from './slurm/errors.js';
+export { SlurmError } from './errors.js';
+export type { SlurmErrorCode } from './errors.js';
 export type { SlurmClient } from './slurm/slurm-cli.js';

@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { csvLine } from './csv-append.js';
 import { lastRecordEnd, parseCsv } from './csv-read.js';
@@ -8,12 +7,11 @@ const cell = fc.oneof(fc.string(), fc.constantFrom('a,b', '"q"', 'line\nbreak', 
 const rows = fc.array(fc.array(cell, { minLength: 1, maxLength: 5 }), { minLength: 1, maxLength: 10 });
 
 describe('parseCsv', () => {
-  it('reads back what csvLine writes, as csv-parse does', () => {
+  it('reads back what csvLine writes', () => {
     fc.assert(
       fc.property(rows, (rs) => {
         const text = rs.map(csvLine).join('');
         expect(parseCsv(text)).toEqual(rs);
-        expect(parseCsv(text)).toEqual(parse(text, { relax_column_count: true }) as string[][]);
       }),
     );
   });

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { parse } from 'csv-parse/sync';
 
 const QUOTE = 0x22;
 const NEWLINE = 0x0a;
@@ -19,52 +20,14 @@ export function lastRecordEnd(bytes: Uint8Array): number {
   return end;
 }
 
-/** Records of a CSV text; a last record not ended by a newline (torn) is left out. */
+/**
+ * Records of a CSV text (csv-parse, RFC 4180); a last record not ended by a newline (torn by a
+ * crash mid-append) is left out, as is anything after a NUL byte.
+ */
 export function parseCsv(text: string): string[][] {
-  const rows: string[][] = [];
-  let row: string[] = [];
-  let i = 0;
-  const n = text.length;
-  while (i < n) {
-    let field: string;
-    if (text.charCodeAt(i) === QUOTE) {
-      // Quoted: runs to the next lone quote; "" is one quote.
-      field = '';
-      let from = ++i;
-      for (;;) {
-        const q = text.indexOf('"', i);
-        if (q < 0) return rows; // torn inside quotes
-        if (text.charCodeAt(q + 1) === QUOTE) {
-          field += text.slice(from, q + 1);
-          i = from = q + 2;
-        } else {
-          field += text.slice(from, q);
-          i = q + 1;
-          break;
-        }
-      }
-    } else {
-      let j = i;
-      while (j < n && text.charCodeAt(j) !== 0x2c && text.charCodeAt(j) !== NEWLINE) j++;
-      field = text.slice(i, j);
-      i = j;
-    }
-    if (i < n && text.charCodeAt(i) !== 0x2c && text.charCodeAt(i) !== NEWLINE) {
-      // Text after a closing quote, before the separator: keep it, as lenient readers do.
-      const next = text.slice(i).search(/[,\n]/);
-      if (next < 0) return rows;
-      field += text.slice(i, i + next);
-      i += next;
-    }
-    if (i >= n) return rows; // no newline after the last field: torn
-    row.push(text.charCodeAt(i) === NEWLINE && field.endsWith('\r') ? field.slice(0, -1) : field);
-    if (text.charCodeAt(i) === NEWLINE) {
-      rows.push(row);
-      row = [];
-    }
-    i++;
-  }
-  return rows;
+  const bytes = Buffer.from(text, 'utf8');
+  const whole = bytes.subarray(0, lastRecordEnd(bytes)).toString('utf8');
+  return parse(whole, { relax_column_count: true, relax_quotes: true }) as string[][];
 }
 
 /** The values of one column of a CSV file (by header name); undefined when the file or column is absent. */

@@ -1,7 +1,6 @@
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { RESULT_COLUMNS, type ResultRecord } from '@joules/metrics';
-import { withResultsDb } from '@joules/tracker';
+import { withResultsDb, writeFileAtomic } from '@joules/tracker';
 import { EXIT } from '../errors.js';
 import type { Output } from '../output.js';
 import { renderReportHtml } from '../report/render-html.js';
@@ -18,7 +17,7 @@ export async function report(options: { resultsDir?: string; out?: string; title
   const records = rows.map((r) => Object.fromEntries(RESULT_COLUMNS.map((c) => [c, (r[c] ?? null) as ResultRecord[typeof c]])) as ResultRecord);
   const out = path.resolve(cwd, options.out ?? 'joules-report.html');
   const html = renderReportHtml(records, { title: options.title ?? 'Joules report', generatedAt: new Date().toISOString(), source: resultsDir });
-  await writeFile(out, html);
+  await writeFileAtomic(out, html);
   output.out(out);
   return EXIT.ok;
 }

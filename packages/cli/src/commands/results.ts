@@ -1,7 +1,6 @@
-import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { withResultsDb } from '@joules/tracker';
+import { withResultsDb, writeFileAtomic } from '@joules/tracker';
 import { EXIT, ExitError } from '../errors.js';
 import type { Output } from '../output.js';
 import { textTable } from '../text-table.js';
@@ -48,7 +47,7 @@ export async function results(options: ResultsOptions, output: Output): Promise<
         : format === 'csv'
           ? stringify(rows.map((r) => columns.map((c) => (r[c] === null ? '' : typeof r[c] === 'object' ? JSON.stringify(r[c]) : r[c]))), { header: true, columns })
           : textTable(columns, rows.map((r) => columns.map((c) => r[c])));
-    if (options.out) await writeFile(path.resolve(cwd, options.out), text.endsWith('\n') ? text : `${text}\n`);
+    if (options.out) await writeFileAtomic(path.resolve(cwd, options.out), text.endsWith('\n') ? text : `${text}\n`);
     else if (text) output.out(text.trimEnd());
     return EXIT.ok;
   });

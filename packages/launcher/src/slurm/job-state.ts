@@ -1,5 +1,5 @@
 import os from 'node:os';
-import { SlurmError } from './errors.js';
+import { SlurmError } from '../errors.js';
 import { controllerUp, slurmCommand, type SlurmClient } from './slurm-cli.js';
 
 /** What Slurm says about one job. */

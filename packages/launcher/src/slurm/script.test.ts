@@ -5,7 +5,7 @@ import { parseExperiment } from '@joules/config';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import type { LaunchJob } from '../types.js';
-import { SlurmError } from './errors.js';
+import { SlurmError } from '../errors.js';
 import { planJob, sbatchArgs, type SlurmResources } from './resources.js';
 import { accelerateArgs, batchScript } from './script.js';
 import { parseSlurmTime } from './time.js';

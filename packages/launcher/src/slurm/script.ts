@@ -1,5 +1,5 @@
 import type { LaunchJob } from '../types.js';
-import { SlurmError } from './errors.js';
+import { SlurmError } from '../errors.js';
 import type { SlurmPlan } from './resources.js';
 
 /** The batch script's exit code when a node cannot see the job's folder (storage not shared). */

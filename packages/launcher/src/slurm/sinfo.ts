@@ -1,4 +1,4 @@
-import { SlurmError } from './errors.js';
+import { SlurmError } from '../errors.js';
 import { slurmCommand, type SlurmClient } from './slurm-cli.js';
 
 /** GPUs of one kind a group of nodes offers (from GRES such as `gpu:a100:4`). */

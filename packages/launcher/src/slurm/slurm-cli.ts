@@ -1,5 +1,5 @@
 import { execa } from 'execa';
-import { SlurmError } from './errors.js';
+import { SlurmError } from '../errors.js';
 
 /** How to reach Slurm's client commands. */
 export interface SlurmClient {

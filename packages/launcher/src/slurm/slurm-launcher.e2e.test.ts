@@ -5,7 +5,7 @@ import { parseExperiment } from '@joules/config';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LaunchEvent, LaunchJob, LaunchOutcome } from '../types.js';
-import { SlurmError } from './errors.js';
+import { SlurmError } from '../errors.js';
 import { slurmUnavailable, startSlurmCluster, type SlurmCluster } from './__fixtures__/slurm-cluster.js';
 import type { SlurmResources } from './resources.js';
 import { slurmStatus } from './sinfo.js';

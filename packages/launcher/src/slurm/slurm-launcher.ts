@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { CommandLine, LaunchEvent, LaunchJob, LaunchOptions, LaunchOutcome, Launcher } from '../types.js';
-import { SlurmError } from './errors.js';
+import { SlurmError } from '../errors.js';
 import type { SlurmJobInfo } from './job-state.js';
 import { fileSize } from './log-tail.js';
 import { jobOutcome, nodesThatSaw } from './outcome.js';
@@ -106,7 +106,10 @@ export class SlurmLauncher implements Launcher {
     }
     const jobId = submitted.stdout.trim().split(';')[0]!;
     const record: SubmitRecord = { jobId, command: argv, submittedAt: new Date().toISOString() };
-    await writeFile(path.join(dir, 'submit.json'), `${JSON.stringify(record, null, 2)}\n`);
+    // Temp file + rename: a restart reading submit.json sees the whole record or none.
+    const submitFile = path.join(dir, 'submit.json');
+    await writeFile(`${submitFile}.tmp`, `${JSON.stringify(record, null, 2)}\n`);
+    await rename(`${submitFile}.tmp`, submitFile);
     return this.follow(jobId, job, argv, logOffset, started, options);
   }
 
