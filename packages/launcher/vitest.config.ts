@@ -3,5 +3,5 @@ import { sourceResolve, testDefaults } from '../../vitest.shared.js';
 
 export default defineProject({
   ...sourceResolve,
-  test: { name: '@joules/launcher', ...testDefaults },
+  test: { name: '@joules/launcher', ...testDefaults, setupFiles: ['./src/__fixtures__/temp-cleanup.ts'] },
 });

@@ -12,14 +12,14 @@ describe('accelerateCommand', () => {
       '--mixed_precision', 'bf16', '--dynamo_backend', 'no', '--main_process_port', '29600',
       '-m', 'joules_worker', '--config', '/c.json', '--output-dir', '/out',
     ]);
-    expect(cmd.env).toEqual({ CUDA_VISIBLE_DEVICES: '4,5,6,7' });
+    expect(cmd.env).toEqual({ CUDA_DEVICE_ORDER: 'PCI_BUS_ID', CUDA_VISIBLE_DEVICES: '4,5,6,7' });
   });
 
   it('one CPU process: --cpu, never --multi_gpu', () => {
     const cmd = accelerateCommand('accelerate', exp({}), '/c.json', '/out', 1234);
     expect(cmd.args.slice(0, 4)).toEqual(['launch', '--cpu', '--num_processes', '1']);
     expect(cmd.args).not.toContain('--multi_gpu');
-    expect(cmd.env).toEqual({ ACCELERATE_USE_CPU: 'true' });
+    expect(cmd.env).toEqual({ CUDA_DEVICE_ORDER: 'PCI_BUS_ID', ACCELERATE_USE_CPU: 'true' });
   });
 
   it('one GPU in fp16', () => {
@@ -33,7 +33,7 @@ describe('accelerateCommand', () => {
   it('2 of 3 listed GPUs: only the first num_processes are pinned', () => {
     const cmd = accelerateCommand('accelerate', exp({ num_processes: 2, gpu_ids: [5, 1, 3] }), '/c.json', '/out', 1);
     expect(cmd.args[cmd.args.indexOf('--gpu_ids') + 1]).toBe('5,1');
-    expect(cmd.env).toEqual({ CUDA_VISIBLE_DEVICES: '5,1' });
+    expect(cmd.env).toEqual({ CUDA_DEVICE_ORDER: 'PCI_BUS_ID', CUDA_VISIBLE_DEVICES: '5,1' });
   });
 });
 
@@ -47,7 +47,7 @@ describe('accelerateCommand on several machines', () => {
       '--mixed_precision', 'no', '--dynamo_backend', 'no', '--main_process_port', '29555',
       '-m', 'joules_worker', '--config', '/c.json', '--output-dir', '/out',
     ]);
-    expect(cmd.env).toEqual({ ACCELERATE_USE_CPU: 'true' });
+    expect(cmd.env).toEqual({ CUDA_DEVICE_ORDER: 'PCI_BUS_ID', ACCELERATE_USE_CPU: 'true' });
   });
 
   it('GPUs: --gpu_ids lists this machine\'s share only', () => {
@@ -55,7 +55,7 @@ describe('accelerateCommand on several machines', () => {
     expect(cmd.args[cmd.args.indexOf('--gpu_ids') + 1]).toBe('2,3');
     expect(cmd.args[cmd.args.indexOf('--machine_rank') + 1]).toBe('0');
     expect(cmd.args[cmd.args.indexOf('--num_processes') + 1]).toBe('4');
-    expect(cmd.env).toEqual({ CUDA_VISIBLE_DEVICES: '2,3' });
+    expect(cmd.env).toEqual({ CUDA_DEVICE_ORDER: 'PCI_BUS_ID', CUDA_VISIBLE_DEVICES: '2,3' });
   });
 
   it('one process per machine still joins one world (--multi_gpu)', () => {
@@ -73,7 +73,7 @@ describe('accelerateCommand on several machines', () => {
 describe('pythonCommand', () => {
   it('one process on the first GPU, no accelerate flags', () => {
     const cmd = pythonCommand('/venv/bin/python', exp({ gpu_ids: [6] }), '/c.json', '/out');
-    expect(cmd).toEqual({ file: '/venv/bin/python', args: ['-m', 'joules_worker', '--config', '/c.json', '--output-dir', '/out'], env: { CUDA_VISIBLE_DEVICES: '6' } });
+    expect(cmd).toEqual({ file: '/venv/bin/python', args: ['-m', 'joules_worker', '--config', '/c.json', '--output-dir', '/out'], env: { CUDA_DEVICE_ORDER: 'PCI_BUS_ID', CUDA_VISIBLE_DEVICES: '6' } });
   });
 });
 

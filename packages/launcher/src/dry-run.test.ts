@@ -15,7 +15,7 @@ describe('dryRun', { timeout: 30_000 }, () => {
       '--dynamo_backend', 'no', '--main_process_port', '<free port>', '-m', 'joules_worker',
       '--config', DRY_RUN_CONFIG_PATH, '--output-dir', j.outputDir,
     ]);
-    expect(d.env).toEqual({ ACCELERATE_USE_CPU: 'true', ...j.env });
+    expect(d.env).toEqual({ CUDA_DEVICE_ORDER: 'PCI_BUS_ID', ACCELERATE_USE_CPU: 'true', ...j.env });
     expect(d.text).toContain(`/venv/bin/accelerate launch --multi_gpu --num_processes 2 `);
     expect(d.text).toContain(`--main_process_port '<free port>' -m joules_worker`);
   });

@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { mkdtemp } from 'node:fs/promises';
-import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseExperiment, type Experiment } from '@joules/config';
 import type { LaunchJob } from '../types.js';
+import { tempDir } from './temp-dirs.js';
 
 /** The fixture worker (also stands in for `accelerate`). */
 export const fake = fileURLToPath(new URL('./fake-python.mjs', import.meta.url));
@@ -15,7 +14,7 @@ export function experiment(patch: Record<string, unknown> = {}): Experiment {
   return r.config;
 }
 
-export const tempDir = (prefix = 'joules-launch-test-') => mkdtemp(path.join(os.tmpdir(), prefix));
+export { tempDir };
 
 /** A job in a fresh temp folder running the fixture scenario. */
 export async function job(

@@ -97,6 +97,7 @@ describe('batchScript', () => {
     const j = job({ num_processes: 8, gpu_ids: [0, 1, 2, 3, 4, 5, 6, 7], precision: 'bf16' });
     const script = batchScript(input(j, { nodes: 2, gpusPerNode: 4 }));
     expect(script).not.toContain('ACCELERATE_USE_CPU');
+    expect(script).toContain("export CUDA_DEVICE_ORDER='PCI_BUS_ID'"); // Slurm's GPU numbers are PCI order, as NVML's
     expect(script).toContain("'--mixed_precision' 'bf16'");
     expect(script).toContain('--gpus-per-node=4');
     expect(script).not.toContain('--gpu_ids');
