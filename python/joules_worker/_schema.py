@@ -66,6 +66,10 @@ def coerce(tp: Any, value: Any, key: str) -> Any:
         return [coerce(item, v, f"{key}[{i}]") for i, v in enumerate(value)]
     if dataclasses.is_dataclass(tp):
         return build(tp, value, f"{key}.")
+    if tp is dict or origin is dict:  # a free-form JSON object (e.g. server.extra_body)
+        if not isinstance(value, dict):
+            raise BadConfigError(f"{key}: expected an object, got {type_name(value)}")
+        return dict(value)
     ok = {
         bool: lambda v: isinstance(v, bool),
         int: lambda v: isinstance(v, int) and not isinstance(v, bool),

@@ -10,8 +10,10 @@ import {
   ShardingSchema,
   TrafficSchema,
 } from './experiment-sections.js';
+import { EngineSchema, LoadSchema, ServerSchema, SloSchema } from './serving-sections.js';
 
 export * from './experiment-sections.js';
+export * from './serving-sections.js';
 
 const positiveInt = () => z.int().positive();
 
@@ -57,6 +59,10 @@ export const ExperimentSchema = z
     save_token_ids: z.boolean().default(false).describe('save generated token ids'),
     retry: RetrySchema.prefault({}),
     seed: z.int().nonnegative().default(0),
+    engine: EngineSchema,
+    server: ServerSchema.prefault({}),
+    load: LoadSchema.prefault({}),
+    slo: SloSchema.prefault({}),
   })
   .describe('A Joules experiment');
 

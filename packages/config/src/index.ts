@@ -11,6 +11,11 @@ export {
   TrafficSchema,
   EnergySchema,
   RetrySchema,
+  EngineSchema,
+  ServerSchema,
+  LoadSchema,
+  SloSchema,
+  SERVER_PLACEHOLDERS,
 } from './experiment-schema.js';
 export type { Experiment, ExperimentInput, ExperimentKey } from './experiment-schema.js';
 export { SuiteSchema, ExperimentOverridesSchema, SuiteModelSchema, SuiteBaseSchema } from './suite-schema.js';

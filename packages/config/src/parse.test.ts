@@ -59,6 +59,13 @@ describe('parseExperiment', () => {
       save_token_ids: false,
       retry: { max_retries: 3, backoff_base_s: 2, halve_batch_on_oom: true },
       seed: 0,
+      engine: 'transformers',
+      server: { command: null, url: null, host: '127.0.0.1', api: 'completions', ready_timeout_s: 300, request_timeout_s: 120, extra_body: {}, devices: null },
+      load: {
+        pattern: 'closed_loop', concurrency: null, rate: null, burst_size: null, burst_interval_ms: null,
+        num_requests: null, duration_s: null, max_tokens: null, warmup_requests: 2, trace_file: null,
+      },
+      slo: { ttft_ms: null, tpot_ms: null },
     });
   });
 

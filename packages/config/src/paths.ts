@@ -14,7 +14,9 @@ export function resolveExperimentPaths(config: Experiment, baseDir: string): Exp
   const dataset = dataPath === null ? config.dataset : { ...config.dataset, path: path.resolve(baseDir, dataPath) };
   const launcher = config.launch.launcher;
   const launch = isModulePath(launcher) ? { ...config.launch, launcher: path.resolve(baseDir, launcher) } : config.launch;
-  return { ...config, model_name, dataset, launch };
+  const trace = config.load.trace_file;
+  const load = trace === null ? config.load : { ...config.load, trace_file: path.resolve(baseDir, trace) };
+  return { ...config, model_name, dataset, launch, load };
 }
 
 /** `p` (relative to `from`) made relative to `to`, keeping a leading `./` so it still reads as a path. */
@@ -38,6 +40,9 @@ export function rebaseExperimentData(data: Record<string, unknown>, from: string
   }
   if (isPlainObject(out.launch) && typeof out.launch.launcher === 'string' && isModulePath(out.launch.launcher)) {
     out.launch = { ...out.launch, launcher: rebase(out.launch.launcher, from, to) };
+  }
+  if (isPlainObject(out.load) && typeof out.load.trace_file === 'string') {
+    out.load = { ...out.load, trace_file: rebase(out.load.trace_file, from, to) };
   }
   return out;
 }

@@ -2,6 +2,7 @@ import { canonicalJson } from './config-hash.js';
 import { SlurmSchema } from './experiment-sections.js';
 import type { Experiment, ExperimentKey } from './experiment-schema.js';
 import { problemText, type Findings } from './problems.js';
+import { loadPattern, serverSource, servingLaunch, servingUnused } from './serving-rules.js';
 
 /**
  * A cross-field rule. `uses` names the top-level keys it reads: when the schema rejects one of them,
@@ -140,6 +141,11 @@ export const rules: readonly Rule[] = [
       warn(out, 'precision', 'fp16 on CPU is slow and unrepresentative; consider bf16 or fp32');
     }
   }),
+  // serving engine (serving-rules.ts)
+  rule('serving-unused', ['engine', 'server', 'load', 'slo'], servingUnused),
+  rule('server-source', ['engine', 'server'], serverSource),
+  rule('load-pattern', ['engine', 'load'], loadPattern),
+  rule('serving-launch', ['engine', 'num_processes', 'launch', 'sharding'], servingLaunch),
 ];
 
 /** Run every rule whose keys are all in `valid` (all rules when `valid` is omitted). */
