@@ -22,6 +22,7 @@ from joules_worker.config_sections import (
     ShardingConfig, SlurmConfig, TrafficConfig,
 )
 from joules_worker.errors import BadConfigError
+from joules_worker.engines.settings import LoadConfig, ServerConfig, SloConfig, check_load
 
 __all__ = [
     "BatchingConfig", "DatasetConfig", "DecodingConfig", "EnergyConfig", "ExperimentConfig", "LaunchConfig",
@@ -63,6 +64,10 @@ class ExperimentConfig:
     save_token_ids: bool = False
     retry: RetryConfig = field(default_factory=RetryConfig)
     seed: int = 0
+    engine: Literal["transformers", "server"] = "transformers"
+    server: ServerConfig = field(default_factory=ServerConfig)
+    load: LoadConfig = field(default_factory=LoadConfig)
+    slo: SloConfig = field(default_factory=SloConfig)
 
     def __post_init__(self) -> None:
         check(bool(_NAME_RE.match(self.config_name)), "config_name", 'use letters, digits, ".", "_" or "-"')
@@ -117,6 +122,9 @@ def _cross_field_rules(c: ExperimentConfig) -> None:
         "energy.backend",
         f"{c.energy.backend} measures GPUs: it needs gpu_ids",
     )
+    if c.engine == "server":
+        check_load(c.load)
+        check(c.num_processes == 1, "num_processes", "must be 1 with engine 'server'")
 
 
 def config_warnings(c: ExperimentConfig) -> list[str]:
