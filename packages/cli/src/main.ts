@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { ConfigError } from '@joules/config';
 import { killRunningLaunches, LauncherError, LauncherLoadError, LaunchOptionsError } from '@joules/launcher';
+import { RunnerError } from '@joules/runner';
 import { TrackerError } from '@joules/tracker';
 import { EXIT, ExitError } from './errors.js';
 import { consoleOutput, type Output } from './output.js';
@@ -143,8 +144,8 @@ const COMMANDS: Record<string, CommandSpec> = {
     options: { 'results-dir': { type: 'string' }, json: { type: 'boolean' } },
     run: async (v, _pos, output, signal) => {
       const { run } = await import('./commands/run.js');
-      const { repoRoot } = await import('./worker-env.js');
-      return run({ config: `${repoRoot}examples/demo.yaml`, json: v.json === true, signal, ...(typeof v['results-dir'] === 'string' && { resultsDir: v['results-dir'] }) }, output);
+      const { checkoutRoot } = await import('@joules/runner');
+      return run({ config: `${checkoutRoot}examples/demo.yaml`, json: v.json === true, signal, ...(typeof v['results-dir'] === 'string' && { resultsDir: v['results-dir'] }) }, output);
     },
   },
   doctor: {
@@ -223,6 +224,11 @@ export async function runMain(rawArgs: readonly string[], output: Output = conso
     if (error instanceof ConfigError || error instanceof LauncherLoadError || error instanceof LaunchOptionsError) {
       output.err(error.message);
       return EXIT.usage;
+    }
+    if (error instanceof RunnerError) {
+      // RunConfigError lists every problem of the file, one per line; the rest is the environment.
+      output.err(error.message);
+      return error.code === 'CONFIG_INVALID' || error.code === 'BAD_OPTIONS' ? EXIT.usage : EXIT.failed;
     }
     if (error instanceof LauncherError || error instanceof TrackerError) {
       // Known failures of the environment (a missing binary, a locked or foreign results file).

@@ -4,7 +4,7 @@ import { slurmStatus } from '@joules/launcher';
 import { probeWorkerEnv, type ProbeResult } from '../doctor-probe.js';
 import { EXIT, ExitError } from '../errors.js';
 import { bold, green, red, type Output } from '../output.js';
-import { repoRoot, resolveWorkerEnv } from '../worker-env.js';
+import { checkoutRoot as repoRoot, resolveWorkerEnv, WorkerEnvError } from '@joules/runner';
 
 type Status = 'ok' | 'warn' | 'fail' | 'info';
 interface Check {
@@ -60,7 +60,7 @@ export async function doctor(options: { python?: string; json?: boolean }, outpu
     checks.push({ name: 'worker venv', status: 'ok', detail: env.python });
     probe = await probeWorkerEnv(env.python);
   } catch (error) {
-    const detail = error instanceof ExitError ? error.message.split('\n')[0]! : String(error);
+    const detail = error instanceof WorkerEnvError ? error.message.split('\n')[0]! : String(error);
     checks.push({ name: 'worker venv', status: 'fail', detail, hint: 'run `npm run bootstrap`' });
   }
   if (probe) {

@@ -1,15 +1,8 @@
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { loadExperimentFile, type Experiment } from '@joules/config';
-import { dryRun, runWithRetry, type JobEvent } from '@joules/launcher';
-import type { ExperimentMetrics } from '@joules/metrics';
-import { allocateExperimentId, type RecordedExperiment } from '@joules/tracker';
+import { runExperiment, type ExperimentOutcome, type RunnerEvent } from '@joules/runner';
 import { EXIT } from '../errors.js';
-import { failureRecorder, launchJob, launcherCache, recordSuccess, retryPolicy } from '../experiment-jobs.js';
 import { fmt } from '../format.js';
-import { isMultiMachine } from '../machines.js';
 import { bold, dim, red, type Output } from '../output.js';
-import { resolveWorkerEnv } from '../worker-env.js';
 
 export interface RunOptions {
   config: string;
@@ -22,100 +15,85 @@ export interface RunOptions {
   signal?: AbortSignal;
 }
 
-function progress(output: Output, event: JobEvent): void {
-  const who = dim(output, `[${event.jobId}]`);
-  if (event.type === 'retrying') {
-    output.err(`${who} retry in ${(event.delayMs / 1000).toFixed(0)} s${event.batchSize !== event.previousBatchSize ? ` with batch_size ${event.batchSize}` : ''}`);
-  } else if (event.type === 'attempt-failed') {
-    output.err(`${who} ${red(output, `attempt ${event.attempt} failed (${event.kind}): ${event.message}`)}; ${event.reason}`);
-  } else if (event.type === 'worker') {
-    const e = event.event;
-    const rank = dim(output, `rank ${e.rank}`);
-    if (e.event === 'stage') output.err(`${who} ${rank} ${e.stage.replace('_', ' ')}`);
-    else if (e.event === 'warmup') output.err(`${who} ${rank} warm-up ${e.i}/${e.n}`);
-    else if (e.event === 'batch') output.err(`${who} ${rank} batch ${e.i}/${e.n} (${e.size} prompts, ${e.latency_s.toFixed(3)} s)`);
+/** Runner events as `joules run` prints them (stderr). */
+function progress(output: Output, event: RunnerEvent): void {
+  const who = 'key' in event && event.key ? dim(output, `[${event.key}]`) : '';
+  switch (event.type) {
+    case 'experiment-planned': {
+      const e = event.experiment;
+      const machines = e.launch.machines.num_machines;
+      output.err(`${bold(output, 'joules run')} ${e.config_name}: ${e.model_name}, ` +
+        `${e.num_processes} process(es)${machines > 1 ? ` on ${machines} machines` : ''} on ${e.gpu_ids.length ? `GPU ${e.gpu_ids.join(',')}` : 'CPU'} (${event.launcher})`);
+      break;
+    }
+    case 'notice':
+      if (event.level === 'warning' || event.level === 'note') output.err(`${event.level}: ${event.message}`);
+      else output.err(event.level === 'error' ? red(output, event.message) : event.message);
+      break;
+    case 'experiment-retrying':
+      output.err(`${who} retry in ${(event.delayMs / 1000).toFixed(0)} s${event.batchSize !== event.previousBatchSize ? ` with batch_size ${event.batchSize}` : ''}`);
+      break;
+    case 'experiment-attempt-failed':
+      output.err(`${who} ${red(output, `attempt ${event.attempt} failed (${event.kind}): ${event.message}`)}; ${event.reason}`);
+      break;
+    case 'experiment-stage':
+      output.err(`${who} ${dim(output, `rank ${event.rank}`)} ${event.stage.replace('_', ' ')}`);
+      break;
+    case 'experiment-progress': {
+      const rank = dim(output, `rank ${event.rank}`);
+      if (event.phase === 'warmup') output.err(`${who} ${rank} warm-up ${event.i}/${event.n}`);
+      else output.err(`${who} ${rank} batch ${event.i}/${event.n} (${event.size} prompts, ${(event.latencyS ?? 0).toFixed(3)} s)`);
+      break;
+    }
+    default:
+      break;
   }
 }
 
-/** `joules run <config>`: one experiment, with retries, recorded under the results folder. */
+/** `joules run <config>`: maps the arguments to runExperiment and its outcome to text and an exit code. */
 export async function run(options: RunOptions, output: Output): Promise<number> {
   const cwd = options.cwd ?? process.cwd();
-  const file = path.resolve(cwd, options.config);
-  const loaded = await loadExperimentFile(file, { resolvePaths: true, cwd, ...(options.set && { set: options.set }) });
-  const { result } = loaded;
-  for (const w of result.warnings) output.err(`warning: ${w}`);
-  if (!result.config) {
-    for (const e of result.errors) output.err(e);
-    return EXIT.usage;
-  }
-  const experiment = result.config;
-  const resultsDir = path.resolve(cwd, options.resultsDir ?? 'results');
-  const worker = await resolveWorkerEnv(options.python);
-  const launcher = await launcherCache(worker, path.dirname(file))(experiment);
-
-  if (options.dryRun) {
-    output.out(dryRun(launcher, launchJob(resultsDir, '<id>', experiment)).text);
-    return EXIT.ok;
-  }
-  const machines = experiment.launch.machines.num_machines;
-  output.err(`${bold(output, 'joules run')} ${experiment.config_name}: ${experiment.model_name}, ` +
-    `${experiment.num_processes} process(es)${machines > 1 ? ` on ${machines} machines` : ''} on ${experiment.gpu_ids.length ? `GPU ${experiment.gpu_ids.join(',')}` : 'CPU'} (${launcher.name})`);
-  const rel = (p: string) => path.relative(cwd, p) || '.';
-
-  if (isMultiMachine(experiment)) {
-    const { runOnMachines } = await import('./run-machines.js');
-    const done = await runOnMachines({
-      experiment, resultsDir, launcher, output, json: options.json === true, rel,
-      progress: (event) => progress(output, event), ...(options.signal && { signal: options.signal }),
-    });
-    if (typeof done === 'number') return done;
-    printRecorded(output, options, rel, { ...done, experiment, resultsDir });
-    return EXIT.ok;
-  }
-
-  const experimentId = await allocateExperimentId(resultsDir);
-  const job = launchJob(resultsDir, experimentId, experiment);
-  const startedAt = new Date().toISOString();
-  const recordFailure = failureRecorder(resultsDir, () => experimentId);
-  const writes: Promise<void>[] = [];
-  const outcome = await runWithRetry(launcher, { ...job, id: experimentId }, retryPolicy(experiment), {
+  const outcome = await runExperiment({
+    config: options.config, cwd,
+    ...(options.set && { set: options.set }),
+    ...(options.resultsDir !== undefined && { resultsDir: options.resultsDir }),
+    ...(options.python !== undefined && { python: options.python }),
     ...(options.signal && { signal: options.signal }),
-    onEvent: (event) => {
-      progress(output, event);
-      writes.push(recordFailure(event));
-    },
+    dryRun: options.dryRun === true,
+    onEvent: (event) => progress(output, event),
   });
-  await Promise.all(writes);
-
-  if (outcome.outcome.status === 'interrupted') {
-    output.err(red(output, `experiment ${experimentId} interrupted; nothing was recorded (log: ${rel(job.logFile)})`));
-    if (options.json) output.out(JSON.stringify({ experiment_id: experimentId, status: 'interrupted' }));
-    return EXIT.interrupted;
-  }
-  if (outcome.outcome.status === 'failed') {
-    const { kind, message } = outcome.outcome;
-    output.err(red(output, `experiment ${experimentId} failed (${kind}) after ${outcome.attempts.length} attempt(s): ${message}`));
-    output.err(`log: ${rel(job.logFile)}; failures recorded in ${rel(path.join(resultsDir, 'failed_experiments.csv'))}`);
-    if (options.json) output.out(JSON.stringify({ experiment_id: experimentId, status: 'failed', kind, message, attempts: outcome.attempts.length, log: job.logFile }));
-    return EXIT.failed;
-  }
-  const { recorded, metrics } = await recordSuccess(resultsDir, experimentId, experiment, outcome, startedAt);
-  await rm(job.outputDir, { recursive: true, force: true });
-  printRecorded(output, options, rel, { experimentId, experiment, ran: outcome.experiment, recorded, metrics, resultsDir });
-  return EXIT.ok;
+  return printOutcome(output, options.json === true, (p) => path.relative(cwd, p) || '.', outcome);
 }
 
-interface Recorded {
-  experimentId: string;
-  experiment: Experiment;
-  ran: Experiment;
-  recorded: RecordedExperiment;
-  metrics: ExperimentMetrics;
-  resultsDir: string;
+function printOutcome(output: Output, json: boolean, rel: (p: string) => string, o: ExperimentOutcome): number {
+  switch (o.status) {
+    case 'dry-run':
+      output.out(o.text);
+      return EXIT.ok;
+    case 'interrupted':
+      output.err(red(output, `experiment ${o.experimentId} interrupted; nothing was recorded (log: ${rel(o.logFile)})`));
+      if (json) output.out(JSON.stringify({ experiment_id: o.experimentId, status: 'interrupted' }));
+      return EXIT.interrupted;
+    case 'failed':
+      output.err(red(output, `experiment ${o.experimentId} failed (${o.kind}) after ${o.attempts} attempt(s): ${o.message}`));
+      output.err(`log: ${rel(o.logFile)}; failures recorded in ${rel(path.join(o.resultsDir, 'failed_experiments.csv'))}`);
+      if (json) output.out(JSON.stringify({ experiment_id: o.experimentId, status: 'failed', kind: o.kind, message: o.message, attempts: o.attempts, log: o.logFile }));
+      return EXIT.failed;
+    case 'followed':
+      if (json && o.experimentId !== undefined && o.result !== 'interrupted') {
+        output.out(JSON.stringify(o.result === 'succeeded'
+          ? { experiment_id: o.experimentId, status: 'succeeded', machine_rank: o.machineRank, recorded_by: 0 }
+          : { experiment_id: o.experimentId, status: 'failed', machine_rank: o.machineRank, kind: o.kind }));
+      }
+      return o.result === 'succeeded' ? EXIT.ok : o.result === 'failed' ? EXIT.failed : EXIT.interrupted;
+    case 'succeeded':
+      printRecorded(output, json, rel, o);
+      return EXIT.ok;
+  }
 }
 
 /** The summary of a recorded experiment (stdout), and the JSON line with --json. */
-function printRecorded(output: Output, options: RunOptions, rel: (p: string) => string, r: Recorded): void {
+function printRecorded(output: Output, json: boolean, rel: (p: string) => string, r: Extract<ExperimentOutcome, { status: 'succeeded' }>): void {
   const { experimentId, experiment, ran, recorded: rec, metrics: m } = r;
   const lines: [string, string][] = [
     ['experiment', `${experimentId} (${experiment.config_name})${ran.batch_size !== experiment.batch_size ? `, batch_size ${ran.batch_size} after OOM` : ''}`],
@@ -131,7 +109,7 @@ function printRecorded(output: Output, options: RunOptions, rel: (p: string) => 
   for (const [k, v] of lines) output.out(`  ${k.padEnd(11)} ${v}`);
   if (m.energy_estimated) output.out(dim(output, '  (estimated energy: no hardware energy counter was available; see the _7_ file notes)'));
   if (rec.rotatedCsv) output.err(`note: ${rel(rec.csvFile)} had other columns and was moved to ${rel(rec.rotatedCsv)}`);
-  if (options.json) {
+  if (json) {
     output.out(JSON.stringify({ experiment_id: experimentId, status: 'succeeded', results_dir: r.resultsDir, dir: rec.dir, csv: rec.csvFile, metrics: rec.row }));
   }
 }

@@ -3,31 +3,21 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Experiment } from '@joules/config';
 import type { JobEvent, LaunchEvent, LaunchJob, LaunchOutcome, Launcher, RetryResult } from '@joules/launcher';
-import type { ExperimentMetrics } from '@joules/metrics';
-import { allocateExperimentId, recordFailure, type RecordedExperiment } from '@joules/tracker';
-import { EXIT } from '../errors.js';
-import { launchJob, recordSuccess } from '../experiment-jobs.js';
-import { announce, awaitRendezvous, awaitWorld, localRanks, machinesWaitMs, rendezvousFile, worldProblem } from '../machines.js';
-import { dim, red, type Output } from '../output.js';
+import { allocateExperimentId, recordFailure } from '@joules/tracker';
+import type { EventSink } from './events.js';
+import { launchJob, recordSuccess } from './experiment-jobs.js';
+import { announce, awaitRendezvous, awaitWorld, localRanks, machinesWaitMs, rendezvousFile, worldProblem } from './machines.js';
+import type { ExperimentOutcome } from './outcomes.js';
 
 export interface MachineRun {
   experiment: Experiment;
   resultsDir: string;
   launcher: Launcher;
-  output: Output;
-  json: boolean;
+  emit: EventSink;
   signal?: AbortSignal;
-  /** Prints a worker's progress (shared with the single-machine run). */
-  progress: (event: JobEvent) => void;
+  /** A worker's progress (shared with the single-machine run). */
+  progress: (event: JobEvent, experimentId: string) => void;
   rel: (p: string) => string;
-}
-
-/** What machine 0 recorded, for the caller's summary. */
-export interface MachineRecorded {
-  experimentId: string;
-  ran: Experiment;
-  recorded: RecordedExperiment;
-  metrics: ExperimentMetrics;
 }
 
 const span = (ranks: number[]) => (ranks.length === 1 ? `rank ${ranks[0]}` : `ranks ${ranks[0]}-${ranks.at(-1)}`);
@@ -38,19 +28,18 @@ function launchOnce(run: MachineRun, job: LaunchJob): Promise<LaunchOutcome> {
   return run.launcher.launch({ ...job, attempt: 1 }, {
     ...(run.signal && { signal: run.signal }),
     onEvent: (e: LaunchEvent) => {
-      if (e.type === 'worker') run.progress({ type: 'worker', jobId, attempt: 1, event: e.event });
+      if (e.type === 'worker') run.progress({ type: 'worker', jobId, attempt: 1, event: e.event }, jobId);
     },
   });
 }
 
 /**
- * `joules run` with launch.machines.num_machines > 1. Machine 0 allocates the id, announces it,
+ * An experiment with launch.machines.num_machines > 1. Machine 0 allocates the id, announces it,
  * launches its ranks, waits for the whole world's rank files and records the experiment once; the
  * other machines wait for the announcement, launch theirs into the same work folder and record nothing.
- * Returns an exit code, or what machine 0 recorded.
  */
-export async function runOnMachines(run: MachineRun): Promise<number | MachineRecorded> {
-  const { experiment, output } = run;
+export async function runOnMachines(run: MachineRun): Promise<ExperimentOutcome> {
+  const { experiment, emit } = run;
   const m = experiment.launch.machines;
   const file = rendezvousFile(run.resultsDir, experiment);
   const who = `machine ${m.machine_rank} of ${m.num_machines} (${span(localRanks(experiment))} of ${experiment.num_processes})`;
@@ -60,30 +49,32 @@ export async function runOnMachines(run: MachineRun): Promise<number | MachineRe
   const experimentId = await allocateExperimentId(run.resultsDir);
   const job: LaunchJob = { ...launchJob(run.resultsDir, experimentId, experiment), id: experimentId };
   const startedAt = new Date().toISOString();
-  const fail = async (kind: string, message: string) => {
+  const fail = async (kind: string, message: string): Promise<ExperimentOutcome> => {
     await recordFailure(run.resultsDir, {
       experimentId, configName: experiment.config_name, modelName: experiment.model_name, attempt: 1, kind, message, config: experiment, final: true,
     });
-    output.err(red(output, `experiment ${experimentId} failed (${kind}): ${message}`));
-    output.err(`log: ${run.rel(job.logFile)}; failures recorded in ${run.rel(path.join(run.resultsDir, 'failed_experiments.csv'))}`);
-    if (run.json) output.out(JSON.stringify({ experiment_id: experimentId, status: 'failed', kind, message, attempts: 1, log: job.logFile }));
-    return EXIT.failed;
+    emit({ type: 'experiment-failed', key: experimentId, experimentId, kind, message, attempts: 1, logFile: job.logFile });
+    return { status: 'failed', experimentId, experiment, kind, message, attempts: 1, logFile: job.logFile, resultsDir: run.resultsDir };
   };
   let outcome: LaunchOutcome;
   try {
     await announce(file, experimentId, experiment);
-    output.err(`${who}: experiment ${experimentId}, waiting for the other machines at ${m.main_process_ip}:${m.main_process_port} ` +
-      `(on each: the same config and --results-dir, --set launch.machines.machine_rank=<r>)`);
-    output.err(dim(output, 'one attempt across machines: retries would need every machine again'));
+    emit({ type: 'experiment-started', key: experimentId, experimentId, attempt: 1 });
+    emit({
+      type: 'notice', level: 'info', key: experimentId,
+      message: `${who}: experiment ${experimentId}, waiting for the other machines at ${m.main_process_ip}:${m.main_process_port} ` +
+        '(on each: the same config and --results-dir, --set launch.machines.machine_rank=<r>)',
+    });
+    emit({ type: 'notice', level: 'info', key: experimentId, message: 'one attempt across machines: retries would need every machine again' });
     outcome = await launchOnce(run, job);
   } finally {
     await rm(file, { force: true });
   }
-  if (outcome.status === 'interrupted') {
-    output.err(red(output, `experiment ${experimentId} interrupted; nothing was recorded (log: ${run.rel(job.logFile)})`));
-    if (run.json) output.out(JSON.stringify({ experiment_id: experimentId, status: 'interrupted' }));
-    return EXIT.interrupted;
-  }
+  const interrupted = (): ExperimentOutcome => {
+    emit({ type: 'experiment-interrupted', key: experimentId, experimentId, logFile: job.logFile });
+    return { status: 'interrupted', experimentId, experiment, logFile: job.logFile, resultsDir: run.resultsDir };
+  };
+  if (outcome.status === 'interrupted') return interrupted();
   // This machine's ranks are done; the other machines' files may still be on their way.
   if (outcome.status === 'failed' && !(outcome.exitCode === 0 && outcome.errors.length === 0 && outcome.kind !== 'timeout')) {
     return fail(outcome.kind, outcome.message);
@@ -91,10 +82,7 @@ export async function runOnMachines(run: MachineRun): Promise<number | MachineRe
   const lost = localRanks(experiment).filter((r) => !existsSync(path.join(job.outputDir, `rank-${r}.json`)));
   if (lost.length > 0) return fail('crashed', `worker exited 0 but wrote no result for rank(s) ${lost.join(', ')}`);
   const world = await awaitWorld(job.outputDir, experiment.num_processes, { timeoutMs: machinesWaitMs(), ...(run.signal && { signal: run.signal }) });
-  if (world === 'aborted') {
-    output.err(red(output, `experiment ${experimentId} interrupted; nothing was recorded`));
-    return EXIT.interrupted;
-  }
+  if (world === 'aborted') return interrupted();
   if (world === 'timeout') return fail('other', `the other machines wrote no result within ${machinesWaitMs() / 1000} s (JOULES_MACHINES_WAIT_S); see their logs`);
   if ('errors' in world) {
     const first = world.errors[0]!;
@@ -106,44 +94,50 @@ export async function runOnMachines(run: MachineRun): Promise<number | MachineRe
   const result: RetryResult = {
     jobId: experimentId,
     outcome: { status: 'succeeded', rankFiles: world.files, exitCode: 0, durationMs: outcome.durationMs, command: outcome.command },
-    experiment,
+    experiment: job.experiment,
     attempts: [],
   };
   const { recorded, metrics } = await recordSuccess(run.resultsDir, experimentId, experiment, result, startedAt);
   await rm(job.outputDir, { recursive: true, force: true });
-  return { experimentId, ran: experiment, recorded, metrics };
+  emit({
+    type: 'experiment-finished', key: experimentId, experimentId, energyTotalJ: metrics.energy_total_j, energyPerTokenJ: metrics.energy_per_token_j,
+    batchSize: experiment.batch_size, plannedBatchSize: experiment.batch_size, modelReused: false, modelLoadS: null, dir: recorded.dir,
+  });
+  return { status: 'succeeded', experimentId, experiment, ran: job.experiment, recorded, metrics, resultsDir: run.resultsDir, logFile: job.logFile };
 }
 
 /** A machine with rank > 0: wait for machine 0's experiment id, run this machine's ranks, record nothing. */
-async function follow(run: MachineRun, file: string, who: string): Promise<number> {
-  const { experiment, output } = run;
+async function follow(run: MachineRun, file: string, who: string): Promise<ExperimentOutcome> {
+  const { experiment, emit } = run;
+  const machineRank = experiment.launch.machines.machine_rank;
   const waitMs = machinesWaitMs();
-  output.err(`${who}: waiting for machine 0 to announce the experiment (${run.rel(file)})`);
+  emit({ type: 'notice', level: 'info', message: `${who}: waiting for machine 0 to announce the experiment (${run.rel(file)})` });
   const rv = await awaitRendezvous(file, { timeoutMs: waitMs, ...(run.signal && { signal: run.signal }) });
-  if (rv === 'aborted') return EXIT.interrupted;
+  if (rv === 'aborted') return { status: 'followed', machineRank, result: 'interrupted' };
   if (rv === 'timeout') {
-    output.err(red(output, `${who}: machine 0 did not announce this experiment within ${waitMs / 1000} s (JOULES_MACHINES_WAIT_S): ` +
-      `${run.rel(file)} never appeared. Start machine 0 with the same config and the same shared --results-dir.`));
-    return EXIT.failed;
+    emit({
+      type: 'notice', level: 'error',
+      message: `${who}: machine 0 did not announce this experiment within ${waitMs / 1000} s (JOULES_MACHINES_WAIT_S): ` +
+        `${run.rel(file)} never appeared. Start machine 0 with the same config and the same shared --results-dir.`,
+    });
+    return { status: 'followed', machineRank, result: 'failed', kind: 'timeout' };
   }
   const id = rv.experiment_id;
   const base = launchJob(run.resultsDir, id, experiment);
-  const logFile = base.logFile.replace(/\.log$/, `.machine-${experiment.launch.machines.machine_rank}.log`);
+  const logFile = base.logFile.replace(/\.log$/, `.machine-${machineRank}.log`);
   const job: LaunchJob = { ...base, id, logFile };
-  output.err(`${who}: experiment ${id} (machine 0 on ${rv.host}); log: ${run.rel(logFile)}`);
+  emit({ type: 'notice', level: 'info', key: id, message: `${who}: experiment ${id} (machine 0 on ${rv.host}); log: ${run.rel(logFile)}` });
   const outcome = await launchOnce(run, job);
   if (outcome.status === 'interrupted') {
-    output.err(red(output, `${who}: interrupted`));
-    return EXIT.interrupted;
+    emit({ type: 'notice', level: 'error', key: id, message: `${who}: interrupted` });
+    return { status: 'followed', machineRank, experimentId: id, result: 'interrupted' };
   }
   // The launcher expects the whole world's files; here only this machine's accelerate matters.
   const ok = outcome.status === 'succeeded' || (outcome.exitCode === 0 && outcome.errors.length === 0 && outcome.kind !== 'timeout');
   if (!ok) {
-    output.err(red(output, `${who}: failed (${outcome.kind}): ${outcome.message}; machine 0 records the experiment's outcome (log: ${run.rel(logFile)})`));
-    if (run.json) output.out(JSON.stringify({ experiment_id: id, status: 'failed', machine_rank: experiment.launch.machines.machine_rank, kind: outcome.kind }));
-    return EXIT.failed;
+    emit({ type: 'notice', level: 'error', key: id, message: `${who}: failed (${outcome.kind}): ${outcome.message}; machine 0 records the experiment's outcome (log: ${run.rel(logFile)})` });
+    return { status: 'followed', machineRank, experimentId: id, result: 'failed', kind: outcome.kind };
   }
-  output.err(`${who}: done; machine 0 records experiment ${id}`);
-  if (run.json) output.out(JSON.stringify({ experiment_id: id, status: 'succeeded', machine_rank: experiment.launch.machines.machine_rank, recorded_by: 0 }));
-  return EXIT.ok;
+  emit({ type: 'notice', level: 'info', key: id, message: `${who}: done; machine 0 records experiment ${id}` });
+  return { status: 'followed', machineRank, experimentId: id, result: 'succeeded' };
 }

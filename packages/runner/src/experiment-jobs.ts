@@ -25,6 +25,8 @@ export function slurmResources(experiment: Experiment): SlurmResources {
 export interface LauncherCacheOptions {
   /** Slurm: on abort leave the jobs queued and running (`joules suite --detach`). */
   detach?: boolean;
+  /** A launcher object that runs every experiment instead of the one `launch.launcher` names. */
+  override?: Launcher;
 }
 
 /** How often the Slurm launcher polls squeue/scontrol: `JOULES_SLURM_POLL_MS`, default 5000. */
@@ -33,11 +35,28 @@ function slurmPollMs(): number | undefined {
   return Number.isInteger(ms) && ms >= 100 ? ms : undefined;
 }
 
-/** The launcher an experiment asks for (`launch.launcher`), built once per distinct spec. */
+/**
+ * The launcher `launch.launcher` means for this experiment: `auto` is `python` for one process on
+ * one machine and `accelerate` for more; every other value is itself.
+ */
+export function effectiveLauncher(experiment: Experiment): string {
+  const spec = experiment.launch.launcher;
+  if (spec !== 'auto') return spec;
+  return experiment.num_processes > 1 || experiment.launch.machines.num_machines > 1 ? 'accelerate' : 'python';
+}
+
+/** The experiment as the worker gets it: `launch.launcher` resolved (never `auto`). */
+export function resolvedExperiment(experiment: Experiment): Experiment {
+  const launcher = effectiveLauncher(experiment);
+  return launcher === experiment.launch.launcher ? experiment : { ...experiment, launch: { ...experiment.launch, launcher } };
+}
+
+/** The launcher an experiment asks for (`launch.launcher`, `auto` resolved), built once per distinct spec. */
 export function launcherCache(worker: WorkerEnv, cwd: string, options: LauncherCacheOptions = {}) {
   const cache = new Map<string, Promise<Launcher>>();
   return (experiment: Experiment): Promise<Launcher> => {
-    const spec = experiment.launch.launcher;
+    if (options.override) return Promise.resolve(options.override);
+    const spec = effectiveLauncher(experiment);
     let launcher = cache.get(spec);
     if (!launcher) {
       const pollMs = slurmPollMs();
@@ -71,12 +90,12 @@ export function launchJob(resultsDir: string, experimentId: string, experiment: 
   const layout = resultsLayout(resultsDir);
   const machines = experiment.launch.machines;
   return {
-    experiment,
+    experiment: resolvedExperiment(experiment),
     outputDir: `${layout.stateDir}/work/${experimentId}`,
     logFile: layout.logFile(experimentId),
     // Ranks on this host exit if this process dies (SIGKILL included) instead of running on as orphans.
     // Not on Slurm: its jobs outlive this process on purpose (a restarted suite reattaches to them).
-    env: experiment.launch.launcher === 'slurm' ? {} : { JOULES_PARENT_PID: String(process.pid), JOULES_PARENT_HOST: os.hostname() },
+    env: effectiveLauncher(experiment) === 'slurm' ? {} : { JOULES_PARENT_PID: String(process.pid), JOULES_PARENT_HOST: os.hostname() },
     ...(experiment.launch.timeout_s !== null && { timeoutMs: experiment.launch.timeout_s * 1000 }),
     ...(experiment.launch.silence_timeout_s !== null && { silenceTimeoutMs: experiment.launch.silence_timeout_s * 1000 }),
     ...(machines.num_machines > 1 && machines.main_process_port !== null && { port: machines.main_process_port }),
@@ -121,7 +140,7 @@ export async function recordSuccess(
     experimentId,
     experiment: ran,
     configHash: configHash(planned),
-    launcher: ran.launch.launcher,
+    launcher: effectiveLauncher(ran),
     startedAt,
     finishedAt: new Date().toISOString(),
     ranks,
