@@ -117,7 +117,7 @@ class MachinesConfig:
 class LaunchConfig:
     """TS side only: type-checked, never used by the worker."""
 
-    launcher: str = "accelerate"
+    launcher: str = "auto"
     timeout_s: Optional[float] = None
     silence_timeout_s: Optional[float] = None
     slurm: SlurmConfig = field(default_factory=SlurmConfig)

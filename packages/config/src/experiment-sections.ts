@@ -114,9 +114,9 @@ export const LaunchSchema = z
   .strictObject({
     launcher: z
       .string()
-      .regex(/^(?:accelerate|python|slurm|\.{0,2}\/.+)$/, 'expected "accelerate", "python", "slurm", or a module path such as "./my-launcher.mjs"')
-      .default('accelerate')
-      .describe('"accelerate", "python", "slurm" (one sbatch job per experiment), or a module path (relative to the config file) of a custom launcher'),
+      .regex(/^(?:auto|accelerate|python|slurm|\.{0,2}\/.+)$/, 'expected "auto", "accelerate", "python", "slurm", or a module path such as "./my-launcher.mjs"')
+      .default('auto')
+      .describe('"auto" (python for one process, accelerate for more), "accelerate", "python", "slurm" (one sbatch job per experiment), or a module path (relative to the config file) of a custom launcher'),
     timeout_s: positiveSeconds().describe('wall-clock limit per attempt (s); null = none'),
     silence_timeout_s: positiveSeconds().describe('stop the worker when it prints nothing this long (s); null = none'),
     slurm: SlurmSchema.prefault({}),

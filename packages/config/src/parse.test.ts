@@ -37,7 +37,7 @@ describe('parseExperiment', () => {
       num_processes: 1,
       gpu_ids: [],
       launch: {
-        launcher: 'accelerate',
+        launcher: 'auto',
         timeout_s: null,
         silence_timeout_s: null,
         slurm: {
@@ -104,7 +104,7 @@ describe('parseExperiment', () => {
     [{ gpu_ids: [1, 1], num_processes: 1 }, 'gpu_ids: must not repeat a GPU'],
     [{ launch: { launcher: 'python' }, num_processes: 2 }, 'launch.launcher: "python" runs one process; num_processes is 2: use "accelerate" (or "slurm")'],
     [{ gpu_ids: [0, -1] }, 'gpu_ids[1]: Too small'],
-    [{ launch: { launcher: 'sge' } }, 'launch.launcher: expected "accelerate", "python", "slurm", or a module path'],
+    [{ launch: { launcher: 'sge' } }, 'launch.launcher: expected "auto", "accelerate", "python", "slurm", or a module path'],
     [{ launch: { slurm: { nodes: 0 } } }, 'launch.slurm.nodes: Too small'],
     [{ launch: { slurm: { nodes: 1.5 } } }, 'launch.slurm.nodes: Invalid input: expected int'],
     [{ launch: { slurm: { gpus_per_node: -1 } } }, 'launch.slurm.gpus_per_node: Too small'],
@@ -240,7 +240,7 @@ describe('parseExperiment', () => {
   it('warns when launch.slurm is set for another launcher', () => {
     const r = parseExperiment({ ...minimal, launch: { slurm: { nodes: 2, mem: '8G' } } });
     expect(r.config).toBeDefined();
-    expect(r.warnings).toEqual(['launch.slurm: nodes, mem set but ignored: launch.launcher is "accelerate", not "slurm"']);
+    expect(r.warnings).toEqual(['launch.slurm: nodes, mem set but ignored: launch.launcher is "auto", not "slurm"']);
     expect(parseExperiment({ ...minimal, launch: { slurm: { nodes: 1 } } }).warnings).toEqual([]);
   });
 

@@ -86,7 +86,7 @@ export const rules: readonly Rule[] = [
     const launcher = c.launch.launcher;
     if (launcher === 'slurm') {
       err(out, 'launch.machines.num_machines', 'not with launch.launcher "slurm": Slurm starts the machines itself (set launch.slurm.nodes)');
-    } else if (launcher !== 'accelerate') {
+    } else if (launcher !== 'accelerate' && launcher !== 'auto') {
       err(out, 'launch.machines.num_machines', `> 1 needs launch.launcher "accelerate" (launcher is "${launcher}")`);
     }
     if (m.main_process_ip === null) err(out, 'launch.machines.main_process_ip', 'required when launch.machines.num_machines > 1 (the address of machine 0)');
