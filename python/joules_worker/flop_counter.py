@@ -6,17 +6,19 @@ batch size. Four counted forwards at batch 1 fix a, c and h: a prefill of L1 and
 each followed by one decode step (context L+1). The fit is checked against the second prefill;
 if it misses by more than 2 % the model is not of this shape (sliding windows, routing...) and
 the caller falls back to the analytic model. The forwards run outside the measured window, with
-eager attention (sdpa is not counted by FlopCounterMode on CPU) and the original attention
-restored afterwards. Decoder-only models; quantized ones are not counted (their kernels are not
-the dense matmuls FlopCounterMode sees).
+eager attention (sdpa is not counted by FlopCounterMode on CPU) and eager experts (MoE models'
+default grouped_mm is not counted at all), the originals restored afterwards. Decoder-only
+models; quantized ones are not counted (their kernels are not the dense matmuls FlopCounterMode
+sees).
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator, Sequence
 
 logger = logging.getLogger(__name__)
 
@@ -87,21 +89,73 @@ def fit(model: Any, long_length: int) -> CountedCost:
 
 def counted_cost(model: Any, long_length: int) -> CountedCost | None:
     """The fitted cost of ``model`` with eager attention, or None (logged) where counting does not apply."""
+    return count_or_reason(model, long_length)[0]
+
+
+def count_or_reason(model: Any, long_length: int) -> tuple[CountedCost | None, str | None]:
+    """(the fitted cost, None), or (None, why FlopCounterMode could not be used)."""
     if model.config.is_encoder_decoder:
-        return None
-    original = getattr(model.config, "_attn_implementation", None)
-    switched = False
+        return None, "encoder-decoder model: FlopCounterMode fit covers decoder-only models"
+    with countable(model):
+        try:
+            return fit(model, long_length), None
+        except Exception as e:  # noqa: BLE001 - counting is best effort; the analytic model remains
+            logger.warning("FLOPs not counted with FlopCounterMode (%s: %s): analytic model used", type(e).__name__, e)
+            return None, f"FlopCounterMode fit failed ({type(e).__name__}: {e})"
+
+
+@contextmanager
+def countable(model: Any) -> Iterator[None]:
+    """Eager attention and eager experts while counting, the originals restored after.
+    FlopCounterMode sees neither sdpa attention on CPU nor grouped_mm experts (MoE): both count 0."""
+    attention = getattr(model.config, "_attn_implementation", None)
+    experts = model.get_experts_implementation() if _has_experts(model) else None
+    switched_attention = attention not in (None, "eager")
+    switched_experts = experts is not None and experts.get("") not in (None, "eager")
     try:
-        if original not in (None, "eager"):
+        if switched_attention:
             model.set_attn_implementation("eager")
-            switched = True
-        return fit(model, long_length)
-    except Exception as e:  # noqa: BLE001 - counting is best effort; the analytic model remains
-        logger.warning("FLOPs not counted with FlopCounterMode (%s: %s): analytic model used", type(e).__name__, e)
-        return None
+        if switched_experts:
+            model.set_experts_implementation("eager")
+        yield
     finally:
-        if switched:
-            try:
-                model.set_attn_implementation(original)
-            except Exception as e:  # noqa: BLE001
-                logger.warning("could not restore attention implementation %r: %s", original, e)
+        if switched_attention:
+            _restore(model.set_attn_implementation, attention, "attention")
+        if switched_experts:
+            _restore(model.set_experts_implementation, experts, "experts")
+
+
+def _has_experts(model: Any) -> bool:
+    if not hasattr(model, "get_experts_implementation"):
+        return False
+    try:
+        return bool(model._can_set_experts_implementation())
+    except Exception:  # noqa: BLE001 - private API: assume none
+        return False
+
+
+def _restore(setter: Any, original: Any, what: str) -> None:
+    try:
+        setter(original)
+    except Exception as e:  # noqa: BLE001
+        logger.warning("could not restore %s implementation %r: %s", what, original, e)
+
+
+def rank_flops(
+    model: Any, batches: Sequence[Any], non_embedding_params: int, quantized: bool,
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The ``flops`` block of the measured batches, counted where possible, and how it was obtained:
+    ``{"method", "fallback", "fallback_reason"}`` (fallback: the analytic model stood in for the count)."""
+    from joules_worker.flops import analytic_model, flops_block
+
+    counted, reason = None, None
+    if quantized:
+        reason = "quantized model: its kernels are not the dense matmuls FlopCounterMode counts"
+    elif not batches:
+        reason = "no batch measured"
+    else:
+        longest = max(b.padded_input_length for b in batches)
+        counted, reason = count_or_reason(model, longest)
+    method = "flop_counter" if counted is not None else "analytic"
+    block = flops_block(counted or analytic_model(model), batches, method, non_embedding_params, quantized)
+    return block, {"method": method, "fallback": counted is None, "fallback_reason": reason}

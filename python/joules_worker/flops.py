@@ -3,7 +3,7 @@
 Analytic model, decoder-only. One forward of ``q`` new tokens over a context of ``k`` positions,
 for a batch of ``B``:
 
-    2 · (weights of every nn.Linear a token passes) · B · q        projections and MLP
+    2 · (weights a token passes: nn.Linear, transformers' Conv1D, active experts) · B · q
   + 2 · (lm_head weights) · B · (positions whose logits are computed)
   + 4 · B · q · k · (num_heads · head_dim) · num_layers            QKᵀ and attention·V
 
@@ -11,11 +11,15 @@ Prefill is one forward with q = k = padded_input_length (left padding is compute
 transformers 5 ``generate`` passes ``logits_to_keep=1`` when the model accepts it, so prefill
 computes lm_head for the last position only. Decode is generated_steps - 1 forwards with q = 1 and
 k = padded_input_length + j: the last generated token is never fed back.
-Not modelled: norms, activations, softmax, rotary (≈0.1 % on the tiny model), MoE routing
-(every expert would be counted) and sliding-window attention (full context is counted).
+Mixture of experts: a token passes its router and ``num_experts_per_tok`` of the ``E`` experts, so
+expert weights count ``top_k / E`` of their total. Not modelled: norms, activations, softmax,
+rotary (≈0.1 % on the tiny model) and sliding-window attention (full context is counted).
 
-Encoder-decoder models: encoder linears over the padded input, decoder linears and lm_head per
-generated position; attention and cross-attention are not counted (a lower bound).
+Encoder-decoder models (B, padded input L, S generated steps): the encoder runs once,
+``2·enc·B·L + 4·B·L²·w·enc_layers``; decoder step t (t = 1..S, the decoder start token first)
+costs ``2·(dec + lm_head)·B + 4·B·t·w·dec_layers`` (self-attention) ``+ 4·B·L·w·dec_layers``
+(cross-attention), and the first step also projects the encoder output into the cross-attention
+keys and values once, ``2·cross_kv·B·L`` (cached after). Prefill = encoder + step 1.
 
 ``analytic_2nt`` = 2 · N_non-embedding · T, T = executed positions (padded prompts + fed-back
 tokens), the usual back-of-envelope figure. Quantized models: the counts are of the same matrix
@@ -35,7 +39,7 @@ class CostModel(Protocol):
 
 @dataclass(frozen=True)
 class FlopModel:
-    linear_params: int  # weights of the body's nn.Linear layers (every token goes through each)
+    linear_params: int  # weights every token passes in the body (linears, Conv1D, active experts)
     lm_head_params: int  # weights of the output projection
     num_layers: int
     attn_width: int  # num_attention_heads * head_dim
@@ -44,12 +48,10 @@ class FlopModel:
     @classmethod
     def from_model(cls, model: Any) -> "FlopModel":
         head = model.get_output_embeddings()
-        config = model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
-        heads = config.num_attention_heads
-        head_dim = getattr(config, "head_dim", None) or config.hidden_size // heads
+        config = _text_config(model)
         keeps = "logits_to_keep" in inspect.signature(model.forward).parameters
-        head_params = head.weight.numel() if head is not None else 0
-        return cls(_linear_params(model, exclude=head), head_params, config.num_hidden_layers, heads * head_dim, keeps)
+        layers = _first(config, "num_hidden_layers", "n_layer", "num_layers")
+        return cls(dense_params(model, exclude=head), _weights(head), layers, _attn_width(config), keeps)
 
     def forward(self, batch: int, q: int, k: int, logit_positions: int) -> int:
         dense = 2 * self.linear_params * batch * q
@@ -65,28 +67,124 @@ class FlopModel:
         return prefill, decode
 
 
+# names of decoder cross-attention blocks (T5, BART/Marian/Pegasus/mBART, Whisper, BERT-style decoders)
+CROSS_ATTENTION_NAMES = ("encdecattention", "encoder_attn", "crossattention", "cross_attn")
+KV_NAMES = ("k", "v", "k_proj", "v_proj", "key", "value")
+
+
 @dataclass(frozen=True)
 class Seq2SeqFlopModel:
-    encoder_params: int
-    decoder_params: int  # decoder linears + lm_head
+    encoder_params: int  # dense weights of the encoder (per input position)
+    decoder_params: int  # dense weights of the decoder a generated position passes (cross k/v excluded)
+    cross_kv_params: int  # cross-attention key/value projections (over the encoder output, once)
+    lm_head_params: int
+    encoder_layers: int
+    decoder_layers: int
+    attn_width: int
 
     @classmethod
     def from_model(cls, model: Any) -> "Seq2SeqFlopModel":
-        encoder = _linear_params(model.get_encoder())
-        return cls(encoder, _linear_params(model) - encoder)
+        head = model.get_output_embeddings()
+        encoder = model.get_encoder()
+        decoder = model.get_decoder()
+        cross_kv = sum(
+            _weights(m) for name, m in decoder.named_modules()
+            if name.rsplit(".", 1)[-1] in KV_NAMES and any(c in name.lower() for c in CROSS_ATTENTION_NAMES)
+        )
+        config = model.config
+        enc_layers = _first(config, "num_layers", "encoder_layers", "num_hidden_layers")
+        dec_layers = _first(config, "num_decoder_layers", "decoder_layers", "num_layers", "num_hidden_layers")
+        return cls(
+            dense_params(encoder), dense_params(decoder, exclude=head) - cross_kv, cross_kv, _weights(head),
+            enc_layers, dec_layers, _attn_width(config),
+        )
+
+    def step(self, batch: int, t: int, input_length: int) -> int:
+        """Decoder step t (1-based: t positions of decoder context) over an encoder output of input_length."""
+        dense = 2 * (self.decoder_params + self.lm_head_params) * batch
+        attention = 4 * batch * (t + input_length) * self.attn_width * self.decoder_layers
+        return dense + attention + (2 * self.cross_kv_params * batch * input_length if t == 1 else 0)
 
     def batch_flops(self, batch: int, padded_input_length: int, generated_steps: int) -> tuple[int, int]:
-        first = 2 * self.decoder_params * batch if generated_steps > 0 else 0
-        prefill = 2 * self.encoder_params * batch * padded_input_length + first
-        return prefill, 2 * self.decoder_params * batch * max(generated_steps - 1, 0)
+        L = padded_input_length
+        encoder = 2 * self.encoder_params * batch * L + 4 * batch * L * L * self.attn_width * self.encoder_layers
+        first = self.step(batch, 1, L) if generated_steps > 0 else 0
+        return encoder + first, sum(self.step(batch, t, L) for t in range(2, generated_steps + 1))
 
 
-def _linear_params(module: Any, exclude: Any = None) -> int:
+def _first(config: Any, *names: str) -> int:
+    for name in names:
+        value = getattr(config, name, None)
+        if value is not None:
+            return int(value)
+    raise ValueError(f"model config has none of {', '.join(names)}")
+
+
+def _text_config(model: Any) -> Any:
+    return model.config.get_text_config() if hasattr(model.config, "get_text_config") else model.config
+
+
+def _attn_width(config: Any) -> int:
+    heads = _first(config, "num_attention_heads", "num_heads", "n_head", "encoder_attention_heads")
+    head_dim = getattr(config, "head_dim", None) or getattr(config, "d_kv", None)
+    hidden = _first(config, "hidden_size", "d_model", "n_embd")
+    return heads * int(head_dim or hidden // heads)
+
+
+def _weights(module: Any) -> int:
+    """Matmul weights of one linear-like module (nn.Linear, transformers' Conv1D), else 0."""
     import torch
 
-    return sum(
-        m.in_features * m.out_features for m in module.modules() if isinstance(m, torch.nn.Linear) and m is not exclude
-    )
+    if module is None:
+        return 0
+    if isinstance(module, torch.nn.Linear):
+        return module.in_features * module.out_features
+    if type(module).__name__ == "Conv1D" and hasattr(module, "nf"):  # GPT-2 family: weight (nx, nf)
+        return int(module.weight.numel())
+    return 0
+
+
+def _experts_per_token(root: Any) -> int | None:
+    config = getattr(root, "config", None)
+    config = config.get_text_config() if hasattr(config, "get_text_config") else config
+    for name in ("num_experts_per_tok", "moe_topk"):
+        value = getattr(config, name, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return None
+
+
+def dense_params(module: Any, exclude: Any = None) -> int:
+    """Weights one token passes through ``module``: every nn.Linear and Conv1D, a mixture-of-experts
+    block's router and ``top_k / E`` of its experts (3-D expert tensors or a ModuleList of experts)."""
+    import torch
+
+    top_k = _experts_per_token(module)
+    total = 0
+    stack: list[tuple[str, Any]] = [("", module)]
+    while stack:
+        name, m = stack.pop()
+        if m is exclude:
+            continue
+        own = _weights(m)
+        if own:
+            total += own
+            continue
+        experts = getattr(m, "num_experts", None)
+        if isinstance(experts, int) and experts > 0:
+            stacked = [p for p in m.parameters(recurse=False) if p.dim() == 3 and p.shape[0] == experts]
+            if stacked:  # experts stored as (E, out, in) tensors
+                total += sum(p.numel() for p in stacked) * (top_k or experts) // experts
+                continue
+            weight = getattr(m, "weight", None)
+            if isinstance(weight, torch.nn.Parameter) and weight.dim() == 2 and weight.shape[0] == experts:
+                total += weight.numel()  # a router: one logit per expert
+                continue
+        if isinstance(m, torch.nn.ModuleList) and name == "experts" and top_k and len(m) > top_k:
+            total += sum(dense_params(e) for e in m) * top_k // len(m)  # one MLP module per expert
+            continue
+        stack.extend(m.named_children())
+    return total
 
 
 def analytic_model(model: Any) -> CostModel:
