@@ -80,6 +80,18 @@ def _as_prompt(value: Any, where: str) -> str:
 
 
 def _from_file(path: Path, column: str | None) -> list[str]:
+    prompts, skipped = _read_file(path, column)
+    if skipped:
+        logger.warning(
+            "prompt file %s: %d row(s) without a prompt column skipped (metadata records; line %s)",
+            path, len(skipped), ", ".join(str(n) for n in skipped[:10]) + (", ..." if len(skipped) > 10 else ""),
+        )
+    return prompts
+
+
+def _read_file(path: Path, column: str | None) -> tuple[list[str], list[int]]:
+    """The prompts of a JSONL/CSV file, and the line numbers of the rows skipped for having no
+    prompt column (metadata records such as {"_provenance": ...}: every key starts with "_")."""
     if not path.is_file():
         raise DatasetError(f"prompt file not found: {path}")
     suffix = path.suffix.lower()
@@ -94,16 +106,28 @@ def _from_file(path: Path, column: str | None) -> list[str]:
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise DatasetError(f"cannot read prompt file {path}: {e}") from e
     prompts: list[str] = []
+    skipped: list[int] = []
     for line_no, row in rows:
         where = f"{path}:{line_no}"
         if not isinstance(row, dict):
             raise DatasetError(f"{where}: expected a JSON object per line")
         if row and all(str(k).startswith("_") for k in row):
-            continue  # a metadata record such as {"_provenance": ...}
+            skipped.append(line_no)  # a metadata record such as {"_provenance": ...}
+            continue
         prompts.append(_as_prompt(row.get(_pick_column(row.keys(), column, where)), where))
     if not prompts:
         raise DatasetError(f"prompt file {path} is empty")
-    return prompts
+    return prompts, skipped
+
+
+def skipped_rows(dataset: DatasetConfig) -> dict[str, Any] | None:
+    """Rows of a local prompt file that hold no prompt (count and first line numbers), or None
+    for a hub dataset (every row of its column is a prompt, or loading fails)."""
+    path = builtin_prompts_path() if dataset.source == "builtin" else Path(dataset.path) if dataset.path else None
+    if path is None:
+        return None
+    _, skipped = _read_file(path, dataset.column)
+    return {"count": len(skipped), "lines": skipped[:100], "reason": "no prompt column (metadata record)"}
 
 
 def _from_hub(dataset: DatasetConfig) -> list[str]:
@@ -134,8 +158,8 @@ def order_prompts(prompts: Sequence[str], lengths: Sequence[int], ordering: str,
 
 
 def dataset_record(dataset: DatasetConfig) -> dict[str, Any]:
-    """What the prompts were, for the reproducibility record: source, name, split, revision, and the
-    sha256 of a local prompt file (the bundled sample included)."""
+    """What the prompts were, for the reproducibility record: source, name, split, revision, the
+    sha256 of a local prompt file (the bundled sample included) and the rows it skipped."""
     record: dict[str, Any] = {
         "source": dataset.source, "name": dataset.name, "split": dataset.split if dataset.source == "hub" else None,
         "revision": dataset.revision, "path": dataset.path, "column": dataset.column, "sha256": None,
@@ -146,4 +170,8 @@ def dataset_record(dataset: DatasetConfig) -> dict[str, Any]:
             record["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
         except OSError:
             pass
+    try:
+        record["rows_skipped"] = skipped_rows(dataset)
+    except DatasetError:  # the file went away since it was loaded: no count to give
+        record["rows_skipped"] = None
     return record

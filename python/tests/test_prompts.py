@@ -113,3 +113,31 @@ def test_sharding_covers_every_prompt_once(world, n):
 def test_shard_rejects_bad_rank():
     with pytest.raises(ValueError):
         shard([1], 2, 2)
+
+
+def test_rows_without_a_prompt_column_are_counted_and_logged(tmp_path, caplog):
+    from joules_worker.prompts import dataset_record
+
+    path = tmp_path / "p.jsonl"
+    rows = [{"_provenance": "x", "_license": "y"}, {"prompt": "a"}, {"_note": "between"}, {"prompt": "b"}]
+    path.write_text("\n".join(json.dumps(r) for r in rows) + "\n")
+    dataset = DatasetConfig(source="file", path=str(path))
+    with caplog.at_level(logging.WARNING, logger="joules_worker.prompts"):
+        assert load_prompts(dataset) == ["a", "b"]
+    assert "2 row(s) without a prompt column skipped" in caplog.text and "line 1, 3" in caplog.text
+    skipped = dataset_record(dataset)["rows_skipped"]
+    assert skipped == {"count": 2, "lines": [1, 3], "reason": "no prompt column (metadata record)"}
+
+
+def test_no_rows_skipped_is_recorded_as_zero(tmp_path, caplog):
+    from joules_worker.prompts import dataset_record
+
+    path = tmp_path / "p.csv"
+    path.write_text("prompt\nx\ny\n")
+    dataset = DatasetConfig(source="file", path=str(path))
+    with caplog.at_level(logging.WARNING, logger="joules_worker.prompts"):
+        load_prompts(dataset)
+    assert "skipped" not in caplog.text
+    assert dataset_record(dataset)["rows_skipped"]["count"] == 0
+    assert dataset_record(DatasetConfig())["rows_skipped"]["count"] == 0  # the bundled sample
+    assert dataset_record(DatasetConfig(source="hub", name="some/dataset"))["rows_skipped"] is None
