@@ -49,9 +49,20 @@ class UnsupportedError(WorkerError):
     kind = "unsupported"
 
 
+class ServerError(WorkerError):
+    """The inference server (engine "server") failed: unreachable, HTTP 4xx/5xx, garbage or truncated
+    streams, stalls, or too many failed requests."""
+
+    exit_code = 9
+    kind = "server_error"
+
+
 ERRORS_BY_KIND: dict[str, type[WorkerError]] = {
     cls.kind: cls
-    for cls in (WorkerError, BadConfigError, ModelNotFoundError, OutOfMemoryError, DatasetError, TransientError, UnsupportedError)
+    for cls in (
+        WorkerError, BadConfigError, ModelNotFoundError, OutOfMemoryError, DatasetError, TransientError, UnsupportedError,
+        ServerError,
+    )
 }
 
 TRANSIENT_HTTP = {408, 425, 429, 500, 502, 503, 504}

@@ -1,0 +1,100 @@
+"""The load generator: asyncio + aiohttp, one event loop, one connection pool.
+
+Closed loop: ``concurrency`` users, each sending its next request when its last one ends, until
+``num_requests`` were sent or ``duration_s`` passed. Open loop: requests sent at their scheduled
+offsets (constant, poisson, bursty, trace) whatever the server's state; ``scheduled_s`` keeps the
+plan so that the send-time error against it can be checked.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, Sequence
+
+from joules_worker.engines.http_stream import RequestRecord, endpoint, request_body, stream_request
+from joules_worker.engines.load_patterns import Arrival
+
+# Requests (prompt, max_tokens) by index; the caller cycles its prompts.
+RequestFor = Callable[[int, Arrival | None], tuple[str, int]]
+
+
+@dataclass(frozen=True)
+class Target:
+    base_url: str
+    api: str
+    model: str  # the "model" field of each request
+    extra_body: dict[str, Any]
+    request_timeout_s: float
+
+
+def _session(limit: int) -> Any:
+    import aiohttp
+
+    connector = aiohttp.TCPConnector(limit=limit, limit_per_host=limit, force_close=False, ttl_dns_cache=300)
+    return aiohttp.ClientSession(connector=connector)
+
+
+async def _one(session: Any, target: Target, index: int, prompt: str, max_tokens: int, scheduled: float | None) -> RequestRecord:
+    record = RequestRecord(index=index, scheduled_s=scheduled, send_unix_s=time.time())
+    body = request_body(target.api, target.model, prompt, max_tokens, target.extra_body)
+    return await stream_request(session, endpoint(target.base_url, target.api), body, record, target.api, target.request_timeout_s)
+
+
+async def closed_loop(
+    target: Target, request_for: RequestFor, concurrency: int, num_requests: int | None, duration_s: float | None,
+) -> tuple[float, list[RequestRecord]]:
+    """Returns (load start, records in send order)."""
+    records: list[RequestRecord] = []
+    counter = 0
+    start = time.time()
+    deadline = None if duration_s is None else start + duration_s
+
+    def next_index() -> int | None:
+        nonlocal counter
+        if (num_requests is not None and counter >= num_requests) or (deadline is not None and time.time() >= deadline):
+            return None
+        counter += 1
+        return counter - 1
+
+    async def user(session: Any) -> None:
+        while (i := next_index()) is not None:
+            prompt, max_tokens = request_for(i, None)
+            records.append(await _one(session, target, i, prompt, max_tokens, None))
+
+    async with _session(concurrency) as session:
+        await asyncio.gather(*(user(session) for _ in range(concurrency)))
+    records.sort(key=lambda r: r.index)
+    return start, records
+
+
+async def open_loop(
+    target: Target, request_for: RequestFor, arrivals: Sequence[Arrival], max_connections: int = 10_000,
+) -> tuple[float, list[RequestRecord]]:
+    """Send each arrival at its offset (a sleep to just before it, then a short spin for precision)."""
+    loop = asyncio.get_running_loop()
+    tasks: list[asyncio.Task[RequestRecord]] = []
+    async with _session(max_connections) as session:
+        start_mono = loop.time()
+        start = time.time()
+        for i, a in enumerate(arrivals):
+            due = start_mono + a.offset_s
+            delay = due - loop.time()
+            if delay > 0.002:
+                await asyncio.sleep(delay - 0.001)
+            while loop.time() < due:  # the last millisecond: yield without sleeping
+                await asyncio.sleep(0)
+            prompt, max_tokens = request_for(i, a)
+            tasks.append(asyncio.ensure_future(_one(session, target, i, prompt, max_tokens, a.offset_s)))
+        records = list(await asyncio.gather(*tasks))
+    return start, records
+
+
+async def sequential(target: Target, requests: Sequence[tuple[str, int]]) -> list[RequestRecord]:
+    """Requests one after the other (the warm-up)."""
+    out: list[RequestRecord] = []
+    async with _session(1) as session:
+        for i, (prompt, max_tokens) in enumerate(requests):
+            out.append(await _one(session, target, i, prompt, max_tokens, None))
+    return out

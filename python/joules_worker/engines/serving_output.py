@@ -1,0 +1,85 @@
+"""What the serving engine writes beside rank-0.json: ``requests-rank-0.jsonl`` (one line per measured
+request) and ``serving-rank-0.json`` (the load's windows and their energy)."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+from joules_worker.engines.http_stream import RequestRecord
+from joules_worker.generation import BatchRecord
+
+REQUESTS_FILE = "requests-rank-0.jsonl"
+SERVING_FILE = "serving-rank-0.json"
+SERVING_SCHEMA_VERSION = 1
+
+
+def count_missing_tokens(records: Sequence[RequestRecord], prompts: Sequence[str], count: Any) -> int:
+    """Fill the token counts a server did not send (no usage chunk) with the tokenizer's; flag them.
+    ``count(texts, special)`` returns token lengths. Returns how many records were counted."""
+    todo = [r for r in records if r.ok and (r.input_tokens is None or r.output_tokens is None)]
+    if not todo:
+        return 0
+    inputs = count([prompts[r.index % len(prompts)] for r in todo], True)
+    outputs = count([r.text for r in todo], False)
+    for r, i, o in zip(todo, inputs, outputs):
+        if r.input_tokens is None:
+            r.input_tokens = i
+        if r.output_tokens is None:
+            r.output_tokens = o
+        r.tokens_counted = True
+    return len(todo)
+
+
+def batch_records(records: Sequence[RequestRecord]) -> list[BatchRecord]:
+    """Each successful request as a batch of one (so the raw measurement's token counts, latency and
+    analytic FLOPs stay meaningful for the transformers-shaped downstream)."""
+    out = []
+    for r in records:
+        if not r.ok or r.end_unix_s is None:
+            continue
+        tokens_in, tokens_out = r.input_tokens or 0, r.output_tokens or 0
+        out.append(BatchRecord(
+            size=1, input_tokens=tokens_in, output_tokens=tokens_out, padded_input_length=tokens_in,
+            generated_steps=tokens_out, latency_s=r.end_unix_s - r.send_unix_s, ttft_s=r.ttft_s,
+        ))
+    return out
+
+
+def window_dict(window: tuple[float, float] | None) -> dict[str, float] | None:
+    if window is None:
+        return None
+    start, end = window
+    return {"start_unix_s": start, "end_unix_s": end, "duration_s": max(end - start, 0.0)}
+
+
+def serving_summary(
+    *, pattern: str, concurrency: int | None, rate: float | None, api: str, url: str, devices: list[int] | None,
+    whole: tuple[float, float], steady: tuple[float, float] | None, energy_whole_j: float | None,
+    records: Sequence[RequestRecord], counted: int, warmup: int,
+) -> dict[str, Any]:
+    """Steady-window energy is the whole window's prorated by time (the backends read one span);
+    ``steady_energy_method`` says so."""
+    whole_s = max(whole[1] - whole[0], 0.0)
+    steady_j = None
+    if steady is not None and energy_whole_j is not None and whole_s > 0:
+        steady_j = energy_whole_j * (steady[1] - steady[0]) / whole_s
+    return {
+        "schema_version": SERVING_SCHEMA_VERSION,
+        "engine": "server",
+        "url": url,
+        "api": api,
+        "pattern": pattern,
+        "concurrency": concurrency,
+        "rate": rate,
+        "devices": devices,
+        "warmup_requests": warmup,
+        "num_requests": len(records),
+        "num_errors": sum(1 for r in records if not r.ok),
+        "tokens_counted_requests": counted,
+        "whole_window": window_dict(whole),
+        "steady_window": window_dict(steady),
+        "energy_whole_j": energy_whole_j,
+        "energy_steady_j": steady_j,
+        "steady_energy_method": None if steady_j is None else "prorated_by_time",
+        "requests_file": REQUESTS_FILE,
+    }
