@@ -34,6 +34,10 @@ CPU_WITH_GPU_IDS_ENV = "JOULES_WORKER_CPU_WITH_GPU_IDS"
 
 def run(config: ExperimentConfig, output_dir: str | Path, events: EventEmitter, ctx: DistContext | None = None) -> Path:
     """Run the experiment on this rank; returns the path of rank-<r>.json."""
+    if config.engine != "transformers":  # engine "server" and any other: joules_worker.engines
+        from joules_worker.engines import engine_for
+
+        return engine_for(config.engine).run(config, output_dir, events)
     if config.sharding.strategy == "fsdp":
         raise UnsupportedError("sharding.strategy 'fsdp': this worker does not shard models yet (each rank would hold a full copy)")
     ctx = ctx or init_distributed(use_gpu=config.on_gpu and not os.environ.get(CPU_WITH_GPU_IDS_ENV))
