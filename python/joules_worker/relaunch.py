@@ -52,7 +52,11 @@ def accelerate_command(config: ExperimentConfig, config_path: str, output_dir: s
     args += ["--mixed_precision", MIXED_PRECISION[config.precision] if on_gpu else "no", "--dynamo_backend", "no"]
     args += ["--main_process_port", str(port)]
     args += ["-m", "joules_worker", "--config", config_path, "--output-dir", output_dir]
-    return args, ({} if on_gpu else {"ACCELERATE_USE_CPU": "true"})
+    # CUDA numbers GPUs fastest-first by default; gpu_ids are NVML / nvidia-smi (PCI bus) indices.
+    extra = {"CUDA_DEVICE_ORDER": "PCI_BUS_ID"}
+    if not on_gpu:
+        extra["ACCELERATE_USE_CPU"] = "true"
+    return args, extra
 
 
 def relaunch(config: ExperimentConfig, config_path: str, output_dir: str) -> int:

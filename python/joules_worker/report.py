@@ -1,4 +1,12 @@
-"""Assemble one rank's raw measurement (contract v2, ``schema_version: 2``) and write files atomically."""
+"""Assemble one rank's raw measurement (``schema_version: 3``) and write files atomically.
+
+Version 3 (over v2): each energy reading has ``active_s`` (the seconds it covered) and
+``missing_reason``, and ``energy_j`` may be null (a device that could not be read, never 0 J);
+the energy block has ``complete`` (false when a reading is null) and ``gpu_state`` (GPU
+temperature, P-state and power limit at the idle baseline and at window start). The number moves
+because a v2 reader would take a null ``energy_j`` or a missing ``active_s`` for a broken file, or
+worse, subtract idle power over the wrong span: a mismatched worker and reader must fail loudly.
+Error files (``error-rank-<r>.json``) keep ``CONTRACT_VERSION``."""
 
 from __future__ import annotations
 
@@ -8,7 +16,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from joules_worker import CONTRACT_VERSION
+from joules_worker import RAW_MEASUREMENT_VERSION
 from joules_worker.generation import BatchRecord
 
 
@@ -34,10 +42,10 @@ def measurement(
     outputs: dict[str, list[str]] | None,
     environment: dict[str, Any],
 ) -> dict[str, Any]:
-    """``window`` is (start, end, duration): duration excludes traffic waits kept outside the window."""
+    """``window`` is (start, end, duration): duration (monotonic) excludes traffic waits kept outside the window."""
     start, end, duration = window
     return {
-        "schema_version": CONTRACT_VERSION,
+        "schema_version": RAW_MEASUREMENT_VERSION,
         "rank": ctx.rank,
         "local_rank": ctx.local_rank,
         "world_size": ctx.world_size,

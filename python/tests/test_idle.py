@@ -51,6 +51,7 @@ def test_apply_idle():
     assert result.idle == {"duration_s": 5.0, "cached": True}
     assert result.to_dict()["readings"][0] == {
         "device_id": "h/gpu/GPU-a", "scope": "gpu", "energy_j": 900.0, "estimated": False, "idle_power_w": 60.0,
+        "active_s": 0.0, "missing_reason": None,
     }
     untouched = EnergyResult("none", None, "none", False, 0.0, 1.0)
     apply_idle(untouched, None)

@@ -28,7 +28,7 @@ def test_cpu_flags_match_the_ts_launcher():
         "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29555",
         "-m", "joules_worker", "--config", "/c.json", "--output-dir", "/out",
     ]
-    assert env == {"ACCELERATE_USE_CPU": "true"}
+    assert env == {"ACCELERATE_USE_CPU": "true", "CUDA_DEVICE_ORDER": "PCI_BUS_ID"}
 
 
 def test_gpu_flags_match_the_ts_launcher():
@@ -37,7 +37,7 @@ def test_gpu_flags_match_the_ts_launcher():
         "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--gpu_ids", "3,1",
         "--mixed_precision", "bf16", "--dynamo_backend", "no", "--main_process_port", "1234",
     ]
-    assert env == {}
+    assert env == {"CUDA_DEVICE_ORDER": "PCI_BUS_ID"}  # gpu_ids are NVML (PCI bus) indices, not CUDA's fastest-first
 
 
 def test_failure_code_comes_from_the_lowest_rank_error_file(tmp_path):

@@ -30,7 +30,7 @@ export function accountEnergy(ranks: readonly RawMeasurement[]): EnergyAccount {
     for (const reading of r.energy.readings) {
       const key = `${reading.scope}|${reading.device_id}`;
       const prev = kept.get(key);
-      if (!prev || reading.energy_j > prev.reading.energy_j) kept.set(key, { reading, host: r.host });
+      if (!prev || (reading.energy_j ?? -1) > (prev.reading.energy_j ?? -1)) kept.set(key, { reading, host: r.host });
     }
   }
   const entries = [...kept.values()].sort((a, b) => compare(a.reading, b.reading));
@@ -39,12 +39,16 @@ export function accountEnergy(ranks: readonly RawMeasurement[]): EnergyAccount {
   const readings = entries.map((e) => e.reading);
 
   const by_scope_j: Record<EnergyScope, number | null> = { gpu: null, cpu: null, ram: null, machine: null };
-  for (const r of readings) by_scope_j[r.scope] = (by_scope_j[r.scope] ?? 0) + r.energy_j;
+  const unread = new Set(readings.filter((r) => r.energy_j === null).map((r) => r.scope));
+  for (const r of readings) if (r.energy_j !== null && !unread.has(r.scope)) by_scope_j[r.scope] = (by_scope_j[r.scope] ?? 0) + r.energy_j;
+  // A device that could not be read (energy_j null) is never 0 J: its scope and the total are refused (null).
+  const joules = counted.map((r) => r.energy_j);
+  const known = joules.every((j): j is number => j !== null);
   return {
     readings,
     counted,
     by_scope_j,
-    total_j: counted.length ? sum(counted.map((r) => r.energy_j)) : null,
+    total_j: counted.length && known ? sum(joules as number[]) : null,
     estimated: counted.some((r) => r.estimated) || ranks.some((r) => r.energy.estimated && r.energy.readings.length > 0),
   };
 }

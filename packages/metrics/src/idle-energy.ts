@@ -21,6 +21,7 @@ export function idleAdjustedEnergy(t: ProcessTotals, idlePowerW: number | null):
   let idle = 0;
   let known = false;
   for (const r of t.energy_counted_readings) {
+    if (r.energy_j === null) return { adjusted_j: null, idle_power_w: null }; // unread device: no total
     if (r.idle_power_w === null) {
       adjusted += r.energy_j;
       continue;

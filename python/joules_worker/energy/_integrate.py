@@ -1,4 +1,6 @@
-"""Arithmetic shared by the backends: wrapping energy counters and trapezoid integration of power."""
+"""Arithmetic shared by the backends: energy counters (wrap or reset) and trapezoid integration of power.
+
+Times here are monotonic (``time.perf_counter``) seconds."""
 
 from __future__ import annotations
 
@@ -6,23 +8,36 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 
+class CounterReset(RuntimeError):
+    """A counter without a wrap range went backwards: a reset (driver reload, GPU reset), not a wrap."""
+
+
 @dataclass
 class CounterTotal:
-    """Sums a monotonic counter that wraps at ``wrap`` (NVML's 64-bit mJ, RAPL's max_energy_range_uj).
+    """Sums a monotonic energy counter.
 
-    Call ``update`` often enough that the counter cannot wrap twice between two calls. Increments
-    read while inactive (paused) are skipped, so only the active spans count.
+    ``wrap`` is the range of a counter that really wraps (RAPL's ``max_energy_range_uj`` + 1): a
+    decrease is one wrap-around. ``wrap=None`` is a counter that never wraps in practice (NVML's
+    64-bit mJ since the driver loaded): a decrease is a reset and raises ``CounterReset`` naming
+    ``device``. Call ``update`` often enough that a wrapping counter cannot wrap twice between two
+    calls. Increments read while inactive (paused) are skipped, so only the active spans count.
     """
 
     last: int
-    wrap: int
+    wrap: int | None
+    device: str = "counter"
     total: int = 0
     wraps: int = 0
 
     def update(self, value: int, active: bool = True) -> None:
         delta = value - self.last
-        if delta < 0:  # the counter went round (or was reset: then the wrap range over-counts)
-            delta += self.wrap
+        if delta < 0:
+            if self.wrap is None:
+                raise CounterReset(
+                    f"{self.device}: the energy counter went backwards ({self.last} -> {value}): the driver was "
+                    "reloaded or the device was reset during the measurement, so this window's energy is unknown"
+                )
+            delta += self.wrap  # the counter went round
             self.wraps += 1
         self.last = value
         if active:
@@ -51,7 +66,7 @@ class Spans:
 
 
 def trapezoid_j(samples: Sequence[tuple[float, float]], spans: Sequence[tuple[float, float]]) -> float:
-    """Joules from (unix time, watts) samples, integrated over each span with the trapezoid rule.
+    """Joules from (monotonic time, watts) samples, integrated over each span with the trapezoid rule.
 
     Samples outside every span are ignored; each span should have samples at its two ends
     (the backends take one at every start, pause, resume and stop).

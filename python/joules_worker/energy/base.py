@@ -1,9 +1,20 @@
-"""Energy backends: the ABC, what they report, and the contract's ``energy`` block (v2).
+"""Energy backends: the ABC, what they report, and the contract's ``energy`` block (schema v3).
 
-A backend measures between ``start()`` and ``stop()`` on one rank. ``pause()``/``resume()`` take
-spans out of the accounting (traffic waits outside the energy window): ``paused_s`` is their total.
+A backend measures between ``start()`` and ``stop()`` on one rank. ``prepare()`` does the slow part
+first (probing hardware, NVML handles, CodeCarbon's ~1.5 s first task), so that the window can open
+the energy span and the clock together after the barrier: ``start()`` is quick. ``pause()`` /
+``resume()`` take spans out of the accounting (traffic waits outside the energy window):
+``paused_s`` is their total. Every duration is taken with the monotonic clock (``perf_counter``);
+``time.time()`` only stamps the span's start and end.
+
 Machine-level backends (CodeCarbon, RAPL) read on local rank 0 only; the other ranks of the host
-report no readings, so every device is reported by exactly one rank.
+report no readings, so every device is reported by exactly one rank. Traffic waits are seeded per
+rank, so while one rank waits its neighbours compute: a machine-level reader on a host with several
+ranks therefore NEVER pauses (``pauses`` is False); its readings cover the whole span, waits
+included, and say so in ``active_s`` and the note. With one rank on the host it pauses as before.
+
+Each reading carries ``active_s``, the seconds it covered, and ``energy_j`` is None (with a
+``missing_reason``) when a device could not be read: never 0 J. ``complete`` is False then.
 """
 
 from __future__ import annotations
@@ -23,9 +34,16 @@ logger = logging.getLogger(__name__)
 class EnergyReading:
     device_id: str  # one physical thing on one host, e.g. "node-1/gpu/GPU-3f1…" or "node-1/cpu"
     scope: str  # "cpu" | "ram" | "gpu" | "machine"
-    energy_j: float  # joules over the measured window, finite and >= 0
+    energy_j: float | None  # joules over the active spans, finite and >= 0; None: not read (see missing_reason)
     estimated: bool  # modelled (e.g. from a TDP), not read from a counter or a power sensor
     idle_power_w: float | None = None  # this device's idle power (idle baseline), or None
+    active_s: float = 0.0  # seconds this reading covered (its active spans), monotonic clock
+    missing_reason: str | None = None  # why energy_j is None
+
+
+def unread(device_id: str, scope: str, reason: str, active_s: float = 0.0) -> EnergyReading:
+    """A device that could not be read: null energy with the reason (never 0 J)."""
+    return EnergyReading(device_id, scope, None, estimated=False, active_s=active_s, missing_reason=reason)
 
 
 @dataclass
@@ -43,12 +61,19 @@ class EnergyResult:
     idle: dict[str, Any] | None = None  # {"duration_s", "cached"} when an idle baseline was applied
     timeseries_file: str | None = None  # set by the runner once the samples are written
     throttling: dict[str, Any] | None = None  # {"observed", "reasons"} from NVML clock-event reasons
+    gpu_state: dict[str, Any] | None = None  # {"idle": [...] | None, "window_start": [...]} (GPU temp, P-state, power limit)
     timeseries: list[dict[str, Any]] = field(default_factory=list, repr=False)  # not part of the block
+
+    @property
+    def complete(self) -> bool:
+        """False when any reading is null (a device that could not be read)."""
+        return all(r.energy_j is not None for r in self.readings)
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("readings", "timeseries")}
         out["readings"] = [vars(r).copy() for r in self.readings]
-        order = [f.name for f in fields(self) if f.name != "timeseries"]
+        out["complete"] = self.complete
+        order = [f.name for f in fields(self) if f.name != "timeseries"] + ["complete"]
         return {k: out[k] for k in order}
 
     def add_note(self, note: str | None) -> None:
@@ -73,9 +98,13 @@ class BackendContext:
     is_local_main: bool
     gpus: tuple[GpuRef, ...] = ()  # this rank's GPU(s): what per-rank readers (nvml, zeus) read
     host_gpus: tuple[GpuRef, ...] = ()  # every GPU of the experiment on this host (machine-level readers)
+    host_ranks: int = 1  # ranks of this experiment on this host (LOCAL_WORLD_SIZE)
 
 
 class EnergyBackend(ABC):
+    """Subclasses implement ``_prepare`` (slow, before the barrier), ``_start`` (quick: opens the
+    span), ``_stop`` (closes it, returns the result) and optionally ``_pause``/``_resume``/``abort``."""
+
     NAME: ClassVar[str]
     MACHINE_LEVEL: ClassVar[bool] = False  # reads host-wide counters: local rank 0 only
     _probes: ClassVar[dict[str, str | None]] = {}  # cached availability probes, by backend name
@@ -84,6 +113,10 @@ class EnergyBackend(ABC):
         self.ctx = ctx
         self.paused_s = 0.0
         self._paused_at: float | None = None
+        self._prepared = False
+        self._t_start: float | None = None  # perf_counter at start()
+        self._t_end: float | None = None  # perf_counter at the end of stop()'s last read
+        self._unix_start: float | None = None
 
     @classmethod
     def unavailable_reason(cls) -> str | None:
@@ -111,25 +144,70 @@ class EnergyBackend(ABC):
         """Whether this rank reads anything (machine-level readers: local rank 0 only)."""
         return self.ctx.is_local_main or not self.MACHINE_LEVEL
 
+    @property
+    def pauses(self) -> bool:
+        """Whether traffic waits pause this reader. A machine-level reader shared by several ranks
+        of this host never pauses: the ranks' waits fall at different times (seeded per rank)."""
+        return not (self.MACHINE_LEVEL and self.ctx.host_ranks > 1)
+
     def expected_device_ids(self) -> list[str] | None:
         """The device ids this rank will report, when known before measuring (for the idle cache)."""
         return None
 
-    @abstractmethod
-    def start(self) -> None: ...
+    def prepare(self) -> None:
+        """The slow part (hardware probing, handles), done before the barrier. Idempotent."""
+        if not self._prepared:
+            self._prepare()
+            self._prepared = True
+
+    def start(self) -> None:
+        """Open the energy span now (``prepare()`` first when not done yet)."""
+        self.prepare()
+        self._unix_start = time.time()
+        self._t_start = time.perf_counter()
+        self._start()
+
+    def stop(self) -> EnergyResult:
+        self.resume()
+        result = self._stop()
+        if self._t_end is None:
+            self._mark_end()
+        return result
+
+    def _mark_end(self) -> float:
+        """Call right after the last read of stop(): the span's monotonic end. Returns unix time."""
+        self._t_end = time.perf_counter()
+        return time.time()
+
+    @property
+    def span_s(self) -> float:
+        """Seconds from start() to the end of stop() (monotonic), waits included."""
+        end = self._t_end if self._t_end is not None else time.perf_counter()
+        return max(0.0, end - (self._t_start if self._t_start is not None else end))
+
+    @property
+    def active_s(self) -> float:
+        """Seconds of active span: ``span_s`` minus the paused waits."""
+        return max(0.0, self.span_s - self.paused_s)
+
+    def _prepare(self) -> None:  # noqa: B027 - optional hook
+        """Slow setup before the barrier."""
 
     @abstractmethod
-    def stop(self) -> EnergyResult: ...
+    def _start(self) -> None: ...
+
+    @abstractmethod
+    def _stop(self) -> EnergyResult: ...
 
     def pause(self) -> None:
-        if self._paused_at is None:
-            self._paused_at = time.time()
+        if self._paused_at is None and self.pauses:
+            self._paused_at = time.perf_counter()
             self._pause()
 
     def resume(self) -> None:
         if self._paused_at is not None:
             self._resume()
-            self.paused_s += time.time() - self._paused_at
+            self.paused_s += time.perf_counter() - self._paused_at
             self._paused_at = None
 
     def _pause(self) -> None:  # noqa: B027 - optional hook
@@ -139,9 +217,9 @@ class EnergyBackend(ABC):
         """Restart accounting."""
 
     def abort(self) -> None:  # noqa: B027 - optional hook
-        """Release what ``start()`` took when the run fails before ``stop()``."""
+        """Release what ``prepare()``/``start()`` took when the run fails before ``stop()``."""
 
-    def _result(self, start: float, end: float, **kw: Any) -> EnergyResult:
+    def _result(self, start: float | None, end: float, **kw: Any) -> EnergyResult:
         """A result with this backend's name, version and the carbon-intensity override."""
         result = EnergyResult(
             backend=self.NAME, backend_version=self.version(), method=kw.pop("method", "none"),
@@ -151,6 +229,11 @@ class EnergyBackend(ABC):
             result.carbon_intensity_g_per_kwh = self.ctx.config.carbon_intensity_g_per_kwh
         if not self.reads:
             result.add_note("machine-level reader: local rank 0 of this host reports its energy")
+        elif not self.pauses:
+            result.add_note(
+                f"machine-level reader shared by {self.ctx.host_ranks} ranks of this host: it never pauses for "
+                "traffic waits (each rank waits at its own times), so its readings cover the whole span, waits included"
+            )
         return result
 
 

@@ -2,9 +2,19 @@
 
 CodeCarbon reads RAPL counters for the CPU when they exist and otherwise models CPU power from
 load and a TDP; RAM power is always modelled from memory size; NVIDIA GPUs are read through NVML
-(its GPU figure is the sum over ``gpu_ids``). Each active span is one CodeCarbon *task*
+(its GPU figure is the sum over the GPUs it is given). Each active span is one CodeCarbon *task*
 (``start_task``/``stop_task``): a pause ends the task, a resume starts the next, and the spans'
-energies are summed. The first ``start_task`` probes the hardware (~1.5 s), before the span opens.
+energies are summed. On a host with several ranks the tracker never pauses (see base.py).
+
+GPUs are chosen by UUID, never by taking ``gpu_ids`` as NVML indices (wrong under Slurm's device
+cgroups, without CUDA_DEVICE_ORDER=PCI_BUS_ID, and across nodes): each UUID is looked up in this
+process's NVML and CodeCarbon is given the index NVML has for it here. (CodeCarbon 3.3's own UUID
+matching strips the prefix with ``lstrip("MIG-")``, which turns "GPU-…" into "PU-…" and matches
+nothing.) A MIG slice (UUID "MIG-…") cannot be read by CodeCarbon, which reads whole GPUs; it and
+a GPU NVML cannot find give a null GPU reading with the reason, never 0 J.
+
+``prepare()`` builds the tracker and runs one throw-away task: the first task probes the hardware
+(~1.5 s), so that ``start()`` after the barrier only opens the span.
 """
 
 from __future__ import annotations
@@ -12,11 +22,11 @@ from __future__ import annotations
 import logging
 import math
 import os
-import time
 from importlib.util import find_spec
 from typing import Any
 
-from joules_worker.energy.base import EnergyBackend, EnergyReading, EnergyResult
+from joules_worker.energy import _nvml
+from joules_worker.energy.base import EnergyBackend, EnergyReading, EnergyResult, GpuRef, unread
 from joules_worker.environment import package_version
 
 logger = logging.getLogger(__name__)
@@ -48,13 +58,17 @@ class CodeCarbonBackend(EnergyBackend):
     def _gpus(self) -> tuple:
         return self.ctx.host_gpus or self.ctx.gpus
 
-    def start(self) -> None:
+    def _prepare(self) -> None:
         self._tracker: Any = None
         self._sums = dict.fromkeys(SUMMED, 0.0)
         self._last: Any = None
         self._spans = 0
+        self._gpu_ids: list[int] = []
+        self._gpu_missing: list[str] = []
         if self.reads:
             from codecarbon import OfflineEmissionsTracker
+
+            self._gpu_ids, self._gpu_missing = codecarbon_gpu_ids(self._gpus, self.ctx.host)
 
             logging.getLogger("codecarbon").setLevel(logging.ERROR)
             self._tracker = OfflineEmissionsTracker(
@@ -63,11 +77,15 @@ class CodeCarbonBackend(EnergyBackend):
                 output_methods=[],  # nothing written anywhere (save_to_file=False is deprecated)
                 log_level="error",
                 tracking_mode="machine",
-                gpu_ids=[g.index for g in self._gpus] or None,
+                gpu_ids=self._gpu_ids or None,
                 project_name="joules",
             )
-            self._tracker.start_task("span-0")  # hardware probing happens here, before the span opens
-        self._start = time.time()
+            self._tracker.start_task("probe")  # the first task probes the hardware (~1.5 s): before the barrier
+            self._tracker.stop_task()
+
+    def _start(self) -> None:
+        if self._tracker is not None:
+            self._tracker.start_task("span-0")
 
     def _end_span(self, tracker: Any = None) -> None:
         data = (tracker or self._tracker).stop_task()
@@ -91,32 +109,44 @@ class CodeCarbonBackend(EnergyBackend):
             self._tracker.stop()
             self._tracker = None
 
-    def stop(self) -> EnergyResult:
-        self.resume()
+    def _stop(self) -> EnergyResult:
         tracker, self._tracker = self._tracker, None
         if tracker is not None:
             self._end_span(tracker)
-            tracker.stop()
-        result = self._result(self._start, time.time())
+        result = self._result(self._unix_start, self._mark_end())
         if tracker is None:
             return result
+        tracker.stop()
         if self._last is None:
-            result.add_note("CodeCarbon produced no data (see the worker log)")
+            reason = "CodeCarbon produced no data (see the worker log)"
+            result.readings = [unread(self._device_id(s), s, reason, self.active_s) for s in self._scopes()]
+            result.add_note(reason)
             return result
         self._fill(result, tracker, self._last)
         return result
 
+    def _scopes(self) -> list[str]:
+        return ["cpu", "ram"] + (["gpu"] if self._gpus else [])
+
     def _fill(self, result: EnergyResult, tracker: Any, last: Any) -> None:
         cpu_mode, cpu_note = _cpu_source(tracker, last)
         cpu_estimated = cpu_mode not in COUNTER_CPU_MODES
+        active = self.active_s
         for scope, estimated in (("cpu", cpu_estimated), ("ram", True), ("gpu", False)):
             joules = self._sums[f"{scope}_energy"] * J_PER_KWH
-            if not math.isfinite(joules) or joules < 0:
-                logger.warning("CodeCarbon gave a non-finite %s energy (%r J): dropped", scope, joules)
+            device_id = self._device_id(scope)
+            if scope == "gpu" and not self._gpus:
                 continue
-            if scope == "gpu" and joules == 0:
-                continue
-            result.readings.append(EnergyReading(self._device_id(scope), scope, joules, estimated))
+            if scope == "gpu" and self._gpu_missing:
+                result.readings.append(unread(device_id, scope, "; ".join(self._gpu_missing), active))
+            elif not math.isfinite(joules) or joules < 0:
+                logger.warning("CodeCarbon gave a non-finite %s energy (%r J)", scope, joules)
+                result.readings.append(unread(device_id, scope, f"CodeCarbon gave {joules!r} J", active))
+            elif scope == "gpu" and joules == 0:
+                reason = f"CodeCarbon read no energy for GPU(s) {self._gpu_names()} (NVML indices {self._gpu_ids})"
+                result.readings.append(unread(device_id, scope, reason, active))
+            else:
+                result.readings.append(EnergyReading(device_id, scope, joules, estimated, active_s=active))
         result.estimated = any(r.estimated for r in result.readings)
         result.method = "estimate" if result.estimated else "counter"
         energy_kwh = self._sums["energy_consumed"]
@@ -126,19 +156,46 @@ class CodeCarbonBackend(EnergyBackend):
         notes = [cpu_note] if cpu_estimated else []
         notes.append(f"RAM power modelled by CodeCarbon from installed memory ({_w(last.ram_power)})")
         if len(self._gpus) > 1 and any(r.scope == "gpu" for r in result.readings):
-            notes.append(f"GPU energy is CodeCarbon's sum over GPUs {[g.index for g in self._gpus]}")
+            notes.append(f"GPU energy is CodeCarbon's sum over GPUs {self._gpu_names()} (NVML indices here {self._gpu_ids})")
         if self._spans > 1:
             notes.append(f"{self._spans} CodeCarbon tasks (traffic waits excluded)")
         result.add_note("; ".join(notes))
 
+    def _gpu_names(self) -> list[str]:
+        return [g.uuid or f"index-{g.index}" for g in self._gpus]
+
     def _device_id(self, scope: str) -> str:
         if scope != "gpu":
             return f"{self.ctx.host}/{scope}"
-        gpus = self._gpus
-        own = {g.index: g.uuid for g in self.ctx.gpus}
-        if len(gpus) == 1 and own.get(gpus[0].index):
-            return f"{self.ctx.host}/gpu/{own[gpus[0].index]}"
-        return f"{self.ctx.host}/gpus/{','.join(str(g.index) for g in gpus)}"
+        names = self._gpu_names()
+        return f"{self.ctx.host}/gpu/{names[0]}" if len(names) == 1 else f"{self.ctx.host}/gpus/{','.join(names)}"
+
+
+def codecarbon_gpu_ids(gpus: tuple[GpuRef, ...], host: str) -> tuple[list[int], list[str]]:
+    """The NVML indices, in this process, of ``gpus`` looked up by UUID (by index only where no UUID
+    is known), and a reason for each GPU CodeCarbon cannot read (not found, a MIG slice)."""
+    if not gpus:
+        return [], []
+    reason = _nvml.probe()
+    if reason is not None:
+        return [], [f"GPU(s) {[g.uuid or g.index for g in gpus]}: {reason}"]
+    import pynvml
+
+    ids: list[int] = []
+    missing: list[str] = []
+    pynvml.nvmlInit()
+    try:
+        devices, unknown = _nvml.resolve(pynvml, gpus, host)
+        missing.extend(r for _, r in unknown)
+        for gpu, device in zip([g for g in gpus if _nvml.unread_id(g, host) not in {d for d, _ in unknown}], devices):
+            if device.uuid.startswith("MIG-"):
+                missing.append(f"{device.uuid} is a MIG slice: CodeCarbon reads whole GPUs only: not measured")
+                continue
+            index = _nvml.nvml_index(pynvml, device)
+            ids.append(index if index is not None else gpu.index)
+    finally:
+        pynvml.nvmlShutdown()
+    return ids, missing
 
 
 def _cpu_source(tracker: Any, data: Any) -> tuple[str, str]:

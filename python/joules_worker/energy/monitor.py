@@ -26,8 +26,8 @@ class GpuMonitor:
 
         pynvml.nvmlInit()
         devices, missing = _nvml.resolve(pynvml, self.gpus, self.host)
-        for note in missing:
-            logger.warning("timeseries: %s", note)
+        for _, reason in missing:
+            logger.warning("timeseries: %s", reason)
         if not devices:
             pynvml.nvmlShutdown()
             return

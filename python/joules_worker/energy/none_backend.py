@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from joules_worker.energy.base import EnergyBackend, EnergyResult
 
 
@@ -13,8 +11,8 @@ class NoneBackend(EnergyBackend):
     def expected_device_ids(self) -> list[str] | None:
         return []
 
-    def start(self) -> None:
-        self._start = time.time()
+    def _start(self) -> None:
+        pass
 
-    def stop(self) -> EnergyResult:
-        return self._result(self._start, time.time())
+    def _stop(self) -> EnergyResult:
+        return self._result(self._unix_start, self._mark_end())

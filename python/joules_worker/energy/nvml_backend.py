@@ -1,12 +1,19 @@
 """NVIDIA GPUs through NVML (nvidia-ml-py): each rank reads only its own GPU(s).
 
 Per GPU, the total-energy counter (nvmlDeviceGetTotalEnergyConsumption, mJ since the driver
-loaded; Volta and newer) where supported, read at start, at every pause/resume and at stop, with
-64-bit wrap-around handled. Where the counter is not supported, the power readings of the sampler
-thread (nvmlDeviceGetPowerUsage every ``measure_power_secs``, plus one at each start, pause, resume
-and stop) are integrated with the trapezoid rule over the active spans. The same sampler feeds the
-timeseries (power, utilisation, temperature, SM clock, throttle reasons) in both cases; with the
-counter, the note gives the polling figure beside it.
+loaded; Volta and newer) where supported, read at start, at every pause/resume and at stop. The
+64-bit counter never wraps in practice: a decrease is a driver reload or GPU reset, and the run
+fails naming the device (a transient failure), never +1.8e16 J. Where the counter is not
+supported, the power readings of the sampler thread (nvmlDeviceGetPowerUsage every
+``measure_power_secs``, plus one at each start, pause, resume and stop) are integrated with the
+trapezoid rule over the active spans (monotonic clock). The same sampler feeds the timeseries
+(power, utilisation, temperature, SM clock, throttle reasons) in both cases; with the counter, the
+note gives the polling figure beside it.
+
+A GPU that NVML cannot find, or that gives neither a counter nor power (MIG slices, some vGPUs),
+is a null reading with its reason, never 0 J; the rank's energy block is then incomplete.
+``prepare()`` (before the barrier) starts NVML, finds the handles and checks what each GPU
+offers; ``start()`` only samples once, reads the counters and starts the thread.
 """
 
 from __future__ import annotations
@@ -14,13 +21,12 @@ from __future__ import annotations
 import logging
 
 from joules_worker.energy import _nvml
-from joules_worker.energy._integrate import CounterTotal, Spans, trapezoid_j
-from joules_worker.energy.base import EnergyBackend, EnergyReading, EnergyResult
+from joules_worker.energy._integrate import CounterReset, CounterTotal, Spans, trapezoid_j
+from joules_worker.energy.base import EnergyBackend, EnergyReading, EnergyResult, unread
 from joules_worker.environment import package_version
+from joules_worker.errors import TransientError
 
 logger = logging.getLogger(__name__)
-
-NVML_COUNTER_WRAP = 2**64  # unsigned long long millijoules
 
 
 class NvmlBackend(EnergyBackend):
@@ -39,26 +45,39 @@ class NvmlBackend(EnergyBackend):
 
         pynvml.nvmlInit()
         try:
-            devices, _ = _nvml.resolve(pynvml, self.ctx.gpus, self.ctx.host)
-            return [d.device_id for d in devices]
+            devices, missing = _nvml.resolve(pynvml, self.ctx.gpus, self.ctx.host)
+            return [d.device_id for d in devices] + [device_id for device_id, _ in missing]
         finally:
             pynvml.nvmlShutdown()
 
-    def start(self) -> None:
+    def _prepare(self) -> None:
         import pynvml
 
         pynvml.nvmlInit()
         self._nvml = pynvml
-        self.devices, self.missing = _nvml.resolve(pynvml, self.ctx.gpus, self.ctx.host)
-        self.sampler = _nvml.Sampler(self.devices, self.ctx.config.measure_power_secs)
+        found, self.missing = _nvml.resolve(pynvml, self.ctx.gpus, self.ctx.host)
+        self.devices: list[_nvml.NvmlDevice] = []
+        self.has_counter: set[str] = set()
+        for d in found:
+            if self._counter(d) is not None:
+                self.has_counter.add(d.device_id)
+            elif _nvml._read(pynvml.nvmlDeviceGetPowerUsage, d.handle) is None:
+                kind = "a MIG slice" if d.uuid.startswith("MIG-") else "this GPU (MIG or vGPU?)"
+                self.missing.append((d.device_id, f"{d.uuid}: NVML gives neither an energy counter nor power for {kind}: not measured"))
+                continue
+            self.devices.append(d)
+        self.sampler: _nvml.Sampler | None = _nvml.Sampler(self.devices, self.ctx.config.measure_power_secs)
+
+    def _start(self) -> None:
         self.spans = Spans()
-        self._start = self.sampler.sample_now()  # the first sample's time stamp opens the first span...
-        self.spans.open(self._start)
+        self._start_m = self.sampler.sample_now()  # the first sample's time opens the first span...
+        self.spans.open(self._start_m)
         self.counters: dict[str, CounterTotal] = {}
         for d in self.devices:  # ...the counters are read right after it...
-            value = self._counter(d)
-            if value is not None:
-                self.counters[d.device_id] = CounterTotal(value, NVML_COUNTER_WRAP)
+            if d.device_id in self.has_counter:
+                value = self._counter(d)
+                if value is not None:
+                    self.counters[d.device_id] = CounterTotal(value, None, f"NVML {d.device_id}")
         self.sampler.launch()  # ...and only then the thread starts
 
     def _counter(self, device: _nvml.NvmlDevice) -> int | None:
@@ -73,7 +92,11 @@ class NvmlBackend(EnergyBackend):
             if d.device_id in self.counters:
                 value = self._counter(d)
                 if value is not None:
-                    self.counters[d.device_id].update(value, active)
+                    try:
+                        self.counters[d.device_id].update(value, active)
+                    except CounterReset as e:
+                        self.abort()
+                        raise TransientError(str(e)) from e
 
     def _pause(self) -> None:
         self._read_counters(active=True)
@@ -89,18 +112,18 @@ class NvmlBackend(EnergyBackend):
             self.sampler = None
             self._nvml.nvmlShutdown()
 
-    def stop(self) -> EnergyResult:
-        self.resume()
-        end = self.sampler.stop()  # the thread is joined first: the last sample and the counters are read together
+    def _stop(self) -> EnergyResult:
+        end_m = self.sampler.stop()  # the thread is joined first: the last sample and the counters are read together
         self._read_counters(active=True)
-        self.spans.close(end)
+        end = self._mark_end()
+        self.spans.close(end_m)
         self.sampler, sampler = None, self.sampler
         self._nvml.nvmlShutdown()
         spans = self.spans.closed
-        rows = [r for r in sampler.rows if self.spans.contains(r["t"])]
-        result = self._result(self._start, end, samples=sampler.ticks, timeseries=list(sampler.rows))
-        result.throttling = _nvml.throttling(rows)
-        notes = list(self.missing)
+        active_s = sum(b - a for a, b in spans)
+        result = self._result(self._unix_start, end, samples=sampler.ticks, timeseries=list(sampler.rows))
+        result.throttling = _nvml.throttling(sampler.rows_in(self.spans))
+        notes = []
         methods = set()
         for d in self.devices:
             polled = trapezoid_j(sampler.power(d.device_id), spans)
@@ -110,13 +133,14 @@ class NvmlBackend(EnergyBackend):
                 methods.add("counter")
                 diff = f" ({(polled - joules) / joules * 100:+.1f} %)" if joules > 0 else ""
                 notes.append(f"{d.uuid}: counter {joules:.3f} J, power polling {polled:.3f} J{diff}")
-                if counter.wraps:
-                    notes.append(f"{d.uuid}: energy counter wrapped {counter.wraps}x")
             else:
                 joules = polled
                 methods.add("polling")
                 notes.append(f"{d.uuid}: no energy counter, power polled every {sampler.interval_s:g} s")
-            result.readings.append(EnergyReading(d.device_id, "gpu", joules, estimated=False))
+            result.readings.append(EnergyReading(d.device_id, "gpu", joules, estimated=False, active_s=active_s))
+        for device_id, reason in self.missing:
+            result.readings.append(unread(device_id, "gpu", reason, active_s))
+            notes.append(reason)
         result.method = "polling" if "polling" in methods else ("counter" if methods else "none")
         result.add_note("; ".join(notes) or None)
         return result

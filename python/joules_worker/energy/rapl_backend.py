@@ -15,7 +15,6 @@ import logging
 import os
 import re
 import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -92,19 +91,21 @@ class RaplBackend(EnergyBackend):
     def expected_device_ids(self) -> list[str] | None:
         return [z.device_id for z in find_zones(powercap_root(), self.ctx.host)] if self.reads else []
 
-    def start(self) -> None:
+    def _prepare(self) -> None:
         self.zones = find_zones(powercap_root(), self.ctx.host) if self.reads else []
-        self.counters = {z.device_id: CounterTotal(z.read_uj(), z.wrap_uj()) for z in self.zones}
+        self._wraps = {z.device_id: z.wrap_uj() for z in self.zones}
+
+    def _start(self) -> None:
+        self.counters = {z.device_id: CounterTotal(z.read_uj(), self._wraps[z.device_id], z.device_id) for z in self.zones}
         self.reads_taken = 1 if self.zones else 0
         self._active = True
         self._lock = threading.Lock()
-        self._stop = threading.Event()
+        self._halt_event = threading.Event()
         self._thread = None
         if self.zones:
             interval = min(self.ctx.config.measure_power_secs, 10.0)
             self._thread = threading.Thread(target=self._loop, args=(interval,), name="joules-rapl", daemon=True)
             self._thread.start()
-        self._start = time.time()
 
     def _read(self) -> None:
         with self._lock:
@@ -113,7 +114,7 @@ class RaplBackend(EnergyBackend):
             self.reads_taken += 1
 
     def _loop(self, interval: float) -> None:
-        while not self._stop.wait(interval):
+        while not self._halt_event.wait(interval):
             try:
                 self._read()
             except (OSError, ValueError) as e:
@@ -128,25 +129,24 @@ class RaplBackend(EnergyBackend):
         self._active = True
 
     def _halt(self) -> None:
-        self._stop.set()
+        self._halt_event.set()
         if self._thread is not None:
             self._thread.join(timeout=15)
             self._thread = None
 
     def abort(self) -> None:
-        if getattr(self, "_stop", None) is not None:
+        if getattr(self, "_halt_event", None) is not None:
             self._halt()
 
-    def stop(self) -> EnergyResult:
-        self.resume()
+    def _stop(self) -> EnergyResult:
         self._halt()
         if self.zones:
             self._read()
-        result = self._result(self._start, time.time(), method="counter" if self.zones else "none")
+        result = self._result(self._unix_start, self._mark_end(), method="counter" if self.zones else "none")
         result.samples = self.reads_taken if self.zones else None
         for z in self.zones:
             counter = self.counters[z.device_id]
-            result.readings.append(EnergyReading(z.device_id, z.scope, counter.total / 1e6, estimated=False))
+            result.readings.append(EnergyReading(z.device_id, z.scope, counter.total / 1e6, estimated=False, active_s=self.active_s))
             if counter.wraps:
                 result.add_note(f"{z.path.name}: energy counter wrapped {counter.wraps}x")
         return result

@@ -6,12 +6,16 @@ period by power × time. GPUs are given as CUDA indices (Zeus honours CUDA_VISIB
 CPU packages and DRAM (RAPL through Zeus) are machine-level: only local rank 0 asks for them
 (``cpu_indices=None`` = all packages, or none when RAPL is not readable). Each active span is one
 Zeus window; a pause ends it, a resume begins the next, and the windows are summed.
+
+``method`` says what Zeus did for the GPUs: "counter" when every GPU supports NVML's energy counter
+(Zeus reads it), "polling" when one does not (Zeus polls power), asked of ZeusMonitor's GPU objects
+(``supportsGetTotalEnergyConsumption``); where Zeus cannot say, "polling" with a note (the claim
+that needs no proof). ``prepare()`` builds the ZeusMonitor (it probes NVML and RAPL) before the barrier.
 """
 
 from __future__ import annotations
 
 import logging
-import time
 from importlib.util import find_spec
 from typing import Any
 
@@ -43,7 +47,7 @@ class ZeusBackend(EnergyBackend):
     def expected_device_ids(self) -> list[str] | None:
         return None  # CPU zones are only known once ZeusMonitor has looked
 
-    def start(self) -> None:
+    def _prepare(self) -> None:
         from zeus.monitor import ZeusMonitor
 
         self._monitor: Any = ZeusMonitor(
@@ -55,8 +59,10 @@ class ZeusBackend(EnergyBackend):
         self._gpu: dict[int, float] = {}
         self._cpu: dict[int, float] = {}
         self._dram: dict[int, float] = {}
+        self._method, self._method_note = zeus_gpu_method(self._monitor, self._cuda_indices())
+
+    def _start(self) -> None:
         self._monitor.begin_window("joules-0")
-        self._start = time.time()
 
     def _end_window(self) -> None:
         m = self._monitor.end_window(f"joules-{self._windows}")
@@ -80,18 +86,37 @@ class ZeusBackend(EnergyBackend):
                 logger.debug("zeus cleanup: %s", e)
             self._monitor = None
 
-    def stop(self) -> EnergyResult:
-        self.resume()
+    def _stop(self) -> EnergyResult:
         self._end_window()
+        end = self._mark_end()
         self._monitor = None
-        result = self._result(self._start, time.time(), method="counter")
+        active = self.active_s
+        result = self._result(self._unix_start, end, method=self._method if self._gpu else ("counter" if self._cpu else "none"))
         by_cuda = {(g.cuda_index if g.cuda_index is not None else g.index): g for g in self.ctx.gpus}
         for index, joules in sorted(self._gpu.items()):
             gpu = by_cuda.get(index)
             name = gpu.uuid if gpu is not None and gpu.uuid else f"cuda{index}"
-            result.readings.append(EnergyReading(f"{self.ctx.host}/gpu/{name}", "gpu", joules, estimated=False))
+            result.readings.append(EnergyReading(f"{self.ctx.host}/gpu/{name}", "gpu", joules, estimated=False, active_s=active))
         for scope, part in (("cpu", self._cpu), ("ram", self._dram)):
             for index, joules in sorted(part.items()):
-                result.readings.append(EnergyReading(f"{self.ctx.host}/{scope}/package-{index}", scope, joules, estimated=False))
-        result.add_note("GPU energy from ZeusMonitor (NVML counter, or power polling before Volta)")
+                result.readings.append(
+                    EnergyReading(f"{self.ctx.host}/{scope}/package-{index}", scope, joules, estimated=False, active_s=active)
+                )
+        result.add_note(self._method_note)
         return result
+
+
+def zeus_gpu_method(monitor: Any, indices: list[int]) -> tuple[str, str]:
+    """("counter" | "polling", note): whether ZeusMonitor reads NVML's energy counter for every GPU."""
+    gpus = getattr(monitor, "gpus", None)
+    supports = getattr(gpus, "supportsGetTotalEnergyConsumption", None)
+    if supports is None:
+        return "polling", "GPU energy from ZeusMonitor; Zeus does not say whether it read the energy counter or polled power"
+    try:
+        counter = {i: bool(supports(i)) for i in indices}
+    except Exception as e:  # noqa: BLE001 - a question to Zeus must not take the run down
+        return "polling", f"GPU energy from ZeusMonitor; asking Zeus for the energy counter failed ({e})"
+    polled = [i for i, ok in counter.items() if not ok]
+    if polled:
+        return "polling", f"GPU energy from ZeusMonitor: power polling for CUDA GPU(s) {polled} (no energy counter)"
+    return "counter", "GPU energy from ZeusMonitor: NVML energy counter"

@@ -4,13 +4,13 @@ import * as metrics from '@joules/metrics';
 
 const { RawMeasurementSchema, aggregateRanks, deriveMetrics, toResultRecord, cycleStatistics, parseResultRecord } = metrics;
 
-const reading = (device_id, scope, energy_j, idle_power_w) => ({ device_id, scope, energy_j, estimated: true, idle_power_w });
+const reading = (device_id, scope, energy_j, idle_power_w) => ({ device_id, scope, energy_j, missing_reason: null, active_s: 2.5, estimated: true, idle_power_w });
 const shared = [reading('node-1/cpu', 'cpu', 30, 8), reading('node-1/ram', 'ram', 6, 2)];
 const batch = (latency_s, ttft_s, generated_steps) => ({
   size: 2, input_tokens: 40, output_tokens: 30, padded_input_length: 25, generated_steps, latency_s, ttft_s, delay_before_s: 0,
 });
 const rank = (r, prompts, input, output, duration, batches, prefill, decode, peak) => ({
-  schema_version: 2, rank: r, local_rank: r, world_size: 2, host: 'node-1', pid: 100 + r,
+  schema_version: 3, rank: r, local_rank: r, world_size: 2, host: 'node-1', pid: 100 + r,
   device: { type: 'cpu', id: 'cpu', name: null, uuid: null },
   model: {
     name: 'tiny', architecture: null, model_type: null, dtype: 'float32', num_parameters: 1, num_embedding_parameters: 0,
@@ -25,6 +25,7 @@ const rank = (r, prompts, input, output, duration, batches, prefill, decode, pea
   energy: {
     backend: 'codecarbon', backend_version: null, method: 'estimate', estimated: true, start_unix_s: 10, end_unix_s: 10 + duration,
     readings: shared, carbon_intensity_g_per_kwh: 400, note: null, samples: null, idle: null, timeseries_file: null, throttling: null,
+    complete: true, gpu_state: null,
   },
   outputs: null,
   environment: { python: '3.11.7' },

@@ -1,6 +1,6 @@
 import type { BatchMeasurement, EnergyReading, RawMeasurement } from '../raw-measurement.js';
 
-/** A valid raw measurement (contract v2) with the given overrides (test helper). */
+/** A valid raw measurement (`schema_version: 3`) with the given overrides (test helper). */
 export function rawRank(over: {
   rank: number;
   world_size?: number;
@@ -29,7 +29,7 @@ export function rawRank(over: {
   const readings = over.readings ?? [];
   const cuda = over.deviceId?.startsWith('cuda') ?? false;
   return {
-    schema_version: 2,
+    schema_version: 3,
     rank: over.rank,
     local_rank: over.rank,
     world_size: over.world_size ?? 2,
@@ -64,6 +64,8 @@ export function rawRank(over: {
       idle: null,
       timeseries_file: null,
       throttling: over.throttling ?? null,
+      complete: readings.every((r) => r.energy_j !== null),
+      gpu_state: null,
     },
     outputs: null,
     environment: { python: '3.11.7' },
@@ -73,7 +75,10 @@ export function rawRank(over: {
 export const reading = (
   device_id: string,
   scope: EnergyReading['scope'],
-  energy_j: number,
+  energy_j: number | null,
   estimated = false,
   idle_power_w: number | null = null,
-): EnergyReading => ({ device_id, scope, energy_j, estimated, idle_power_w });
+  active_s = 1,
+): EnergyReading => ({
+  device_id, scope, energy_j, missing_reason: energy_j === null ? 'not read (test)' : null, active_s, estimated, idle_power_w,
+});

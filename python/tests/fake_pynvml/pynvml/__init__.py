@@ -8,7 +8,9 @@ A device is a dict: ``uuid``, ``name``, ``power_w`` (constant watts) or ``power_
 a + b·(t − t0) watts), ``energy_counter`` (default true; false = NVML_ERROR_NOT_SUPPORTED),
 ``energy_start_mj`` (the counter's value at t0, e.g. just below 2**64 to force a wrap),
 ``energy_mj_reads`` (values the counter returns, one per call, the last repeating: exact wraps),
-``throttle`` (clock-event reason mask), ``power_limit_w``. The energy counter is the exact
+``throttle`` (clock-event reason mask), ``power_limit_w``, ``power`` (default true; false = power
+usage NOT_SUPPORTED, as on a MIG slice), ``temp`` (°C) and ``pstate`` (performance state); a device's
+NVML index is its place in the list. The energy counter is the exact
 integral of the power curve since t0 (the moment of ``configure``), so tests know the truth.
 """
 
@@ -152,7 +154,19 @@ def nvmlDeviceGetName(handle: Any) -> str:  # noqa: N802
 
 
 def nvmlDeviceGetPowerUsage(handle: Any) -> int:  # noqa: N802
-    return int(round(_power_w(_dev(handle), time.time()) * 1000))
+    d = _dev(handle)
+    if not d.get("power", True):
+        raise NVMLError_NotSupported()
+    return int(round(_power_w(d, time.time()) * 1000))
+
+
+def nvmlDeviceGetIndex(handle: Any) -> int:  # noqa: N802
+    _dev(handle)
+    return int(handle.index)
+
+
+def nvmlDeviceGetPerformanceState(handle: Any) -> int:  # noqa: N802
+    return int(_dev(handle).get("pstate", 0))
 
 
 def nvmlDeviceGetTotalEnergyConsumption(handle: Any) -> int:  # noqa: N802
