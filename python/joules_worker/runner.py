@@ -17,9 +17,8 @@ from joules_worker.energy.idle import apply_idle, measure_idle
 from joules_worker.energy.monitor import GpuMonitor
 from joules_worker.errors import UnsupportedError
 from joules_worker.events import EventEmitter
-from joules_worker.flop_counter import counted_cost
-from joules_worker.flops import analytic_model, flops_block
-from joules_worker.generation import generate_kwargs, run_batch
+from joules_worker.flop_counter import rank_flops
+from joules_worker.generation import effective_generation_config, eos_token_ids, generate_kwargs, run_batch
 from joules_worker.model_loading import load_model_and_tokenizer
 from joules_worker.prompts import dataset_record, load_prompts, order_prompts, select_prompts
 from joules_worker.report import measurement, write_json_atomic, write_jsonl_atomic
@@ -58,7 +57,10 @@ def run(config: ExperimentConfig, output_dir: str | Path, events: EventEmitter, 
     bctx = BackendContext(config.energy, host, ctx.is_local_main, gpus, host_gpus)
     backend_cls, auto_note = choose_backend(config.energy.backend, bctx)
     seed_everything(config.seed)
-    gen_kwargs = generate_kwargs(config.decoding, config.max_output_tokens, config.min_output_tokens, tokenizer.pad_token_id)
+    gen_kwargs = generate_kwargs(
+        config.decoding, config.max_output_tokens, config.min_output_tokens, tokenizer.pad_token_id,
+        eos_token_ids(model, tokenizer),
+    )
 
     events.stage("warmup")
     idle = None
@@ -82,7 +84,8 @@ def run(config: ExperimentConfig, output_dir: str | Path, events: EventEmitter, 
     apply_idle(measured.energy, idle)
 
     events.stage("writing")
-    path = write_results(config, ctx, host, model, groups, gpus, measured, out_dir)
+    generation = effective_generation_config(model, gen_kwargs)
+    path = write_results(config, ctx, host, model, groups, gpus, measured, out_dir, generation=generation)
     events.emit("result", path=str(path))
     return path
 
@@ -90,6 +93,7 @@ def run(config: ExperimentConfig, output_dir: str | Path, events: EventEmitter, 
 def write_results(
     config: ExperimentConfig, ctx: DistContext, host: str, model: Any, groups: list[list[str]],
     gpus: tuple[GpuRef, ...], measured: Measured, out_dir: Path,
+    generation: dict[str, Any] | None = None,
 ) -> Path:
     energy = measured.energy
     if energy.timeseries:
@@ -101,12 +105,9 @@ def write_results(
         rows = [{"prompt": p, "token_ids": ids} for p, ids in zip(executed, measured.token_ids)]
         write_jsonl_atomic(out_dir / f"token-ids-rank-{ctx.rank}.jsonl", rows)
     model_info = env.model_block(model, config.model_name)
-    quantized = config.model.quantization != "none"
-    longest = max((r.padded_input_length for r in measured.records), default=8)
-    counted = None if quantized or not measured.records else counted_cost(model, longest)
-    flops = flops_block(
-        counted or analytic_model(model), measured.records, "flop_counter" if counted else "analytic",
-        model_info["num_parameters"] - model_info["num_embedding_parameters"], quantized,
+    flops, flops_source = rank_flops(
+        model, measured.records, model_info["num_parameters"] - model_info["num_embedding_parameters"],
+        config.model.quantization != "none",
     )
     data = measurement(
         ctx=ctx,
@@ -123,6 +124,9 @@ def write_results(
             host=host, gpus=gpus, dataset=dataset_record(config.dataset), sharding=config.sharding.strategy
         ),
     )
+    # free-form environment records (no schema change): how the FLOPs were obtained (fallback or
+    # count) and the decoding generate really ran with (model defaults overridden included)
+    data["environment"].update(flops_source=flops_source, generation=generation)
     return write_json_atomic(out_dir / f"rank-{ctx.rank}.json", data)
 
 
