@@ -26,6 +26,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--config", required=True, help="validated, effective experiment JSON")
     parser.add_argument("--output-dir", required=True, help="folder for rank-<r>.json / error-rank-<r>.json")
+    parser.add_argument(
+        "--session",
+        action="store_true",
+        help="after this experiment, run more on the loaded model: one {experiment, output_dir} JSON per stdin line",
+    )
     return parser
 
 
@@ -47,11 +52,18 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     watch_parent()
     output_dir = Path(args.output_dir)
+    session = None
     try:
         from joules_worker.config import load_experiment
         from joules_worker.runner import run
 
         config = load_experiment(args.config)
+        if args.session:
+            from joules_worker.session import Session
+
+            session = Session(events)
+            session.serve(config, output_dir)
+            return 0
         from joules_worker.relaunch import needs_relaunch, relaunch
 
         if needs_relaunch(config):
@@ -60,12 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     except Exception as exc:  # noqa: BLE001 - the one place every failure becomes an exit code
         err = to_worker_error(exc)
-        report_failure(err, exc, output_dir, events)
+        report_failure(err, exc, session.output_dir if session is not None else output_dir, events)
         return err.exit_code
 
 
-def report_failure(err: WorkerError, exc: BaseException, output_dir: Path, events: EventEmitter) -> None:
-    """Log, write error-rank-<r>.json, and emit the error event."""
+def report_failure(err: WorkerError, exc: BaseException, output_dir: Path | None, events: EventEmitter) -> None:
+    """Log, write error-rank-<r>.json (unless no output folder is known), and emit the error event."""
     text = "".join(traceback.format_exception(exc))
     message = str(err)
     logger.error("%s failure: %s\n%s", err.kind, message, text)
@@ -73,7 +85,8 @@ def report_failure(err: WorkerError, exc: BaseException, output_dir: Path, event
     try:
         from joules_worker.report import write_json_atomic
 
-        write_json_atomic(output_dir / f"error-rank-{events.rank}.json", record)
+        if output_dir is not None:
+            write_json_atomic(output_dir / f"error-rank-{events.rank}.json", record)
     except OSError as e:
         logger.error("cannot write the error file into %s: %s", output_dir, e)
     events.emit("error", kind=err.kind, message=message)

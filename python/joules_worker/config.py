@@ -21,6 +21,8 @@ from joules_worker.config_sections import (
     BatchingConfig, DatasetConfig, DecodingConfig, EnergyConfig, LaunchConfig, MachinesConfig, ModelConfig, RetryConfig,
     ShardingConfig, SlurmConfig, TrafficConfig,
 )
+from joules_worker.contract_schema import check_against_schema
+from joules_worker.contract_schema import check_against_schema
 from joules_worker.errors import BadConfigError
 from joules_worker.engines.settings import LoadConfig, ServerConfig, SloConfig, check_load
 
@@ -93,8 +95,11 @@ class ExperimentConfig:
 
     @classmethod
     def from_dict(cls, data: Any) -> "ExperimentConfig":
-        """Build and validate from parsed JSON; raises BadConfigError naming the field."""
+        """Build and validate from parsed JSON (the dataclasses, then the contract's JSON Schema);
+        raises BadConfigError naming the field."""
         config = build(cls, data, "")
+        check_against_schema(data)
+        check_against_schema(data)
         for warning in config_warnings(config):
             logger.warning("config: %s", warning)
         return config

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 import os
+import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,21 +33,48 @@ logger = logging.getLogger(__name__)
 CPU_WITH_GPU_IDS_ENV = "JOULES_WORKER_CPU_WITH_GPU_IDS"
 
 
+@dataclass
+class LoadedModel:
+    """A model and tokenizer on this rank's device. ``load_s``: seconds the load took; ``reused``:
+    True when an experiment runs on a model a previous experiment of the session loaded."""
+
+    model: Any
+    tokenizer: Any
+    load_s: float
+    reused: bool = False
+
+
 def run(config: ExperimentConfig, output_dir: str | Path, events: EventEmitter, ctx: DistContext | None = None) -> Path:
     """Run the experiment on this rank; returns the path of rank-<r>.json."""
     if config.engine != "transformers":  # engine "server" and any other: joules_worker.engines
         from joules_worker.engines import engine_for
 
         return engine_for(config.engine).run(config, output_dir, events)
+    ctx = start_rank(config, events, ctx)
+    return run_one(config, output_dir, events, ctx, load(config, ctx, events))
+
+
+def start_rank(config: ExperimentConfig, events: EventEmitter, ctx: DistContext | None = None) -> DistContext:
+    """Refuse what this worker cannot do, then join the process group (or run alone)."""
     if config.sharding.strategy == "fsdp":
         raise UnsupportedError("sharding.strategy 'fsdp': this worker does not shard models yet (each rank would hold a full copy)")
     ctx = ctx or init_distributed(use_gpu=config.on_gpu and not os.environ.get(CPU_WITH_GPU_IDS_ENV))
     events.rank = ctx.rank
+    return ctx
+
+
+def load(config: ExperimentConfig, ctx: DistContext, events: EventEmitter) -> LoadedModel:
+    events.stage("loading_model")
+    started = time.perf_counter()
+    model, tokenizer = load_model_and_tokenizer(config.model_name, config.model, config.precision, ctx.device)
+    return LoadedModel(model, tokenizer, time.perf_counter() - started)
+
+
+def run_one(config: ExperimentConfig, output_dir: str | Path, events: EventEmitter, ctx: DistContext, loaded: LoadedModel) -> Path:
+    """One experiment on an already loaded model: prompts, idle baseline, warm-up, measure, write."""
     host = env.host_name()
     out_dir = Path(output_dir)
-
-    events.stage("loading_model")
-    model, tokenizer = load_model_and_tokenizer(config.model_name, config.model, config.precision, ctx.device)
+    model, tokenizer = loaded.model, loaded.tokenizer
 
     events.stage("loading_prompts")
     prompts, lengths = my_prompts(config, tokenizer, ctx)
@@ -85,14 +114,14 @@ def run(config: ExperimentConfig, output_dir: str | Path, events: EventEmitter, 
 
     events.stage("writing")
     generation = effective_generation_config(model, gen_kwargs)
-    path = write_results(config, ctx, host, model, groups, gpus, measured, out_dir, generation=generation)
+    path = write_results(config, ctx, host, model, groups, gpus, measured, out_dir, loaded, generation=generation)
     events.emit("result", path=str(path))
     return path
 
 
 def write_results(
     config: ExperimentConfig, ctx: DistContext, host: str, model: Any, groups: list[list[str]],
-    gpus: tuple[GpuRef, ...], measured: Measured, out_dir: Path,
+    gpus: tuple[GpuRef, ...], measured: Measured, out_dir: Path, loaded: LoadedModel | None = None,
     generation: dict[str, Any] | None = None,
 ) -> Path:
     energy = measured.energy
@@ -127,6 +156,8 @@ def write_results(
     # free-form environment records (no schema change): how the FLOPs were obtained (fallback or
     # count) and the decoding generate really ran with (model defaults overridden included)
     data["environment"].update(flops_source=flops_source, generation=generation)
+    if loaded is not None:  # model reuse (session.py); free-form environment record, no schema change
+        data["environment"].update(model_reused=loaded.reused, model_load_s=0.0 if loaded.reused else round(loaded.load_s, 6))
     return write_json_atomic(out_dir / f"rank-{ctx.rank}.json", data)
 
 

@@ -144,20 +144,23 @@ def test_warmup_auto():
 
 def test_launch_and_retry_are_type_checked_only():
     data = fixture()
-    data["launch"].update(launcher="./anything.mjs", timeout_s=-5)  # ranges are the TS side's business
-    data["retry"].update(max_retries=1000)
+    data["launch"].update(launcher="./anything.mjs", timeout_s=5)
+    data["retry"].update(max_retries=100)
     ExperimentConfig.from_dict(data)
+    # their ranges are the contract schema's (the same rules as the TS side), not the dataclasses'
+    bad(lambda d: d["launch"].update(timeout_s=-5), r"^launch\.timeout_s: -5 is less than or equal to the minimum of 0 .*contract/experiment\.schema\.json")
+    bad(lambda d: d["retry"].update(max_retries=1000), r"^retry\.max_retries: 1000 is greater than the maximum of 100")
     bad(lambda d: d["launch"].update(launcher=5), r"^launch\.launcher: expected str, got int")
     bad(lambda d: d["retry"].update(halve_batch_on_oom="yes"), r"^retry\.halve_batch_on_oom: expected bool")
 
 
 def test_launch_slurm_is_type_checked_only():
     data = fixture()
-    data["launch"]["slurm"].update(nodes=0, time_limit=90, extra_args=["anything"])  # ranges: the TS side's
+    data["launch"]["slurm"].update(nodes=2, time_limit=90, extra_args=["--anything"])
     assert ExperimentConfig.from_dict(data).launch.slurm.time_limit == 90
     data["launch"]["slurm"].update(time_limit="1-12:00:00", mem="64G")
     slurm = ExperimentConfig.from_dict(data).launch.slurm
-    assert (slurm.time_limit, slurm.mem, slurm.extra_args) == ("1-12:00:00", "64G", ["anything"])
+    assert (slurm.time_limit, slurm.mem, slurm.extra_args) == ("1-12:00:00", "64G", ["--anything"])
     bad(lambda d: d["launch"]["slurm"].update(nodes="2"), r"^launch\.slurm\.nodes: expected int, got str")
     bad(lambda d: d["launch"]["slurm"].update(time_limit=1.5), r"^launch\.slurm\.time_limit: expected int or str, got float")
     bad(lambda d: d["launch"]["slurm"].update(extra_args="--exclusive"), r"^launch\.slurm\.extra_args: expected a list")

@@ -16,6 +16,16 @@ export const WorkerEventSchema = z.discriminatedUnion('event', [
   z.strictObject({ ...base, event: z.literal('batch'), i: z.int().positive(), n: z.int().positive(), size: z.int().positive(), latency_s: z.number().nonnegative() }),
   z.strictObject({ ...base, event: z.literal('result'), path: z.string().min(1) }),
   z.strictObject({ ...base, event: z.literal('error'), kind: FailureKindSchema, message: z.string() }),
+  // Session mode (`--session`, see src/session/README.md): rank 0, once every rank wrote its file.
+  z.strictObject({
+    ...base,
+    event: z.literal('experiment_done'),
+    index: z.int().nonnegative(),
+    output_dir: z.string().min(1),
+    rank_files: z.array(z.string().min(1)),
+    model_reused: z.boolean(),
+    model_load_s: z.number().nonnegative(),
+  }),
 ]);
 export type WorkerEvent = z.output<typeof WorkerEventSchema>;
 
