@@ -1,80 +1,62 @@
+import cliProgress from 'cli-progress';
 import { shortKey, type SuiteEvent, type SuiteReporter } from './reporter.js';
 
-const BAR = 24;
-const bar = (done: number, total: number) => {
-  const filled = total > 0 ? Math.round((BAR * Math.min(done, total)) / total) : 0;
-  return `${'█'.repeat(filled)}${'░'.repeat(BAR - filled)}`;
-};
-
-interface Running {
-  key: string;
-  id: string;
-  phase: string;
-  i: number;
-  n: number;
-}
-
 /**
- * An overall bar and one bar per running experiment, redrawn in place (at most 10 times a second).
- * Finished experiments scroll above the bars as plain lines.
+ * cli-progress bars on a terminal: the suite's overall bar and one bar per running experiment
+ * (its phase, warm-up or batch i of n), redrawn in place at most 10 times a second; finished
+ * experiments, retries and the summary scroll above the bars as plain lines.
  */
 export function ttyReporter(stream: NodeJS.WriteStream): SuiteReporter {
-  let total = 0;
+  const multi = new cliProgress.MultiBar(
+    {
+      stream,
+      format: '{label} {bar} {step}',
+      barsize: 24,
+      fps: 10,
+      hideCursor: true,
+      clearOnComplete: false,
+      autopadding: true,
+      linewrap: false,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let overall: cliProgress.SingleBar | undefined;
   let finished = 0;
-  let drawn = 0;
-  let suite = '';
-  const running = new Map<string, Running>();
-  let timer: NodeJS.Timeout | undefined;
-
-  const erase = () => {
-    if (drawn) stream.write(`\u001b[${drawn}A\u001b[0J`);
-    drawn = 0;
-  };
-  const draw = () => {
-    timer = undefined;
-    erase();
-    const width = stream.columns ?? 100;
-    const lines = [`${suite} ${bar(finished, total)} ${finished}/${total}`];
-    for (const r of running.values()) {
-      const step = r.n ? `${bar(r.i, r.n)} ${r.phase} ${r.i}/${r.n}` : r.phase;
-      lines.push(`  ${r.id} ${shortKey(r.key)}  ${step}`);
-    }
-    stream.write(lines.map((l) => l.slice(0, width - 1)).join('\n') + '\n');
-    drawn = lines.length;
-  };
-  const schedule = () => (timer ??= setTimeout(draw, 100));
-  const above = (line: string) => {
-    erase();
-    stream.write(`${line}\n`);
-    schedule();
-  };
+  let total = 0;
+  const running = new Map<string, cliProgress.SingleBar>();
+  const log = (line: string) => multi.log(`${line}\n`);
+  const step = () => ({ step: `${finished}/${total}` });
 
   return {
     report(e: SuiteEvent) {
       if (e.type === 'planned') {
         total = e.toRun;
-        suite = e.suite;
-        above(`suite ${e.suite}: ${e.total} experiments, ${e.skipped} already done, ${e.toRun} to run`);
+        overall = multi.create(Math.max(total, 1), 0, { label: e.suite, ...step() });
+        log(`suite ${e.suite}: ${e.total} experiments, ${e.skipped} already done, ${e.toRun} to run`);
       } else if (e.type === 'started') {
-        running.set(e.key, { key: e.key, id: e.experimentId, phase: 'starting', i: 0, n: 0 });
-        schedule();
+        running.set(e.key, multi.create(1, 0, { label: `  ${e.experimentId} ${shortKey(e.key)}`, step: 'starting' }));
       } else if (e.type === 'progress') {
-        const r = running.get(e.key);
-        if (r) Object.assign(r, { phase: e.phase, i: e.i ?? 0, n: e.n ?? 0 });
-        schedule();
+        const bar = running.get(e.key);
+        if (!bar) return;
+        if (e.n) {
+          bar.setTotal(e.n);
+          bar.update(e.i ?? 0, { step: `${e.phase} ${e.i ?? 0}/${e.n}` });
+        } else bar.update(0, { step: e.phase });
       } else if (e.type === 'retrying') {
-        above(`  ${shortKey(e.key)}: ${e.reason}; retry ${e.attempt} in ${e.delayS} s${e.batchSize ? ` (batch_size ${e.batchSize})` : ''}`);
+        log(`  ${shortKey(e.key)}: ${e.reason}; retry ${e.attempt} in ${e.delayS} s${e.batchSize ? ` (batch_size ${e.batchSize})` : ''}`);
       } else if (e.type === 'finished') {
+        const bar = running.get(e.key);
+        if (bar) multi.remove(bar);
         running.delete(e.key);
         finished += 1;
-        above(`  ${e.status === 'done' ? '✓' : e.status === 'failed' ? '✗' : '!'} ${e.experimentId} ${shortKey(e.key)} ${e.detail}`);
+        overall?.update(finished, step());
+        log(`  ${e.status === 'done' ? '✓' : e.status === 'failed' ? '✗' : '!'} ${e.experimentId} ${shortKey(e.key)} ${e.detail}`);
       } else if (e.type === 'summary') {
-        above(`done ${e.done}, failed ${e.failed}, skipped ${e.skipped}, interrupted ${e.interrupted}; ${e.energyJ.toPrecision(4)} J; ${e.seconds.toFixed(0)} s`);
+        log(`done ${e.done}, failed ${e.failed}, skipped ${e.skipped}, interrupted ${e.interrupted}; ${e.energyJ.toPrecision(4)} J; ${e.seconds.toFixed(0)} s`);
       }
     },
     close() {
-      if (timer) clearTimeout(timer);
-      draw();
+      multi.stop();
     },
   };
 }
