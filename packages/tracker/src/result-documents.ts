@@ -1,5 +1,6 @@
 import type { Experiment } from '@joules/config';
 import type { ExperimentMetrics, ProcessTotals, RawMeasurement } from '@joules/metrics';
+import { datasetRowsSkipped, effectiveGenerationConfig } from './worker-records.js';
 
 export interface ExperimentRun {
   experimentId: string;
@@ -43,12 +44,14 @@ export function resultDocuments(run: ExperimentRun): Record<string, unknown> {
     '2_experiment_variables': {
       experiment_id: id,
       dataset: e.dataset,
+      dataset_rows_skipped: datasetRowsSkipped(rank0),
       num_input_prompts: e.num_input_prompts,
       max_input_tokens: e.max_input_tokens,
       max_output_tokens: e.max_output_tokens,
       min_output_tokens: e.min_output_tokens,
       batch_size: e.batch_size,
       decoding: e.decoding,
+      effective_generation_config: effectiveGenerationConfig(rank0),
       warmup_iterations: e.warmup_iterations,
       seed: e.seed,
       num_processes: e.num_processes,
