@@ -10,13 +10,14 @@ export const WORKER_EXIT_CODES: Readonly<Record<number, FailureKind>> = {
   6: 'dataset',
   7: 'transient',
   8: 'unsupported',
+  9: 'server_error',
 };
 
 /**
  * The most telling failure first: an OOM on one rank explains the others' broken collectives;
  * a final cause (bad config, no model) beats a transient one; `other` says least.
  */
-const PRIORITY: readonly FailureKind[] = ['oom', 'model_not_found', 'bad_config', 'dataset', 'unsupported', 'transient', 'other'];
+const PRIORITY: readonly FailureKind[] = ['oom', 'model_not_found', 'bad_config', 'dataset', 'unsupported', 'server_error', 'transient', 'other'];
 
 export async function readWorkerErrors(outputDir: string): Promise<WorkerErrorFile[]> {
   const names = await readdir(outputDir).catch(() => [] as string[]);

@@ -26,11 +26,16 @@ export const RETRY_RULES: Readonly<Record<OutcomeKind, 'final' | 'retry' | 'halv
   model_not_found: 'final',
   dataset: 'final',
   unsupported: 'final',
+  server_error: 'retry',
   oom: 'halve',
   timeout: 'retry',
   transient: 'retry',
   other: 'retry',
   crashed: 'retry',
+  // the server is restarted before another attempt (ServerLauncher)
+  server_crashed: 'retry',
+  server_start_failed: 'final',
+  server_unreachable: 'final',
 });
 
 export type RetryDecision = { retry: true; experiment: Experiment; reason: string } | { retry: false; reason: string };

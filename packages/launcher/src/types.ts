@@ -43,7 +43,10 @@ export interface LaunchOptions {
 }
 
 /** How a failed attempt ended: a worker failure kind, or the launcher's own observations. */
-export type OutcomeKind = FailureKind | 'timeout' | 'crashed';
+export type OutcomeKind = FailureKind | 'timeout' | 'crashed' | ServerOutcomeKind;
+
+/** Failures of the inference server around a worker (engine "server"; see ServerLauncher). */
+export type ServerOutcomeKind = 'server_start_failed' | 'server_crashed' | 'server_unreachable';
 
 /** Which limit ended an attempt of kind `timeout`. */
 export type TimeoutKind = 'wall-clock' | 'silence';

@@ -6,7 +6,7 @@ const base = { v: z.literal(1), rank: z.int().nonnegative(), time: z.number() };
  * Why a worker rank failed, also the worker's `error-rank-<r>.json` kind (contract v2 adds
  * `transient`: hub/network/filesystem hiccups, and `unsupported`: an option this machine cannot do).
  */
-export const FailureKindSchema = z.enum(['oom', 'bad_config', 'model_not_found', 'dataset', 'transient', 'unsupported', 'other']);
+export const FailureKindSchema = z.enum(['oom', 'bad_config', 'model_not_found', 'dataset', 'transient', 'unsupported', 'server_error', 'other']);
 export type FailureKind = z.output<typeof FailureKindSchema>;
 
 /** One NDJSON progress event printed by the worker on stdout (contract v1). */

@@ -1,0 +1,24 @@
+/** What the placeholders of `server.command` stand for. */
+export interface ServerPlaceholders {
+  model: string;
+  host: string;
+  port: number;
+  /** The GPUs, comma-separated ("" on CPU). */
+  gpuIds: readonly number[];
+}
+
+/** `server.command` with {model}, {host}, {port} and {gpu_ids} replaced (inside arguments too). */
+export function serverArgv(command: readonly string[], p: ServerPlaceholders): string[] {
+  const values: Record<string, string> = {
+    '{model}': p.model,
+    '{host}': p.host,
+    '{port}': String(p.port),
+    '{gpu_ids}': p.gpuIds.join(','),
+  };
+  return command.map((arg) => arg.replace(/\{(?:model|host|port|gpu_ids)\}/g, (m) => values[m] ?? m));
+}
+
+/** The environment of a started server: its GPUs in CUDA_VISIBLE_DEVICES (empty on CPU: no GPU). */
+export function serverEnv(gpuIds: readonly number[]): Record<string, string> {
+  return { CUDA_VISIBLE_DEVICES: gpuIds.join(','), CUDA_DEVICE_ORDER: 'PCI_BUS_ID' };
+}

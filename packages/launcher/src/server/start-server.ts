@@ -1,0 +1,123 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ServerError } from '../errors.js';
+import { reservePort } from '../free-port.js';
+import { LAUNCH_MARKER, newLaunchId, trackLaunch, untrackLaunch, waitTreeGone } from '../process-tree.js';
+import { GUARD_SCRIPT } from './guard-script.js';
+import { probeHealth, withLogTail } from './health.js';
+import { serverArgv, serverEnv } from './server-argv.js';
+
+export interface StartServerOptions {
+  /** `server.command`, placeholders not yet replaced. */
+  command: readonly string[];
+  model: string;
+  host: string;
+  gpuIds: readonly number[];
+  /** The server's output (appended): `logs/<id>-server.log`. */
+  logFile: string;
+  readyTimeoutMs: number;
+  /** More environment for the server. */
+  env?: Record<string, string>;
+  /** SIGTERM → SIGKILL grace when stopping (default 5000 ms). */
+  graceMs?: number;
+  /** Health probe interval (default 250 ms). */
+  pollMs?: number;
+}
+
+export interface ServerExit {
+  code: number | null;
+  signal: string | null;
+}
+
+/** A running server, started by Joules. */
+export interface ServerHandle {
+  url: string;
+  port: number;
+  argv: string[];
+  logFile: string;
+  /** Resolves when the server exits (stopped or crashed). */
+  readonly exited: Promise<ServerExit>;
+  alive(): boolean;
+  /** Stop the server's whole process tree; resolves when no process of it is left. */
+  stop(): Promise<void>;
+}
+
+type GuardEvent = { event: 'spawned'; pid: number } | { event: 'spawn-error'; message: string; code?: string } | ({ event: 'exit' } & ServerExit);
+
+/**
+ * Start `command` on a free port with CUDA_VISIBLE_DEVICES from `gpuIds`, behind the guard (see
+ * guard-script.ts: no server outlives this process), and wait until it answers `/health` (or
+ * `/v1/models`). Throws ServerError `server_start_failed` (with the log's tail) when the command is
+ * not found, the server exits first, or `readyTimeoutMs` passes; the tree is gone by then.
+ */
+export async function startServer(o: StartServerOptions): Promise<ServerHandle> {
+  const { port, release } = await reservePort();
+  const argv = serverArgv(o.command, { model: o.model, host: o.host, port, gpuIds: o.gpuIds });
+  await mkdir(path.dirname(o.logFile), { recursive: true });
+  const marker = newLaunchId();
+  const spec = {
+    argv, logFile: o.logFile, graceMs: o.graceMs ?? 5000, marker: `${LAUNCH_MARKER}=${marker}`,
+    env: { ...serverEnv(o.gpuIds), ...o.env },
+  };
+  const guard: ChildProcess = spawn(process.execPath, ['-e', GUARD_SCRIPT], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env: { ...process.env, JOULES_SERVER_SPEC: JSON.stringify(spec), [LAUNCH_MARKER]: marker },
+  });
+  trackLaunch(marker, guard.pid ?? 0);
+  let spawnError: string | undefined;
+  let exit: ServerExit | undefined;
+  let resolveExit!: (e: ServerExit) => void;
+  const exited = new Promise<ServerExit>((r) => (resolveExit = r));
+  createInterface({ input: guard.stdout! }).on('line', (line) => {
+    let ev: GuardEvent;
+    try {
+      ev = JSON.parse(line) as GuardEvent;
+    } catch {
+      return;
+    }
+    if (ev.event === 'spawn-error') spawnError = `${ev.message}${ev.code ? ` (${ev.code})` : ''}`;
+    if (ev.event === 'exit') exit = { code: ev.code, signal: ev.signal };
+  });
+  guard.on('exit', (code) => {
+    exit ??= { code: spawnError ? 127 : code, signal: null };
+    release();
+    untrackLaunch(marker);
+    resolveExit(exit);
+  });
+  guard.stdin!.on('error', () => undefined);
+  let stopping: Promise<void> | undefined;
+  const handle: ServerHandle = {
+    url: `http://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`,
+    port,
+    argv,
+    logFile: o.logFile,
+    exited,
+    alive: () => exit === undefined,
+    stop: () =>
+      (stopping ??= (async () => {
+        if (exit === undefined) guard.kill('SIGTERM');
+        await exited;
+        await waitTreeGone(marker, 2000);
+      })()),
+  };
+  const deadline = Date.now() + o.readyTimeoutMs;
+  for (;;) {
+    if (exit !== undefined) {
+      await handle.stop();
+      const why = spawnError
+        ? `server command not found or not runnable: ${argv[0]}: ${spawnError}`
+        : `the server exited before it was healthy (${exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`}): ${argv.join(' ')}`;
+      throw new ServerError(await withLogTail(why, o.logFile), 'server_start_failed');
+    }
+    if (await probeHealth(handle.url)) return handle;
+    if (Date.now() >= deadline) {
+      await handle.stop();
+      const why = `the server gave no health (GET /health or /v1/models) within ready_timeout_s ${o.readyTimeoutMs / 1000}: ${argv.join(' ')}`;
+      throw new ServerError(await withLogTail(why, o.logFile), 'server_start_failed');
+    }
+    await sleep(o.pollMs ?? 250);
+  }
+}
