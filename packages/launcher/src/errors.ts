@@ -58,3 +58,23 @@ export class SlurmError extends LauncherError {
     super(message, code, options);
   }
 }
+
+/** How an inference server (engine "server") failed; the same strings are the failure kinds. */
+export type ServerErrorCode =
+  /** The command was not found, exited before it was healthy, or gave no health before ready_timeout_s. */
+  | 'server_start_failed'
+  /** The server died while an experiment used it. */
+  | 'server_crashed'
+  /** The server answered wrongly: HTTP 4xx/5xx, garbage or truncated streams, stalls. */
+  | 'server_error'
+  /** An attached server (server.url) cannot be reached. */
+  | 'server_unreachable';
+
+/** An inference server's failure, with the tail of its log in the message where there is one. */
+export class ServerError extends LauncherError {
+  override name = 'ServerError';
+  declare readonly code: ServerErrorCode;
+  constructor(message: string, code: ServerErrorCode, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}
