@@ -160,6 +160,7 @@ class EnergyConfig:
     idle_baseline_s: float = 0.0
     carbon_intensity_g_per_kwh: Optional[float] = None
     pue: float = 1.0
+    allow_shared_host: bool = False  # TS side only (the runner's --max-parallel rule); never used by the worker
 
     def __post_init__(self) -> None:
         check(bool(_COUNTRY_RE.match(self.country_iso_code)), "country_iso_code", 'expected a 3-letter ISO code, e.g. "USA"')

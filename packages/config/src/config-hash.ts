@@ -19,3 +19,12 @@ export function configHash(config: Experiment): string {
   const { cycle_id: _cycle, ...rest } = config;
   return createHash('sha256').update(canonicalJson(rest)).digest('hex').slice(0, 16);
 }
+
+/**
+ * Hash of what really ran: the planned experiment with the settings a retry may change applied
+ * (`batch_size`, halved after an out-of-memory failure). Equal to `configHash(planned)` when the
+ * run went as planned. Resume keeps using the planned hash; cycle statistics group by this one.
+ */
+export function effectiveConfigHash(planned: Experiment, ran: Pick<Experiment, 'batch_size'>): string {
+  return configHash(ran.batch_size === planned.batch_size ? planned : { ...planned, batch_size: ran.batch_size });
+}

@@ -153,6 +153,10 @@ export const EnergySchema = z
       .default(null)
       .describe("overrides the backend's / country's carbon intensity (g CO2e per kWh)"),
     pue: z.number().gte(1).default(1).describe('power usage effectiveness (>= 1), applied to emissions only'),
+    allow_shared_host: z
+      .boolean()
+      .default(false)
+      .describe('allow --max-parallel > 1 with a host-level backend (codecarbon, rapl, zeus, auto on CPU): each job then reports the whole host, and its rows say energy_host_shared=true'),
   })
   .describe('energy measurement');
 

@@ -53,6 +53,7 @@ describe('parseExperiment', () => {
         idle_baseline_s: 0,
         carbon_intensity_g_per_kwh: null,
         pue: 1,
+        allow_shared_host: false,
       },
       warmup_iterations: 2,
       save_outputs: false,

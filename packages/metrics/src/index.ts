@@ -20,7 +20,7 @@ export type { ExperimentIdentity, ResultRecord, ResultColumn, CellValue } from '
 export { describeSample } from './statistics.js';
 export type { SampleStatistics } from './statistics.js';
 export { studentTCdf, studentTQuantile, tCritical95 } from './student-t.js';
-export { groupStatistics, cycleStatistics } from './summaries.js';
+export { groupStatistics, cycleStatistics, effectiveHashOf } from './summaries.js';
 export type { GroupStatistics, GroupOptions, CycleStatistics, RecordLike } from './summaries.js';
 export { summaryTable, summarizeResults, DEFAULT_SUMMARY_STATS } from './summary-table.js';
 export type { SummaryTable, StatName } from './summary-table.js';

@@ -55,6 +55,15 @@ describe('result record', () => {
     expect(toResultRecord(id, { ...metrics, latency_mean_s: Number.NaN, tokens_per_j: Number.POSITIVE_INFINITY })).toMatchObject({ latency_mean_s: null, tokens_per_j: null });
   });
 
+  it('effective_config_hash defaults to the planned hash, energy_host_shared to false; both are appended at the end', () => {
+    const after = RESULT_COLUMNS.indexOf('throttling_observed') + 1;
+    expect(RESULT_COLUMNS.slice(after, after + 3)).toEqual(['energy_complete', 'energy_host_shared', 'effective_config_hash']);
+    expect(toResultRecord(id, metrics)).toMatchObject({ config_hash: 'abc123', effective_config_hash: 'abc123', energy_host_shared: false });
+    const halved = toResultRecord({ ...id, effective_config_hash: 'def456', energy_host_shared: true }, metrics);
+    expect(halved).toMatchObject({ config_hash: 'abc123', effective_config_hash: 'def456', energy_host_shared: true });
+    expect(parseResultRecord(asCsvRow(halved))).toEqual(halved);
+  });
+
   it('parseResultRecord turns a CSV row back into the same typed values', () => {
     const row = toResultRecord(id, metrics);
     expect(parseResultRecord(asCsvRow(row))).toEqual(row);

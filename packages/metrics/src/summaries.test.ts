@@ -37,6 +37,24 @@ describe('cycle statistics', () => {
     expect(c!.metrics.tokens_per_j).toMatchObject({ n: 0, mean: null });
   });
 
+  it('never mixes configurations: a cycle that ran with a halved batch after an OOM is its own group', () => {
+    // Config "a" planned at batch 8: cycles 1 and 3 ran as planned, cycle 2 ran at batch 4 after an OOM
+    // (same planned hash, so resume keeps its key; another effective hash). Config "b" is planned at
+    // batch 4 and is the same effective configuration as a's halved cycle. A row from before the
+    // column existed (no effective hash) counts as its planned hash.
+    const ran = (config_hash: string, effective: string | null, cycle_id: number, energy_total_j: number) => ({
+      ...rec(config_hash, 'm1', cycle_id, energy_total_j, 1), effective_config_hash: effective,
+    });
+    const rows = [ran('a', 'a', 1, 36), ran('a', 'a4', 2, 20), ran('a', null, 3, 40), ran('b', 'a4', 1, 22)];
+    const groups = cycleStatistics(rows, { metrics });
+    expect(groups.map((g) => [g.effective_config_hash, g.config_hashes, g.n, g.cycle_ids, g.metrics.energy_total_j!.mean])).toEqual([
+      ['a', ['a'], 2, [1, 3], 38],
+      ['a4', ['a', 'b'], 2, [1, 2], 21],
+    ]);
+    expect(groups[0]!.config_hash).toBe('a');
+    expect(groups.map((g) => g.key)).toEqual([{ effective_config_hash: 'a' }, { effective_config_hash: 'a4' }]);
+  });
+
   it('refuses records without a config hash, or with unparsed (string) values', () => {
     expect(() => cycleStatistics([{ energy_total_j: 1 }])).toThrow(/record 0: config_hash is missing/);
     expect(() => cycleStatistics([rec('a', 'm', 1, 1, 1), { config_hash: 'a', energy_total_j: '1' }], { metrics })).toThrow(MetricsError);
@@ -69,7 +87,7 @@ describe('summaries across experiments', () => {
       columns: ['model_name', 'n', 'energy_total_j_mean', 'energy_total_j_std', 'energy_total_j_cv', 'energy_total_j_ci95_low', 'energy_total_j_ci95_high'],
       rows: [],
     });
-    expect(summaryTable(cycleStatistics(records, { metrics })).columns.slice(0, 3)).toEqual(['config_hash', 'n', 'energy_total_j_mean']);
+    expect(summaryTable(cycleStatistics(records, { metrics })).columns.slice(0, 3)).toEqual(['effective_config_hash', 'n', 'energy_total_j_mean']);
   });
 
   it('null group values form their own group, sorted first', () => {

@@ -28,20 +28,33 @@ const compareCells = (a: CellValue, b: CellValue): number => {
   return String(a) < String(b) ? -1 : 1;
 };
 
+/** How records are grouped: the identity of a record's group, and the key shown for it. */
+interface Grouping {
+  idOf: (r: RecordLike, i: number) => unknown;
+  keyOf: (r: RecordLike, i: number) => Record<string, CellValue>;
+}
+
+const byColumns = (by: readonly string[]): Grouping => {
+  const single = by.length === 1 ? by[0]! : null;
+  return {
+    idOf: (r) => (single !== null ? (r[single] ?? null) : JSON.stringify(by.map((c) => r[c] ?? null))),
+    keyOf: (r) => Object.fromEntries(by.map((c) => [c, r[c] ?? null])),
+  };
+};
+
 /** Records ordered group by group: `order[start[g] .. start[g + 1])` are group g's record indices. */
-function partition(records: readonly RecordLike[], by: readonly string[]) {
+function partition(records: readonly RecordLike[], grouping: Grouping) {
   const ids = new Map<unknown, number>();
   const keys: Record<string, CellValue>[] = [];
   const groupOf = new Int32Array(records.length);
-  const single = by.length === 1 ? by[0]! : null;
   for (let i = 0; i < records.length; i++) {
     const r = records[i]!;
-    const id = single !== null ? (r[single] ?? null) : JSON.stringify(by.map((c) => r[c] ?? null));
+    const id = grouping.idOf(r, i);
     let g = ids.get(id);
     if (g === undefined) {
       g = keys.length;
       ids.set(id, g);
-      keys.push(Object.fromEntries(by.map((c) => [c, r[c] ?? null])));
+      keys.push(grouping.keyOf(r, i));
     }
     groupOf[i] = g;
   }
@@ -77,9 +90,12 @@ function matrix(records: readonly RecordLike[], metrics: readonly string[]): Flo
  * metrics take a fraction of a second (bench/metrics-aggregate.bench.mjs).
  */
 export function groupStatistics(records: readonly RecordLike[], options: GroupOptions): GroupStatistics[] {
-  const metrics = options.metrics ?? METRIC_COLUMNS;
+  return describeGroups(records, byColumns(options.by), options.by, options.metrics ?? METRIC_COLUMNS);
+}
+
+function describeGroups(records: readonly RecordLike[], grouping: Grouping, by: readonly string[], metrics: readonly string[]): GroupStatistics[] {
   const M = metrics.length;
-  const { keys, start, order } = partition(records, options.by);
+  const { keys, start, order } = partition(records, grouping);
   const data = matrix(records, metrics);
   // Same trick as the result rows: clones of one JSON-built object keep a compact shape.
   const template = JSON.parse(JSON.stringify(Object.fromEntries(metrics.map((c) => [c, null])))) as Record<string, SampleStatistics>;
@@ -108,7 +124,6 @@ export function groupStatistics(records: readonly RecordLike[], options: GroupOp
     }
     out.push({ key: keys[g]!, n: to - from, metrics: described });
   }
-  const by = options.by;
   return out.sort((a, b) => {
     for (const c of by) {
       const d = compareCells(a.key[c] ?? null, b.key[c] ?? null);
@@ -119,7 +134,12 @@ export function groupStatistics(records: readonly RecordLike[], options: GroupOp
 }
 
 export interface CycleStatistics extends GroupStatistics {
+  /** The effective config hash of the group (what ran; see effectiveHashOf). */
+  effective_config_hash: string;
+  /** The planned config hash of the group's first record (several when OOM halving met another config). */
   config_hash: string;
+  /** Distinct planned hashes in the group, sorted. */
+  config_hashes: string[];
   /** Names of the first record of the group (a config renamed between cycles keeps its hash). */
   config_name: CellValue;
   model_name: CellValue;
@@ -127,26 +147,52 @@ export interface CycleStatistics extends GroupStatistics {
   cycle_ids: (number | null)[];
 }
 
-/** Statistics over the repeated cycles of each config, grouped by `config_hash`. */
+/**
+ * The hash a record's cycles are grouped by: `effective_config_hash` (the configuration that really
+ * ran, e.g. a batch size halved after an OOM), or `config_hash` for rows written before that column.
+ */
+export function effectiveHashOf(r: RecordLike, i = 0): string {
+  const effective = r.effective_config_hash;
+  if (typeof effective === 'string' && effective !== '') return effective;
+  const hash = r.config_hash;
+  if (typeof hash !== 'string' || hash === '') throw new MetricsError(`record ${i}: config_hash is missing`, 'BAD_RECORD');
+  return hash;
+}
+
+/**
+ * Statistics over the repeated cycles of each configuration, grouped by the effective config
+ * hash: a cycle that ran with a halved batch size after an OOM is never averaged with the
+ * cycles that ran as planned.
+ */
 export function cycleStatistics(records: readonly RecordLike[], options: { metrics?: readonly string[] } = {}): CycleStatistics[] {
+  const hashes = records.map((r, i) => effectiveHashOf(r, i));
   const first = new Map<string, RecordLike>();
   const cycles = new Map<string, Set<number | null>>();
+  const planned = new Map<string, Set<string>>();
   records.forEach((r, i) => {
-    const hash = r.config_hash;
-    if (typeof hash !== 'string' || hash === '') throw new MetricsError(`record ${i}: config_hash is missing`, 'BAD_RECORD');
+    const hash = hashes[i]!;
     if (!first.has(hash)) first.set(hash, r);
     const id = r.cycle_id ?? null;
     if (id !== null && typeof id !== 'number') throw new MetricsError(`record ${i}: cycle_id is not a number`, 'BAD_RECORD');
     let set = cycles.get(hash);
     if (!set) cycles.set(hash, (set = new Set()));
     set.add(id);
+    let plan = planned.get(hash);
+    if (!plan) planned.set(hash, (plan = new Set()));
+    plan.add(typeof r.config_hash === 'string' && r.config_hash !== '' ? r.config_hash : hash);
   });
-  return groupStatistics(records, { by: ['config_hash'], ...(options.metrics && { metrics: options.metrics }) }).map((g) => {
-    const hash = g.key.config_hash as string;
+  const grouping: Grouping = {
+    idOf: (_r, i) => hashes[i],
+    keyOf: (_r, i) => ({ effective_config_hash: hashes[i]! }),
+  };
+  return describeGroups(records, grouping, ['effective_config_hash'], options.metrics ?? METRIC_COLUMNS).map((g) => {
+    const hash = g.key.effective_config_hash as string;
     const r = first.get(hash)!;
     return {
       ...g,
-      config_hash: hash,
+      effective_config_hash: hash,
+      config_hash: typeof r.config_hash === 'string' && r.config_hash !== '' ? r.config_hash : hash,
+      config_hashes: [...planned.get(hash)!].sort(),
       config_name: r.config_name ?? null,
       model_name: r.model_name ?? null,
       cycle_ids: [...cycles.get(hash)!].sort(compareCells),

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
-import { configHash, type Experiment } from '@joules/config';
+import path from 'node:path';
+import { configHash, effectiveConfigHash, type Experiment } from '@joules/config';
 import { loadLauncher, SlurmLauncher, type JobEvent, type LaunchJob, type Launcher, type RetryPolicy, type RetryResult, type SlurmResources } from '@joules/launcher';
 import { aggregateRanks, deriveMetrics, RawMeasurementSchema, type ExperimentMetrics, type RawMeasurement } from '@joules/metrics';
 import { recordExperiment, recordFailure, resultsLayout, type RecordedExperiment } from '@joules/tracker';
@@ -127,6 +128,8 @@ export async function recordSuccess(
   planned: Experiment,
   result: RetryResult,
   startedAt: string,
+  /** `energyHostShared`: a host-level reader ran beside other jobs (see energyHostShared in @joules/config). */
+  extra: { energyHostShared?: boolean } = {},
 ): Promise<{ recorded: RecordedExperiment; metrics: ExperimentMetrics }> {
   if (result.outcome.status !== 'succeeded') throw new Error('recordSuccess: the outcome is not a success');
   const ran = result.experiment;
@@ -140,6 +143,10 @@ export async function recordSuccess(
     experimentId,
     experiment: ran,
     configHash: configHash(planned),
+    effectiveConfigHash: effectiveConfigHash(planned, ran),
+    ...(extra.energyHostShared !== undefined && { energyHostShared: extra.energyHostShared }),
+    // The worker's side files (timeseries, token ids) lie beside its rank files: they are copied too.
+    workDir: path.dirname(result.outcome.rankFiles[0]!),
     launcher: effectiveLauncher(ran),
     startedAt,
     finishedAt: new Date().toISOString(),

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { loadSuiteFile, type SuiteExperiment } from '@joules/config';
+import { energyHostShared, loadSuiteFile, sharedHostProblems, type SuiteExperiment } from '@joules/config';
 import { dryRun, runBatch, type BatchJob, type BatchResult, type Launcher } from '@joules/launcher';
 import { resumeSuite, type ProgressJournal } from '@joules/tracker';
 import { RunConfigError } from './errors.js';
@@ -74,6 +74,12 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> 
     return { ...empty, dryRun: texts };
   }
 
+  // Host-level energy readers and parallel jobs on this host (Slurm jobs run elsewhere): refused unless allowed.
+  const onHost = loaded.experiments.filter((e) => !isSlurm(e));
+  const sharedHost = sharedHostProblems(onHost, options.maxParallel ?? 1);
+  if (sharedHost.length) throw new RunConfigError(sharedHost);
+  const hostShared = (e: SuiteExperiment) => !isSlurm(e) && energyHostShared(e.experiment, options.maxParallel ?? 1, onHost.length);
+
   const t0 = Date.now();
   const items = loaded.experiments.map((e) => ({ key: e.key, configHash: e.hash }));
   const { journal, plan } = await resumeSuite(resultsDir, items, { rerunFailed: options.rerunFailed === true, rerunChanged: options.rerunChanged === true });
@@ -140,7 +146,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> 
       const e = byKey.get(job.id)!;
       return isSlurm(e) ? { ...rest, experiment: resolvedExperiment(e.experiment) } : rest;
     },
-    settle: settleWith({ journal, resultsDir, byKey, ids, startedAt, emit, state }),
+    settle: settleWith({ journal, resultsDir, byKey, ids, startedAt, emit, state, hostShared }),
   });
   await Promise.all(writes);
   const count = (s: string) => results.filter((r) => r.outcome.status === s).length;
@@ -167,6 +173,7 @@ interface SettleContext {
   startedAt: Map<string, string>;
   emit: EventSink;
   state: { energyJ: number; outcomes: Map<string, SuiteExperimentOutcome> };
+  hostShared: (e: SuiteExperiment) => boolean;
 }
 
 /** Record each finished job (results or failure) and close its journal entry, inside its slot. */
@@ -179,7 +186,7 @@ function settleWith(c: SettleContext) {
     const logFile = launchJob(c.resultsDir, id, planned).logFile;
     const { outcome } = result;
     if (outcome.status === 'succeeded') {
-      const { recorded, metrics } = await recordSuccess(c.resultsDir, id, planned, result, c.startedAt.get(key)!);
+      const { recorded, metrics } = await recordSuccess(c.resultsDir, id, planned, result, c.startedAt.get(key)!, { energyHostShared: c.hostShared(c.byKey.get(key)!) });
       await c.journal.finish(key, id, 'done', result.experiment.batch_size !== planned.batch_size ? { note: `batch_size ${result.experiment.batch_size} after OOM` } : {});
       await rm(launchJob(c.resultsDir, id, result.experiment).outputDir, { recursive: true, force: true });
       c.state.energyJ += metrics.energy_total_j ?? 0;

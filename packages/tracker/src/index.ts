@@ -27,6 +27,8 @@ export type { ResultsRecovery, RecoverOptions, SetAsideFolder } from './raw/reco
 export { verifyResults, sweepTempFiles } from './raw/verify.js';
 export type { ResultsVerification } from './raw/verify.js';
 export { acknowledgedIds } from './raw/acknowledged.js';
+export { collectSideFiles, SIDE_FILE_NAMES } from './raw/side-files.js';
+export type { SideFile } from './raw/side-files.js';
 
 export { ProgressJournal } from './progress/journal.js';
 export type { JournalOptions, JournalHealth, StartResult } from './progress/journal.js';

@@ -1,6 +1,8 @@
 import { RESULT_COLUMNS, toResultRecord, type ResultRecord } from '@joules/metrics';
 import { resultsLayout } from './layout.js';
+import { TrackerInputError } from './errors.js';
 import { commitExperiment } from './raw/commit.js';
+import { collectSideFiles } from './raw/side-files.js';
 import { resultDocuments, type ExperimentRun } from './result-documents.js';
 
 export interface RecordedExperiment {
@@ -14,12 +16,24 @@ export interface RecordedExperiment {
   rotatedCsv?: string;
 }
 
+async function sideFilesOf(run: ExperimentRun) {
+  if (run.workDir !== undefined) return collectSideFiles(run.experimentId, run.workDir, run.ranks, run.experiment.save_token_ids);
+  const named = run.ranks.find((r) => r.energy.timeseries_file !== null);
+  if (named || run.experiment.save_token_ids) {
+    const what = named ? `rank ${named.rank} names ${named.energy.timeseries_file}` : 'save_token_ids is on';
+    throw new TrackerInputError(`workDir: required when the worker wrote side files (${what}); they would be lost`);
+  }
+  return { documents: {}, files: [] };
+}
+
 /**
- * Write one finished experiment: its raw JSON files and manifest into `raw_results/<id>/`
- * (built aside, renamed in whole), then its row in `<task_type>_results.csv`. The row comes
- * last: a row present means every file of that experiment is whole. See commitExperiment.
+ * Write one finished experiment: its raw JSON files, the worker's side files (timeseries, token
+ * ids; see collectSideFiles) and the manifest into `raw_results/<id>/` (built aside, renamed in
+ * whole), then its row in `<task_type>_results.csv`. The row comes last: a row present means
+ * every file of that experiment is whole. See commitExperiment.
  */
 export async function recordExperiment(resultsDir: string, run: ExperimentRun): Promise<RecordedExperiment> {
+  const side = await sideFilesOf(run);
   const row = toResultRecord(
     {
       experiment_id: run.experimentId,
@@ -32,12 +46,15 @@ export async function recordExperiment(resultsDir: string, run: ExperimentRun): 
       batch_size: run.experiment.batch_size,
       precision: run.experiment.precision,
       config_hash: run.configHash,
+      ...(run.effectiveConfigHash !== undefined && { effective_config_hash: run.effectiveConfigHash }),
+      ...(run.energyHostShared !== undefined && { energy_host_shared: run.energyHostShared }),
     },
     run.metrics,
   );
   const committed = await commitExperiment(resultsDir, {
     experimentId: run.experimentId,
-    documents: resultDocuments(run),
+    documents: { ...resultDocuments(run), ...side.documents },
+    files: side.files,
     csvFile: resultsLayout(resultsDir).resultsCsv(run.experiment.task_type),
     columns: RESULT_COLUMNS,
     row: RESULT_COLUMNS.map((c) => row[c]),

@@ -1,12 +1,24 @@
 import type { Experiment } from '@joules/config';
 import type { ExperimentMetrics, ProcessTotals, RawMeasurement } from '@joules/metrics';
 import { datasetRowsSkipped, effectiveGenerationConfig } from './worker-records.js';
+import { SIDE_FILE_NAMES } from './raw/side-files.js';
 
 export interface ExperimentRun {
   experimentId: string;
   experiment: Experiment;
+  /** Hash of the experiment as planned (the key resume compares). */
   configHash: string;
+  /** Hash of what really ran (e.g. the batch size after OOM halving); default configHash. */
+  effectiveConfigHash?: string;
+  /** A host-level energy reader shared the host with other jobs (`energy.allow_shared_host`); default false. */
+  energyHostShared?: boolean;
   launcher: string;
+  /**
+   * The worker's folder holding `rank-<r>.json` and its side files (timeseries, token ids): they
+   * are copied into the results folder. Required when a rank names a timeseries file or the
+   * experiment saves token ids.
+   */
+  workDir?: string;
   /** ISO timestamps of the launch. */
   startedAt: string;
   finishedAt: string;
@@ -29,6 +41,8 @@ export function resultDocuments(run: ExperimentRun): Record<string, unknown> {
       suite: e.suite,
       cycle_id: e.cycle_id,
       config_hash: run.configHash,
+      effective_config_hash: run.effectiveConfigHash ?? run.configHash,
+      energy_host_shared: run.energyHostShared ?? false,
       launcher: run.launcher,
       num_processes: e.num_processes,
       world_size: t.world_size,
@@ -107,7 +121,13 @@ export function resultDocuments(run: ExperimentRun): Record<string, unknown> {
   };
   // The untouched per-rank measurements, so every figure above can be recomputed later.
   for (const r of ranks) docs[`raw_rank_${r.rank}`] = r;
-  for (const r of ranks) docs[`6_local_energy_results_process_${r.rank}`] = { experiment_id: id, rank: r.rank, host: r.host, device: r.device, ...r.energy };
+  for (const r of ranks) {
+    docs[`6_local_energy_results_process_${r.rank}`] = {
+      experiment_id: id, rank: r.rank, host: r.host, device: r.device, ...r.energy,
+      // The samples' file in this folder (raw_rank_<r> keeps the worker's own name).
+      timeseries_file: r.energy.timeseries_file === null ? null : `${id}_${SIDE_FILE_NAMES.timeseries(r.rank)}`,
+    };
+  }
   if (e.save_outputs) {
     docs['8_text_output'] = {
       experiment_id: id,

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { resultsLayout } from '../layout.js';
 
 /** Columns read as text whatever they look like ("000042" must stay "000042"). */
-const TEXT_COLUMNS = ['experiment_id', 'config_hash', 'config_name', 'model_name', 'suite', 'error_message', 'config_json'];
+const TEXT_COLUMNS = ['experiment_id', 'config_hash', 'effective_config_hash', 'config_name', 'model_name', 'suite', 'error_message', 'config_json'];
 
 /** Raw JSON documents → view names. */
 export const RAW_VIEWS: Record<string, string> = {
@@ -15,6 +15,7 @@ export const RAW_VIEWS: Record<string, string> = {
   local_energy: '*_6_local_energy_results_process_*.json',
   global_energy: '*_7_global_energy_results.json',
   text_output: '*_8_text_output.json',
+  token_output: '*_8_token_output.json',
   raw_ranks: '*_raw_rank_*.json',
   manifests: 'manifest.json',
 };
@@ -60,6 +61,16 @@ export async function viewStatements(resultsDir: string, hasRaw: (glob: string) 
     views.push({
       name,
       sql: `SELECT regexp_extract(filename, '([0-9]+)/[^/]+$', 1) AS folder_id, * FROM read_json(${sqlString(glob)}, union_by_name = true, filename = true, maximum_object_size = 268435456)`,
+    });
+  }
+  // Side files copied from the worker (JSONL, one sample per line): one row per sample.
+  const timeseries = path.join(layout.rawDir, '*', '*_timeseries_rank_*.jsonl');
+  if (await hasRaw(timeseries)) {
+    views.push({
+      name: 'timeseries',
+      sql: `SELECT regexp_extract(filename, '([0-9]+)/[^/]+$', 1) AS folder_id,
+  CAST(regexp_extract(filename, '_timeseries_rank_([0-9]+)\\.jsonl$', 1) AS INTEGER) AS rank, *
+FROM read_json(${sqlString(timeseries)}, format = 'newline_delimited', union_by_name = true, filename = true)`,
     });
   }
   if ((await open(layout.journalFile, 'r').then((h) => h.close().then(() => true), () => false))) {
