@@ -59,6 +59,13 @@ export const SuiteSchema = z
     cycles: z.int().positive().max(1000).default(1).describe('how many times the whole suite is run'),
     shuffle: z.boolean().default(false).describe('run each cycle in a different seeded random order'),
     shuffle_seed: z.int().nonnegative().default(0).describe('seed of the per-cycle shuffle'),
+    reuse: z
+      .enum(['none', 'model'])
+      .default('none')
+      .describe(
+        '"model": consecutive experiments with equal load settings share one worker session (the model loads once per cycle); ' +
+          'each cycle still runs every model\'s configs in their seeded order',
+      ),
     models: z.array(ModelEntrySchema).min(1).describe('models to run every configuration on'),
     base: SuiteBaseSchema.default({}),
     include_base: z.boolean().default(false).describe('also run the base configuration itself (with variations present)'),

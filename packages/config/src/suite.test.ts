@@ -22,6 +22,7 @@ describe('parseSuite', () => {
       cycles: 1,
       shuffle: false,
       shuffle_seed: 0,
+      reuse: 'none',
       include_base: false,
       base: {},
       controlled: {},
