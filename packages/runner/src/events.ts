@@ -42,6 +42,8 @@ export type RunnerEvent =
       size?: number;
       latencyS?: number;
     }
+  /** A worker rank's latest power sample of one device (`device`: the worker's device id, `<host>/gpu/<uuid>`); `time` in Unix seconds. */
+  | { type: 'experiment-power'; key: string; experimentId: string; rank: number; host: string; device: string; watts: number; time: number }
   | {
       type: 'experiment-attempt-failed';
       key: string;

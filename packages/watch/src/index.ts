@@ -1,0 +1,10 @@
+export { startWatch, DEFAULT_WATCH_PORT } from './watch-server.js';
+export type { WatchOptions, WatchServer } from './watch-server.js';
+export type { WatchStatus, ExperimentView, ResultView } from './status.js';
+export type { FailureRow } from './folder-reader.js';
+export type { PowerReading, LiveExperiment, LiveSuite } from './live-runs.js';
+export { renderMetrics, DURATION_BUCKETS } from './prometheus.js';
+export { resolveInside } from './safe-path.js';
+export { tokenMatches } from './auth.js';
+export { vegaScriptTags, scriptSafe, escapeHtml } from './vega-bundle.js';
+export { WatchError, WatchOptionsError, WatchListenError } from './errors.js';
