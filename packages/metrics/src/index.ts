@@ -28,3 +28,4 @@ export { MetricsError } from './errors.js';
 export type { MetricsErrorCode } from './errors.js';
 export { ratio, mean, percentile, distribution, sum, JOULES_PER_KWH, JOULES_PER_WH } from './numbers.js';
 export type { Distribution } from './numbers.js';
+export * from './serving/index.js';

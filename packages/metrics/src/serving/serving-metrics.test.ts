@@ -1,0 +1,99 @@
+import { describe, expect, it } from 'vitest';
+import { RESULT_COLUMNS, parseResultRecord, toResultRecord } from '../result-record.js';
+import { meetsSlo, SERVING_COLUMNS, servingColumns, servingMetrics, steadyShares, tpotOf } from './serving-metrics.js';
+import { ServingRequestSchema, ServingSummarySchema, type ServingRequest, type ServingSummary } from './serving-schema.js';
+
+const req = (index: number, send: number, first: number, end: number, out: number, extra: Partial<ServingRequest> = {}): ServingRequest => ({
+  index, scheduled_s: null, send_unix_s: send, first_token_unix_s: first, end_unix_s: end, ttft_s: first - send,
+  itl_s: out > 1 ? Array.from({ length: out - 1 }, () => (end - first) / (out - 1)) : [], input_tokens: 10, output_tokens: out,
+  tokens_counted: false, status: 200, error: null, error_kind: null, e2e_s: end - send, ...extra,
+});
+const win = (a: number, b: number) => ({ start_unix_s: a, end_unix_s: b, duration_s: b - a });
+const summary = (over: Partial<ServingSummary> = {}): ServingSummary => ({
+  schema_version: 1, engine: 'server', url: 'http://h', api: 'completions', pattern: 'closed_loop', concurrency: 2, rate: null,
+  devices: [], warmup_requests: 1, num_requests: 3, num_errors: 0, tokens_counted_requests: 0,
+  whole_window: win(100, 104), steady_window: win(101, 103), energy_whole_j: 40, energy_steady_j: 20,
+  steady_energy_method: 'prorated_by_time', requests_file: 'requests-rank-0.jsonl', ...over,
+});
+// Three requests over [100, 104]: 5 + 3 output tokens ok, one HTTP 503.
+const requests = [
+  req(0, 100, 100.5, 102.5, 5),
+  req(1, 100, 101, 104, 3),
+  req(2, 102.5, 102.5, 102.5, 0, { error: 'HTTP 503', error_kind: 'http', status: 503, first_token_unix_s: null, ttft_s: null, output_tokens: null, itl_s: [] }),
+];
+
+describe('servingMetrics', () => {
+  const m = servingMetrics(requests, summary(), { ttft_ms: 700, tpot_ms: null });
+
+  it('throughput, errors and energy per token / request over the whole window', () => {
+    expect(m.serving_requests).toBe(3);
+    expect(m.serving_errors).toBe(1);
+    expect(m.serving_output_tokens).toBe(8);
+    expect(m.serving_output_tokens_per_s).toBeCloseTo(8 / 4);
+    expect(m.serving_requests_per_s).toBeCloseTo(2 / 4);
+    expect(m.serving_j_per_token).toBeCloseTo(40 / 8);
+    expect(m.serving_j_per_request).toBeCloseTo(20);
+    expect(m.serving_wh_per_1k_queries).toBeCloseTo((40 / 3600) * 500);
+  });
+
+  it('latency distributions: TTFT, TPOT (after the first token), ITL, end to end', () => {
+    expect(m.ttft.mean).toBeCloseTo(0.75);
+    expect(m.ttft.p50).toBeCloseTo(0.75);
+    expect(tpotOf(requests[0]!)).toBeCloseTo(2 / 4);
+    expect(tpotOf(requests[1]!)).toBeCloseTo(3 / 2);
+    expect(m.tpot.mean).toBeCloseTo(1);
+    expect(m.itl.p50).toBeCloseTo(0.5);
+    expect(m.e2e.mean).toBeCloseTo(3.25);
+  });
+
+  it('goodput: the SLO share, rate and energy per request meeting it', () => {
+    expect(meetsSlo(requests[0]!, { ttft_ms: 700, tpot_ms: null })).toBe(true);
+    expect(meetsSlo(requests[1]!, { ttft_ms: 700, tpot_ms: null })).toBe(false); // TTFT 1 s
+    expect(meetsSlo(requests[2]!, { ttft_ms: null, tpot_ms: null })).toBe(false); // an error never meets it
+    expect(m.serving_goodput_share).toBeCloseTo(1 / 3);
+    expect(m.serving_goodput_requests_per_s).toBeCloseTo(1 / 4);
+    expect(m.serving_j_per_good_request).toBeCloseTo(40);
+    expect(servingMetrics(requests, summary(), { ttft_ms: null, tpot_ms: null }).serving_goodput_share).toBeNull();
+  });
+
+  it('steady window: tokens spread from first token to end, requests over send to end', () => {
+    // Request 0: first token 100.5 (outside [101, 103]), 4 more over [100.5, 102.5] → 4 × 1.5/2 = 3.
+    // Request 1: first token at 101 (inside: 1), 2 more over [101, 104] → 2 × 2/3.
+    const s = steadyShares(requests, win(101, 103));
+    expect(s.tokens).toBeCloseTo(3 + 1 + 4 / 3);
+    expect(s.requests).toBeCloseTo(1.5 / 2.5 + 2 / 4);
+    expect(m.serving_steady_output_tokens_per_s).toBeCloseTo((3 + 1 + 4 / 3) / 2);
+    expect(m.serving_steady_j_per_token).toBeCloseTo(20 / (3 + 1 + 4 / 3));
+  });
+
+  it('no energy (unknown devices) leaves the energy figures null, never 0 or NaN', () => {
+    const n = servingMetrics(requests, summary({ energy_whole_j: null, energy_steady_j: null }), { ttft_ms: null, tpot_ms: null });
+    expect([n.serving_j_per_token, n.serving_steady_j_per_token, n.serving_wh_per_1k_queries]).toEqual([null, null, null]);
+  });
+});
+
+describe('serving columns', () => {
+  it('are appended at the end of RESULT_COLUMNS, after every earlier column', () => {
+    expect(RESULT_COLUMNS.slice(-SERVING_COLUMNS.length)).toEqual([...SERVING_COLUMNS]);
+    expect(RESULT_COLUMNS.indexOf('throttling_observed')).toBeLessThan(RESULT_COLUMNS.indexOf('engine'));
+  });
+
+  it('fill a row and survive the CSV round trip; a transformers row leaves them empty', () => {
+    const cols = servingColumns(servingMetrics(requests, summary(), { ttft_ms: 700, tpot_ms: null }));
+    expect(Object.keys(cols).sort()).toEqual([...SERVING_COLUMNS].sort());
+    const id = { experiment_id: '1', config_name: 'c', model_name: 'm', suite: null, cycle_id: null, task_type: 'text_generation', num_processes: 1, batch_size: 1, precision: 'fp32', config_hash: 'h' };
+    const row = toResultRecord(id, cols as never);
+    expect(row.engine).toBe('server');
+    expect(row.serving_output_tokens_per_s).toBeCloseTo(2);
+    const text = Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v === null ? '' : String(v)]));
+    expect(parseResultRecord(text).serving_tokens_counted).toBe(false);
+    expect(parseResultRecord(text).load_pattern).toBe('closed_loop');
+    const plain = toResultRecord(id, {} as never);
+    expect(SERVING_COLUMNS.map((c) => plain[c])).toEqual(SERVING_COLUMNS.map(() => null));
+  });
+
+  it('the schemas accept what the worker writes', () => {
+    expect(ServingRequestSchema.parse(requests[2])).toMatchObject({ status: 503 });
+    expect(ServingSummarySchema.safeParse(summary()).success).toBe(true);
+  });
+});

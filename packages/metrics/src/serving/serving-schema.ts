@@ -1,0 +1,52 @@
+import { z } from 'zod';
+
+// What the serving engine's worker writes beside rank-0.json (issue 15): one line per measured
+// request (requests-rank-0.jsonl) and the load's summary (serving-rank-0.json).
+
+const seconds = () => z.number().nonnegative();
+const nullableInt = () => z.int().nonnegative().nullable();
+
+/** One measured request. Times are unix seconds; `itl_s` are the gaps between content chunks. */
+export const ServingRequestSchema = z.object({
+  index: z.int().nonnegative(),
+  scheduled_s: z.number().nonnegative().nullable(),
+  send_unix_s: z.number(),
+  first_token_unix_s: z.number().nullable(),
+  end_unix_s: z.number().nullable(),
+  ttft_s: seconds().nullable(),
+  itl_s: z.array(seconds()),
+  input_tokens: nullableInt(),
+  output_tokens: nullableInt(),
+  tokens_counted: z.boolean(),
+  status: z.int().nullable(),
+  error: z.string().nullable(),
+  error_kind: z.string().nullable(),
+  e2e_s: seconds().nullable(),
+});
+export type ServingRequest = z.output<typeof ServingRequestSchema>;
+
+const WindowSchema = z.object({ start_unix_s: z.number(), end_unix_s: z.number(), duration_s: seconds() });
+export type ServingWindow = z.output<typeof WindowSchema>;
+
+/** The load's summary: its windows and their energy (steady prorated by time, see steady_energy_method). */
+export const ServingSummarySchema = z.object({
+  schema_version: z.literal(1),
+  engine: z.literal('server'),
+  url: z.string(),
+  api: z.enum(['completions', 'chat']),
+  pattern: z.enum(['closed_loop', 'constant', 'poisson', 'bursty', 'trace']),
+  concurrency: z.int().positive().nullable(),
+  rate: z.number().positive().nullable(),
+  devices: z.array(z.int().nonnegative()).nullable(),
+  warmup_requests: z.int().nonnegative(),
+  num_requests: z.int().nonnegative(),
+  num_errors: z.int().nonnegative(),
+  tokens_counted_requests: z.int().nonnegative(),
+  whole_window: WindowSchema,
+  steady_window: WindowSchema.nullable(),
+  energy_whole_j: z.number().nonnegative().nullable(),
+  energy_steady_j: z.number().nonnegative().nullable(),
+  steady_energy_method: z.string().nullable(),
+  requests_file: z.string(),
+});
+export type ServingSummary = z.output<typeof ServingSummarySchema>;
