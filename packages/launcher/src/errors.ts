@@ -78,3 +78,22 @@ export class ServerError extends LauncherError {
     super(message, code, options);
   }
 }
+
+export type SessionErrorCode =
+  /** The experiment's load settings differ from the session's (it needs a session of its own). */
+  | 'LOAD_SETTINGS_DIFFER'
+  /** The session was closed by its owner. */
+  | 'SESSION_CLOSED'
+  /** A run is still in flight: a session runs one experiment at a time. */
+  | 'SESSION_BUSY'
+  /** This launcher or experiment cannot run in a session (see `sessionSupport`). */
+  | 'SESSION_UNSUPPORTED';
+
+/** A `WorkerSession` used wrongly (a failing experiment is an outcome, never this). */
+export class SessionError extends LauncherError {
+  override name = 'SessionError';
+  declare readonly code: SessionErrorCode;
+  constructor(message: string, code: SessionErrorCode, options?: { cause?: unknown }) {
+    super(message, code, options);
+  }
+}

@@ -58,3 +58,7 @@ export type { ServerErrorCode } from './errors.js';
 export { ServerLauncher, closeServers, serverKey, serverLogFile } from './server/server-launcher.js';
 export type { ServerLauncherOptions } from './server/server-launcher.js';
 export type { ServerOutcomeKind } from './types.js';
+export { WorkerSession, loadSettings, loadSettingsKey, loadSettingsDiff, sessionSupport } from './session/index.js';
+export type { SessionOutcome, WorkerSessionOptions } from './session/index.js';
+export { SessionError } from './errors.js';
+export type { SessionErrorCode } from './errors.js';
