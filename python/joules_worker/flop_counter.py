@@ -9,7 +9,7 @@ the caller falls back to the analytic model. The forwards run outside the measur
 eager attention (sdpa is not counted by FlopCounterMode on CPU) and eager experts (MoE models'
 default grouped_mm is not counted at all), the originals restored afterwards. Decoder-only
 models; quantized ones are not counted (their kernels are not the dense matmuls FlopCounterMode
-sees).
+sees). Encoder-decoder models: see flop_counter_seq2seq.
 """
 
 from __future__ import annotations
@@ -19,6 +19,8 @@ import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Iterator, Sequence
+
+from joules_worker.flops import CostModel, analytic_model, flops_block
 
 logger = logging.getLogger(__name__)
 
@@ -87,17 +89,19 @@ def fit(model: Any, long_length: int) -> CountedCost:
     return cost
 
 
-def counted_cost(model: Any, long_length: int) -> CountedCost | None:
+def counted_cost(model: Any, long_length: int) -> CostModel | None:
     """The fitted cost of ``model`` with eager attention, or None (logged) where counting does not apply."""
     return count_or_reason(model, long_length)[0]
 
 
-def count_or_reason(model: Any, long_length: int) -> tuple[CountedCost | None, str | None]:
+def count_or_reason(model: Any, long_length: int) -> tuple[CostModel | None, str | None]:
     """(the fitted cost, None), or (None, why FlopCounterMode could not be used)."""
-    if model.config.is_encoder_decoder:
-        return None, "encoder-decoder model: FlopCounterMode fit covers decoder-only models"
     with countable(model):
         try:
+            if model.config.is_encoder_decoder:
+                from joules_worker.flop_counter_seq2seq import fit_seq2seq
+
+                return fit_seq2seq(model, long_length), None
             return fit(model, long_length), None
         except Exception as e:  # noqa: BLE001 - counting is best effort; the analytic model remains
             logger.warning("FLOPs not counted with FlopCounterMode (%s: %s): analytic model used", type(e).__name__, e)
@@ -112,15 +116,24 @@ def countable(model: Any) -> Iterator[None]:
     experts = model.get_experts_implementation() if _has_experts(model) else None
     switched_attention = attention not in (None, "eager")
     switched_experts = experts is not None and experts.get("") not in (None, "eager")
+    # Submodules may hold copies of the config that set_attn_implementation does not reach
+    # (T5's encoder and decoder stacks, transformers 5.18): their attention is set here too.
+    configs = {id(c): c for m in model.modules() if hasattr(c := getattr(m, "config", None), "_attn_implementation_internal")}
+    saved = {key: c._attn_implementation_internal for key, c in configs.items()}
     try:
         if switched_attention:
             model.set_attn_implementation("eager")
+        for c in configs.values():
+            if c._attn_implementation_internal not in (None, "eager"):
+                c._attn_implementation_internal = "eager"
         if switched_experts:
             model.set_experts_implementation("eager")
         yield
     finally:
         if switched_attention:
             _restore(model.set_attn_implementation, attention, "attention")
+        for key, c in configs.items():
+            c._attn_implementation_internal = saved[key]
         if switched_experts:
             _restore(model.set_experts_implementation, experts, "experts")
 
@@ -146,8 +159,6 @@ def rank_flops(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The ``flops`` block of the measured batches, counted where possible, and how it was obtained:
     ``{"method", "fallback", "fallback_reason"}`` (fallback: the analytic model stood in for the count)."""
-    from joules_worker.flops import analytic_model, flops_block
-
     counted, reason = None, None
     if quantized:
         reason = "quantized model: its kernels are not the dense matmuls FlopCounterMode counts"

@@ -34,9 +34,8 @@ def test_encoder_decoder_run(tiny_t5_dir, experiment, tmp_path, raw_validator):
     assert data["tokens"]["output_tokens"] == 4 * 6  # min_new_tokens forbids an early EOS
     assert all(b["generated_steps"] == 6 for b in data["batches"])
     flops = data["flops"]
-    assert flops["method"] == "analytic" and flops["total"] > 0
-    source = data["environment"]["flops_source"]  # the analytic model stands in for the count, and says so
-    assert source["fallback"] is True and "encoder-decoder" in source["fallback_reason"]
+    assert flops["method"] == "flop_counter" and flops["total"] > 0
+    assert data["environment"]["flops_source"] == {"method": "flop_counter", "fallback": False, "fallback_reason": None}
     assert data["environment"]["generation"]["eos_token_id"] == [2]
     assert len(data["outputs"]["texts"]) == 4
     ids = (tmp_path / "token-ids-rank-0.jsonl").read_text().splitlines()
