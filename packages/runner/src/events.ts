@@ -81,8 +81,9 @@ export type RunnerEvent =
   | { type: 'experiment-failed'; key: string; experimentId: string; kind: string; message: string; attempts: number; logFile: string }
   | { type: 'experiment-interrupted'; key: string; experimentId: string; logFile: string }
   /** Model reuse: one worker session took these experiments, loading the model once. */
-  | { type: 'session-started'; sessionId: string; model: string; keys: readonly string[] }
-  | { type: 'session-ended'; sessionId: string; model: string; reason: 'done' | 'failed' | 'interrupted' }
+  | { type: 'session-started'; sessionId: string; model: string; key: string }
+  /** The session's worker exited (`done`: closed after its last experiment); `experiments` it ran. */
+  | { type: 'session-ended'; sessionId: string; model: string; reason: 'done' | 'failed' | 'interrupted'; experiments: number }
   | { type: 'suite-finished'; done: number; failed: number; skipped: number; interrupted: number; energyJ: number; seconds: number };
 
 export type RunnerEventType = RunnerEvent['type'];

@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { energyHostShared, loadSuiteFile, sharedHostProblems, type SuiteExperiment } from '@joules/config';
-import { dryRun, runBatch, type BatchJob, type BatchResult, type Launcher } from '@joules/launcher';
+import { dryRun, loadSettingsKey, runBatch, sessionSupport, type BatchJob, type BatchResult, type Launcher, type SessionOutcome } from '@joules/launcher';
 import { resumeSuite, type ProgressJournal } from '@joules/tracker';
 import { RunConfigError } from './errors.js';
 import { safeSink, type EventSink } from './events.js';
@@ -9,6 +9,8 @@ import { effectiveLauncher, failureRecorder, launchJob, launcherCache, recordSuc
 import { forwardJobEvent } from './job-events.js';
 import type { SuiteExperimentOutcome, SuiteOutcome } from './outcomes.js';
 import { slurmJobHandle, slurmReattach, type Reattach } from './slurm-resume.js';
+import { reuseOrder } from './reuse-order.js';
+import { SessionPool } from './session-pool.js';
 import { resolveWorkerEnv } from './worker-env.js';
 
 export interface RunSuiteOptions {
@@ -100,7 +102,18 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> 
   const state = { energyJ: 0, outcomes: new Map<string, SuiteExperimentOutcome>() };
   const jobs: BatchJob[] = [];
   const reattach = new Map<string, Reattach>();
-  for (const item of plan.run) {
+  // Model reuse: each cycle's experiments of one model load run back to back, in one worker session.
+  const reuse = options.reuseModel === true || loaded.result.config.reuse === 'model';
+  const toRun = reuse
+    ? reuseOrder(plan.run, (item) => byKey.get(item.key)!.cycle, (item) => loadSettingsKey(resolvedExperiment(byKey.get(item.key)!.experiment)))
+    : plan.run;
+  const pools = new Map<Launcher, SessionPool>();
+  const pooled = (launcher: Launcher) => {
+    let pool = pools.get(launcher);
+    if (!pool) pools.set(launcher, (pool = new SessionPool(launcher, emit)));
+    return pool;
+  };
+  for (const item of toRun) {
     const e = byKey.get(item.key)!;
     let launcher = await launcherFor(e.experiment);
     const previousId = item.previous?.experimentId;
@@ -112,6 +125,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> 
     }
     // On Slurm gpu_ids name GPUs of the allocated nodes, not of this one: keep them out of the local GPU bookkeeping.
     const experiment = isSlurm(e) ? { ...resolvedExperiment(e.experiment), gpu_ids: [] } : resolvedExperiment(e.experiment);
+    if (reuse && !again && sessionSupport(launcher, experiment) === null) launcher = pooled(launcher);
     jobs.push({ id: item.key, experiment, outputDir: '', logFile: '', launcher, retry: retryPolicy(e.experiment) });
   }
   const results = await runBatch(jobs, {
@@ -147,7 +161,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> 
       return isSlurm(e) ? { ...rest, experiment: resolvedExperiment(e.experiment) } : rest;
     },
     settle: settleWith({ journal, resultsDir, byKey, ids, startedAt, emit, state, hostShared }),
-  });
+  }).finally(() => Promise.all([...pools.values()].map((p) => p.closeAll())));
   await Promise.all(writes);
   const count = (s: string) => results.filter((r) => r.outcome.status === s).length;
   const failed = results.filter((r) => r.outcome.status === 'failed' || r.error).length;
@@ -190,10 +204,12 @@ function settleWith(c: SettleContext) {
       await c.journal.finish(key, id, 'done', result.experiment.batch_size !== planned.batch_size ? { note: `batch_size ${result.experiment.batch_size} after OOM` } : {});
       await rm(launchJob(c.resultsDir, id, result.experiment).outputDir, { recursive: true, force: true });
       c.state.energyJ += metrics.energy_total_j ?? 0;
-      c.state.outcomes.set(key, { key, experimentId: id, status: 'done', modelReused: false });
+      const session = outcome as Partial<SessionOutcome>;
+      const modelReused = session.modelReused ?? false;
+      c.state.outcomes.set(key, { key, experimentId: id, status: 'done', modelReused });
       c.emit({
         type: 'experiment-finished', key, experimentId: id, energyTotalJ: metrics.energy_total_j, energyPerTokenJ: metrics.energy_per_token_j,
-        batchSize: result.experiment.batch_size, plannedBatchSize: planned.batch_size, modelReused: false, modelLoadS: null, dir: recorded.dir,
+        batchSize: result.experiment.batch_size, plannedBatchSize: planned.batch_size, modelReused, modelLoadS: session.modelLoadS ?? null, dir: recorded.dir,
       });
     } else if (outcome.status === 'failed') {
       await c.journal.finish(key, id, 'failed', { error: `${outcome.kind}: ${outcome.message}` });
