@@ -42,8 +42,12 @@ export interface ProcessTotals {
   energy_counted_readings: EnergyReading[];
   /** Joules per scope; null for a scope no reading covered. */
   energy_by_scope_j: Record<EnergyScope, number | null>;
-  /** Null when no backend produced a reading (energy not measured). */
+  /** Null when no backend produced a reading (energy not measured), or when `energy_complete` is false. */
   energy_total_j: number | null;
+  /** False when a rank could not read one of its devices (see `energy_missing`); null when nothing was measured. */
+  energy_complete: boolean | null;
+  /** Devices that could not be read: rank, device, scope and the worker's reason. */
+  energy_missing: Array<{ rank: number; device_id: string; scope: EnergyScope; reason: string }>;
   /** energy_total_j / number of ranks: one process's share; null when energy was not measured. */
   energy_mean_per_process_j: number | null;
   energy_estimated: boolean;
@@ -117,6 +121,8 @@ export function aggregateRanks(input: readonly RawMeasurement[]): ProcessTotals 
     energy_counted_readings: energy.counted,
     energy_by_scope_j: energy.by_scope_j,
     energy_total_j: energy.total_j,
+    energy_complete: energy.complete,
+    energy_missing: energy.missing,
     energy_mean_per_process_j: ratio(energy.total_j, ranks.length),
     energy_estimated: energy.estimated,
     energy_backend: joined(ranks.map((r) => r.energy.backend)),

@@ -45,7 +45,10 @@ export interface ExperimentMetrics {
   time_per_output_token_p99_s: number | null;
   time_per_output_token_min_s: number | null;
   time_per_output_token_max_s: number | null;
+  /** Null when energy was not measured, or not for every device (energy_complete false). */
   energy_total_j: number | null;
+  /** False when a rank could not read one of its devices: no total, per-token or per-joule figure is published. Null when not measured. */
+  energy_complete: boolean | null;
   energy_total_kwh: number | null;
   energy_gpu_j: number | null;
   energy_cpu_j: number | null;
@@ -122,6 +125,7 @@ export function deriveMetrics(t: ProcessTotals, options: DeriveOptions = {}): Ex
     time_per_output_token_min_s: tpot.min,
     time_per_output_token_max_s: tpot.max,
     energy_total_j: energy,
+    energy_complete: t.energy_complete,
     energy_total_kwh: kwh,
     energy_gpu_j: t.energy_by_scope_j.gpu,
     energy_cpu_j: t.energy_by_scope_j.cpu,

@@ -8,10 +8,12 @@ export interface IdleAdjustment {
 }
 
 /**
- * Idle-adjusted energy over the measured window T (contract v2):
- * - with an explicit total idle power P: max(0, E − P·T);
- * - else Σ over counted readings of max(0, E_i − P_idle,i·T), where a counted reading without an
- *   idle power enters unadjusted (its E_i); null when no counted reading has an idle power.
+ * Idle-adjusted energy:
+ * - with an explicit total idle power P (everything measured together, over the window T): max(0, E − P·T);
+ * - else Σ over counted readings of max(0, E_i − P_idle,i · active_s,i): each reading's idle power
+ *   times the seconds that reading itself covered (its active spans), not the longest rank's
+ *   window. A counted reading without an idle power enters unadjusted (its E_i); null when no
+ *   counted reading has an idle power, or when the energy is incomplete.
  */
 export function idleAdjustedEnergy(t: ProcessTotals, idlePowerW: number | null): IdleAdjustment {
   const energy = t.energy_total_j;
@@ -28,7 +30,7 @@ export function idleAdjustedEnergy(t: ProcessTotals, idlePowerW: number | null):
     }
     known = true;
     idle += r.idle_power_w;
-    adjusted += Math.max(0, r.energy_j - r.idle_power_w * t.window_s);
+    adjusted += Math.max(0, r.energy_j - r.idle_power_w * r.active_s);
   }
   return known ? { adjusted_j: adjusted, idle_power_w: idle } : { adjusted_j: null, idle_power_w: null };
 }

@@ -169,7 +169,7 @@ function split(run: Run, extra: number, seed: number[]): RawMeasurement[] {
       rank: r, world_size: k, prompts: prompts[r]!, output: output[r]!, flops: [flops[r]!, 0], deviceId: `cuda:${dev}`,
       duration: first ? run.window : run.window * 0.99, peak: perRankPeak[r]!,
       batches: run.batches.filter((_, i) => (i + (seed[63] ?? 0)) % k === r),
-      readings: [reading(`h/gpu/${dev}`, 'gpu', first ? d.energy_j : d.energy_j * 0.9, false, d.idle)],
+      readings: [reading(`h/gpu/${dev}`, 'gpu', first ? d.energy_j : d.energy_j * 0.9, false, d.idle, first ? run.window : run.window * 0.99)],
     });
   });
 }

@@ -13,7 +13,18 @@ export interface ExperimentIdentity {
   num_processes: number;
   batch_size: number;
   precision: string;
+  /** Hash of the experiment as planned: the key resume compares. */
   config_hash: string;
+  /**
+   * Hash of what really ran (e.g. the batch size after OOM halving); cycle statistics group by
+   * it. Default: config_hash.
+   */
+  effective_config_hash?: string;
+  /**
+   * True when a host-level energy reader (CPU/RAM of the whole host) ran while other jobs shared
+   * the host (`energy.allow_shared_host`): its joules include theirs. Default: false.
+   */
+  energy_host_shared?: boolean;
 }
 
 export type CellValue = string | number | boolean | null;
@@ -39,6 +50,8 @@ export const RESULT_COLUMNS = [
   'flops_per_token', 'flops_analytic_2nt', 'flops_method', 'flops_quantized',
   'peak_memory_max_process_bytes', 'peak_memory_kind',
   'carbon_intensity_g_per_kwh', 'pue', 'throttling_observed',
+  // appended (issue 13: complete energy, shared hosts, the effective config)
+  'energy_complete', 'energy_host_shared', 'effective_config_hash',
   // appended (issue 15: the serving engine; empty for transformers rows)
   ...SERVING_COLUMNS,
 ] as const;
@@ -49,9 +62,11 @@ export type ResultRecord = Record<ResultColumn, CellValue>;
 const STRING_COLUMNS: ReadonlySet<string> = new Set<ResultColumn>([
   'engine', 'load_pattern',
   'experiment_id', 'config_name', 'model_name', 'suite', 'task_type', 'precision', 'energy_backend',
-  'config_hash', 'flops_method', 'peak_memory_kind',
+  'config_hash', 'flops_method', 'peak_memory_kind', 'effective_config_hash',
 ]);
-const BOOLEAN_COLUMNS: ReadonlySet<string> = new Set<ResultColumn>(['serving_tokens_counted', 'energy_estimated', 'flops_quantized', 'throttling_observed']);
+const BOOLEAN_COLUMNS: ReadonlySet<string> = new Set<ResultColumn>([
+  'serving_tokens_counted', 'energy_estimated', 'flops_quantized', 'throttling_observed', 'energy_complete', 'energy_host_shared',
+]);
 const IDENTITY_NUMBERS: ReadonlySet<string> = new Set<ResultColumn>(['cycle_id', 'num_processes', 'batch_size', 'load_concurrency', 'load_rate']);
 
 /** The numeric measurement columns (what cycle statistics and summaries are computed over), in table order. */
@@ -73,6 +88,8 @@ export function toResultRecord(id: ExperimentIdentity, m: ExperimentMetrics): Re
   const identity = id as unknown as Record<string, CellValue | undefined>;
   const out = emptyRecord();
   for (const column of RESULT_COLUMNS) out[column] = clean(metrics[column] ?? identity[column] ?? null);
+  out.effective_config_hash = id.effective_config_hash ?? id.config_hash;
+  out.energy_host_shared = id.energy_host_shared ?? false;
   return out;
 }
 

@@ -105,6 +105,9 @@ export function resultDocuments(run: ExperimentRun): Record<string, unknown> {
       counted_readings: t.energy_counted_readings,
       device_readings: t.energy_readings,
       energy_total_j: m.energy_total_j,
+      // false: a device could not be read, so no total (null, never 0 J); which and why:
+      energy_complete: m.energy_complete,
+      missing_readings: t.energy_missing,
       energy_total_kwh: m.energy_total_kwh,
       energy_by_scope_j: { gpu: m.energy_gpu_j, cpu: m.energy_cpu_j, ram: m.energy_ram_j },
       energy_adjusted_j: m.energy_adjusted_j,

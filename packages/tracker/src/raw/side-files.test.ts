@@ -77,6 +77,8 @@ describe('side files reach the results folder', () => {
     // The local energy document names the copy in this folder; the raw rank keeps the worker's name.
     const local = JSON.parse(await readFile(path.join(folder, '000001_6_local_energy_results_process_0.json'), 'utf8'));
     expect(local.timeseries_file).toBe('000001_timeseries_rank_0.jsonl');
+    const global = JSON.parse(await readFile(path.join(folder, '000001_7_global_energy_results.json'), 'utf8'));
+    expect(global).toMatchObject({ energy_complete: true, missing_readings: [] });
     const raw = JSON.parse(await readFile(path.join(folder, '000001_raw_rank_0.json'), 'utf8'));
     expect(raw.energy.timeseries_file).toBe('timeseries-rank-0.jsonl');
 
