@@ -18,7 +18,8 @@ from joules_worker.config import DecodingConfig
 logger = logging.getLogger(__name__)
 
 # Test-only fault injection, read in this one place: JOULES_WORKER_FAULT=oom makes every generate
-# call raise torch.OutOfMemoryError, the way a real CUDA OOM would surface (CPU cannot cause one).
+# call raise torch.OutOfMemoryError, the way a real CUDA OOM would surface (CPU cannot cause one);
+# JOULES_WORKER_FAULT=oom_above_batch:N only batches of more than N prompts (as a too-large batch would).
 FAULT_ENV = "JOULES_WORKER_FAULT"
 
 
@@ -64,6 +65,9 @@ NEUTRAL_GENERATION: dict[str, Any] = {
     "renormalize_logits": False, "remove_invalid_values": False, "token_healing": None,
     # stopping: only max_new_tokens and the EOS ids end a sequence
     "stop_strings": None, "max_time": None,
+    # what generate returns and computes: token ids only, with the KV cache the FLOPs models assume
+    "return_dict_in_generate": False, "output_scores": False, "output_logits": False,
+    "output_attentions": False, "output_hidden_states": False, "use_cache": True,
 }
 
 
@@ -146,7 +150,7 @@ def effective_generation_config(model: Any, gen_kwargs: dict[str, Any]) -> dict[
         config = copy.deepcopy(model.generation_config)
         config.update(**passed)
     fields = ["do_sample", "temperature", "top_k", "top_p", "max_new_tokens", "min_new_tokens", "pad_token_id",
-              "eos_token_id", *sorted(_supported(NEUTRAL_GENERATION))]
+              "eos_token_id", "cache_implementation", *sorted(_supported(NEUTRAL_GENERATION))]
     effective = {k: _json_safe(getattr(config, k, None)) for k in fields}
     effective["eos_token_id"] = stop_token_ids(model, gen_kwargs)
     try:
@@ -215,8 +219,9 @@ def run_batch(
     device = model.device
     enc = tokenizer(prompts, return_tensors="pt", padding=True).to(device)
     padded = enc["input_ids"].shape[1]
-    if os.environ.get(FAULT_ENV) == "oom":
-        raise torch.OutOfMemoryError(f"injected by {FAULT_ENV}=oom (test-only fault)")
+    fault = os.environ.get(FAULT_ENV, "")
+    if fault == "oom" or (fault.startswith("oom_above_batch:") and len(prompts) > int(fault.split(":", 1)[1])):
+        raise torch.OutOfMemoryError(f"injected by {FAULT_ENV}={fault} (test-only fault)")
     clock = FirstTokenClock(device)
     _sync(device)
     start = time.perf_counter()

@@ -118,6 +118,7 @@ def test_generate_kwargs_sampling_defaults_and_values():
 TOKEN_CHANGING_DEFAULTS = {
     "repetition_penalty": 5.0, "no_repeat_ngram_size": 1, "num_beams": 3, "length_penalty": 2.0,
     "bad_words_ids": None, "typical_p": 0.2, "min_p": 0.5, "encoder_repetition_penalty": 3.0,
+    "return_dict_in_generate": True, "output_scores": True,  # would hand run_batch an object, not ids
 }
 
 
@@ -146,7 +147,7 @@ def test_greedy_neutralises_token_changing_generation_config(tiny):
             leaked = model.generate(**tokenizer([prompt], return_tensors="pt"), max_new_tokens=8, min_new_tokens=8,
                                     pad_token_id=tokenizer.pad_token_id, do_sample=False, temperature=None, top_k=None,
                                     top_p=None)
-        assert leaked[0, -8:].tolist() != reference
+        assert leaked.sequences[0, -8:].tolist() != reference  # and an output object, not ids
         kwargs = generate_kwargs(DecodingConfig(), 8, 8, tokenizer.pad_token_id, eos_token_ids(model, tokenizer))
         _, out = run_batch(model, tokenizer, [prompt], kwargs, want_token_ids=True)
         assert out.token_ids == [reference]
@@ -238,3 +239,12 @@ def test_fault_hook_raises_torch_oom(tiny, monkeypatch):
     monkeypatch.setenv("JOULES_WORKER_FAULT", "oom")
     with pytest.raises(torch.OutOfMemoryError, match="test-only"):
         run_batch(model, tokenizer, ["x"], generate_kwargs(DecodingConfig(), 2, 0, tokenizer.pad_token_id))
+
+
+def test_fault_hook_oom_above_a_batch_size(tiny, monkeypatch):
+    model, tokenizer = tiny
+    kwargs = generate_kwargs(DecodingConfig(), 2, 0, tokenizer.pad_token_id)
+    monkeypatch.setenv("JOULES_WORKER_FAULT", "oom_above_batch:2")
+    run_batch(model, tokenizer, ["x", "y"], kwargs)  # 2 prompts: fits
+    with pytest.raises(torch.OutOfMemoryError, match="oom_above_batch:2"):
+        run_batch(model, tokenizer, ["x", "y", "z"], kwargs)
