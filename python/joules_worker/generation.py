@@ -65,6 +65,9 @@ NEUTRAL_GENERATION: dict[str, Any] = {
     "renormalize_logits": False, "remove_invalid_values": False, "token_healing": None,
     # stopping: only max_new_tokens and the EOS ids end a sequence
     "stop_strings": None, "max_time": None,
+    # what generate returns and computes: token ids only, with the KV cache the FLOPs models assume
+    "return_dict_in_generate": False, "output_scores": False, "output_logits": False,
+    "output_attentions": False, "output_hidden_states": False, "use_cache": True,
 }
 
 
@@ -147,7 +150,7 @@ def effective_generation_config(model: Any, gen_kwargs: dict[str, Any]) -> dict[
         config = copy.deepcopy(model.generation_config)
         config.update(**passed)
     fields = ["do_sample", "temperature", "top_k", "top_p", "max_new_tokens", "min_new_tokens", "pad_token_id",
-              "eos_token_id", *sorted(_supported(NEUTRAL_GENERATION))]
+              "eos_token_id", "cache_implementation", *sorted(_supported(NEUTRAL_GENERATION))]
     effective = {k: _json_safe(getattr(config, k, None)) for k in fields}
     effective["eos_token_id"] = stop_token_ids(model, gen_kwargs)
     try:
