@@ -248,12 +248,3 @@ def test_fault_hook_oom_above_a_batch_size(tiny, monkeypatch):
     run_batch(model, tokenizer, ["x", "y"], kwargs)  # 2 prompts: fits
     with pytest.raises(torch.OutOfMemoryError, match="oom_above_batch:2"):
         run_batch(model, tokenizer, ["x", "y", "z"], kwargs)
-
-
-def test_fault_hook_oom_above_a_batch_size(tiny, monkeypatch):
-    model, tokenizer = tiny
-    kwargs = generate_kwargs(DecodingConfig(), 2, 0, tokenizer.pad_token_id)
-    monkeypatch.setenv("JOULES_WORKER_FAULT", "oom_above_batch:2")
-    run_batch(model, tokenizer, ["x", "y"], kwargs)  # 2 prompts: fits
-    with pytest.raises(torch.OutOfMemoryError, match="oom_above_batch:2"):
-        run_batch(model, tokenizer, ["x", "y", "z"], kwargs)
