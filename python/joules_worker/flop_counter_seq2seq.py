@@ -61,8 +61,9 @@ def _measure(model: Any, length: int, steps: int) -> tuple[int, list[int]]:
     token = torch.tensor([[int(start)]], device=model.device)
     past, flops = None, []
     for _ in range(steps):
-        n, out = _count(lambda: model(encoder_outputs=encoded, attention_mask=mask, decoder_input_ids=token,
-                                      past_key_values=past, use_cache=True))
+        n, out = _count(lambda token=token, past=past: model(
+            encoder_outputs=encoded, attention_mask=mask, decoder_input_ids=token, past_key_values=past, use_cache=True,
+        ))
         flops.append(n)
         past, token = out.past_key_values, out.logits[:, -1:].argmax(-1)
     return encoder, flops

@@ -153,3 +153,25 @@ def test_fallback_is_said(arch_dirs, truth):
     assert source["fallback"] is True and "quantized" in source["fallback_reason"]
     block, source = rank_flops(model, [], _non_embedding(model), quantized=False)
     assert block["total"] == 0 and source["fallback"] is True and source["fallback_reason"] == "no batch measured"
+
+
+def test_moe_with_a_module_list_of_experts_counts_top_k_of_them():
+    """Remote-code MoE models keep one MLP module per expert in ``experts`` (an nn.ModuleList)."""
+
+    class Config:
+        num_experts_per_tok = 2
+
+    class Mlp(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.up, self.down = torch.nn.Linear(8, 16, bias=False), torch.nn.Linear(16, 8, bias=False)
+
+    class Block(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.config = Config()
+            self.gate = torch.nn.Linear(8, 6, bias=False)  # the router, an ordinary linear
+            self.experts = torch.nn.ModuleList([Mlp() for _ in range(6)])
+            self.shared_expert = Mlp()  # always active
+
+    assert dense_params(Block()) == 8 * 6 + 2 * (2 * 8 * 16) + 2 * 8 * 16

@@ -5,7 +5,12 @@ import torch
 
 from joules_worker.config import DecodingConfig
 from joules_worker.generation import (
-    NEUTRAL_GENERATION, FirstTokenClock, count_output_tokens, effective_generation_config, eos_token_ids, generate_kwargs,
+    NEUTRAL_GENERATION,
+    FirstTokenClock,
+    count_output_tokens,
+    effective_generation_config,
+    eos_token_ids,
+    generate_kwargs,
     run_batch,
 )
 

@@ -6,7 +6,6 @@ import json
 import shutil
 
 import torch
-
 from _helpers import run_in_process, schema_errors
 
 # a generation_config.json whose defaults would change greedy tokens if they leaked into generate
