@@ -2,9 +2,10 @@ import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { configHash, effectiveConfigHash, type Experiment } from '@joules/config';
-import { loadLauncher, SlurmLauncher, type JobEvent, type LaunchJob, type Launcher, type RetryPolicy, type RetryResult, type SlurmResources } from '@joules/launcher';
+import { loadLauncher, ServerLauncher, SlurmLauncher, type JobEvent, type LaunchJob, type Launcher, type RetryPolicy, type RetryResult, type SlurmResources } from '@joules/launcher';
 import { aggregateRanks, deriveMetrics, RawMeasurementSchema, type ExperimentMetrics, type RawMeasurement } from '@joules/metrics';
 import { recordExperiment, recordFailure, resultsLayout, type RecordedExperiment } from '@joules/tracker';
+import { servingColumnsOf } from './serving-metrics-of.js';
 import type { WorkerEnv } from './worker-env.js';
 
 /** An experiment's `launch.slurm` as the Slurm launcher's resources (null settings left to Slurm). */
@@ -69,7 +70,8 @@ export function launcherCache(worker: WorkerEnv, cwd: string, options: LauncherC
             ...(options.detach !== undefined && { detach: options.detach }),
             ...(pollMs !== undefined && { pollMs }),
           }))
-          : loadLauncher(spec, { cwd, accelerateBin: worker.accelerate, pythonBin: worker.python });
+          // ServerLauncher passes other engines through; engine "server" gets its inference server.
+          : loadLauncher(spec, { cwd, accelerateBin: worker.accelerate, pythonBin: worker.python }).then((l) => new ServerLauncher(l, { pathPrefix: path.dirname(worker.python) }));
       cache.set(spec, launcher);
     }
     return launcher;
@@ -135,10 +137,13 @@ export async function recordSuccess(
   const ran = result.experiment;
   const ranks = await readRanks(result.outcome.rankFiles);
   const totals = aggregateRanks(ranks);
-  const metrics = deriveMetrics(totals, {
+  const derived = deriveMetrics(totals, {
     pue: ran.energy.pue,
     carbon_intensity_g_per_kwh: ran.energy.carbon_intensity_g_per_kwh,
   });
+  // Engine "server": its serving columns join the row (they stay empty for transformers rows).
+  const serving = await servingColumnsOf(path.dirname(result.outcome.rankFiles[0]!), ran);
+  const metrics: ExperimentMetrics = serving ? Object.assign({}, derived, serving) : derived;
   const recorded = await recordExperiment(resultsDir, {
     experimentId,
     experiment: ran,

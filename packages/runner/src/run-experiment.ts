@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { loadExperimentFile } from '@joules/config';
-import { dryRun, runWithRetry, type Launcher } from '@joules/launcher';
+import { closeServers, dryRun, runWithRetry, type Launcher } from '@joules/launcher';
 import { allocateExperimentId } from '@joules/tracker';
 import { RunConfigError } from './errors.js';
 import { safeSink, type EventSink } from './events.js';
@@ -71,7 +71,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
       forwardJobEvent(emit, event, experimentId, experimentId);
       writes.push(recordFailure(event));
     },
-  });
+  }).finally(closeServers); // engine "server": its server ends with the experiment
   await Promise.all(writes);
   const base = { experimentId, experiment, logFile: job.logFile, resultsDir };
   if (outcome.outcome.status === 'interrupted') {

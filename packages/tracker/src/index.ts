@@ -27,7 +27,7 @@ export type { ResultsRecovery, RecoverOptions, SetAsideFolder } from './raw/reco
 export { verifyResults, sweepTempFiles } from './raw/verify.js';
 export type { ResultsVerification } from './raw/verify.js';
 export { acknowledgedIds } from './raw/acknowledged.js';
-export { collectSideFiles, SIDE_FILE_NAMES } from './raw/side-files.js';
+export { collectSideFiles, SIDE_FILE_NAMES, SERVING_WORKER_FILES } from './raw/side-files.js';
 export type { SideFile } from './raw/side-files.js';
 
 export { ProgressJournal } from './progress/journal.js';

@@ -17,10 +17,11 @@ export interface RecordedExperiment {
 }
 
 async function sideFilesOf(run: ExperimentRun) {
-  if (run.workDir !== undefined) return collectSideFiles(run.experimentId, run.workDir, run.ranks, run.experiment.save_token_ids);
+  if (run.workDir !== undefined) return collectSideFiles(run.experimentId, run.workDir, run.ranks, run.experiment.save_token_ids, run.experiment.engine);
   const named = run.ranks.find((r) => r.energy.timeseries_file !== null);
-  if (named || run.experiment.save_token_ids) {
-    const what = named ? `rank ${named.rank} names ${named.energy.timeseries_file}` : 'save_token_ids is on';
+  const serving = run.experiment.engine === 'server';
+  if (named || run.experiment.save_token_ids || serving) {
+    const what = named ? `rank ${named.rank} names ${named.energy.timeseries_file}` : serving ? 'engine "server" writes a requests file' : 'save_token_ids is on';
     throw new TrackerInputError(`workDir: required when the worker wrote side files (${what}); they would be lost`);
   }
   return { documents: {}, files: [] };

@@ -1,3 +1,4 @@
+import { delimiter } from 'node:path';
 import { canonicalJson, type Experiment } from '@joules/config';
 import { ServerError } from '../errors.js';
 import type { CommandLine, Launcher, LaunchJob, LaunchOptions, LaunchOutcome, ServerOutcomeKind } from '../types.js';
@@ -7,6 +8,8 @@ import { startServer, type ServerHandle } from './start-server.js';
 export interface ServerLauncherOptions {
   /** SIGTERM → SIGKILL grace of a stopped server (default 5000 ms). */
   graceMs?: number;
+  /** Put first on the server's PATH (the worker venv's bin: `transformers serve` is installed there). */
+  pathPrefix?: string;
 }
 
 /** `logs/<id>.log` → `logs/<id>-server.log`. */
@@ -78,6 +81,7 @@ export class ServerLauncher implements Launcher {
             command: e.server.command!, model: e.model_name, host: e.server.host, gpuIds: e.gpu_ids,
             logFile: serverLogFile(job), readyTimeoutMs: e.server.ready_timeout_s * 1000,
             ...(this.options.graceMs !== undefined && { graceMs: this.options.graceMs }),
+            ...(this.options.pathPrefix !== undefined && { env: { PATH: `${this.options.pathPrefix}${delimiter}${process.env.PATH ?? ''}` } }),
           });
           this.current = { key, handle: started };
           live.add(this);

@@ -19,7 +19,14 @@ export const SIDE_FILE_NAMES = {
   timeseries: (rank: number) => `timeseries_rank_${rank}.jsonl`,
   /** Every rank's generated token ids (`save_token_ids`), one JSON document like the original's. */
   tokenOutput: '8_token_output',
+  /** Engine "server": one line per measured request, copied from the worker's `requests-rank-0.jsonl`. */
+  requests: '9_requests.jsonl',
+  /** Engine "server": the load's windows and their energy (the worker's `serving-rank-0.json`). */
+  serving: '9_serving',
 } as const;
+
+/** The serving engine's files in the worker's folder. */
+export const SERVING_WORKER_FILES = { requests: 'requests-rank-0.jsonl', summary: 'serving-rank-0.json' } as const;
 
 /** The worker's own names in its work folder (beside `rank-<r>.json`). */
 export const tokenIdsFile = (rank: number) => `token-ids-rank-${rank}.jsonl`;
@@ -55,8 +62,9 @@ async function readTokenIds(file: string, rank: number): Promise<Array<{ rank: n
 
 /**
  * What the worker left beside its `rank-<r>.json` files in `workDir` that the results folder must
- * keep: each rank's timeseries (named by its raw measurement, copied as-is) and, with
- * `save_token_ids`, each rank's token ids (folded into one `8_token_output` document). A file a
+ * keep: each rank's timeseries (named by its raw measurement, copied as-is), with
+ * `save_token_ids` each rank's token ids (folded into one `8_token_output` document), and with
+ * engine "server" the requests file (`9_requests.jsonl`) and the load summary (`9_serving`). A file a
  * rank names, or that save_token_ids promises, that is not there is an error: it is never
  * dropped in silence.
  */
@@ -65,6 +73,7 @@ export async function collectSideFiles(
   workDir: string,
   ranks: readonly RawMeasurement[],
   saveTokenIds: boolean,
+  engine: string = 'transformers',
 ): Promise<{ documents: Record<string, unknown>; files: SideFile[] }> {
   const sorted = [...ranks].sort((a, b) => a.rank - b.rank);
   const files: SideFile[] = [];
@@ -84,6 +93,14 @@ export async function collectSideFiles(
       outputs.push(...(await readTokenIds(file, r.rank)));
     }
     documents[SIDE_FILE_NAMES.tokenOutput] = { experiment_id: experimentId, outputs };
+  }
+  if (engine === 'server') {
+    const requests = path.join(workDir, SERVING_WORKER_FILES.requests);
+    const summary = path.join(workDir, SERVING_WORKER_FILES.summary);
+    await mustExist(requests, 'engine "server" writes one line per request');
+    await mustExist(summary, 'engine "server" writes the load summary');
+    files.push({ name: SIDE_FILE_NAMES.requests, source: requests });
+    documents[SIDE_FILE_NAMES.serving] = { experiment_id: experimentId, ...(JSON.parse(await readFile(summary, 'utf8')) as object) };
   }
   return { documents, files };
 }
