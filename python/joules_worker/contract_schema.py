@@ -34,7 +34,9 @@ def experiment_schema() -> dict[str, Any]:
     try:
         return json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
     except (OSError, ValueError) as e:
-        raise BadConfigError(f"cannot read the experiment schema {SCHEMA_FILE}: {e} (regenerate it with `npm run contract`)") from e
+        raise BadConfigError(
+            f"cannot read the experiment schema {SCHEMA_FILE}: {e} (regenerate it with `npm run contract`)"
+        ) from e
 
 
 @lru_cache(maxsize=1)

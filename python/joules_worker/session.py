@@ -107,7 +107,9 @@ class Session:
         """Run the first experiment, then every one the runner sends; returns how many ran."""
         self.output_dir = Path(output_dir)
         if needs_relaunch(config):
-            raise UnsupportedError("--session with num_processes > 1 needs accelerate launch (RANK and WORLD_SIZE unset)")
+            raise UnsupportedError(
+                "--session with num_processes > 1 needs accelerate launch (RANK and WORLD_SIZE unset)"
+            )
         ctx = start_rank(config, self.events, self.ctx)
         channel = Channel(ctx, self.stdin)
         first = config
@@ -128,7 +130,10 @@ class Session:
         assert self.output_dir is not None
         logger.info(
             "=== session experiment %d: %s -> %s (model %s)",
-            self.index, config.config_name, self.output_dir, "reused" if loaded.reused else f"loaded in {loaded.load_s:.3f} s",
+            self.index,
+            config.config_name,
+            self.output_dir,
+            "reused" if loaded.reused else f"loaded in {loaded.load_s:.3f} s",
         )
         run_one(config, self.output_dir, self.events, ctx, loaded)
         ctx.barrier()  # every rank has written its file

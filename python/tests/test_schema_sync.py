@@ -17,8 +17,8 @@ import typing
 from typing import Any, Literal, Union
 
 import pytest
-
 from conftest import CONTRACT, FIXTURES
+
 from joules_worker import contract_schema
 from joules_worker.config import ExperimentConfig
 from joules_worker.errors import BadConfigError, UnsupportedError
@@ -29,7 +29,7 @@ def schema() -> dict[str, Any]:
 
 
 def options(node: dict[str, Any]) -> list[dict[str, Any]]:
-    return node["anyOf"] if "anyOf" in node else [node]
+    return node.get("anyOf", [node])
 
 
 def literal_values(node: dict[str, Any]) -> set[Any] | None:
@@ -65,7 +65,9 @@ def mismatches(cls: type, node: dict[str, Any], path: str = "") -> list[str]:
     for name in sorted(set(fields) - set(props)):
         problems.append(f"{path}{name}: field of {cls.__name__}, not in the schema")
     if set(node.get("required", [])) != set(props):
-        problems.append(f"{path or '<root>'}: the schema does not require every key (the worker gets the effective config)")
+        problems.append(
+            f"{path or '<root>'}: the schema does not require every key (the worker gets the effective config)"
+        )
     if node.get("additionalProperties") is not False:
         problems.append(f"{path or '<root>'}: the schema allows unknown keys; the worker does not")
     for name in sorted(set(props) & set(fields)):
@@ -79,8 +81,12 @@ def mismatches(cls: type, node: dict[str, Any], path: str = "") -> list[str]:
             mine = {v for a in literals for v in typing.get_args(a)}
             theirs = literal_values(sub)
             if theirs is not None and len(literals) == len(alts) and mine != theirs:
-                problems.append(f"{key}: values {sorted(map(str, mine))} in {cls.__name__}, {sorted(map(str, theirs))} in the schema")
-            elif theirs is None and not any(o.get("const") in mine or set(o.get("enum", [])) == mine for o in options(sub)):
+                problems.append(
+                    f"{key}: values {sorted(map(str, mine))} in {cls.__name__}, {sorted(map(str, theirs))} in the schema"
+                )
+            elif theirs is None and not any(
+                o.get("const") in mine or set(o.get("enum", [])) == mine for o in options(sub)
+            ):
                 problems.append(f"{key}: Literal {sorted(map(str, mine))} not in the schema")
         nested = [a for a in alts if dataclasses.is_dataclass(a)]
         if nested:
@@ -124,11 +130,15 @@ def fixture() -> dict[str, Any]:
 def test_the_worker_applies_rules_only_the_schema_has():
     data = fixture()
     data["launch"]["slurm"]["mem"] = "lots"  # the dataclass takes any string; the schema a size
-    with pytest.raises(BadConfigError, match=r"^launch\.slurm\.mem: 'lots' does not match .*contract/experiment\.schema\.json") as info:
+    with pytest.raises(
+        BadConfigError, match=r"^launch\.slurm\.mem: 'lots' does not match .*contract/experiment\.schema\.json"
+    ) as info:
         ExperimentConfig.from_dict(data)
     assert info.value.exit_code == 3
     data["retry"]["max_retries"] = 1000
-    with pytest.raises(BadConfigError, match=r"and 1 more: retry\.max_retries: 1000 is greater than the maximum of 100"):
+    with pytest.raises(
+        BadConfigError, match=r"and 1 more: retry\.max_retries: 1000 is greater than the maximum of 100"
+    ):
         ExperimentConfig.from_dict(data)
 
 

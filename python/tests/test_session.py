@@ -13,7 +13,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from _helpers import event_lines, run_in_process, schema_errors, write_config
 from conftest import base_experiment
 
@@ -21,11 +20,25 @@ from conftest import base_experiment
 def variants(base: dict) -> list[dict]:
     """Three greedy experiments of one model: everything but the load settings differs."""
     out = []
-    for i, change in enumerate([
-        {"batch_size": 4, "max_output_tokens": 8, "num_input_prompts": 6},
-        {"batch_size": 2, "max_output_tokens": 12, "num_input_prompts": 5, "prompt_ordering": "sorted_by_length", "seed": 7},
-        {"batch_size": 3, "max_output_tokens": 6, "num_input_prompts": 7, "warmup_iterations": 0, "min_output_tokens": 6},
-    ]):
+    for i, change in enumerate(
+        [
+            {"batch_size": 4, "max_output_tokens": 8, "num_input_prompts": 6},
+            {
+                "batch_size": 2,
+                "max_output_tokens": 12,
+                "num_input_prompts": 5,
+                "prompt_ordering": "sorted_by_length",
+                "seed": 7,
+            },
+            {
+                "batch_size": 3,
+                "max_output_tokens": 6,
+                "num_input_prompts": 7,
+                "warmup_iterations": 0,
+                "min_output_tokens": 6,
+            },
+        ]
+    ):
         exp = json.loads(json.dumps(base))
         exp.update(config_name=f"session-{i}", save_token_ids=True, **change)
         out.append(exp)
@@ -37,7 +50,11 @@ def start_session(first: dict, root: Path, env: dict) -> tuple[subprocess.Popen,
     out = root / "exp-0"
     proc = subprocess.Popen(
         [sys.executable, "-m", "joules_worker", "--config", str(config), "--output-dir", str(out), "--session"],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
     )
     return proc, out
 
@@ -53,7 +70,10 @@ def sessions(tiny_model_dir, tmp_path_factory, worker_env):
     exps = variants(base)
     plans: dict[str, tuple[dict, str]] = {}
     # reuse: the three experiments, then EOF
-    plans["reuse"] = (exps[0], "".join(message(e, root / "reuse" / f"exp-{i}") for i, e in enumerate(exps) if i) + message(None, end=True))
+    plans["reuse"] = (
+        exps[0],
+        "".join(message(e, root / "reuse" / f"exp-{i}") for i, e in enumerate(exps) if i) + message(None, end=True),
+    )
     # a different precision: refused in its own folder
     other = json.loads(json.dumps(exps[1]))
     other.update(precision="bf16")
@@ -75,7 +95,9 @@ def sessions(tiny_model_dir, tmp_path_factory, worker_env):
     for name, proc in procs.items():
         stdout, stderr = proc.communicate(timeout=300)
         results[name] = (proc.returncode, event_lines(stdout), stderr, root / name)
-    fresh = [(run_in_process(e, root / "fresh" / f"exp-{i}")[0], root / "fresh" / f"exp-{i}") for i, e in enumerate(exps)]
+    fresh = [
+        (run_in_process(e, root / "fresh" / f"exp-{i}")[0], root / "fresh" / f"exp-{i}") for i, e in enumerate(exps)
+    ]
     return results, fresh, exps
 
 

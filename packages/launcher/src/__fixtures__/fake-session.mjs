@@ -31,7 +31,9 @@ function main() {
   if (!args.includes('--session')) process.exit(2);
   if (process.env.FAKE_SESSION_TREE) {
     spawn(process.execPath, [fileURLToPath(import.meta.url)], {
-      env: { ...process.env, FAKE_SESSION_ROLE: 'stubborn' }, detached: true, stdio: 'ignore',
+      env: { ...process.env, FAKE_SESSION_ROLE: 'stubborn' },
+      detached: true,
+      stdio: 'ignore',
     }).unref();
   }
   let index = 0;
@@ -48,7 +50,10 @@ function main() {
       if (env('FAKE_SESSION_HANG_AT') === index) return setInterval(() => {}, 1000);
       if (env('FAKE_SESSION_OOM_AT') === index || config.batch_size > (env('FAKE_SESSION_OOM_ABOVE') ?? Infinity)) {
         const message = `CUDA out of memory at batch size ${config.batch_size}`;
-        writeFileSync(path.join(out, 'error-rank-0.json'), JSON.stringify({ schema_version: 2, rank: 0, kind: 'oom', message, traceback: null }));
+        writeFileSync(
+          path.join(out, 'error-rank-0.json'),
+          JSON.stringify({ schema_version: 2, rank: 0, kind: 'oom', message, traceback: null }),
+        );
         event({ event: 'error', kind: 'oom', message });
         process.exit(5);
       }
@@ -59,8 +64,12 @@ function main() {
         writeFileSync(path.join(out, 'rank-0.json'), '{}');
         const dir = path.resolve(out);
         event({
-          event: 'experiment_done', index, output_dir: dir, rank_files: [path.join(dir, 'rank-0.json')],
-          model_reused: index > 0, model_load_s: index > 0 ? 0 : 0.5,
+          event: 'experiment_done',
+          index,
+          output_dir: dir,
+          rank_files: [path.join(dir, 'rank-0.json')],
+          model_reused: index > 0,
+          model_load_s: index > 0 ? 0 : 0.5,
         });
         index++;
         resolve();
@@ -70,10 +79,25 @@ function main() {
   const queue = [];
   let waiting;
   const lines = createInterface({ input: process.stdin });
-  lines.on('line', (line) => (waiting ? (waiting(line), (waiting = undefined)) : queue.push(line)));
+  const deliver = (line) => {
+    const w = waiting;
+    waiting = undefined;
+    if (w) w(line);
+    else queue.push(line);
+  };
   let closed = false;
-  lines.on('close', () => ((closed = true), waiting?.(null)));
-  const next = () => (queue.length ? Promise.resolve(queue.shift()) : closed ? Promise.resolve(null) : new Promise((r) => (waiting = r)));
+  lines.on('line', deliver);
+  lines.on('close', () => {
+    closed = true;
+    if (waiting) deliver(null);
+  });
+  const next = () => {
+    if (queue.length) return Promise.resolve(queue.shift());
+    if (closed) return Promise.resolve(null);
+    return new Promise((r) => {
+      waiting = r;
+    });
+  };
 
   (async () => {
     while (process.env.FAKE_SESSION_TREE && readdirSync(process.env.FAKE_SESSION_TREE).length === 0) {

@@ -1,3 +1,3 @@
-export { WorkerSession } from './worker-session.js';
+export { loadSettings, loadSettingsDiff, loadSettingsKey, sessionSupport } from './load-settings.js';
 export type { SessionOutcome, WorkerSessionOptions } from './worker-session.js';
-export { loadSettings, loadSettingsKey, loadSettingsDiff, sessionSupport } from './load-settings.js';
+export { WorkerSession } from './worker-session.js';

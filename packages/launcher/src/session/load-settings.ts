@@ -49,6 +49,7 @@ export function sessionSupport(launcher: Launcher, experiment: Experiment): stri
   }
   if (experiment.launch.machines.num_machines > 1) return 'experiments on several machines run one launch each';
   const engine = (experiment as { engine?: unknown }).engine;
-  if (engine !== undefined && engine !== 'transformers') return `engine ${JSON.stringify(engine)} keeps its own server; no worker session`;
+  if (engine !== undefined && engine !== 'transformers')
+    return `engine ${JSON.stringify(engine)} keeps its own server; no worker session`;
   return null;
 }

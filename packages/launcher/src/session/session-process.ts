@@ -53,7 +53,10 @@ export class SessionProcess {
     this.child.stderr?.on('data', (chunk: Buffer) => handlers.stderr(chunk));
     // The launcher process died: whatever of its tree still runs is an orphan (unless a stop is
     // under way, which gives it its grace period).
-    this.child.once('exit', () => this.pid !== undefined && !this.stopping && void signalTree(this.pid, this.launchId, 'SIGKILL'));
+    this.child.once(
+      'exit',
+      () => this.pid !== undefined && !this.stopping && void signalTree(this.pid, this.launchId, 'SIGKILL'),
+    );
     const linesClosed = new Promise<void>((resolve) => (lines ? lines.once('close', resolve) : resolve()));
     this.exited = this.watch(linesClosed);
   }
@@ -69,7 +72,9 @@ export class SessionProcess {
     if (this.killTimer) clearTimeout(this.killTimer);
     untrackLaunch(this.launchId);
     if (result.exitCode === undefined && result.signal === undefined) {
-      throw new LaunchSetupError(`cannot start ${this.cmd.file}: ${result.shortMessage ?? result.message}`, { cause: result });
+      throw new LaunchSetupError(`cannot start ${this.cmd.file}: ${result.shortMessage ?? result.message}`, {
+        cause: result,
+      });
     }
     return { exitCode: result.exitCode ?? null, signal: result.signal ?? null, survivors };
   }

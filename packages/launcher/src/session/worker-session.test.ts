@@ -6,7 +6,7 @@ import { alive, experiment, tempDir, waitUntil } from '../__fixtures__/helpers.j
 import { AccelerateLauncher, PythonLauncher } from '../accelerate-launcher.js';
 import { SessionError } from '../errors.js';
 import { LAUNCH_MARKER, markedPids } from '../process-tree.js';
-import type { LaunchEvent, LaunchJob, Launcher } from '../types.js';
+import type { LaunchEvent, Launcher, LaunchJob } from '../types.js';
 import { loadSettingsDiff, loadSettingsKey, sessionSupport } from './load-settings.js';
 import { WorkerSession } from './worker-session.js';
 
@@ -14,7 +14,11 @@ const fakeSession = fileURLToPath(new URL('../__fixtures__/fake-session.mjs', im
 const launcher = new PythonLauncher({ pythonBin: fakeSession });
 
 /** n jobs of one model in a fresh folder, each with its own output folder and log. */
-async function jobs(n: number, env: Record<string, string> = {}, patch: (i: number) => Record<string, unknown> = () => ({})) {
+async function jobs(
+  n: number,
+  env: Record<string, string> = {},
+  patch: (i: number) => Record<string, unknown> = () => ({}),
+) {
   const dir = await tempDir();
   const record = path.join(dir, 'record.jsonl');
   const list: LaunchJob[] = Array.from({ length: n }, (_, i) => ({
@@ -24,13 +28,20 @@ async function jobs(n: number, env: Record<string, string> = {}, patch: (i: numb
     logFile: path.join(dir, `exp-${i}.log`),
     env: { FAKE_SESSION_RECORD: record, ...env },
   }));
-  const recorded = async () => (await readFile(record, 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+  const recorded = async () =>
+    (await readFile(record, 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
   return { dir, list, recorded };
 }
 
 const markerOf = async (pid: number) => {
   const env = await readFile(`/proc/${pid}/environ`, 'utf8').catch(() => '');
-  return env.split('\0').find((kv) => kv.startsWith(`${LAUNCH_MARKER}=`))?.slice(LAUNCH_MARKER.length + 1);
+  return env
+    .split('\0')
+    .find((kv) => kv.startsWith(`${LAUNCH_MARKER}=`))
+    ?.slice(LAUNCH_MARKER.length + 1);
 };
 
 describe('WorkerSession with the fixture session worker', { timeout: 30_000 }, () => {
@@ -39,9 +50,12 @@ describe('WorkerSession with the fixture session worker', { timeout: 30_000 }, (
     const session = new WorkerSession(launcher);
     const events: LaunchEvent[][] = [[], [], []];
     const outcomes = [];
-    for (const [i, job] of list.entries()) outcomes.push(await session.run(job, { onEvent: (e) => events[i]?.push(e) }));
+    for (const [i, job] of list.entries())
+      outcomes.push(await session.run(job, { onEvent: (e) => events[i]?.push(e) }));
     expect(outcomes.map((o) => [o.status, o.modelReused, o.modelLoadS])).toEqual([
-      ['succeeded', false, 0.5], ['succeeded', true, 0], ['succeeded', true, 0],
+      ['succeeded', false, 0.5],
+      ['succeeded', true, 0],
+      ['succeeded', true, 0],
     ]);
     for (const [i, o] of outcomes.entries()) {
       if (o.status === 'succeeded') expect(o.rankFiles).toEqual([path.join(list[i]!.outputDir, 'rank-0.json')]);
@@ -51,7 +65,12 @@ describe('WorkerSession with the fixture session worker', { timeout: 30_000 }, (
     expect(new Set(rows.map((r) => r.pid)).size).toBe(1);
     expect(rows.map((r) => r.config_name)).toEqual(['exp-0', 'exp-1', 'exp-2']);
     expect(events[0]?.[0]?.type).toBe('started'); // the process starts once, with the first experiment
-    expect(events.slice(1).flat().some((e) => e.type === 'started')).toBe(false);
+    expect(
+      events
+        .slice(1)
+        .flat()
+        .some((e) => e.type === 'started'),
+    ).toBe(false);
     for (const [i, job] of list.entries()) {
       const log = await readFile(job.logFile, 'utf8');
       expect(log).toMatch(new RegExp(`^--- joules: exp-${i}, attempt 1, \\S+: session experiment ${i + 1}`));
@@ -71,8 +90,15 @@ describe('WorkerSession with the fixture session worker', { timeout: 30_000 }, (
     const outcomes = [];
     for (const job of list.slice(0, 3)) outcomes.push(await session.run(job));
     expect(outcomes.map((o) => o.status)).toEqual(['succeeded', 'succeeded', 'failed']);
-    expect(outcomes[2]).toMatchObject({ status: 'failed', kind: 'oom', exitCode: 5, modelReused: true, modelLoadS: null });
-    if (outcomes[2]?.status === 'failed') expect(outcomes[2].message).toBe('rank 0: CUDA out of memory at batch size 8');
+    expect(outcomes[2]).toMatchObject({
+      status: 'failed',
+      kind: 'oom',
+      exitCode: 5,
+      modelReused: true,
+      modelLoadS: null,
+    });
+    if (outcomes[2]?.status === 'failed')
+      expect(outcomes[2].message).toBe('rank 0: CUDA out of memory at batch size 8');
     // the stubborn child (ignores SIGTERM) is gone too: nothing of the tree outlives run()
     const [stubborn] = (await readdir(pids)).map((n) => Number(n.split('.')[0]));
     expect(stubborn).toBeGreaterThan(0);
@@ -95,7 +121,8 @@ describe('WorkerSession with the fixture session worker', { timeout: 30_000 }, (
     const { list } = await jobs(3, { FAKE_SESSION_STEP_MS: '1000' });
     const session = new WorkerSession(launcher);
     const started = Date.now();
-    for (const job of list) expect((await session.run({ ...job, timeoutMs: 2000, silenceTimeoutMs: 1500 })).status).toBe('succeeded');
+    for (const job of list)
+      expect((await session.run({ ...job, timeoutMs: 2000, silenceTimeoutMs: 1500 })).status).toBe('succeeded');
     expect(Date.now() - started).toBeGreaterThan(3000); // longer than one limit in all
     await new Promise((r) => setTimeout(r, 1200)); // idle between experiments: no timer runs
     expect(session.alive).toBe(true);
@@ -130,7 +157,11 @@ describe('WorkerSession with the fixture session worker', { timeout: 30_000 }, (
     const { list } = await jobs(2, { FAKE_SESSION_HANG_AT: '1' });
     const session = new WorkerSession(launcher, { killGraceMs: 300 });
     let pid = 0;
-    await session.run(list[0]!, { onEvent: (e) => e.type === 'started' && (pid = e.pid) });
+    await session.run(list[0]!, {
+      onEvent: (e) => {
+        if (e.type === 'started') pid = e.pid;
+      },
+    });
     const marker = await markerOf(pid);
     expect(marker).toBeTruthy();
     const controller = new AbortController();
@@ -146,7 +177,10 @@ describe('WorkerSession with the fixture session worker', { timeout: 30_000 }, (
     expect(session.accepts(list[1]!.experiment)).toBe(false);
     const error = await session.run(list[1]!).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SessionError);
-    expect(error).toMatchObject({ code: 'LOAD_SETTINGS_DIFFER', message: 'load settings differ from the session\'s: precision: "bf16" (session: "fp32")' });
+    expect(error).toMatchObject({
+      code: 'LOAD_SETTINGS_DIFFER',
+      message: 'load settings differ from the session\'s: precision: "bf16" (session: "fp32")',
+    });
     expect(session.alive).toBe(true); // misuse does not kill it
     const busy = session.run(list[0]!);
     await expect(session.run(list[0]!)).rejects.toMatchObject({ code: 'SESSION_BUSY' });
@@ -160,7 +194,13 @@ describe('WorkerSession with the fixture session worker', { timeout: 30_000 }, (
 describe('load settings', () => {
   const base = experiment({ model_name: 'org/m' });
   it('equal keys for experiments that differ only in what each experiment sets', () => {
-    const other = experiment({ model_name: 'org/m', batch_size: 2, max_output_tokens: 3, seed: 9, prompt_ordering: 'shuffle' });
+    const other = experiment({
+      model_name: 'org/m',
+      batch_size: 2,
+      max_output_tokens: 3,
+      seed: 9,
+      prompt_ordering: 'shuffle',
+    });
     expect(loadSettingsKey(other)).toBe(loadSettingsKey(base));
   });
   it.each([
@@ -179,8 +219,16 @@ describe('load settings', () => {
   it('sessions need the python or accelerate launcher on one machine', () => {
     expect(sessionSupport(launcher, base)).toBeNull();
     expect(sessionSupport(new AccelerateLauncher({ accelerateBin: 'accelerate' }), base)).toBeNull();
-    expect(sessionSupport({ name: 'mine', launch: async () => Promise.reject(new Error()) }, base)).toMatch(/cannot keep a model loaded/);
-    const machines = experiment({ num_processes: 2, launch: { launcher: 'accelerate', machines: { num_machines: 2, machine_rank: 0, main_process_ip: '10.0.0.1', main_process_port: 29500 } } });
+    expect(sessionSupport({ name: 'mine', launch: async () => Promise.reject(new Error()) }, base)).toMatch(
+      /cannot keep a model loaded/,
+    );
+    const machines = experiment({
+      num_processes: 2,
+      launch: {
+        launcher: 'accelerate',
+        machines: { num_machines: 2, machine_rank: 0, main_process_ip: '10.0.0.1', main_process_port: 29500 },
+      },
+    });
     expect(sessionSupport(launcher, machines)).toMatch(/several machines/);
   });
 });

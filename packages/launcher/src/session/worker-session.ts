@@ -1,24 +1,18 @@
-import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Experiment } from '@joules/config';
-import { kindFromExitCode, rankFiles, readWorkerErrors } from '../classify.js';
+import { rankFiles, readWorkerErrors } from '../classify.js';
 import { formatCommandLine } from '../command-lines.js';
 import { SessionError } from '../errors.js';
 import { reservePort } from '../free-port.js';
-import { withPrivateConfigFile } from '../private-config-file.js';
 import { DEFAULT_KILL_GRACE_MS, forwardedSignal } from '../run-process.js';
-import type { LaunchJob, LaunchOptions, LaunchOutcome, Launcher, TimeoutKind } from '../types.js';
+import type { CommandLine, Launcher, LaunchJob, LaunchOptions, TimeoutKind } from '../types.js';
 import { parseWorkerEventLine, type WorkerEvent } from '../worker-events.js';
 import { loadSettingsDiff, loadSettingsKey, sessionSupport } from './load-settings.js';
-import { SessionProcess, type SessionExit } from './session-process.js';
+import { type SessionExit, SessionProcess } from './session-process.js';
+import { exitOutcome, holdPrivateConfig, type Run, SessionLog, type SessionOutcome } from './session-run.js';
 
-/** A launch outcome, plus whether this experiment ran on a model loaded before it. */
-export type SessionOutcome = LaunchOutcome & {
-  modelReused: boolean;
-  /** Seconds this experiment spent loading the model (0 when reused); null when it failed. */
-  modelLoadS: number | null;
-};
+export type { SessionOutcome } from './session-run.js';
 
 export interface WorkerSessionOptions {
   /** Time between the polite signal and SIGKILL when the session is torn down. Default 3000. */
@@ -28,19 +22,6 @@ export interface WorkerSessionOptions {
 }
 
 type Done = Extract<WorkerEvent, { event: 'experiment_done' }>;
-
-interface Run {
-  job: LaunchJob;
-  index: number;
-  started: number;
-  onEvent: LaunchOptions['onEvent'];
-  resolve: (o: SessionOutcome) => void;
-  reject: (e: unknown) => void;
-  silence?: NodeJS.Timeout;
-  timedOut?: TimeoutKind;
-  aborted?: boolean;
-  timers: NodeJS.Timeout[];
-}
 
 /**
  * One worker process tree kept alive across consecutive experiments with equal load settings:
@@ -55,7 +36,7 @@ export class WorkerSession {
   private current: Run | undefined;
   private sent = 0;
   private busy = false;
-  private log: WriteStream | undefined;
+  private readonly log = new SessionLog();
   private command: readonly string[] = [];
   private death = '';
   private gone: Promise<void> = Promise.resolve();
@@ -81,7 +62,11 @@ export class WorkerSession {
 
   /** Whether `run(experiment)` would run it in this session. */
   accepts(experiment: Experiment): boolean {
-    return this.alive && sessionSupport(this.launcher, experiment) === null && (!this.first || this.key === loadSettingsKey(experiment));
+    return (
+      this.alive &&
+      sessionSupport(this.launcher, experiment) === null &&
+      (!this.first || this.key === loadSettingsKey(experiment))
+    );
   }
 
   async run(job: LaunchJob, options: LaunchOptions = {}): Promise<SessionOutcome> {
@@ -97,20 +82,34 @@ export class WorkerSession {
 
   private async runOne(job: LaunchJob, options: LaunchOptions): Promise<SessionOutcome> {
     const started = Date.now();
-    const fail = (kind: 'crashed', message: string): SessionOutcome => ({
-      status: 'failed', kind, message, exitCode: null, signal: null, errors: [], durationMs: 0, command: this.command, modelReused: this.sent > 0, modelLoadS: null,
-    });
-    if (this.state === 'dead') return fail('crashed', this.death);
+    const early = {
+      exitCode: null,
+      signal: null,
+      errors: [],
+      durationMs: 0,
+      modelReused: this.sent > 0,
+      modelLoadS: null,
+    };
+    if (this.state === 'dead')
+      return { status: 'failed', kind: 'crashed', message: this.death, ...early, command: this.command };
     if (this.first) {
       const diff = loadSettingsDiff(this.first, job.experiment);
-      if (diff.length) throw new SessionError(`load settings differ from the session's: ${diff.join(', ')}`, 'LOAD_SETTINGS_DIFFER');
+      if (diff.length)
+        throw new SessionError(`load settings differ from the session's: ${diff.join(', ')}`, 'LOAD_SETTINGS_DIFFER');
     } else {
       const why = sessionSupport(this.launcher, job.experiment);
       if (why) throw new SessionError(why, 'SESSION_UNSUPPORTED');
     }
     if (options.signal?.aborted) {
       await this.teardown(forwardedSignal(options.signal.reason));
-      return { status: 'interrupted', message: 'interrupted before it started', durationMs: 0, command: this.command, modelReused: this.sent > 0, modelLoadS: null };
+      return {
+        status: 'interrupted',
+        message: 'interrupted before it started',
+        durationMs: 0,
+        command: this.command,
+        modelReused: this.sent > 0,
+        modelLoadS: null,
+      };
     }
     await mkdir(job.outputDir, { recursive: true });
     await mkdir(path.dirname(job.logFile), { recursive: true });
@@ -118,7 +117,7 @@ export class WorkerSession {
       this.current = { job, index: this.sent, started, onEvent: options.onEvent, resolve, reject, timers: [] };
     });
     const run = this.current as unknown as Run;
-    this.openLog(job);
+    this.log.open(job.logFile);
     const onAbort = () => {
       run.aborted = true;
       void this.teardown(forwardedSignal(options.signal?.reason));
@@ -127,7 +126,7 @@ export class WorkerSession {
     try {
       if (!this.proc) await this.start(job);
       else {
-        this.header(job, `session experiment ${this.sent + 1}, model loaded already`);
+        this.log.header(job, `session experiment ${this.sent + 1}, model loaded already`);
         this.proc.send(JSON.stringify({ experiment: job.experiment, output_dir: path.resolve(job.outputDir) }));
       }
       this.sent++;
@@ -152,41 +151,45 @@ export class WorkerSession {
       clearTimeout(timer);
     }
     await this.gone;
-    await this.endLog();
+    await this.log.end();
   }
 
   private async start(job: LaunchJob): Promise<void> {
     const lease = job.port === undefined ? await reservePort() : { port: job.port, release: () => {} };
-    const configFile = new Promise<string>((gotFile, failed) => {
-      withPrivateConfigFile(job.experiment, (file) => {
-        gotFile(file);
-        return new Promise<void>((release) => (this.releaseConfig = release));
-      }).catch(failed);
-    });
-    let file: string;
+    let held: { file: string; release: () => void };
     try {
-      file = await configFile;
+      held = await holdPrivateConfig(job.experiment);
     } catch (e) {
       lease.release();
       throw e;
     }
-    const own = this.launcher.command?.(job, file, lease.port);
-    if (!own) throw new SessionError(`launcher ${this.launcher.name} has no command()`, 'SESSION_UNSUPPORTED');
+    let own: CommandLine | undefined;
+    try {
+      own = this.launcher.command?.(job, held.file, lease.port);
+      if (!own) throw new SessionError(`launcher ${this.launcher.name} has no command()`, 'SESSION_UNSUPPORTED');
+    } catch (e) {
+      lease.release();
+      held.release();
+      throw e;
+    }
+    this.releaseConfig = held.release;
     const cmd = { ...own, args: [...own.args, '--session'], env: { ...own.env, ...job.env } };
     this.command = [cmd.file, ...cmd.args];
     this.first = job.experiment;
-    this.header(job, `session experiment 1: ${formatCommandLine({ ...own, args: cmd.args })}`);
+    this.log.header(job, `session experiment 1: ${formatCommandLine({ ...own, args: cmd.args })}`);
     const proc = new SessionProcess(cmd, { line: (l) => this.onLine(l), stderr: (c) => this.onOutput(c) }, this.grace);
     this.proc = proc;
     this.state = 'open';
     if (proc.pid !== undefined) this.current?.onEvent?.({ type: 'started', pid: proc.pid, command: this.command });
-    this.gone = proc.exited.then(
-      (exit) => this.onExit(exit),
-      (error: unknown) => this.onExit({ exitCode: null, signal: null, survivors: [] }, error),
-    ).finally(() => {
-      lease.release();
-      this.releaseConfig();
-    });
+    this.gone = proc.exited
+      .then(
+        (exit) => this.onExit(exit),
+        (error: unknown) => this.onExit({ exitCode: null, signal: null, survivors: [] }, error),
+      )
+      .finally(() => {
+        lease.release();
+        this.releaseConfig();
+      });
   }
 
   private armTimers(run: Run): void {
@@ -207,17 +210,17 @@ export class WorkerSession {
 
   private onOutput(chunk: Buffer): void {
     this.heard();
-    this.log?.write(chunk);
+    this.log.write(chunk);
   }
 
   private onLine(line: string): void {
     this.heard();
-    this.log?.write(`${line}\n`);
+    this.log.write(`${line}\n`);
     const event = parseWorkerEventLine(line);
     const run = this.current;
     if (!event || !run) return;
     run.onEvent?.({ type: 'worker', event });
-    if (event.event === 'experiment_done' && event.index === run.index) void this.succeed(run, event);
+    if (event.event === 'experiment_done' && event.index === run.index) run.pending = this.succeed(run, event);
     // A rank failed: the worker exits on its own; if a rank hangs in a collective, end it.
     if (event.event === 'error') run.timers.push(setTimeout(() => void this.teardown('SIGTERM'), this.grace));
   }
@@ -226,16 +229,22 @@ export class WorkerSession {
     const { job } = run;
     const errors = await readWorkerErrors(job.outputDir);
     const { files, missing } = await rankFiles(job.outputDir, job.experiment.num_processes);
-    if (this.current !== run || run.timedOut || run.aborted) return; // the tree is going down: its exit decides
+    if (run.settled || run.timedOut || run.aborted) return; // the tree is going down: its exit decides
     if (errors.length || missing.length) {
-      this.death = `experiment_done without every rank's result in ${job.outputDir}`;
-      await this.teardown('SIGTERM');
+      run.reason = `experiment_done without every rank's result (missing: ${missing.join(', ') || 'none'})`;
+      void this.teardown('SIGTERM'); // not awaited: the exit handler waits for this check
       return;
     }
     for (const t of run.timers) clearTimeout(t); // no timer runs between experiments
+    run.settled = true;
     run.resolve({
-      status: 'succeeded', rankFiles: files, exitCode: 0, durationMs: Date.now() - run.started, command: this.command,
-      modelReused: done.model_reused, modelLoadS: done.model_load_s,
+      status: 'succeeded',
+      rankFiles: files,
+      exitCode: 0,
+      durationMs: Date.now() - run.started,
+      command: this.command,
+      modelReused: done.model_reused,
+      modelLoadS: done.model_load_s,
     });
   }
 
@@ -246,24 +255,11 @@ export class WorkerSession {
     run?.onEvent?.({ type: 'exited', exitCode, signal });
     this.death ||= `the session's worker ${signal ? `was killed by ${signal}` : `exited with code ${exitCode}`} between experiments`;
     if (!run) return;
+    if (run.pending) await run.pending; // an experiment_done being checked: it may settle the run
+    if (run.settled) return;
+    run.settled = true;
     if (setupError) return run.reject(setupError); // the launcher itself cannot work (binary missing)
-    const durationMs = Date.now() - run.started;
-    const base = { durationMs, command: this.command, modelReused: run.index > 0, modelLoadS: null };
-    if (run.aborted) return run.resolve({ status: 'interrupted', message: 'interrupted by the caller', ...base });
-    const errors = await readWorkerErrors(run.job.outputDir);
-    if (run.timedOut) {
-      const message =
-        run.timedOut === 'silence'
-          ? `no output for ${run.job.silenceTimeoutMs} ms; process tree killed`
-          : `timed out after ${run.job.timeoutMs} ms (wall clock); process tree killed`;
-      return run.resolve({ status: 'failed', kind: 'timeout', timeout: run.timedOut, message, exitCode, signal, errors, ...base });
-    }
-    const first = errors[0];
-    const kind = first?.kind ?? kindFromExitCode(exitCode) ?? (exitCode === 0 || signal ? 'crashed' : 'other');
-    const message = first
-      ? `rank ${first.rank}: ${first.message}`
-      : `session worker ${signal ? `killed by ${signal}` : `exited with code ${exitCode}`} during experiment ${run.index + 1}; see ${run.job.logFile}`;
-    run.resolve({ status: 'failed', kind, message, exitCode, signal, errors, ...base });
+    run.resolve(exitOutcome(run, exit, await readWorkerErrors(run.job.outputDir), this.command));
   }
 
   /** Kill the whole tree (polite signal, SIGKILL after the grace period) and wait until it is gone. */
@@ -271,21 +267,5 @@ export class WorkerSession {
     if (this.state === 'new') this.state = 'dead';
     this.proc?.stop(signal);
     await this.gone;
-  }
-
-  private openLog(job: LaunchJob): void {
-    if (this.log && this.log.path === job.logFile) return;
-    void this.endLog();
-    this.log = createWriteStream(job.logFile, { flags: 'a' });
-  }
-
-  private header(job: LaunchJob, what: string): void {
-    this.log?.write(`--- joules: ${job.id ?? job.experiment.config_name}, attempt ${job.attempt ?? 1}, ${new Date().toISOString()}: ${what}\n`);
-  }
-
-  private endLog(): Promise<void> {
-    const log = this.log;
-    this.log = undefined;
-    return new Promise((resolve) => (log ? log.end(resolve) : resolve()));
   }
 }
