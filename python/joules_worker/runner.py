@@ -82,8 +82,8 @@ def run_one(config: ExperimentConfig, output_dir: str | Path, events: EventEmitt
     groups = [[prompts[i] for i in batch] for batch in plan]
 
     gpus = gpu_refs(config, ctx)
-    host_gpus = tuple(GpuRef(index=i) for i in config.gpu_ids[: config.num_processes]) if gpus else ()
-    bctx = BackendContext(config.energy, host, ctx.is_local_main, gpus, host_gpus)
+    host_gpus = host_gpu_refs(config, ctx) if gpus else ()
+    bctx = BackendContext(config.energy, host, ctx.is_local_main, gpus, host_gpus, ranks_on_host(ctx))
     backend_cls, auto_note = choose_backend(config.energy.backend, bctx)
     seed_everything(config.seed)
     gen_kwargs = generate_kwargs(
@@ -187,6 +187,24 @@ def gpu_refs(config: ExperimentConfig, ctx: DistContext) -> tuple[GpuRef, ...]:
     if config.gpu_ids and os.environ.get(CPU_WITH_GPU_IDS_ENV):
         return (GpuRef(index=config.gpu_ids[ctx.local_rank % len(config.gpu_ids)]),)
     return ()
+
+
+def host_gpu_refs(config: ExperimentConfig, ctx: DistContext) -> tuple[GpuRef, ...]:
+    """Every GPU of the experiment on this host (what machine-level readers such as CodeCarbon read),
+    with its UUID from torch on CUDA: accelerate makes gpu_ids visible as cuda:0..n-1, so cuda:i is
+    gpu_ids[i]; the readers find the GPUs by UUID, never by taking gpu_ids as NVML indices."""
+    ids = config.gpu_ids[: config.num_processes]
+    if getattr(ctx.device, "type", None) == "cuda":
+        return tuple(GpuRef(index=physical, uuid=env.cuda_uuid(i), cuda_index=i) for i, physical in enumerate(ids))
+    return tuple(GpuRef(index=i) for i in ids)
+
+
+def ranks_on_host(ctx: DistContext) -> int:
+    """Ranks of this experiment on this host: LOCAL_WORLD_SIZE (torchrun / accelerate), else the world."""
+    try:
+        return max(1, int(os.environ["LOCAL_WORLD_SIZE"]))
+    except (KeyError, ValueError):
+        return ctx.world_size
 
 
 def seed_everything(seed: int) -> None:

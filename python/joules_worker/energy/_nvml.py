@@ -210,10 +210,14 @@ class Sampler:
             except Exception as e:  # noqa: BLE001 - a sampling hiccup must not kill the thread silently
                 logger.warning("NVML sampling failed: %s", e)
 
-    def stop(self) -> float:
+    def halt(self) -> None:
+        """Stop the thread (no last sample)."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=max(5.0, 2 * self.interval_s))
+
+    def stop(self) -> float:
+        self.halt()
         return self.sample_now()
 
     def power(self, device_id: str) -> list[tuple[float, float]]:

@@ -113,9 +113,10 @@ class NvmlBackend(EnergyBackend):
             self._nvml.nvmlShutdown()
 
     def _stop(self) -> EnergyResult:
-        end_m = self.sampler.stop()  # the thread is joined first: the last sample and the counters are read together
+        end_m = self.sampler.sample_now()  # the span ends now: the last sample and the counters together...
         self._read_counters(active=True)
         end = self._mark_end()
+        self.sampler.halt()  # ...and only then the thread is joined (a busy host may take a while to wake it)
         self.spans.close(end_m)
         self.sampler, sampler = None, self.sampler
         self._nvml.nvmlShutdown()
