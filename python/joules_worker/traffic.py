@@ -8,6 +8,13 @@ Before batch i (0-based) the rank waits a uniform random delay in [delay_min_ms,
 paused for the wait (a counter is read before and after and the difference dropped; a polling
 integral skips the span; CodeCarbon and Zeus end their task/window and start a new one), and the
 window's ``duration_s`` is end − start minus the waits. ``true`` leaves the waits in both.
+
+Host-level readers (CodeCarbon, RAPL: local rank 0 reads the whole host) and several ranks on one
+host: the waits are seeded per rank, so while one rank waits another computes. Such a reader
+never pauses (``EnergyBackend.pauses``): it reads the whole span, waits included, and its
+readings' ``active_s`` and the note say so; each rank's window still excludes its own waits. The
+alternative, one schedule for every rank, would still not line up (ranks reach each batch at
+different times) and would change the traffic each rank sees, so it was not taken.
 """
 
 from __future__ import annotations
