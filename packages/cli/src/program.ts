@@ -14,6 +14,11 @@ const intAtLeast1 = (value: string) => {
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected an integer >= 1, got "${value}"`);
   return n;
 };
+const portNumber = (value: string) => {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new InvalidArgumentError(`expected a port 0-65535, got "${value}"`);
+  return n;
+};
 const gpuList = (value: string) => {
   const gpus = value.split(',').map((g) => Number(g.trim()));
   if (gpus.some((g) => !Number.isInteger(g) || g < 0)) throw new InvalidArgumentError(`expected GPU indices like 0,1,2, got "${value}"`);
@@ -65,13 +70,14 @@ export function buildProgram(ctx: ActionContext): Command {
     .option('--rerun-changed', 'run done keys whose config changed again')
     .option('--reuse-model', 'load each model once for consecutive experiments with equal load settings (as `reuse: model`)')
     .option('--detach', 'Slurm jobs keep running after Ctrl-C / SIGTERM; run the same command again to reattach')
+    .addOption(new Option('--watch [port]', 'serve the live dashboard on 127.0.0.1 while the suite runs (default port 9465)').argParser(portNumber))
     .addOption(FLAGS.dryRun()).addOption(FLAGS.json()).addOption(FLAGS.python())
     .action(act(async (file: string, o: Opts) => {
       const { suite } = await import('./commands/suite.js');
       return suite({
         file, maxParallel: o.maxParallel as number, ...pick(o, 'gpus'), ...pick(o, 'resultsDir'), ...pick(o, 'python'), ...pick(o, 'set'),
         skipInvalid: o.skipInvalid === true, rerunFailed: o.rerunFailed === true, rerunChanged: o.rerunChanged === true, reuseModel: o.reuseModel === true,
-        dryRun: o.dryRun === true, detach: o.detach === true, json: o.json === true, signal: ctx.signal,
+        dryRun: o.dryRun === true, detach: o.detach === true, json: o.json === true, signal: ctx.signal, ...pick(o, 'watch'),
       }, output);
     })), 'joules suite examples/demo-suite.yaml --max-parallel 2');
 
@@ -109,6 +115,16 @@ export function buildProgram(ctx: ActionContext): Command {
       const { results } = await import('./commands/results.js');
       return results({ ...pick(o, 'resultsDir'), ...pick(o, 'sql'), ...pick(o, 'format'), ...pick(o, 'out') }, output);
     })), 'joules results --sql "SELECT model_name, avg(energy_per_token_j) FROM results GROUP BY 1"');
+
+  example(program.command('watch').description('a live dashboard of a results folder (progress, running experiments, power, results, failures), /metrics for Prometheus, /api/status')
+    .addOption(FLAGS.resultsDir())
+    .addOption(new Option('--port <n>', 'port (default 9465; 0: any free one)').argParser(portNumber))
+    .option('--host <address>', 'address to bind (default 127.0.0.1; any other needs --token)')
+    .option('--token <token>', 'required on every request (Authorization: Bearer, or ?token=); default $JOULES_WATCH_TOKEN')
+    .action(act(async (o: Opts) => {
+      const { watch } = await import('./commands/watch.js');
+      return watch({ ...pick(o, 'resultsDir'), ...pick(o, 'port'), ...pick(o, 'host'), ...pick(o, 'token'), signal: ctx.signal }, output);
+    })), 'joules watch --results-dir results --port 9465');
 
   example(program.command('report').description('one self-contained HTML report: charts (energy/token vs batch size, throughput vs precision, cycle spread) and every experiment')
     .addOption(FLAGS.resultsDir())

@@ -8,3 +8,5 @@ export { resolveInside } from './safe-path.js';
 export { tokenMatches } from './auth.js';
 export { vegaScriptTags, scriptSafe, escapeHtml } from './vega-bundle.js';
 export { WatchError, WatchOptionsError, WatchListenError } from './errors.js';
+export { parsePrometheusText } from './prometheus-parse.js';
+export type { Family as PrometheusFamily, Sample as PrometheusSample } from './prometheus-parse.js';

@@ -1,6 +1,6 @@
 /**
- * A strict parser of the Prometheus text exposition format 0.0.4, for tests: it throws on any line
- * a scraper would reject or that breaks the format's rules (names, label escaping, values, TYPE
+ * A strict parser of the Prometheus text exposition format 0.0.4 (the tests read /metrics with it;
+ * a user can check a scrape): it throws on any line a scraper would reject or that breaks the rules (names, label escaping, values, TYPE
  * before samples, one TYPE per family, families contiguous, no duplicate series, histograms with
  * cumulative buckets ending in le="+Inf" equal to _count, and a _sum).
  */

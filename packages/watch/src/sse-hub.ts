@@ -47,10 +47,22 @@ export class SseHub {
     if (this.#clients.size) this.#write(frame(event, data));
   }
 
-  close(): void {
+  /** End every stream; what was sent reaches a reading client (at most `graceMs` waited, then cut). */
+  async close(graceMs = 1000): Promise<void> {
     clearInterval(this.#heartbeat);
-    for (const res of this.#clients) res.destroy();
+    const clients = [...this.#clients];
     this.#clients.clear();
+    await Promise.all(clients.map((res) => new Promise<void>((resolve) => {
+      const cut = setTimeout(() => {
+        res.destroy();
+        resolve();
+      }, graceMs);
+      res.once('close', () => {
+        clearTimeout(cut);
+        resolve();
+      });
+      res.end();
+    })));
   }
 
   #write(text: string): void {

@@ -5,8 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeResultsFolder } from './__fixtures__/results-folder.js';
-import { parsePrometheusText } from './__fixtures__/prometheus-parser.js';
-import { startWatch, WatchOptionsError, type WatchServer } from './index.js';
+import { parsePrometheusText, startWatch, WatchOptionsError, type WatchServer } from './index.js';
 
 /** A raw GET: the path goes out exactly as written (no URL normalisation on the client side). */
 function get(port: number, rawPath: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; body: string; type: string }> {
@@ -126,6 +125,24 @@ describe('joules watch server', () => {
     expect(metrics.get('joules_power_watts')!.samples).toEqual([{ name: 'joules_power_watts', labels: { host: 'h1', device: 'h1/gpu/GPU-1' }, value: 212.5 }]);
     watch.feed({ type: 'experiment-interrupted', key: pending.key, experimentId: '000099', logFile: '' });
     expect((await watch.status()).power).toEqual([]);
+  });
+
+  it('sends the final picture to the pages before it closes', async () => {
+    const w = await startWatch({ resultsDir: results, port: 0, throttleMs: 60_000 });
+    const frames: string[] = [];
+    const ended = new Promise<void>((resolve, reject) => {
+      request({ host: '127.0.0.1', port: w.port, path: '/events' }, (res) => {
+        res.setEncoding('utf8').on('data', (c: string) => frames.push(c)).on('end', resolve);
+      }).on('error', reject).end();
+    });
+    while (w.clients === 0) await new Promise((r) => setTimeout(r, 10));
+    w.feed({ type: 'suite-planned', suite: 'demo', total: 9, toRun: 3, skipped: 6, resultsDir: results });
+    w.feed({ type: 'suite-finished', done: 4, failed: 2, skipped: 0, interrupted: 0, energyJ: 100, seconds: 1 });
+    await w.close(); // the throttled broadcast has not run yet: close sends it
+    await ended;
+    const statuses = frames.join('').split('\n\n').filter((f) => f.startsWith('event: status'));
+    const last = JSON.parse(statuses.at(-1)!.split('\ndata: ')[1]!);
+    expect(last.suite).toMatchObject({ name: 'demo', finished: { done: 4, failed: 2 } });
   });
 
   it('drops an event-stream client that stops reading, and feeding never waits for it', async () => {

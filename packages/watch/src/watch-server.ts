@@ -151,7 +151,7 @@ export async function startWatch(options: WatchOptions): Promise<WatchServer> {
     server.listen(port, host, () => resolve());
   }).catch((e) => {
     clearInterval(poll);
-    hub.close();
+    void hub.close(0);
     throw e;
   });
   server.on('error', problem);
@@ -177,7 +177,9 @@ export async function startWatch(options: WatchOptions): Promise<WatchServer> {
     async close() {
       clearInterval(poll);
       if (timer) clearTimeout(timer);
-      hub.close();
+      // The pages get the final picture before the streams end.
+      if (hub.size) await broadcast().catch(problem);
+      await hub.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeAllConnections();

@@ -4,6 +4,7 @@ import type { Output } from '../output.js';
 import { jsonReporter, plainReporter } from '../progress/plain-reporter.js';
 import type { SuiteReporter } from '../progress/reporter.js';
 import { ttyReporter } from '../progress/tty-reporter.js';
+import { startSuiteWatch } from './suite-watch.js';
 
 export interface SuiteOptions {
   file: string;
@@ -24,6 +25,8 @@ export interface SuiteOptions {
   signal?: AbortSignal;
   /** Stream for live bars; default: stderr when it is a TTY, else plain lines. */
   tty?: NodeJS.WriteStream;
+  /** Serve the live dashboard (`joules watch`) while the suite runs: on this port, or the default one. */
+  watch?: number | true;
 }
 
 function pickReporter(options: SuiteOptions, output: Output): SuiteReporter {
@@ -78,6 +81,9 @@ function report(reporter: SuiteReporter, output: Output, event: RunnerEvent): vo
 /** `joules suite <suite.yaml>`: maps the arguments to runSuite and its events to a reporter. */
 export async function suite(options: SuiteOptions, output: Output): Promise<number> {
   let reporter: SuiteReporter | undefined;
+  const watch = options.watch !== undefined && !options.dryRun
+    ? await startSuiteWatch({ port: options.watch, ...(options.resultsDir !== undefined && { resultsDir: options.resultsDir }), ...(options.cwd !== undefined && { cwd: options.cwd }) }, output)
+    : undefined;
   const outcome = await runSuite({
     suite: options.file,
     ...(options.cwd !== undefined && { cwd: options.cwd }),
@@ -90,11 +96,12 @@ export async function suite(options: SuiteOptions, output: Output): Promise<numb
     skipInvalid: options.skipInvalid === true, rerunFailed: options.rerunFailed === true, rerunChanged: options.rerunChanged === true,
     reuseModel: options.reuseModel === true, dryRun: options.dryRun === true, detach: options.detach === true,
     onEvent: (event) => {
+      watch?.feed(event);
       if (event.type === 'suite-planned') reporter = pickReporter(options, output);
       if (reporter) report(reporter, output, event);
       else if (event.type === 'notice') report(plainReporter(output), output, event);
     },
-  });
+  }).finally(() => watch?.close().catch(() => {}));
   reporter?.close();
   if (outcome.dryRun) {
     for (const { key, text } of outcome.dryRun) {

@@ -1,18 +1,6 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { RESULT_COLUMNS, type ResultRecord } from '@joules/metrics';
+import { escapeHtml, scriptSafe, vegaScriptTags } from '@joules/watch';
 import { reportCharts } from './charts.js';
-
-/** The minified browser build of a package, read from beside its main entry. */
-function browserBuild(pkg: string, file: string): string {
-  const main = fileURLToPath(import.meta.resolve(pkg));
-  return readFileSync(path.join(path.dirname(main), file), 'utf8');
-}
-
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-/** Text safe inside <script>: no `</script` can end the element early. */
-const scriptSafe = (s: string) => s.replace(/<\/(script)/gi, '<\\/$1').replace(/<!--/g, '<\\!--');
 
 const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'number' ? Number(v.toPrecision(6)).toString() : String(v));
 
@@ -22,11 +10,6 @@ const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 
  */
 export function renderReportHtml(rows: readonly ResultRecord[], meta: { title: string; generatedAt: string; source: string }): string {
   const charts = reportCharts(rows);
-  const libs = [
-    browserBuild('vega', 'vega.min.js'),
-    browserBuild('vega-lite', 'vega-lite.min.js'),
-    browserBuild('vega-embed', 'vega-embed.min.js'),
-  ];
   const table = [
     '<table><thead><tr>',
     ...RESULT_COLUMNS.map((c) => `<th>${escapeHtml(c)}</th>`),
@@ -46,7 +29,7 @@ ${estimated ? `<p class="note">${estimated} of ${rows.length} experiment(s) have
 ${charts.map((c) => `<div class="chart" id="${c.id}"></div>`).join('\n')}
 <h2>Every experiment</h2>
 ${table}
-${libs.map((l) => `<script>${scriptSafe(l)}</script>`).join('\n')}
+${vegaScriptTags()}
 <script>
 const charts = ${scriptSafe(JSON.stringify(charts))};
 window.joulesReport = Promise.all(charts.map((c) =>
