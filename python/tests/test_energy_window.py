@@ -34,7 +34,8 @@ def test_codecarbon_probes_in_prepare_and_start_only_opens_the_span():
     start_s = time.perf_counter() - t
     time.sleep(0.3)
     result = backend.stop()
-    assert start_s < 0.2 < prepare_s, (prepare_s, start_s)
+    # the probe is ~1.5 s on a fresh process (CodeCarbon caches what it found, so later ones are quicker)
+    assert start_s < 0.2, (prepare_s, start_s)
     cpu = next(r for r in result.readings if r.scope == "cpu")
     assert cpu.active_s == pytest.approx(0.3, abs=0.15)  # the probe is not inside the reading's span
 
@@ -200,10 +201,9 @@ def test_a_gpu_much_warmer_at_window_start_than_at_idle_is_warned(fake_nvml, cap
 @pytest.mark.parametrize("save_outputs", [True, False])
 def test_outputs_are_decoded_after_the_energy_span_closes(tiny_model_dir, tmp_path, monkeypatch, save_outputs):
     """save_outputs on or off measures the same work: no decoding between energy start and stop."""
-    from transformers import PreTrainedTokenizerBase
-
     from _helpers import run_in_process
     from conftest import base_experiment
+    from transformers import PreTrainedTokenizerBase
 
     decoded_at: list[float] = []
     original = PreTrainedTokenizerBase.batch_decode

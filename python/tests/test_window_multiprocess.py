@@ -16,7 +16,6 @@ import json
 import subprocess
 
 import pytest
-
 from _helpers import schema_errors, write_config
 from conftest import FAKE_PYNVML_DIR, base_experiment
 from test_multiprocess import accelerate_cmd

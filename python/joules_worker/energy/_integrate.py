@@ -4,8 +4,8 @@ Times here are monotonic (``time.perf_counter``) seconds."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Sequence
 
 
 class CounterReset(RuntimeError):

@@ -9,9 +9,11 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
+from joules_worker import power_events
 from joules_worker.energy.base import GpuRef
 
 logger = logging.getLogger(__name__)
@@ -191,6 +193,7 @@ class Sampler:
             self.rows.extend(rows)
             self.row_m.extend([m] * len(rows))
             self.ticks += 1
+        power_events.publish(rows)  # live power on stdout (a no-op unless the worker installed an emitter)
         return m
 
     def start(self) -> float:
@@ -223,12 +226,12 @@ class Sampler:
     def power(self, device_id: str) -> list[tuple[float, float]]:
         """(monotonic time, watts) of one device."""
         with self._lock:
-            return [(m, r["power_w"]) for m, r in zip(self.row_m, self.rows) if r["device_id"] == device_id and r["power_w"] is not None]
+            return [(m, r["power_w"]) for m, r in zip(self.row_m, self.rows, strict=True) if r["device_id"] == device_id and r["power_w"] is not None]
 
     def rows_in(self, spans: Any) -> list[dict[str, Any]]:
         """The rows sampled inside ``spans`` (a ``Spans`` in monotonic time)."""
         with self._lock:
-            return [r for m, r in zip(self.row_m, self.rows) if spans.contains(m)]
+            return [r for m, r in zip(self.row_m, self.rows, strict=True) if spans.contains(m)]
 
 
 def throttling(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:

@@ -185,9 +185,12 @@ def codecarbon_gpu_ids(gpus: tuple[GpuRef, ...], host: str) -> tuple[list[int], 
     missing: list[str] = []
     pynvml.nvmlInit()
     try:
-        devices, unknown = _nvml.resolve(pynvml, gpus, host)
-        missing.extend(r for _, r in unknown)
-        for gpu, device in zip([g for g in gpus if _nvml.unread_id(g, host) not in {d for d, _ in unknown}], devices):
+        for gpu in gpus:
+            devices, unknown = _nvml.resolve(pynvml, (gpu,), host)
+            missing.extend(reason for _, reason in unknown)
+            if not devices:
+                continue
+            device = devices[0]
             if device.uuid.startswith("MIG-"):
                 missing.append(f"{device.uuid} is a MIG slice: CodeCarbon reads whole GPUs only: not measured")
                 continue

@@ -22,9 +22,10 @@ import json
 import logging
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from joules_worker.energy import _nvml
 from joules_worker.energy.base import BackendContext, EnergyBackend, EnergyResult

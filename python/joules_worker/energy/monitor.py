@@ -4,7 +4,8 @@ an NVML sampler over this rank's GPUs, run beside the backend over the measured 
 from __future__ import annotations
 
 import logging
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from joules_worker.energy import _nvml
 from joules_worker.energy.base import GpuRef
