@@ -58,9 +58,21 @@ export class ServerLauncher implements Launcher {
     await c?.handle.stop();
   }
 
-  async launch(job: LaunchJob, options: LaunchOptions = {}): Promise<LaunchOutcome> {
+  /**
+   * Engine "server" attempts run one at a time (a server is measured alone: with --max-parallel
+   * they queue here); others go straight to `inner`.
+   */
+  launch(job: LaunchJob, options: LaunchOptions = {}): Promise<LaunchOutcome> {
+    if (job.experiment.engine !== 'server') return this.inner.launch(job, options);
+    const run = this.queue.then(() => this.launchServing(job, options));
+    this.queue = run.then(() => undefined, () => undefined);
+    return run;
+  }
+
+  private queue: Promise<void> = Promise.resolve();
+
+  private async launchServing(job: LaunchJob, options: LaunchOptions): Promise<LaunchOutcome> {
     const e = job.experiment;
-    if (e.engine !== 'server') return this.inner.launch(job, options);
     const t0 = Date.now();
     const failed = (kind: ServerOutcomeKind, message: string): LaunchOutcome => ({
       status: 'failed', kind, message, exitCode: null, signal: null, errors: [], durationMs: Date.now() - t0, command: [],

@@ -1,0 +1,131 @@
+"""The load's schedules and windows (pure), and the streaming client against a small fault server."""
+
+from __future__ import annotations
+
+import asyncio
+import http.server
+import json
+import threading
+from typing import Iterator
+
+import pytest
+
+from joules_worker.engines.http_stream import RequestRecord, endpoint, request_body, stream_request
+from joules_worker.engines.load_patterns import (
+    bursty_offsets, constant_offsets, poisson_offsets, read_trace, steady_window,
+)
+from joules_worker.errors import BadConfigError
+
+
+def test_constant_and_poisson_schedules_are_bounded_and_seeded() -> None:
+    assert constant_offsets(4.0, 3, None) == [0.0, 0.25, 0.5]
+    assert constant_offsets(2.0, None, 2.0) == [0.0, 0.5, 1.0, 1.5]
+    a, b = poisson_offsets(200.0, 2000, None, 7), poisson_offsets(200.0, 2000, None, 7)
+    assert a == b and a != poisson_offsets(200.0, 2000, None, 8)
+    gaps = [y - x for x, y in zip(a, a[1:])]
+    assert abs(sum(gaps) / len(gaps) - 1 / 200) < 0.0005  # mean gap 1/rate (2000 samples)
+
+
+def test_bursty_sends_bursts_together_with_seeded_jitter() -> None:
+    offsets = bursty_offsets(3, 1000.0, (0.0, 0.0), 7, None, 0)
+    assert offsets == [0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 2.0]
+    jittered = bursty_offsets(2, 1000.0, (10.0, 20.0), 4, None, 1)
+    assert jittered[0] == jittered[1] and 0.01 <= jittered[0] <= 0.02 and 1.01 <= jittered[2] <= 1.02
+
+
+def test_trace_file_sorted_bounded_and_checked(tmp_path) -> None:
+    f = tmp_path / "t.jsonl"
+    f.write_text('{"offset_s": 0.5, "output_tokens": 4}\n\n{"offset_s": 0.1, "input_tokens": 7}\n{"offset_s": 2}\n')
+    rows = read_trace(str(f), None, 1.0)
+    assert [(r.offset_s, r.max_tokens, r.input_tokens) for r in rows] == [(0.1, None, 7), (0.5, 4, None)]
+    f.write_text('{"offset_s": -1}\n')
+    with pytest.raises(BadConfigError, match=r"load.trace_file: .*t.jsonl:1: offset_s must be a number >= 0"):
+        read_trace(str(f), None, None)
+
+
+def test_steady_window_closed_loop_is_all_slots_busy_until_the_first_drop_after_the_last_send() -> None:
+    # concurrency 2: sends at 0 and 0.1 (all busy from 0.1); request 0 ends 1.0 → request 2 sent 1.0;
+    # request 1 ends 1.2 → request 3 (last send) at 1.2; first end after 1.2 is 2.0.
+    sends = [0.0, 0.1, 1.0, 1.2]
+    ends = [1.0, 1.2, 2.0, 2.5]
+    assert steady_window(sends, ends, True, 2) == (0.1, 2.0)
+    assert steady_window(sends[:1], ends[:1], True, 2) is None  # never all busy
+
+
+def test_steady_window_open_loop_is_first_completion_to_last_send() -> None:
+    assert steady_window([0.0, 0.5, 1.0, 1.5], [0.8, 1.3, 1.9, 2.4], False, None) == (0.8, 1.5)
+    assert steady_window([0.0, 0.1], [1.0, 1.1], False, None) is None  # too short
+
+
+class _Fault(http.server.BaseHTTPRequestHandler):
+    mode = "ok"
+
+    def log_message(self, *args) -> None:  # quiet
+        pass
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("content-length", 0)))
+        if self.mode == "http400":
+            self.send_response(400)
+            self.end_headers()
+            self.wfile.write(b'{"detail":"Unexpected fields in the request: ignore_eos"}')
+            return
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.end_headers()
+        chunk = lambda text, **kw: f"data: {json.dumps({'choices': [{'index': 0, 'text': text, **kw}]})}\n\n".encode()
+        body = chunk("a") + chunk("b")
+        if self.mode == "ok":
+            body += chunk("", finish_reason="stop")  # no usage, no [DONE] (like transformers serve without include_usage)
+        elif self.mode == "garbage":
+            body += b"<html>oops</html>\n"
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def fault_server() -> Iterator[tuple[str, type[_Fault]]]:
+    handler = type("H", (_Fault,), {})
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t.start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}", handler
+    srv.shutdown()
+    srv.server_close()
+
+
+def _send(url: str, extra: dict | None = None) -> RequestRecord:
+    import aiohttp
+
+    async def go() -> RequestRecord:
+        async with aiohttp.ClientSession() as s:
+            body = request_body("completions", "m", "hi", 4, extra or {})
+            return await stream_request(s, endpoint(url, "completions"), body, RequestRecord(0, None, 0.0), "completions", 5.0)
+
+    return asyncio.run(go())
+
+
+def test_a_whole_stream_without_usage_leaves_the_tokens_to_count(fault_server) -> None:
+    url, handler = fault_server
+    r = _send(url)
+    assert r.ok and r.text == "ab" and r.input_tokens is None and r.output_tokens is None
+    assert r.ttft_s is not None and len(r.itl_s) == 1
+
+
+@pytest.mark.parametrize(("mode", "kind", "message"), [
+    ("garbage", "garbage", "not a server-sent event line"),
+    ("truncated", "truncated", r"before a finish_reason or \[DONE\]"),
+    ("http400", "http", "HTTP 400 .*Unexpected fields in the request: ignore_eos"),
+])
+def test_faults_end_in_the_record_with_their_kind(fault_server, mode: str, kind: str, message: str) -> None:
+    url, handler = fault_server
+    handler.mode = mode
+    r = _send(url, {"ignore_eos": True})
+    assert not r.ok and r.error_kind == kind
+    assert __import__("re").search(message, r.error)
+
+
+def test_request_body_streams_with_usage_and_sends_extra_body_only_when_configured() -> None:
+    plain = request_body("chat", "m", "hi", 8, {})
+    assert plain["stream"] is True and plain["stream_options"] == {"include_usage": True}
+    assert plain["messages"] == [{"role": "user", "content": "hi"}] and "ignore_eos" not in plain
+    assert request_body("completions", "m", "hi", 8, {"ignore_eos": True})["ignore_eos"] is True
