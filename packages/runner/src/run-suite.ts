@@ -1,7 +1,7 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { energyHostShared, loadSuiteFile, sharedHostProblems, type SuiteExperiment } from '@joules/config';
-import { dryRun, loadSettingsKey, runBatch, sessionSupport, type BatchJob, type BatchResult, type Launcher, type SessionOutcome } from '@joules/launcher';
+import { dryRun, loadSettingsKey, runBatch, sessionSupport, type BatchJob, type BatchResult, type Launcher, type SessionOutcome, closeServers } from '@joules/launcher';
 import { resumeSuite, type ProgressJournal } from '@joules/tracker';
 import { RunConfigError } from './errors.js';
 import { safeSink, type EventSink } from './events.js';
@@ -161,7 +161,7 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> 
       return isSlurm(e) ? { ...rest, experiment: resolvedExperiment(e.experiment) } : rest;
     },
     settle: settleWith({ journal, resultsDir, byKey, ids, startedAt, emit, state, hostShared }),
-  }).finally(() => Promise.all([...pools.values()].map((p) => p.closeAll())));
+  }).finally(() => Promise.all([...[...pools.values()].map((p) => p.closeAll()), closeServers()])); // engine "server": the last server ends with the suite
   await Promise.all(writes);
   const count = (s: string) => results.filter((r) => r.outcome.status === s).length;
   const failed = results.filter((r) => r.outcome.status === 'failed' || r.error).length;
