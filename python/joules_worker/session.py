@@ -106,6 +106,7 @@ class Session:
     def serve(self, config: ExperimentConfig, output_dir: str | Path) -> int:
         """Run the first experiment, then every one the runner sends; returns how many ran."""
         self.output_dir = Path(output_dir)
+        _check_engine(config)
         if needs_relaunch(config):
             raise UnsupportedError(
                 "--session with num_processes > 1 needs accelerate launch (RANK and WORLD_SIZE unset)"
@@ -171,12 +172,20 @@ class Session:
         if "experiment" not in message:
             raise BadConfigError(f"{where}: experiment: missing")
         config = ExperimentConfig.from_dict(message["experiment"])
+        _check_engine(config)
         diff = load_settings_diff(first, config)
         if diff:
             sa, sb = load_settings(first), load_settings(config)
             detail = ", ".join(f"{k}: {_get(sb, k)!r} (session: {_get(sa, k)!r})" for k in diff)
             raise BadConfigError(f"{where}: load settings differ from the session's: {detail}; run it in a new session")
         return config
+
+
+def _check_engine(config: ExperimentConfig) -> None:
+    if config.engine != "transformers":
+        raise UnsupportedError(
+            f"--session: engine {config.engine!r} runs its own server; sessions load a transformers model"
+        )
 
 
 def _get(settings: dict[str, Any], key: str) -> Any:

@@ -175,3 +175,30 @@ def test_a_failure_ends_the_session_with_that_experiments_error(sessions):
     assert json.loads((root / "exp-1" / "error-rank-0.json").read_text())["kind"] == "dataset"
     assert not (root / "exp-2").exists()  # never started: the session is over
     assert [e["index"] for e in events if e["event"] == "experiment_done"] == [0]
+
+
+def server_experiment() -> dict:
+    from conftest import FIXTURES
+
+    data = json.loads((FIXTURES / "experiment-minimal-greedy.json").read_text())
+    data["engine"] = "server"
+    data["load"].update(concurrency=1, num_requests=4)
+    return data
+
+
+def test_engine_server_has_no_session(tmp_path):
+    """A server engine keeps its own server: refused as the first experiment and as a later one."""
+    from joules_worker.config import ExperimentConfig
+    from joules_worker.errors import UnsupportedError
+    from joules_worker.events import RecordingEmitter
+    from joules_worker.session import Session
+
+    config = ExperimentConfig.from_dict(server_experiment())
+    with pytest.raises(UnsupportedError, match="engine 'server' runs its own server"):
+        Session(RecordingEmitter()).serve(config, tmp_path / "first")
+    greedy = ExperimentConfig.from_dict({**server_experiment(), "engine": "transformers"})
+    session = Session(RecordingEmitter())
+    line = json.dumps({"experiment": server_experiment(), "output_dir": str(tmp_path / "later")})
+    with pytest.raises(UnsupportedError, match="engine 'server'"):
+        session.accept(line, 2, greedy)
+    assert session.output_dir == tmp_path / "later"  # its error file goes to its own folder
