@@ -72,6 +72,8 @@ def measure(
     excluded_s = 0.0
     try:
         energy.prepare()  # slow probing first, outside the span
+        if monitor is not None:
+            monitor.prepare()
         gpu_state = _nvml.gpu_states(energy.ctx.gpus, energy.ctx.host)
         late = late_start_s(ctx.rank)
         if late > 0:

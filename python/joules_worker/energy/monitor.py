@@ -20,8 +20,9 @@ class GpuMonitor:
         self.interval_s = interval_s
         self._sampler: _nvml.Sampler | None = None
 
-    def start(self) -> None:
-        if not self.gpus or _nvml.probe() is not None:
+    def prepare(self) -> None:
+        """NVML start-up and handles (slow without persistence mode): before the barrier."""
+        if self._sampler is not None or not self.gpus or _nvml.probe() is not None:
             return
         import pynvml
 
@@ -33,7 +34,11 @@ class GpuMonitor:
             pynvml.nvmlShutdown()
             return
         self._sampler = _nvml.Sampler(devices, self.interval_s)
-        self._sampler.start()
+
+    def start(self) -> None:
+        self.prepare()
+        if self._sampler is not None:
+            self._sampler.start()
 
     def stop(self) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
         """(timeseries rows, throttling block); ([], None) when nothing was sampled."""

@@ -45,8 +45,8 @@ class NvmlBackend(EnergyBackend):
 
         pynvml.nvmlInit()
         try:
-            devices, missing = _nvml.resolve(pynvml, self.ctx.gpus, self.ctx.host)
-            return [d.device_id for d in devices] + [device_id for device_id, _ in missing]
+            devices, _ = _nvml.resolve(pynvml, self.ctx.gpus, self.ctx.host)  # an unread GPU has no idle power to cache
+            return [d.device_id for d in devices]
         finally:
             pynvml.nvmlShutdown()
 
