@@ -48,6 +48,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)  # usage errors exit 2
     events = EventEmitter(rank=env_rank())
     configure_logging(events.rank)
+    from joules_worker import power_events
+
+    power_events.install(events)
     from joules_worker.parent_watch import watch_parent
 
     watch_parent()

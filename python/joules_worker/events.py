@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import time
 from typing import Any, TextIO
 
@@ -15,7 +16,10 @@ EVENT_VERSION = 1
 
 
 class EventEmitter:
-    """Writes events for one rank. ``rank`` may be updated once the distributed state is known."""
+    """Writes events for one rank. ``rank`` may be updated once the distributed state is known.
+    Safe from several threads (the NVML sampler's thread emits ``power`` events)."""
+
+    _write_lock = threading.Lock()
 
     def __init__(self, rank: int = 0, stream: TextIO | None = None) -> None:
         self.rank = rank
@@ -25,8 +29,9 @@ class EventEmitter:
         record = {"v": EVENT_VERSION, "event": event, "rank": self.rank, "time": time.time(), **fields}
         line = json.dumps(record, allow_nan=False, separators=(",", ":"))
         stream = self._stream if self._stream is not None else sys.stdout
-        stream.write(line + "\n")
-        stream.flush()
+        with self._write_lock:
+            stream.write(line + "\n")
+            stream.flush()
         return record
 
     def stage(self, stage: str) -> None:

@@ -16,6 +16,8 @@ export const WorkerEventSchema = z.discriminatedUnion('event', [
   z.strictObject({ ...base, event: z.literal('batch'), i: z.int().positive(), n: z.int().positive(), size: z.int().positive(), latency_s: z.number().nonnegative() }),
   z.strictObject({ ...base, event: z.literal('result'), path: z.string().min(1) }),
   z.strictObject({ ...base, event: z.literal('error'), kind: FailureKindSchema, message: z.string() }),
+  // The latest power of one sampled device (`<host>/gpu/<uuid>`), at most one a second per device (live dashboards).
+  z.strictObject({ ...base, event: z.literal('power'), host: z.string().min(1), device: z.string().min(1), watts: z.number().nonnegative() }),
   // Session mode (`--session`, see src/session/README.md): rank 0, once every rank wrote its file.
   z.strictObject({
     ...base,

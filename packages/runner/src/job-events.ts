@@ -12,6 +12,7 @@ export function fromJobEvent(event: JobEvent, key: string, experimentId: string)
     case 'worker': {
       const e = event.event;
       if (e.event === 'stage') return { type: 'experiment-stage', key, experimentId, rank: e.rank, stage: e.stage };
+      if (e.event === 'power') return { type: 'experiment-power', key, experimentId, rank: e.rank, host: e.host, device: e.device, watts: e.watts, time: e.time };
       if (e.event === 'warmup') return { type: 'experiment-progress', key, experimentId, rank: e.rank, phase: 'warmup', i: e.i, n: e.n };
       if (e.event === 'batch') {
         return { type: 'experiment-progress', key, experimentId, rank: e.rank, phase: 'batch', i: e.i, n: e.n, size: e.size, latencyS: e.latency_s };
