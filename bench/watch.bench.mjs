@@ -1,0 +1,84 @@
+// Issue 17: what the live dashboard costs a running suite. The same small suite (one tiny model,
+// 4 configurations, python launcher, energy none) runs through the real bin without and with
+// `--watch` and 10 connected event-stream clients, in ABBA order; samples are the per-pair ratios.
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { get } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '@joules/launcher';
+
+export const title = 'Issue 17: suite with --watch and 10 clients ÷ without';
+const root = fileURLToPath(new URL('..', import.meta.url));
+const bin = path.join(root, 'packages/cli/bin/joules.js');
+const PAIRS = Number(process.env.JOULES_BENCH_WATCH_PAIRS ?? 3);
+const CLIENTS = 10;
+
+const suiteYaml = () => [
+  'name: bench-watch', 'cycles: 1', 'models:', `  - ${path.join(root, '.joules/models/tiny-llama')}`,
+  'base:', '  num_input_prompts: 8', '  max_input_tokens: 64', '  max_output_tokens: 8', '  min_output_tokens: 8',
+  '  warmup_iterations: 1', '  energy: { backend: none }', '  launch: { launcher: python }',
+  'scenarios:', '  b1: { batch_size: 1 }', '  b2: { batch_size: 2 }', '  b4: { batch_size: 4 }', '  b8: { batch_size: 8 }', '',
+].join('\n');
+
+/** One event-stream client that reads everything (as a browser tab would) and counts status events. */
+function client(port, stats) {
+  const connect = () => {
+    const req = get({ host: '127.0.0.1', port, path: '/events' }, (res) => {
+      stats.connected++;
+      res.setEncoding('utf8').on('data', (chunk) => (stats.updates += chunk.split('event: status').length - 1));
+      res.on('error', () => {});
+    });
+    req.on('error', () => setTimeout(connect, 20)); // not listening yet: retry
+    stats.requests.push(req);
+  };
+  connect();
+}
+
+async function runSuite(file, results, watch) {
+  const args = ['suite', file, '--results-dir', results];
+  const stats = { connected: 0, updates: 0, requests: [] };
+  let port;
+  if (watch) {
+    port = await freePort();
+    args.push('--watch', String(port));
+  }
+  const t0 = performance.now();
+  const done = new Promise((resolve, reject) =>
+    execFile(process.execPath, [bin, ...args], { env: { ...process.env, HF_HUB_OFFLINE: '1' } }, (error) => (error ? reject(error) : resolve())));
+  if (watch) for (let i = 0; i < CLIENTS; i++) client(port, stats);
+  await done;
+  const seconds = (performance.now() - t0) / 1000;
+  for (const r of stats.requests) r.destroy();
+  if (watch && (stats.connected !== CLIENTS || stats.updates < CLIENTS)) throw new Error(`watch clients: ${stats.connected} connected, ${stats.updates} status updates`);
+  return { seconds, updates: stats.updates };
+}
+
+export async function run() {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'joules-bench-watch-'));
+  try {
+    const file = path.join(tmp, 'suite.yaml');
+    writeFileSync(file, suiteYaml());
+    const without = [];
+    const withWatch = [];
+    let updates = 0;
+    let n = 0;
+    for (let pair = 0; pair < PAIRS; pair++) {
+      for (const watch of pair % 2 ? [true, false] : [false, true]) {
+        const r = await runSuite(file, path.join(tmp, `results-${n++}`), watch);
+        (watch ? withWatch : without).push(r.seconds);
+        updates += r.updates;
+        process.stderr.write(`[bench watch] pair ${pair + 1}/${PAIRS} ${watch ? 'with' : 'without'}: ${r.seconds.toFixed(2)} s\n`);
+      }
+    }
+    return [
+      { name: 'suite of 4 experiments, without --watch', unit: 's', samples: without },
+      { name: `suite of 4 experiments, --watch + ${CLIENTS} clients`, unit: 's', samples: withWatch },
+      { name: `status updates received per client per run`, unit: '', samples: [updates / CLIENTS / PAIRS] },
+      { name: `with --watch + ${CLIENTS} clients ÷ without (per pair)`, unit: '×', samples: without.map((w, i) => withWatch[i] / w), goal: '≤ 1.02', ratio: true },
+    ];
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
