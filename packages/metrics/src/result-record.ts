@@ -25,6 +25,10 @@ export interface ExperimentIdentity {
    * the host (`energy.allow_shared_host`): its joules include theirs. Default: false.
    */
   energy_host_shared?: boolean;
+  /** The model was already loaded by the worker session that ran this experiment (model reuse). Default: false. */
+  model_reused?: boolean;
+  /** Seconds this experiment spent loading the model and tokenizer (0 when reused); null when unknown. */
+  model_load_s?: number | null;
 }
 
 export type CellValue = string | number | boolean | null;
@@ -54,6 +58,8 @@ export const RESULT_COLUMNS = [
   'energy_complete', 'energy_host_shared', 'effective_config_hash',
   // appended (issue 15: the serving engine; empty for transformers rows)
   ...SERVING_COLUMNS,
+  // appended (issue 14: model reuse)
+  'model_reused', 'model_load_s',
 ] as const;
 
 export type ResultColumn = (typeof RESULT_COLUMNS)[number];
@@ -66,6 +72,7 @@ const STRING_COLUMNS: ReadonlySet<string> = new Set<ResultColumn>([
 ]);
 const BOOLEAN_COLUMNS: ReadonlySet<string> = new Set<ResultColumn>([
   'serving_tokens_counted', 'energy_estimated', 'flops_quantized', 'throttling_observed', 'energy_complete', 'energy_host_shared',
+  'model_reused',
 ]);
 const IDENTITY_NUMBERS: ReadonlySet<string> = new Set<ResultColumn>(['cycle_id', 'num_processes', 'batch_size', 'load_concurrency', 'load_rate']);
 
@@ -90,6 +97,8 @@ export function toResultRecord(id: ExperimentIdentity, m: ExperimentMetrics): Re
   for (const column of RESULT_COLUMNS) out[column] = clean(metrics[column] ?? identity[column] ?? null);
   out.effective_config_hash = id.effective_config_hash ?? id.config_hash;
   out.energy_host_shared = id.energy_host_shared ?? false;
+  out.model_reused = id.model_reused ?? false;
+  out.model_load_s = clean(id.model_load_s ?? null);
   return out;
 }
 

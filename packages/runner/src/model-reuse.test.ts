@@ -40,6 +40,12 @@ describe('model reuse (slow)', () => {
     const byConfig = (rows: Row[]) => new Map(rows.map((r) => [r.config_name, r]));
     const rowsA = byConfig(await rowsOf(fresh));
     const rowsB = byConfig(await rowsOf(reused));
+    // Each row records whether its model was reused and how long it spent loading one.
+    const inOrder = b.experiments.map((e) => [...rowsB.values()].find((r) => r.experiment_id === e.experimentId)!);
+    expect(inOrder.map((r) => r.model_reused)).toEqual(['false', 'true', 'true']);
+    expect(Number(inOrder[0]!.model_load_s)).toBeGreaterThan(0);
+    expect(inOrder.slice(1).map((r) => Number(r.model_load_s))).toEqual([0, 0]);
+    expect([...rowsA.values()].every((r) => r.model_reused === 'false' && Number(r.model_load_s) > 0)).toBe(true);
     for (const config of ['batch-1', 'batch-2', 'batch-4']) {
       const [x, y] = [rowsA.get(config)!, rowsB.get(config)!];
       expect(y.total_output_tokens, config).toBe(x.total_output_tokens);

@@ -27,6 +27,12 @@ async function sideFilesOf(run: ExperimentRun) {
   return { documents: {}, files: [] };
 }
 
+/** Model reuse as the worker recorded it (rank 0's environment: `model_reused`, `model_load_s`). */
+function modelLoad(run: ExperimentRun): { model_reused: boolean; model_load_s: number | null } {
+  const env = [...run.ranks].sort((a, b) => a.rank - b.rank)[0]?.environment ?? {};
+  return { model_reused: env.model_reused === true, model_load_s: typeof env.model_load_s === 'number' ? env.model_load_s : null };
+}
+
 /**
  * Write one finished experiment: its raw JSON files, the worker's side files (timeseries, token
  * ids; see collectSideFiles) and the manifest into `raw_results/<id>/` (built aside, renamed in
@@ -49,6 +55,7 @@ export async function recordExperiment(resultsDir: string, run: ExperimentRun): 
       config_hash: run.configHash,
       ...(run.effectiveConfigHash !== undefined && { effective_config_hash: run.effectiveConfigHash }),
       ...(run.energyHostShared !== undefined && { energy_host_shared: run.energyHostShared }),
+      ...modelLoad(run),
     },
     run.metrics,
   );

@@ -74,7 +74,9 @@ describe('servingMetrics', () => {
 
 describe('serving columns', () => {
   it('are appended at the end of RESULT_COLUMNS, after every earlier column', () => {
-    expect(RESULT_COLUMNS.slice(-SERVING_COLUMNS.length)).toEqual([...SERVING_COLUMNS]);
+    // Only the model-reuse columns (issue 14) were appended after them.
+    expect(RESULT_COLUMNS.slice(-SERVING_COLUMNS.length - 2, -2)).toEqual([...SERVING_COLUMNS]);
+    expect(RESULT_COLUMNS.slice(-2)).toEqual(['model_reused', 'model_load_s']);
     expect(RESULT_COLUMNS.indexOf('throttling_observed')).toBeLessThan(RESULT_COLUMNS.indexOf('engine'));
   });
 
