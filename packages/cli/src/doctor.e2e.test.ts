@@ -12,5 +12,7 @@ describe('joules doctor on this machine', () => {
     // Whatever the machine: the energy line says whether joules are measured or estimated.
     expect(by.energy?.detail).toMatch(/^(measured: |no energy counter here: CPU energy is ESTIMATED)/);
     if (by.GPUs?.status !== 'ok') expect(by.energy?.detail).toMatch(/ESTIMATED|RAPL/);
+    // The bootstrap installs transformers serve in the worker's venv; the other servers are only named.
+    expect(by.servers?.detail).toMatch(/^transformers serve: \/\S+\/transformers; vLLM: .*; llama\.cpp's server: /);
   });
 });

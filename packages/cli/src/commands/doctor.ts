@@ -1,6 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
-import { slurmStatus } from '@joules/launcher';
+import { findServingEngines, slurmStatus } from '@joules/launcher';
 import { probeWorkerEnv, type ProbeResult } from '../doctor-probe.js';
 import { EXIT, ExitError } from '../errors.js';
 import { bold, green, red, type Output } from '../output.js';
@@ -55,8 +55,10 @@ export async function doctor(options: { python?: string; json?: boolean }, outpu
     ? { name: 'node', status: 'ok', detail: process.version }
     : { name: 'node', status: 'fail', detail: process.version, hint: 'Joules needs Node >= 20.11' });
   let probe: ProbeResult | undefined;
+  let venvBin: string[] = [];
   try {
     const env = await resolveWorkerEnv(options.python);
+    venvBin = [path.dirname(env.python)];
     checks.push({ name: 'worker venv', status: 'ok', detail: env.python });
     probe = await probeWorkerEnv(env.python);
   } catch (error) {
@@ -75,6 +77,16 @@ export async function doctor(options: { python?: string; json?: boolean }, outpu
   checks.push((await exists(tiny))
     ? { name: 'tiny model', status: 'ok', detail: path.dirname(tiny) }
     : { name: 'tiny model', status: 'warn', detail: 'not built', hint: 'run `npm run bootstrap`' });
+
+  // Serving engines (engine "server"): which of the README's recipes can start here.
+  const engines = await findServingEngines(venvBin);
+  const found = engines.filter((e) => e.path !== null);
+  checks.push({
+    name: 'servers',
+    status: found.length ? 'ok' : 'info',
+    detail: engines.map((e) => `${e.name}: ${e.path ?? 'not found'}`).join('; '),
+    ...(found.length === 0 && { hint: 'only needed for `engine: server`; `npm run bootstrap` installs transformers serve' }),
+  });
 
   const slurm = await slurmStatus();
   checks.push(
