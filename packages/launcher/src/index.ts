@@ -62,3 +62,5 @@ export { WorkerSession, loadSettings, loadSettingsKey, loadSettingsDiff, session
 export type { SessionOutcome, WorkerSessionOptions } from './session/index.js';
 export { SessionError } from './errors.js';
 export type { SessionErrorCode } from './errors.js';
+export { findServingEngines, SERVING_ENGINES } from './server/serving-engines.js';
+export type { FoundEngine } from './server/serving-engines.js';
