@@ -5,9 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { alive, fake, job, tempDir } from './__fixtures__/helpers.js';
 import { AccelerateLauncher, PythonLauncher } from './accelerate-launcher.js';
 import { killRunningLaunches } from './process-tree.js';
+import { launchDirPrefix } from './stale-launch-dirs.js';
 import type { LaunchEvent } from './types.js';
 
-const tmpLaunchDirs = async () => (await readdir(os.tmpdir())).filter((n) => n.startsWith('joules-launch-') && !n.startsWith('joules-launch-test-'));
+// This process's private config folders (their names carry its pid and start time; other processes' come and go).
+const tmpLaunchDirs = async () => (await readdir(os.tmpdir())).filter((n) => n.startsWith(launchDirPrefix()));
 
 describe('PythonLauncher with a fixture worker', { timeout: 30_000 }, () => {
   const launcher = new PythonLauncher({ pythonBin: fake });
@@ -22,7 +24,7 @@ describe('PythonLauncher with a fixture worker', { timeout: 30_000 }, () => {
     expect(outcome.rankFiles).toEqual([path.join(j.outputDir, 'rank-0.json')]);
     expect(events.map((e) => (e.type === 'worker' ? e.event.event : e.type))).toEqual(['started', 'stage', 'batch', 'exited']);
     const log = await readFile(j.logFile, 'utf8');
-    expect(log).toMatch(new RegExp(`^--- joules: fake, attempt 1, \\S+: ${fake} -m joules_worker --config \\S+ --output-dir ${j.outputDir}\n`));
+    expect(log).toMatch(new RegExp(`^--- joules: fake, attempt 1, \\S+: CUDA_DEVICE_ORDER=PCI_BUS_ID ${fake} -m joules_worker --config \\S+ --output-dir ${j.outputDir}\n`));
     expect(log).not.toContain('FAKE_SCENARIO'); // job.env (tokens, maybe) stays out of the log
     expect(log).toContain('an ordinary log line');
     const seen = JSON.parse(await readFile(path.join(j.dir, 'argv.json'), 'utf8'));
