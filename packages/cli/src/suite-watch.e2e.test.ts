@@ -90,7 +90,7 @@ describe.skipIf(!hasChromium)('joules suite --watch (slow)', () => {
       expect(await suite.exit).toBe(0);
       // The final picture reached the page before the stream closed: 6 done, one point per result on the chart.
       await page.waitForFunction(() => (globalThis as unknown as { joulesWatch: { status: { progress: { total: { done: number } } } } }).joulesWatch.status?.progress.total.done === 6, undefined, { timeout: 30_000 });
-      await page.evaluate(() => (globalThis as unknown as { joulesWatch: { chart: Promise<unknown> } }).joulesWatch.chart);
+      await page.evaluate(() => (globalThis as unknown as { joulesWatch: { chart: Promise<unknown> } }).joulesWatch.chart.then(() => true));
       expect(await page.locator('#chart svg .mark-symbol.role-mark path').count()).toBe(6);
       expect(await page.locator('#experiments tr[data-status="done"]').count()).toBe(6);
       expect(navigations).toBe(1);
