@@ -43,7 +43,9 @@ describe('result record', () => {
   });
 
   it('measurement columns carry a unit suffix (or are counts, ratios named by their unit)', () => {
-    const unitless = new Set(['num_prompts', 'pue', 'flops_prefill', 'flops_decode', 'flops_total', 'flops_analytic_2nt', 'flops_per_token', 'queries_per_kwh', 'tokens_per_j', 'total_input_tokens', 'total_output_tokens']);
+    const unitless = new Set(['num_prompts', 'pue', 'flops_prefill', 'flops_decode', 'flops_total', 'flops_analytic_2nt', 'flops_per_token', 'queries_per_kwh', 'tokens_per_j', 'total_input_tokens', 'total_output_tokens',
+      // serving engine: counts and shares
+      'serving_requests', 'serving_errors', 'serving_error_share', 'serving_output_tokens', 'serving_goodput_share']);
     for (const c of METRIC_COLUMNS) if (!unitless.has(c)) expect(c).toMatch(/_(s|j|kwh|w|bytes|kg|per_s|per_j|per_kwh|per_1k_queries)$/);
   });
 

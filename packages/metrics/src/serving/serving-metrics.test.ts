@@ -31,8 +31,8 @@ describe('servingMetrics', () => {
     expect(m.serving_output_tokens).toBe(8);
     expect(m.serving_output_tokens_per_s).toBeCloseTo(8 / 4);
     expect(m.serving_requests_per_s).toBeCloseTo(2 / 4);
-    expect(m.serving_j_per_token).toBeCloseTo(40 / 8);
-    expect(m.serving_j_per_request).toBeCloseTo(20);
+    expect(m.serving_energy_per_token_j).toBeCloseTo(40 / 8);
+    expect(m.serving_energy_per_request_j).toBeCloseTo(20);
     expect(m.serving_wh_per_1k_queries).toBeCloseTo((40 / 3600) * 500);
   });
 
@@ -52,7 +52,7 @@ describe('servingMetrics', () => {
     expect(meetsSlo(requests[2]!, { ttft_ms: null, tpot_ms: null })).toBe(false); // an error never meets it
     expect(m.serving_goodput_share).toBeCloseTo(1 / 3);
     expect(m.serving_goodput_requests_per_s).toBeCloseTo(1 / 4);
-    expect(m.serving_j_per_good_request).toBeCloseTo(40);
+    expect(m.serving_energy_per_good_request_j).toBeCloseTo(40);
     expect(servingMetrics(requests, summary(), { ttft_ms: null, tpot_ms: null }).serving_goodput_share).toBeNull();
   });
 
@@ -63,12 +63,12 @@ describe('servingMetrics', () => {
     expect(s.tokens).toBeCloseTo(3 + 1 + 4 / 3);
     expect(s.requests).toBeCloseTo(1.5 / 2.5 + 2 / 4);
     expect(m.serving_steady_output_tokens_per_s).toBeCloseTo((3 + 1 + 4 / 3) / 2);
-    expect(m.serving_steady_j_per_token).toBeCloseTo(20 / (3 + 1 + 4 / 3));
+    expect(m.serving_steady_energy_per_token_j).toBeCloseTo(20 / (3 + 1 + 4 / 3));
   });
 
   it('no energy (unknown devices) leaves the energy figures null, never 0 or NaN', () => {
     const n = servingMetrics(requests, summary({ energy_whole_j: null, energy_steady_j: null }), { ttft_ms: null, tpot_ms: null });
-    expect([n.serving_j_per_token, n.serving_steady_j_per_token, n.serving_wh_per_1k_queries]).toEqual([null, null, null]);
+    expect([n.serving_energy_per_token_j, n.serving_steady_energy_per_token_j, n.serving_wh_per_1k_queries]).toEqual([null, null, null]);
   });
 });
 

@@ -26,14 +26,14 @@ export interface ServingMetrics {
   itl: Distribution;
   tpot: Distribution;
   e2e: Distribution;
-  serving_j_per_token: number | null;
-  serving_j_per_request: number | null;
-  serving_steady_j_per_token: number | null;
-  serving_steady_j_per_request: number | null;
+  serving_energy_per_token_j: number | null;
+  serving_energy_per_request_j: number | null;
+  serving_steady_energy_per_token_j: number | null;
+  serving_steady_energy_per_request_j: number | null;
   serving_wh_per_1k_queries: number | null;
   serving_goodput_share: number | null;
   serving_goodput_requests_per_s: number | null;
-  serving_j_per_good_request: number | null;
+  serving_energy_per_good_request_j: number | null;
 }
 
 const ok = (r: ServingRequest) => r.error === null && r.end_unix_s !== null;
@@ -105,14 +105,14 @@ export function servingMetrics(requests: readonly ServingRequest[], summary: Ser
     itl: distribution(good.flatMap((r) => r.itl_s)),
     tpot: distribution(numbers(tpotOf)),
     e2e: distribution(numbers((r) => r.end_unix_s! - r.send_unix_s)),
-    serving_j_per_token: ratio(energy, outTokens),
-    serving_j_per_request: ratio(energy, good.length),
-    serving_steady_j_per_token: shares ? ratio(summary.energy_steady_j, shares.tokens) : null,
-    serving_steady_j_per_request: shares ? ratio(summary.energy_steady_j, shares.requests) : null,
+    serving_energy_per_token_j: ratio(energy, outTokens),
+    serving_energy_per_request_j: ratio(energy, good.length),
+    serving_steady_energy_per_token_j: shares ? ratio(summary.energy_steady_j, shares.tokens) : null,
+    serving_steady_energy_per_request_j: shares ? ratio(summary.energy_steady_j, shares.requests) : null,
     serving_wh_per_1k_queries: energy === null ? null : ratio((energy / JOULES_PER_WH) * 1000, good.length),
     serving_goodput_share: meeting === null ? null : ratio(meeting, requests.length),
     serving_goodput_requests_per_s: meeting === null ? null : ratio(meeting, whole),
-    serving_j_per_good_request: meeting === null ? null : ratio(energy, meeting),
+    serving_energy_per_good_request_j: meeting === null ? null : ratio(energy, meeting),
   };
 }
 
@@ -125,8 +125,8 @@ export const SERVING_COLUMNS = [
   'serving_itl_mean_s', 'serving_itl_p50_s', 'serving_itl_p90_s', 'serving_itl_p99_s',
   'serving_tpot_mean_s', 'serving_tpot_p50_s', 'serving_tpot_p90_s', 'serving_tpot_p99_s',
   'serving_e2e_mean_s', 'serving_e2e_p50_s', 'serving_e2e_p90_s', 'serving_e2e_p99_s',
-  'serving_j_per_token', 'serving_j_per_request', 'serving_steady_j_per_token', 'serving_steady_j_per_request',
-  'serving_wh_per_1k_queries', 'serving_goodput_share', 'serving_goodput_requests_per_s', 'serving_j_per_good_request',
+  'serving_energy_per_token_j', 'serving_energy_per_request_j', 'serving_steady_energy_per_token_j', 'serving_steady_energy_per_request_j',
+  'serving_wh_per_1k_queries', 'serving_goodput_share', 'serving_goodput_requests_per_s', 'serving_energy_per_good_request_j',
 ] as const;
 export type ServingColumn = (typeof SERVING_COLUMNS)[number];
 
