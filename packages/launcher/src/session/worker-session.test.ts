@@ -143,6 +143,16 @@ describe('WorkerSession with the fixture session worker', { timeout: 30_000 }, (
     expect(session.alive).toBe(false);
   });
 
+  it('close() during an experiment interrupts it and kills the tree', async () => {
+    const { list } = await jobs(2, { FAKE_SESSION_HANG_AT: '1' });
+    const session = new WorkerSession(launcher, { killGraceMs: 300 });
+    await session.run(list[0]!);
+    const running = session.run(list[1]!);
+    await new Promise((r) => setTimeout(r, 300));
+    await session.close();
+    expect(await running).toMatchObject({ status: 'interrupted', message: 'interrupted by the caller' });
+  });
+
   it('a worker that dies between experiments fails the next run as a crash', async () => {
     const { list } = await jobs(2, { FAKE_SESSION_EXIT_IDLE: '1' });
     const session = new WorkerSession(launcher);

@@ -144,8 +144,10 @@ export class WorkerSession {
     const was = this.state;
     this.state = 'closed';
     if (was === 'open' && this.proc) {
-      if (this.current) void this.teardown('SIGTERM');
-      else this.proc.endInput();
+      if (this.current) {
+        this.current.aborted = true; // closed under a running experiment: it is interrupted
+        void this.teardown('SIGTERM');
+      } else this.proc.endInput();
       const timer = setTimeout(() => this.proc?.stop('SIGTERM'), this.options.closeTimeoutMs ?? 30_000);
       await this.gone;
       clearTimeout(timer);
