@@ -1,4 +1,4 @@
-import type { ResultRecord, ResultColumn } from '@joules/metrics';
+import type { ResultColumn, ResultRecord } from '@joules/metrics';
 
 /** Columns a suite may vary that carry a value of their own (else the configuration's name). */
 const CANDIDATES: readonly ResultColumn[] = ['batch_size', 'precision', 'num_processes', 'num_prompts'];

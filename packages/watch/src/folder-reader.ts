@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseResultRecord, type ResultRecord } from '@joules/metrics';
-import { parseCsv, ProgressJournal, resultsLayout, type ProgressEntry } from '@joules/tracker';
+import { type ProgressEntry, ProgressJournal, parseCsv, resultsLayout } from '@joules/tracker';
 
 /** One row of `failed_experiments.csv` (every failed attempt has one; `final` marks the last). */
 export interface FailureRow {
@@ -71,9 +71,19 @@ export class FolderReader {
   async refresh(): Promise<boolean> {
     const layout = resultsLayout(this.root);
     const names = await readdir(this.root).catch((e: unknown) => (isMissing(e) ? [] : Promise.reject(e)));
-    const resultFiles = names.filter((n) => n.endsWith('_results.csv')).sort().map((n) => path.join(this.root, n));
+    const resultFiles = names
+      .filter((n) => n.endsWith('_results.csv'))
+      .sort()
+      .map((n) => path.join(this.root, n));
     const files = [layout.journalFile, layout.failuresCsv, ...resultFiles];
-    const stats = await Promise.all(files.map((f) => stat(f).then((s) => `${f}:${s.size}:${s.mtimeMs}`, () => `${f}:-`)));
+    const stats = await Promise.all(
+      files.map((f) =>
+        stat(f).then(
+          (s) => `${f}:${s.size}:${s.mtimeMs}`,
+          () => `${f}:-`,
+        ),
+      ),
+    );
     const signature = stats.join('|');
     if (signature === this.#signature) return false;
     this.#signature = signature;
@@ -89,12 +99,19 @@ export class FolderReader {
         }
       }
     }
-    const failures = (await readCsvObjects(layout.failuresCsv)).map((r): FailureRow => ({
-      timestamp: r.timestamp ?? '', experimentId: r.experiment_id ?? '', configName: r.config_name ?? '', modelName: r.model_name ?? '',
-      attempt: Number(r.attempt) || 1, kind: r.kind || 'other', message: r.error_message ?? '', final: r.final !== 'false',
-    }));
+    const failures = (await readCsvObjects(layout.failuresCsv)).map(
+      (r): FailureRow => ({
+        timestamp: r.timestamp ?? '',
+        experimentId: r.experiment_id ?? '',
+        configName: r.config_name ?? '',
+        modelName: r.model_name ?? '',
+        attempt: Number(r.attempt) || 1,
+        kind: r.kind || 'other',
+        message: r.error_message ?? '',
+        final: r.final !== 'false',
+      }),
+    );
     this.#data = { entries: [...this.#journal.entries()], results, failures, badRows };
     return true;
   }
 }
-

@@ -27,7 +27,14 @@ export interface LiveSuite {
   total: number;
   toRun: number;
   skipped: number;
-  finished: { done: number; failed: number; skipped: number; interrupted: number; energyJ: number; seconds: number } | null;
+  finished: {
+    done: number;
+    failed: number;
+    skipped: number;
+    interrupted: number;
+    energyJ: number;
+    seconds: number;
+  } | null;
 }
 
 /**
@@ -43,24 +50,54 @@ export class LiveRuns {
   apply(event: RunnerEvent, now = new Date()): boolean {
     switch (event.type) {
       case 'suite-planned':
-        this.suite = { name: event.suite, total: event.total, toRun: event.toRun, skipped: event.skipped, finished: null };
+        this.suite = {
+          name: event.suite,
+          total: event.total,
+          toRun: event.toRun,
+          skipped: event.skipped,
+          finished: null,
+        };
         return true;
       case 'suite-finished':
-        if (this.suite) this.suite.finished = { done: event.done, failed: event.failed, skipped: event.skipped, interrupted: event.interrupted, energyJ: event.energyJ, seconds: event.seconds };
+        if (this.suite)
+          this.suite.finished = {
+            done: event.done,
+            failed: event.failed,
+            skipped: event.skipped,
+            interrupted: event.interrupted,
+            energyJ: event.energyJ,
+            seconds: event.seconds,
+          };
         this.running.clear();
         this.power.clear();
         return true;
       case 'experiment-started':
-        this.running.set(event.key, { key: event.key, experimentId: event.experimentId, attempt: event.attempt, stage: null, progress: null, gpuIds: [], since: now.toISOString() });
+        this.running.set(event.key, {
+          key: event.key,
+          experimentId: event.experimentId,
+          attempt: event.attempt,
+          stage: null,
+          progress: null,
+          gpuIds: [],
+          since: now.toISOString(),
+        });
         return true;
       case 'experiment-attempt':
         return this.#update(event.key, { gpuIds: event.gpuIds, stage: null, progress: null });
       case 'experiment-stage':
         return event.rank === 0 && this.#update(event.key, { stage: event.stage });
       case 'experiment-progress':
-        return event.rank === 0 && this.#update(event.key, { progress: { phase: event.phase, i: event.i, n: event.n } });
+        return (
+          event.rank === 0 && this.#update(event.key, { progress: { phase: event.phase, i: event.i, n: event.n } })
+        );
       case 'experiment-power':
-        this.power.set(`${event.host}\n${event.device}`, { host: event.host, device: event.device, watts: event.watts, time: event.time, key: event.key });
+        this.power.set(`${event.host}\n${event.device}`, {
+          host: event.host,
+          device: event.device,
+          watts: event.watts,
+          time: event.time,
+          key: event.key,
+        });
         return true;
       case 'experiment-finished':
       case 'experiment-failed':

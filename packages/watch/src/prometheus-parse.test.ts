@@ -6,7 +6,11 @@ const ok = `# HELP a_total Things.\n# TYPE a_total counter\na_total{k="x \\"q\\"
 describe('parsePrometheusText (strict)', () => {
   it('reads a valid exposition, escapes included', () => {
     const f = parsePrometheusText(ok);
-    expect(f.get('a_total')).toMatchObject({ type: 'counter', help: 'Things.', samples: [{ labels: { k: 'x "q" \\ \n' }, value: 3 }] });
+    expect(f.get('a_total')).toMatchObject({
+      type: 'counter',
+      help: 'Things.',
+      samples: [{ labels: { k: 'x "q" \\ \n' }, value: 3 }],
+    });
     expect(f.get('h')!.samples).toHaveLength(4);
   });
 
@@ -22,7 +26,10 @@ describe('parsePrometheusText (strict)', () => {
     ['an unknown type', '# TYPE a meter\n'],
     ['a family split in two', '# TYPE a gauge\na 1\n# TYPE b gauge\nb 1\na{x="1"} 2\n'],
     ['a histogram without +Inf', '# TYPE h histogram\nh_bucket{le="1"} 1\nh_sum 1\nh_count 1\n'],
-    ['buckets that are not cumulative', '# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n'],
+    [
+      'buckets that are not cumulative',
+      '# TYPE h histogram\nh_bucket{le="1"} 2\nh_bucket{le="+Inf"} 1\nh_sum 1\nh_count 1\n',
+    ],
     ['+Inf different from _count', '# TYPE h histogram\nh_bucket{le="+Inf"} 2\nh_sum 1\nh_count 3\n'],
     ['a histogram without _sum', '# TYPE h histogram\nh_bucket{le="+Inf"} 1\nh_count 1\n'],
   ])('rejects %s', (_what, text) => {

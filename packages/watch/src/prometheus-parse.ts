@@ -73,49 +73,59 @@ export function parsePrometheusText(text: string): Map<string, Family> {
   const closed = new Set<string>();
   const series = new Set<string>();
   let currentName: string | undefined;
-  text.slice(0, -1).split('\n').forEach((raw, idx) => {
-    const line = idx + 1;
-    if (raw === '') return;
-    if (raw.startsWith('#')) {
-      const m = /^# (HELP|TYPE) (\S+) ?(.*)$/.exec(raw);
-      if (!m) return; // a plain comment
-      const [, kind, name, rest] = m as unknown as [string, string, string, string];
+  text
+    .slice(0, -1)
+    .split('\n')
+    .forEach((raw, idx) => {
+      const line = idx + 1;
+      if (raw === '') return;
+      if (raw.startsWith('#')) {
+        const m = /^# (HELP|TYPE) (\S+) ?(.*)$/.exec(raw);
+        if (!m) return; // a plain comment
+        const [, kind, name, rest] = m as unknown as [string, string, string, string];
+        if (!METRIC.test(name)) throw new Error(`line ${line}: bad metric name "${name}"`);
+        let f = families.get(name);
+        if (f && closed.has(name)) throw new Error(`line ${line}: family ${name} is not contiguous`);
+        if (!f) {
+          f = { name, type: 'untyped', samples: [] };
+          families.set(name, f);
+        }
+        if (currentName && currentName !== name) closed.add(currentName);
+        currentName = name;
+        if (kind === 'TYPE') {
+          if (!TYPES.has(rest)) throw new Error(`line ${line}: bad type "${rest}"`);
+          if (f.samples.length) throw new Error(`line ${line}: TYPE after samples of ${name}`);
+          if ((f as { typed?: boolean }).typed) throw new Error(`line ${line}: second TYPE for ${name}`);
+          (f as { typed?: boolean }).typed = true;
+          f.type = rest as Family['type'];
+        } else f.help = rest;
+        return;
+      }
+      const nameEnd = raw.search(/[{ ]/);
+      if (nameEnd <= 0) throw new Error(`line ${line}: no value`);
+      const name = raw.slice(0, nameEnd);
       if (!METRIC.test(name)) throw new Error(`line ${line}: bad metric name "${name}"`);
-      let f = families.get(name);
-      if (f && closed.has(name)) throw new Error(`line ${line}: family ${name} is not contiguous`);
-      if (!f) families.set(name, (f = { name, type: 'untyped', samples: [] }));
-      if (currentName && currentName !== name) closed.add(currentName);
-      currentName = name;
-      if (kind === 'TYPE') {
-        if (!TYPES.has(rest)) throw new Error(`line ${line}: bad type "${rest}"`);
-        if (f.samples.length) throw new Error(`line ${line}: TYPE after samples of ${name}`);
-        if ((f as { typed?: boolean }).typed) throw new Error(`line ${line}: second TYPE for ${name}`);
-        (f as { typed?: boolean }).typed = true;
-        f.type = rest as Family['type'];
-      } else f.help = rest;
-      return;
-    }
-    const nameEnd = raw.search(/[{ ]/);
-    if (nameEnd <= 0) throw new Error(`line ${line}: no value`);
-    const name = raw.slice(0, nameEnd);
-    if (!METRIC.test(name)) throw new Error(`line ${line}: bad metric name "${name}"`);
-    let labels: Record<string, string> = {};
-    let rest = raw.slice(nameEnd);
-    if (rest.startsWith('{')) ({ labels, rest } = parseLabels(rest.slice(1), line));
-    const parts = rest.trim().split(/ +/);
-    if (!rest.startsWith(' ') || parts.length < 1 || parts.length > 2) throw new Error(`line ${line}: expected "value [timestamp]"`);
-    const value = parseValue(parts[0]!, line);
-    if (parts[1] !== undefined && !/^-?\d+$/.test(parts[1])) throw new Error(`line ${line}: bad timestamp`);
-    let f = familyOf(name, families);
-    if (!f) families.set(name, (f = { name, type: 'untyped', samples: [] }));
-    if (closed.has(f.name)) throw new Error(`line ${line}: family ${f.name} is not contiguous`);
-    if (currentName && currentName !== f.name) closed.add(currentName);
-    currentName = f.name;
-    const id = `${name}${JSON.stringify(Object.entries(labels).sort())}`;
-    if (series.has(id)) throw new Error(`line ${line}: duplicate series ${id}`);
-    series.add(id);
-    f.samples.push({ name, labels, value });
-  });
+      let labels: Record<string, string> = {};
+      let rest = raw.slice(nameEnd);
+      if (rest.startsWith('{')) ({ labels, rest } = parseLabels(rest.slice(1), line));
+      const parts = rest.trim().split(/ +/);
+      if (!rest.startsWith(' ') || parts.length < 1 || parts.length > 2)
+        throw new Error(`line ${line}: expected "value [timestamp]"`);
+      const value = parseValue(parts[0]!, line);
+      if (parts[1] !== undefined && !/^-?\d+$/.test(parts[1])) throw new Error(`line ${line}: bad timestamp`);
+      let f = familyOf(name, families);
+      if (!f) {
+        f = { name, type: 'untyped', samples: [] };
+        families.set(name, f);
+      }
+      if (closed.has(f.name)) throw new Error(`line ${line}: family ${f.name} is not contiguous`);
+      if (currentName && currentName !== f.name) closed.add(currentName);
+      currentName = f.name;
+      const id = `${name}${JSON.stringify(Object.entries(labels).sort())}`;
+      if (series.has(id)) throw new Error(`line ${line}: duplicate series ${id}`);
+      series.add(id);
+      f.samples.push({ name, labels, value });
+    });
   for (const f of families.values()) if (f.type === 'histogram') checkHistogram(f);
   return families;
 }
@@ -130,11 +140,13 @@ function checkHistogram(f: Family): void {
   for (const [k, samples] of groups) {
     const buckets = samples.filter((s) => s.name === `${f.name}_bucket`);
     const count = samples.find((s) => s.name === `${f.name}_count`);
-    if (!samples.some((s) => s.name === `${f.name}_sum`) || !count) throw new Error(`${f.name}${k}: histogram without _sum or _count`);
+    if (!samples.some((s) => s.name === `${f.name}_sum`) || !count)
+      throw new Error(`${f.name}${k}: histogram without _sum or _count`);
     if (buckets.some((b) => b.labels.le === undefined)) throw new Error(`${f.name}${k}: bucket without le`);
     const sorted = [...buckets].sort((a, b) => parseValue(a.labels.le!, 0) - parseValue(b.labels.le!, 0));
     if (sorted.at(-1)?.labels.le !== '+Inf') throw new Error(`${f.name}${k}: no le="+Inf" bucket`);
-    for (let i = 1; i < sorted.length; i++) if (sorted[i]!.value < sorted[i - 1]!.value) throw new Error(`${f.name}${k}: buckets not cumulative`);
+    for (let i = 1; i < sorted.length; i++)
+      if (sorted[i]!.value < sorted[i - 1]!.value) throw new Error(`${f.name}${k}: buckets not cumulative`);
     if (sorted.at(-1)!.value !== count.value) throw new Error(`${f.name}${k}: +Inf bucket != _count`);
   }
 }

@@ -46,7 +46,11 @@ function durations(entries: readonly ProgressEntry[]): Map<string, number[]> {
 }
 
 /** `/metrics`: the Prometheus text exposition format (version 0.0.4). */
-export function renderMetrics(status: WatchStatus, entries: readonly ProgressEntry[], server: { clients: number; dropped: number }): string {
+export function renderMetrics(
+  status: WatchStatus,
+  entries: readonly ProgressEntry[],
+  server: { clients: number; dropped: number },
+): string {
   const x = new Exposition();
   x.family('joules_experiments', 'gauge', 'Experiments of the results folder by suite and status (progress journal).');
   const bySuite = new Map<string, Record<string, number>>();
@@ -55,21 +59,39 @@ export function renderMetrics(status: WatchStatus, entries: readonly ProgressEnt
     const acc = bySuite.get(suite) ?? bySuite.set(suite, {}).get(suite)!;
     for (const s of [...PROGRESS_STATUSES, 'stale'] as const) acc[s] = (acc[s] ?? 0) + g.counts[s];
   }
-  for (const [suite, counts] of [...bySuite].sort()) for (const [s, n] of Object.entries(counts)) x.sample('joules_experiments', { suite, status: s }, n);
+  for (const [suite, counts] of [...bySuite].sort())
+    for (const [s, n] of Object.entries(counts)) x.sample('joules_experiments', { suite, status: s }, n);
 
   x.family('joules_power_watts', 'gauge', 'Latest power sample of each device of a running experiment.');
   for (const p of status.power) x.sample('joules_power_watts', { host: p.host, device: p.device }, p.watts);
 
-  x.family('joules_energy_joules_total', 'counter', 'Energy of the recorded experiments (sum of energy_total_j) by suite.');
+  x.family(
+    'joules_energy_joules_total',
+    'counter',
+    'Energy of the recorded experiments (sum of energy_total_j) by suite.',
+  );
   const energy = new Map<string, number>();
   for (const r of status.results) energy.set(r.suite ?? '', (energy.get(r.suite ?? '') ?? 0) + (r.energy_total_j ?? 0));
   for (const [suite, j] of [...energy].sort()) x.sample('joules_energy_joules_total', { suite }, j);
 
-  x.family('joules_experiment_duration_seconds', 'histogram', 'Wall time of done experiments (latest attempt, start to finish) by suite.');
+  x.family(
+    'joules_experiment_duration_seconds',
+    'histogram',
+    'Wall time of done experiments (latest attempt, start to finish) by suite.',
+  );
   for (const [suite, secs] of [...durations(entries)].sort()) {
-    for (const le of DURATION_BUCKETS) x.sample('joules_experiment_duration_seconds_bucket', { suite, le: String(le) }, secs.filter((s) => s <= le).length);
+    for (const le of DURATION_BUCKETS)
+      x.sample(
+        'joules_experiment_duration_seconds_bucket',
+        { suite, le: String(le) },
+        secs.filter((s) => s <= le).length,
+      );
     x.sample('joules_experiment_duration_seconds_bucket', { suite, le: '+Inf' }, secs.length);
-    x.sample('joules_experiment_duration_seconds_sum', { suite }, secs.reduce((a, b) => a + b, 0));
+    x.sample(
+      'joules_experiment_duration_seconds_sum',
+      { suite },
+      secs.reduce((a, b) => a + b, 0),
+    );
     x.sample('joules_experiment_duration_seconds_count', { suite }, secs.length);
   }
 
@@ -78,7 +100,15 @@ export function renderMetrics(status: WatchStatus, entries: readonly ProgressEnt
   for (const f of status.failures) kinds.set(f.kind, (kinds.get(f.kind) ?? 0) + 1);
   for (const [kind, n] of [...kinds].sort()) x.sample('joules_failures_total', { kind }, n);
 
-  x.family('joules_watch_clients', 'gauge', 'Dashboard pages connected by server-sent events.').sample('joules_watch_clients', {}, server.clients);
-  x.family('joules_watch_dropped_clients_total', 'counter', 'Event-stream clients dropped for reading too slowly.').sample('joules_watch_dropped_clients_total', {}, server.dropped);
+  x.family('joules_watch_clients', 'gauge', 'Dashboard pages connected by server-sent events.').sample(
+    'joules_watch_clients',
+    {},
+    server.clients,
+  );
+  x.family(
+    'joules_watch_dropped_clients_total',
+    'counter',
+    'Event-stream clients dropped for reading too slowly.',
+  ).sample('joules_watch_dropped_clients_total', {}, server.dropped);
   return `${x.lines.join('\n')}\n`;
 }

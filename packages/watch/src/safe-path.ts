@@ -22,7 +22,8 @@ export async function resolveInside(root: string, encodedPath: string): Promise<
     } catch {
       return undefined;
     }
-    if (seg === '.' || seg === '..' || /[/\\\0]/.test(seg) || path.isAbsolute(seg) || /^[a-zA-Z]:/.test(seg)) return undefined;
+    if (seg === '.' || seg === '..' || /[/\\\0]/.test(seg) || path.isAbsolute(seg) || /^[a-zA-Z]:/.test(seg))
+      return undefined;
     segments.push(seg);
   }
   if (!segments.length) return undefined;

@@ -34,7 +34,12 @@ export class SseHub {
 
   /** Start an event stream on `res`; `first` is sent to this client only. */
   add(res: ServerResponse, first?: { event: string; data: unknown }): void {
-    res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    res.writeHead(200, {
+      'content-type': 'text/event-stream; charset=utf-8',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     res.write('retry: 2000\n\n');
     if (first) res.write(frame(first.event, first.data));
     this.#clients.add(res);
@@ -52,17 +57,22 @@ export class SseHub {
     clearInterval(this.#heartbeat);
     const clients = [...this.#clients];
     this.#clients.clear();
-    await Promise.all(clients.map((res) => new Promise<void>((resolve) => {
-      const cut = setTimeout(() => {
-        res.destroy();
-        resolve();
-      }, graceMs);
-      res.once('close', () => {
-        clearTimeout(cut);
-        resolve();
-      });
-      res.end();
-    })));
+    await Promise.all(
+      clients.map(
+        (res) =>
+          new Promise<void>((resolve) => {
+            const cut = setTimeout(() => {
+              res.destroy();
+              resolve();
+            }, graceMs);
+            res.once('close', () => {
+              clearTimeout(cut);
+              resolve();
+            });
+            res.end();
+          }),
+      ),
+    );
   }
 
   #write(text: string): void {

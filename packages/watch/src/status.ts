@@ -1,5 +1,13 @@
-import { effectiveStatus, estimateRemaining, parseProgressKey, summarizeProgress, type ProgressEntry, type ProgressSummary, type ProgressView } from '@joules/tracker';
-import { variedFactor, type Factor } from './factor.js';
+import {
+  effectiveStatus,
+  estimateRemaining,
+  type ProgressEntry,
+  type ProgressSummary,
+  type ProgressView,
+  parseProgressKey,
+  summarizeProgress,
+} from '@joules/tracker';
+import { type Factor, variedFactor } from './factor.js';
 import type { FailureRow, FolderData } from './folder-reader.js';
 import type { LiveRuns, LiveSuite, PowerReading } from './live-runs.js';
 
@@ -67,7 +75,11 @@ export function journalView(entries: readonly ProgressEntry[]): ProgressView {
 }
 
 /** The whole picture: the folder as read, plus what only the live run knows. */
-export function buildStatus(folder: FolderData, live: LiveRuns, meta: { resultsDir: string; live: boolean; error: string | null; now?: Date }): WatchStatus {
+export function buildStatus(
+  folder: FolderData,
+  live: LiveRuns,
+  meta: { resultsDir: string; live: boolean; error: string | null; now?: Date },
+): WatchStatus {
   const view = journalView(folder.entries);
   const summary = summarizeProgress(view);
   const remaining = folder.entries.filter((e) => e.status !== 'done' && e.status !== 'failed').map((e) => e.key);
@@ -80,23 +92,51 @@ export function buildStatus(folder: FolderData, live: LiveRuns, meta: { resultsD
     // The journal is written before the event arrives; a live run is running until its end event.
     if (run && status === 'pending') status = 'running';
     return {
-      key: e.key, suite: parts.suite, model: modelName(parts.model), config: parts.config, cycle: parts.cycle, status,
-      experimentId: e.experimentId ?? null, attempts: e.attempts, startedAt: e.startedAt ?? null, finishedAt: e.finishedAt ?? null,
+      key: e.key,
+      suite: parts.suite,
+      model: modelName(parts.model),
+      config: parts.config,
+      cycle: parts.cycle,
+      status,
+      experimentId: e.experimentId ?? null,
+      attempts: e.attempts,
+      startedAt: e.startedAt ?? null,
+      finishedAt: e.finishedAt ?? null,
       stage: status === 'running' ? (run?.stage ?? null) : null,
       progress: status === 'running' ? (run?.progress ?? null) : null,
-      power: status === 'running' ? power.filter((p) => p.key === e.key).map((p) => ({ device: p.device, watts: p.watts })) : [],
+      power:
+        status === 'running'
+          ? power.filter((p) => p.key === e.key).map((p) => ({ device: p.device, watts: p.watts }))
+          : [],
     };
   });
   const factor = variedFactor(folder.results);
-  const results = folder.results.map((r): ResultView => ({
-    experiment_id: String(r.experiment_id), suite: r.suite === null ? null : String(r.suite), model: modelName(String(r.model_name)),
-    config_name: String(r.config_name), cycle_id: typeof r.cycle_id === 'number' ? r.cycle_id : null,
-    factor: r[factor.field] as string | number | null,
-    energy_per_token_j: num(r.energy_per_token_j), energy_total_j: num(r.energy_total_j), total_time_s: num(r.total_time_s),
-  }));
+  const results = folder.results.map(
+    (r): ResultView => ({
+      experiment_id: String(r.experiment_id),
+      suite: r.suite === null ? null : String(r.suite),
+      model: modelName(String(r.model_name)),
+      config_name: String(r.config_name),
+      cycle_id: typeof r.cycle_id === 'number' ? r.cycle_id : null,
+      factor: r[factor.field] as string | number | null,
+      energy_per_token_j: num(r.energy_per_token_j),
+      energy_total_j: num(r.energy_total_j),
+      total_time_s: num(r.total_time_s),
+    }),
+  );
   return {
-    resultsDir: meta.resultsDir, generatedAt: (meta.now ?? new Date()).toISOString(), live: meta.live, suite: live.suite,
-    progress: { ...summary, eta }, experiments, power, factor, results, failures: [...folder.failures], badRows: folder.badRows, error: meta.error,
+    resultsDir: meta.resultsDir,
+    generatedAt: (meta.now ?? new Date()).toISOString(),
+    live: meta.live,
+    suite: live.suite,
+    progress: { ...summary, eta },
+    experiments,
+    power,
+    factor,
+    results,
+    failures: [...folder.failures],
+    badRows: folder.badRows,
+    error: meta.error,
   };
 }
 

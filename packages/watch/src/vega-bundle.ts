@@ -24,6 +24,8 @@ export function vegaScriptTags(): string {
     browserBuild('vega', 'vega.min.js'),
     browserBuild('vega-lite', 'vega-lite.min.js'),
     browserBuild('vega-embed', 'vega-embed.min.js'),
-  ].map((l) => `<script>${scriptSafe(l)}</script>`).join('\n');
+  ]
+    .map((l) => `<script>${scriptSafe(l)}</script>`)
+    .join('\n');
   return cached;
 }

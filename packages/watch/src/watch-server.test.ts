@@ -1,5 +1,5 @@
-import { request } from 'node:http';
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { request } from 'node:http';
 import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -8,11 +8,19 @@ import { makeResultsFolder } from './__fixtures__/results-folder.js';
 import { parsePrometheusText, startWatch, WatchOptionsError, type WatchServer } from './index.js';
 
 /** A raw GET: the path goes out exactly as written (no URL normalisation on the client side). */
-function get(port: number, rawPath: string, headers: Record<string, string> = {}, method = 'GET'): Promise<{ status: number; body: string; type: string }> {
+function get(
+  port: number,
+  rawPath: string,
+  headers: Record<string, string> = {},
+  method = 'GET',
+): Promise<{ status: number; body: string; type: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path: rawPath, method, headers }, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (c) => (body += c)).on('end', () => resolve({ status: res.statusCode!, body, type: String(res.headers['content-type']) }));
+      res
+        .setEncoding('utf8')
+        .on('data', (c) => (body += c))
+        .on('end', () => resolve({ status: res.statusCode!, body, type: String(res.headers['content-type']) }));
     });
     req.on('error', reject).end();
   });
@@ -48,14 +56,18 @@ describe('joules watch server', () => {
     expect(res.type).toMatch(/^text\/plain; version=0\.0\.4/);
     const families = parsePrometheusText(res.body);
     const value = (family: string, labels: Record<string, string>, name = family) =>
-      families.get(family)!.samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
+      families
+        .get(family)!
+        .samples.find((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))?.value;
     expect(value('joules_experiments', { suite: 'demo', status: 'done' })).toBe(4);
     expect(value('joules_experiments', { suite: 'demo', status: 'failed' })).toBe(2);
     expect(value('joules_experiments', { suite: 'demo', status: 'pending' })).toBe(3);
     expect(value('joules_energy_joules_total', { suite: 'demo' })).toBe(10 + 20 + 30 + 40);
     expect(value('joules_failures_total', { kind: 'oom' })).toBe(1);
     expect(families.get('joules_experiment_duration_seconds')!.type).toBe('histogram');
-    expect(value('joules_experiment_duration_seconds', { suite: 'demo' }, 'joules_experiment_duration_seconds_count')).toBe(4);
+    expect(
+      value('joules_experiment_duration_seconds', { suite: 'demo' }, 'joules_experiment_duration_seconds_count'),
+    ).toBe(4);
     expect(families.get('joules_power_watts')!.type).toBe('gauge');
   });
 
@@ -68,10 +80,24 @@ describe('joules watch server', () => {
     const csv = await get(watch.port, '/files/text_generation_results.csv');
     expect(csv.type).toMatch(/^text\/plain/); // data, never rendered as HTML
     for (const attempt of [
-      '/files/../secret.txt', '/files/logs/../../secret.txt', '/files/%2e%2e/secret.txt', '/files/%2E%2E/secret.txt',
-      '/files/.%2e/secret.txt', '/files/%2e%2e%2fsecret.txt', '/files/..%2Fsecret.txt', '/files/..%5csecret.txt',
-      `/files/${encodeURIComponent(path.join(tmp, 'secret.txt'))}`, `/files/${path.join(tmp, 'secret.txt')}`, `/files//${tmp}/secret.txt`,
-      '/files/escape.txt', '/files/%252e%252e/secret.txt', '/files/%zz', '/files/', '/files/logs', '/../secret.txt', '/files/logs%00.log',
+      '/files/../secret.txt',
+      '/files/logs/../../secret.txt',
+      '/files/%2e%2e/secret.txt',
+      '/files/%2E%2E/secret.txt',
+      '/files/.%2e/secret.txt',
+      '/files/%2e%2e%2fsecret.txt',
+      '/files/..%2Fsecret.txt',
+      '/files/..%5csecret.txt',
+      `/files/${encodeURIComponent(path.join(tmp, 'secret.txt'))}`,
+      `/files/${path.join(tmp, 'secret.txt')}`,
+      `/files//${tmp}/secret.txt`,
+      '/files/escape.txt',
+      '/files/%252e%252e/secret.txt',
+      '/files/%zz',
+      '/files/',
+      '/files/logs',
+      '/../secret.txt',
+      '/files/logs%00.log',
     ]) {
       const res = await get(watch.port, attempt);
       expect(res.status, attempt).toBe(404);
@@ -88,7 +114,9 @@ describe('joules watch server', () => {
   });
 
   it('refuses another host without a token, and a bad port', async () => {
-    await expect(startWatch({ resultsDir: results, host: '0.0.0.0', port: 0 })).rejects.toMatchObject({ code: 'WATCH_TOKEN_REQUIRED' });
+    await expect(startWatch({ resultsDir: results, host: '0.0.0.0', port: 0 })).rejects.toMatchObject({
+      code: 'WATCH_TOKEN_REQUIRED',
+    });
     await expect(startWatch({ resultsDir: results, host: '::', port: 0 })).rejects.toBeInstanceOf(WatchOptionsError);
     await expect(startWatch({ resultsDir: results, port: 70000 })).rejects.toMatchObject({ code: 'WATCH_BAD_PORT' });
   });
@@ -117,12 +145,27 @@ describe('joules watch server', () => {
     const pending = status0.experiments.find((e) => e.status === 'pending')!;
     watch.feed({ type: 'experiment-started', key: pending.key, experimentId: '000099', attempt: 1 });
     watch.feed({ type: 'experiment-stage', key: pending.key, experimentId: '000099', rank: 0, stage: 'measuring' });
-    watch.feed({ type: 'experiment-power', key: pending.key, experimentId: '000099', rank: 0, host: 'h1', device: 'h1/gpu/GPU-1', watts: 212.5, time: 1 });
+    watch.feed({
+      type: 'experiment-power',
+      key: pending.key,
+      experimentId: '000099',
+      rank: 0,
+      host: 'h1',
+      device: 'h1/gpu/GPU-1',
+      watts: 212.5,
+      time: 1,
+    });
     const status = await watch.status();
     const running = status.experiments.find((e) => e.key === pending.key)!;
-    expect(running).toMatchObject({ status: 'running', stage: 'measuring', power: [{ device: 'h1/gpu/GPU-1', watts: 212.5 }] });
+    expect(running).toMatchObject({
+      status: 'running',
+      stage: 'measuring',
+      power: [{ device: 'h1/gpu/GPU-1', watts: 212.5 }],
+    });
     const metrics = parsePrometheusText((await get(watch.port, '/metrics')).body);
-    expect(metrics.get('joules_power_watts')!.samples).toEqual([{ name: 'joules_power_watts', labels: { host: 'h1', device: 'h1/gpu/GPU-1' }, value: 212.5 }]);
+    expect(metrics.get('joules_power_watts')!.samples).toEqual([
+      { name: 'joules_power_watts', labels: { host: 'h1', device: 'h1/gpu/GPU-1' }, value: 212.5 },
+    ]);
     watch.feed({ type: 'experiment-interrupted', key: pending.key, experimentId: '000099', logFile: '' });
     expect((await watch.status()).power).toEqual([]);
   });
@@ -132,15 +175,23 @@ describe('joules watch server', () => {
     const frames: string[] = [];
     const ended = new Promise<void>((resolve, reject) => {
       request({ host: '127.0.0.1', port: w.port, path: '/events' }, (res) => {
-        res.setEncoding('utf8').on('data', (c: string) => frames.push(c)).on('end', resolve);
-      }).on('error', reject).end();
+        res
+          .setEncoding('utf8')
+          .on('data', (c: string) => frames.push(c))
+          .on('end', resolve);
+      })
+        .on('error', reject)
+        .end();
     });
     while (w.clients === 0) await new Promise((r) => setTimeout(r, 10));
     w.feed({ type: 'suite-planned', suite: 'demo', total: 9, toRun: 3, skipped: 6, resultsDir: results });
     w.feed({ type: 'suite-finished', done: 4, failed: 2, skipped: 0, interrupted: 0, energyJ: 100, seconds: 1 });
     await w.close(); // the throttled broadcast has not run yet: close sends it
     await ended;
-    const statuses = frames.join('').split('\n\n').filter((f) => f.startsWith('event: status'));
+    const statuses = frames
+      .join('')
+      .split('\n\n')
+      .filter((f) => f.startsWith('event: status'));
     const last = JSON.parse(statuses.at(-1)!.split('\ndata: ')[1]!);
     expect(last.suite).toMatchObject({ name: 'demo', finished: { done: 4, failed: 2 } });
   });

@@ -48,10 +48,15 @@ export interface WatchServer {
 function checkOptions(o: WatchOptions): { host: string; port: number } {
   const host = o.host ?? '127.0.0.1';
   const port = o.port ?? DEFAULT_WATCH_PORT;
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new WatchOptionsError(`port: expected an integer 0-65535, got ${port}`, 'WATCH_BAD_PORT');
-  if (o.token !== undefined && o.token.length < 8) throw new WatchOptionsError('token: use at least 8 characters', 'WATCH_BAD_TOKEN');
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new WatchOptionsError(`port: expected an integer 0-65535, got ${port}`, 'WATCH_BAD_PORT');
+  if (o.token !== undefined && o.token.length < 8)
+    throw new WatchOptionsError('token: use at least 8 characters', 'WATCH_BAD_TOKEN');
   if (!isLoopback(host) && o.token === undefined) {
-    throw new WatchOptionsError(`host ${host} is reachable from other machines: give a token (--token) to serve it`, 'WATCH_TOKEN_REQUIRED');
+    throw new WatchOptionsError(
+      `host ${host} is reachable from other machines: give a token (--token) to serve it`,
+      'WATCH_TOKEN_REQUIRED',
+    );
   }
   return { host, port };
 }
@@ -66,7 +71,9 @@ export async function startWatch(options: WatchOptions): Promise<WatchServer> {
   };
   const reader = await FolderReader.open(options.resultsDir);
   const live = new LiveRuns();
-  const hub = new SseHub({ ...(options.maxBufferedBytes !== undefined && { maxBufferedBytes: options.maxBufferedBytes }) });
+  const hub = new SseHub({
+    ...(options.maxBufferedBytes !== undefined && { maxBufferedBytes: options.maxBufferedBytes }),
+  });
   const page = renderWatchPage(options.title ?? 'Joules watch');
   let isLive = false;
   let error: string | null = null;
@@ -108,8 +115,14 @@ export async function startWatch(options: WatchOptions): Promise<WatchServer> {
   };
   let lastSignature = '';
   const poll = setInterval(() => {
+    if (!hub.size) return; // nobody to tell: /api/status and /metrics read the folder when asked
     current().then((s) => {
-      const signature = JSON.stringify([s.experiments.map((e) => e.status), s.results.length, s.failures.length, s.error]);
+      const signature = JSON.stringify([
+        s.experiments.map((e) => e.status),
+        s.results.length,
+        s.failures.length,
+        s.error,
+      ]);
       if (signature !== lastSignature) {
         lastSignature = signature;
         schedule();
@@ -122,11 +135,17 @@ export async function startWatch(options: WatchOptions): Promise<WatchServer> {
     const url = admit(req, res, options.token);
     if (!url) return;
     const rawPath = (req.url ?? '/').split('?')[0]!;
-    if (rawPath === '/' || rawPath === '/index.html') return send(res, 200, 'text/html; charset=utf-8', page, pageHeaders);
+    if (rawPath === '/' || rawPath === '/index.html')
+      return send(res, 200, 'text/html; charset=utf-8', page, pageHeaders);
     if (rawPath === '/api/status') return send(res, 200, 'application/json', JSON.stringify(await current()));
     if (rawPath === '/metrics') {
       const status = await current();
-      return send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', renderMetrics(status, reader.data.entries, { clients: hub.size, dropped: hub.dropped }));
+      return send(
+        res,
+        200,
+        'text/plain; version=0.0.4; charset=utf-8',
+        renderMetrics(status, reader.data.entries, { clients: hub.size, dropped: hub.dropped }),
+      );
     }
     if (rawPath === '/events') {
       const status = await current();

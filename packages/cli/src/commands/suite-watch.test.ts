@@ -1,5 +1,5 @@
-import { createServer } from 'node:net';
 import { mkdtemp, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -16,7 +16,11 @@ describe('joules suite --watch', () => {
       const output = captureOutput();
       const watch = await startSuiteWatch({ port, resultsDir: dir }, output);
       expect(watch).toBeUndefined();
-      expect(output.stderr.join('\n')).toMatch(new RegExp(`warning: --watch could not start \\(joules watch cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)\\); the suite runs without it`));
+      expect(output.stderr.join('\n')).toMatch(
+        new RegExp(
+          `warning: --watch could not start \\(joules watch cannot listen on 127\\.0\\.0\\.1:${port} \\(EADDRINUSE\\)\\); the suite runs without it`,
+        ),
+      );
     } finally {
       taken.close();
       await rm(dir, { recursive: true, force: true });
@@ -31,7 +35,9 @@ describe('joules suite --watch', () => {
       expect(output.stderr.join('\n')).toMatch(/^watch: http:\/\/127\.0\.0\.1:\d+\/$/);
       // an event the watch has never seen (a future runner's) is ignored, not thrown
       expect(() => watch!.feed({ type: 'no-such-event' } as never)).not.toThrow();
-      expect(() => watch!.feed({ type: 'experiment-stage', key: 'unknown', experimentId: 'x', rank: 0, stage: 'warmup' })).not.toThrow();
+      expect(() =>
+        watch!.feed({ type: 'experiment-stage', key: 'unknown', experimentId: 'x', rank: 0, stage: 'warmup' }),
+      ).not.toThrow();
     } finally {
       await watch?.close();
       await rm(dir, { recursive: true, force: true });

@@ -11,7 +11,10 @@ export interface SuiteWatch {
  * `joules suite --watch [PORT]`: the dashboard of this suite's results folder, fed its events live.
  * The watch never fails the suite: if it cannot start, a warning says so and the suite runs alone.
  */
-export async function startSuiteWatch(options: { port: number | true; resultsDir?: string; cwd?: string }, output: Output): Promise<SuiteWatch | undefined> {
+export async function startSuiteWatch(
+  options: { port: number | true; resultsDir?: string; cwd?: string },
+  output: Output,
+): Promise<SuiteWatch | undefined> {
   const resultsDir = path.resolve(options.cwd ?? process.cwd(), options.resultsDir ?? 'results');
   try {
     const { startWatch } = await import('@joules/watch');
@@ -23,7 +26,9 @@ export async function startSuiteWatch(options: { port: number | true; resultsDir
     output.err(`watch: ${server.url}`);
     return server;
   } catch (error) {
-    output.err(`warning: --watch could not start (${error instanceof Error ? error.message : String(error)}); the suite runs without it`);
+    output.err(
+      `warning: --watch could not start (${error instanceof Error ? error.message : String(error)}); the suite runs without it`,
+    );
     return undefined;
   }
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { startWatch, WatchListenError, WatchOptionsError } from '@joules/watch';
+import { startWatch, WatchListenError, WatchOptionsError, type WatchServer } from '@joules/watch';
 import { EXIT, ExitError } from '../errors.js';
 import type { Output } from '../output.js';
 
@@ -19,7 +19,7 @@ export interface WatchCommandOptions {
 export async function watch(options: WatchCommandOptions, output: Output): Promise<number> {
   const cwd = options.cwd ?? process.cwd();
   const token = options.token ?? (process.env.JOULES_WATCH_TOKEN || undefined);
-  let server;
+  let server: WatchServer;
   try {
     server = await startWatch({
       resultsDir: path.resolve(cwd, options.resultsDir ?? 'results'),
@@ -33,9 +33,12 @@ export async function watch(options: WatchCommandOptions, output: Output): Promi
     if (error instanceof WatchListenError) throw new ExitError(EXIT.failed, error.message);
     throw error;
   }
-  output.out(`watching ${path.resolve(cwd, options.resultsDir ?? 'results')} at ${server.url}${token ? '?token=<token>' : ''} (Ctrl-C to stop)`);
+  output.out(
+    `watching ${path.resolve(cwd, options.resultsDir ?? 'results')} at ${server.url}${token ? '?token=<token>' : ''} (Ctrl-C to stop)`,
+  );
   options.onListening?.(server.url);
-  if (!options.signal?.aborted) await new Promise((resolve) => options.signal?.addEventListener('abort', resolve, { once: true }));
+  if (!options.signal?.aborted)
+    await new Promise((resolve) => options.signal?.addEventListener('abort', resolve, { once: true }));
   await server.close();
   return EXIT.ok;
 }

@@ -3,7 +3,7 @@
  * `status` event into the tables (text only, never HTML from data) and each `chart` event with
  * vega-embed. `window.joulesWatch` exposes counters for tests.
  */
-export const PAGE_SCRIPT = String.raw`
+export const PAGE_SCRIPT = `
 (() => {
   const token = new URLSearchParams(location.search).get('token');
   const q = token ? '?token=' + encodeURIComponent(token) : '';

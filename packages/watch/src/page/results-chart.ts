@@ -7,7 +7,12 @@ import type { ResultView } from '../status.js';
  */
 export function resultsChartSpec(factor: Factor, results: readonly ResultView[]): Record<string, unknown> {
   const values = results.filter((r) => r.energy_per_token_j !== null);
-  const x = { field: 'factor', type: factor.type, title: factor.field.replace(/_/g, ' '), ...(factor.type === 'nominal' && { sort: 'ascending' }) };
+  const x = {
+    field: 'factor',
+    type: factor.type,
+    title: factor.field.replace(/_/g, ' '),
+    ...(factor.type === 'nominal' && { sort: 'ascending' }),
+  };
   const color = { field: 'model', type: 'nominal', title: 'model' };
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -18,14 +23,25 @@ export function resultsChartSpec(factor: Factor, results: readonly ResultView[])
     layer: [
       {
         mark: { type: 'rule', strokeWidth: 2, opacity: 0.6 },
-        encoding: { x, color, y: { aggregate: 'min', field: 'energy_per_token_j', type: 'quantitative' }, y2: { aggregate: 'max', field: 'energy_per_token_j' } },
+        encoding: {
+          x,
+          color,
+          y: { aggregate: 'min', field: 'energy_per_token_j', type: 'quantitative' },
+          y2: { aggregate: 'max', field: 'energy_per_token_j' },
+        },
       },
       {
         mark: { type: 'point', filled: true, size: 60 },
         encoding: {
-          x, color,
+          x,
+          color,
           y: { field: 'energy_per_token_j', type: 'quantitative', title: 'J per generated token' },
-          tooltip: [{ field: 'experiment_id' }, { field: 'config_name' }, { field: 'cycle_id' }, { field: 'energy_per_token_j', format: '.3g' }],
+          tooltip: [
+            { field: 'experiment_id' },
+            { field: 'config_name' },
+            { field: 'cycle_id' },
+            { field: 'energy_per_token_j', format: '.3g' },
+          ],
         },
       },
     ],
