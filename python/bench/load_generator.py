@@ -1,0 +1,186 @@
+#!/usr/bin/env python3
+"""Is the serving engine's load generator ever the bottleneck? (prints one JSON object)
+
+    python/.venv/bin/python python/bench/load_generator.py [--requests 6000] [--skip-real]
+
+1. ``capacity``: closed loop, 128 users, against an instant-reply local server (aiohttp, its own
+   process: one SSE chunk, a finish_reason chunk, usage): requests/s sustained.
+2. ``poisson_200``: 200 requests/s Poisson (seeded) against the same server: send time minus
+   scheduled time, p50/p99/max in ms.
+3. ``agreement`` (unless --skip-real): the tiny model behind a real ``transformers serve`` on CPU;
+   the same prompts sent one at a time by the load generator and by an independent client
+   (``requests`` with ``stream=True``, line by line); mean TTFT, mean inter-token gap and output
+   tokens/s of each, and their relative differences.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+PYTHON_DIR = HERE.parent
+REPO = PYTHON_DIR.parent
+sys.path.insert(0, str(PYTHON_DIR))
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+
+from joules_worker.engines.load_generator import Target, closed_loop, open_loop, sequential  # noqa: E402
+from joules_worker.engines.load_patterns import Arrival, poisson_offsets  # noqa: E402
+
+INSTANT_SERVER = r"""
+import json, sys
+from aiohttp import web
+body = ('data: ' + json.dumps({'choices': [{'index': 0, 'text': 'x'}]}) + '\n\n'
+        + 'data: ' + json.dumps({'choices': [{'index': 0, 'text': '', 'finish_reason': 'length'}],
+                                 'usage': {'prompt_tokens': 3, 'completion_tokens': 1}}) + '\n\ndata: [DONE]\n\n').encode()
+async def completions(request):
+    await request.read()
+    return web.Response(body=body, content_type='text/event-stream')
+async def health(request):
+    return web.json_response({'status': 'ok'})
+app = web.Application()
+app.router.add_post('/v1/completions', completions)
+app.router.add_get('/health', health)
+web.run_app(app, host='127.0.0.1', port=int(sys.argv[1]), print=None, access_log=None)
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_health(url: str, timeout_s: float) -> None:
+    import urllib.request
+
+    deadline = time.time() + timeout_s
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url + "/health", timeout=2) as r:
+                if r.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.25)
+    raise RuntimeError(f"no health at {url} within {timeout_s} s")
+
+
+def percentile(values: list[float], q: float) -> float:
+    s = sorted(values)
+    pos = (len(s) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+def instant(n: int) -> dict:
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-c", INSTANT_SERVER, str(port)])
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_health(url, 30)
+        target = Target(url, "completions", "m", {}, 30.0)
+        rf = lambda i, a: ("hi", 1)  # noqa: E731
+        asyncio.run(closed_loop(target, rf, 32, 500, None))  # warm the server's and client's paths
+        t0 = time.perf_counter()
+        _, recs = asyncio.run(closed_loop(target, rf, 128, n, None))
+        elapsed = time.perf_counter() - t0
+        errors = sum(1 for r in recs if not r.ok)
+        offsets = poisson_offsets(200.0, 2000, None, 0)
+        start, precs = asyncio.run(open_loop(target, rf, [Arrival(t) for t in offsets]))
+        lag_ms = [(r.send_unix_s - (start + r.scheduled_s)) * 1000 for r in precs]
+        return {
+            "capacity": {"requests": n, "users": 128, "seconds": elapsed, "requests_per_s": n / elapsed, "errors": errors},
+            "poisson_200": {
+                "requests": len(precs), "errors": sum(1 for r in precs if not r.ok),
+                "send_error_ms": {"p50": percentile(lag_ms, 50), "p99": percentile(lag_ms, 99), "max": max(lag_ms), "min": min(lag_ms)},
+            },
+        }
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
+def independent(url: str, model: str, prompts: list[str], max_tokens: int) -> list[dict]:
+    """A plain blocking client: requests + iter_lines, timestamps per content chunk."""
+    import requests
+
+    out = []
+    for p in prompts:
+        body = {"model": model, "prompt": p, "max_tokens": max_tokens, "stream": True, "stream_options": {"include_usage": True}}
+        t0 = time.time()
+        first = last = None
+        gaps: list[float] = []
+        tokens = None
+        with requests.post(url + "/v1/completions", json=body, stream=True, timeout=120) as r:
+            for line in r.iter_lines():
+                if not line.startswith(b"data:"):
+                    continue
+                data = line[5:].strip()
+                if data == b"[DONE]":
+                    break
+                chunk = json.loads(data)
+                now = time.time()
+                if chunk.get("choices") and chunk["choices"][0].get("text"):
+                    if first is None:
+                        first = now
+                    else:
+                        gaps.append(now - last)
+                    last = now
+                if chunk.get("usage"):
+                    tokens = chunk["usage"]["completion_tokens"]
+        end = time.time()
+        out.append({"ttft": first - t0, "gaps": gaps, "e2e": end - t0, "tokens": tokens})
+    return out
+
+
+def agreement(rounds: int) -> dict:
+    model = str(REPO / ".joules/models/tiny-llama")
+    port = free_port()
+    bindir = Path(sys.executable).parent
+    cmd = [str(bindir / "transformers"), "serve", model, "--device", "cpu", "--port", str(port), "--continuous-batching",
+           "--cb-num-blocks", "128", "--cb-block-size", "32", "--cb-max-batch-tokens", "512"]
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_health(url, 180)
+        prompts = [f"The history of the number {i} is" for i in range(8)]
+        target = Target(url, "completions", model, {}, 120.0)
+        asyncio.run(sequential(target, [(p, 16) for p in prompts[:2]]))  # warm-up (the first request is slow)
+        ours, theirs = [], []
+        for _ in range(rounds):  # alternate, so that drift on a busy host hits both alike
+            ours += asyncio.run(sequential(target, [(p, 16) for p in prompts]))
+            theirs += independent(url, model, prompts, 16)
+        def summary(ttft, gaps, tokens, e2e):
+            return {"ttft_mean_s": statistics.mean(ttft), "itl_mean_s": statistics.mean(gaps), "output_tokens_per_s": sum(tokens) / sum(e2e)}
+        a = summary([r.ttft_s for r in ours], [g for r in ours for g in r.itl_s], [r.output_tokens for r in ours], [r.end_unix_s - r.send_unix_s for r in ours])
+        b = summary([r["ttft"] for r in theirs], [g for r in theirs for g in r["gaps"]], [r["tokens"] for r in theirs], [r["e2e"] for r in theirs])
+        return {"requests_each": len(ours), "load_generator": a, "independent": b,
+                "relative_difference": {k: (a[k] - b[k]) / b[k] for k in a}}
+    finally:
+        os.killpg(proc.pid, 15)
+        proc.wait(20)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--requests", type=int, default=6000)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--skip-real", action="store_true")
+    args = ap.parse_args()
+    out = {"host_cpus": os.cpu_count(), "load_average": os.getloadavg()[0], **instant(args.requests)}
+    if not args.skip_real:
+        out["agreement"] = agreement(args.rounds)
+    print(json.dumps(out, indent=2))
+
+
+if __name__ == "__main__":
+    main()
