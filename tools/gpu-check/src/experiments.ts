@@ -44,6 +44,38 @@ export function experimentInputs(): Record<string, Record<string, unknown>> {
     num_processes: 2,
     gpu_ids: [0, 1],
   };
+  // Step 6 (optional): `transformers serve` on the GPU, closed-loop users; the kit starts the server
+  // ({model} {host} {port} filled as the TS launcher fills them) and sets server.url / devices.
+  for (const [name, concurrency, requests] of [
+    ['serving-c1', 1, 16],
+    ['serving-c16', 16, 64],
+  ] as const) {
+    inputs[name] = {
+      ...common,
+      config_name: `gpu-check-${name}`,
+      engine: 'server',
+      min_output_tokens: 0, // transformers serve rejects min_tokens
+      num_input_prompts: 64,
+      server: {
+        command: [
+          'transformers',
+          'serve',
+          '{model}',
+          '--device',
+          'cuda',
+          '--host',
+          '{host}',
+          '--port',
+          '{port}',
+          '--continuous-batching',
+        ],
+        api: 'completions', // the tiny tokenizer has no chat template
+        ready_timeout_s: 240,
+      },
+      load: { pattern: 'closed_loop', concurrency, num_requests: requests, warmup_requests: 2 },
+      energy: { ...common.energy, idle_baseline_s: 0 },
+    };
+  }
   return inputs;
 }
 

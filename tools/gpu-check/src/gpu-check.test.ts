@@ -37,6 +37,8 @@ describe('experiments.json', () => {
       'batch-64',
       'batch-8',
       'energy',
+      'serving-c1',
+      'serving-c16',
       'two-ranks',
     ]);
     for (const e of Object.values(experiments)) {
@@ -106,7 +108,7 @@ describe('CPU rehearsal', () => {
     expect(summary.model_1b_parameters).toBeLessThan(1.1e9);
     expect(
       summary.steps.filter((s: { skipped: string | null }) => s.skipped === null).map((s: { name: string }) => s.name),
-    ).toEqual(['energy', ...BATCH_SIZES.map((b) => `batch-${b}`), 'two-ranks']);
+    ).toEqual(['energy', ...BATCH_SIZES.map((b) => `batch-${b}`), 'two-ranks', 'serving-c1', 'serving-c16']);
     // the two-ranks step really went through the gloo shim it needs on one GPU
     const bundle = readFileSync(join(out, 'raw-files.jsonl'), 'utf8');
     expect(bundle).toContain('gpu-check gloo shim: rank 1 of 2');
@@ -130,7 +132,10 @@ describe('CPU rehearsal', () => {
     expect(row(rows, 'J/token').figure.split(' → ')).toHaveLength(4);
     for (const b of BATCH_SIZES) expect(row(rows, `Peak memory, batch ${b}:`).status).toBe('n/a');
     expect(row(rows, 'Model FLOPs utilisation').status).toBe('n/a');
-    expect(row(rows, 'transformers serve').status).toBe('skipped');
+    expect(row(rows, 'transformers serve').status).toBe('pass');
+    expect(row(rows, 'transformers serve').figure).toMatch(
+      /serving-c1: [\d.]+ tokens\/s.*serving-c16: [\d.]+ tokens\/s/,
+    );
   });
 
   it('refuses a rank file the metrics schema rejects, naming it', () => {
@@ -148,7 +153,13 @@ describe('CPU rehearsal', () => {
       /batch-8\/rank-0\.json does not match @joules\/metrics' raw measurement: world_size/,
     );
     expect(readFileSync(doc, 'utf8')).toContain('old');
+    writeFileSync(
+      join(bad, 'summary.json'),
+      JSON.stringify({ error: 'Traceback (most recent call last):\nValueError: boom' }),
+    );
+    expect(() => summarize(bad, doc)).toThrow(/the kit failed before it finished: .*ValueError: boom/);
     rmSync(join(bad, 'summary.json'));
     expect(() => summarize(bad, doc)).toThrow(GpuCheckError);
+    expect(readFileSync(doc, 'utf8')).toContain('old');
   });
 });

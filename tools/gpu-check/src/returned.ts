@@ -44,6 +44,8 @@ export const KitSummarySchema = z.object({
       })
       .nullable(),
     seconds: z.number(),
+    /** True in the summary written before the references ran (the kit stopped during them). */
+    pending: z.boolean().optional(),
   }),
   failed_steps: z.array(z.string()),
 });
@@ -84,7 +86,16 @@ const BundleLine = z.object({ path: z.string().min(1), bytes: z.number(), text: 
 /** Read and check the returned files; every rank file must parse with @joules/metrics' schema. */
 export function readReturned(dir: string): Returned {
   const summaryPath = join(dir, SUMMARY_FILE);
-  const parsed = KitSummarySchema.safeParse(readJson(summaryPath));
+  const data = readJson(summaryPath);
+  const error = (data as { error?: unknown } | null)?.error;
+  if (typeof error === 'string') {
+    const last = error.trim().split('\n').slice(-3).join(' | ');
+    throw new GpuCheckError(
+      `${summaryPath}: the kit failed before it finished: ${last} (gpu-check.log has the whole log)`,
+      'KIT_FAILED',
+    );
+  }
+  const parsed = KitSummarySchema.safeParse(data);
   if (!parsed.success) throw new GpuCheckError(`${summaryPath}: ${issueText(parsed.error)}`, 'BAD_BUNDLE');
   const bundlePath = join(dir, RAW_BUNDLE_FILE);
   if (!existsSync(bundlePath)) throw new GpuCheckError(`${bundlePath} is missing`, 'MISSING_FILE');

@@ -14,6 +14,7 @@ import signal
 import sys
 import tempfile
 import time
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,8 @@ from gpu_check.steps import (
     CPU_OUTPUT_TOKENS,
     STEPS,
     Context,
+    experiment_for,
+    free_port,
     load_experiments,
     rank_files,
     run_step,
@@ -117,6 +120,23 @@ def device_record(cpu: bool) -> dict[str, Any]:
     }
 
 
+def start_server(
+    ctx: Context, step: Any, experiments: dict[str, Any], timeout_s: float, summary: dict[str, Any]
+) -> tuple[serving.Server | None, str | None]:
+    """Start `transformers serve` for the serving steps; (server, None) or (None, why not)."""
+    ctx.server_port = free_port()
+    exp = experiment_for(step, experiments, ctx)
+    server = serving.Server(exp["server"]["command"], ctx.env, ctx.raw / step.name / "server.log")
+    try:
+        ready_s = server.start(exp["server"]["url"], timeout_s)
+    except RuntimeError as e:
+        server.stop()
+        return None, f"the server did not start: {e}"
+    summary["server"] = {"argv": server.argv(), "ready_s": round(ready_s, 3)}
+    ctx.log(f"transformers serve ready in {ready_s:.1f} s: {' '.join(server.argv())}")
+    return server, None
+
+
 def references(ctx: Context, log: Log, precision: str) -> dict[str, Any]:
     """Memory references for the batch sweep, the FLOPs reference for batch-8."""
     import torch
@@ -147,6 +167,8 @@ def _terminate(signum: int, _frame: Any) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
+    for key in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_DATASETS_OFFLINE"):  # no network on the GPU machine
+        os.environ.setdefault(key, "1")
     log = Log()
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -165,6 +187,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     code = 1
     try:
         code = _run(args, log, work, summary)
+    except Exception:  # noqa: BLE001 - reported in summary.json, the raw files still bundled
+        summary["error"] = traceback.format_exc()
+        log(f"the kit failed:\n{summary['error']}")
+        if (work / "raw").is_dir():
+            summary["bundle"] = bundle.write_raw_bundle(work / "raw", out)
     finally:
         summary["wall_s"] = round(time.monotonic() - log.t0, 3)
         log(f"done in {summary['wall_s']:.1f} s")
@@ -195,24 +222,36 @@ def _run(args: argparse.Namespace, log: Log, work: Path, summary: dict[str, Any]
     raw = work / "raw"
     ctx = Context(REPO, work, raw, args.cpu, built["path"], worker_env(work, args.cpu), args.step_timeout_s, log)
     serving_reason = serving.unavailable_reason(REPO)
+    server: serving.Server | None = None
     records = []
-    for step in STEPS:
-        if args.only and step.name not in args.only:
-            continue
-        left = args.budget_s - RESERVE_S - (time.monotonic() - log.t0)
-        reason = serving_reason if step.serving else None
-        if reason is None and left < MIN_STEP_S:
-            reason = f"out of time: {left:.0f} s of the {args.budget_s:.0f} s budget left after the reserve for the references"
-        if reason:
-            records.append(skipped(step, reason))
-            log(f"step {step.name}: skipped: {reason}")
-            continue
-        ctx.timeout_s = min(args.step_timeout_s, left)
-        records.append(run_step(step, experiments["experiments"], ctx))
+    try:
+        for step in STEPS:
+            if args.only and step.name not in args.only:
+                continue
+            left = args.budget_s - RESERVE_S - (time.monotonic() - log.t0)
+            reason = serving_reason if step.serving else None
+            if reason is None and left < MIN_STEP_S:
+                reason = f"out of time: {left:.0f} s of the {args.budget_s:.0f} s budget left after the reserve for the references"
+            if reason is None and step.serving and server is None:
+                server, reason = start_server(ctx, step, experiments["experiments"], min(left, 300.0), summary)
+            if reason:
+                records.append(skipped(step, reason))
+                log(f"step {step.name}: skipped: {reason}")
+                continue
+            ctx.timeout_s = min(args.step_timeout_s, left)
+            records.append(run_step(step, experiments["experiments"], ctx))
+    finally:
+        if server is not None:
+            server.stop()
     summary["steps"] = records
-    start = time.monotonic()
+    out = Path(args.out).resolve()
+    # Written now and again at the end: if the references overrun the command's limit, the steps' files are back.
+    summary["references"] = {"memory": {}, "flops": None, "seconds": 0.0, "pending": True}
+    summary["failed_steps"] = [r["name"] for r in records if r["skipped"] is None and r["exit_code"] != 0]
+    summary["bundle"] = bundle.write_raw_bundle(raw, out)
+    summary["wall_s"] = round(time.monotonic() - log.t0, 3)
+    bundle.write_summary(out, summary)
     summary["references"] = references(ctx, log, precision)
-    summary["bundle"] = bundle.write_raw_bundle(raw, Path(args.out).resolve())
     failed = [r["name"] for r in records if r["skipped"] is None and r["exit_code"] != 0]
     summary["failed_steps"] = failed
     return 1 if failed else 0

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gpu_check import serving
+
 MODEL_PLACEHOLDER = "@GPU_CHECK_MODEL@"
 BATCH_SIZES = (1, 8, 32, 64)
 CPU_OUTPUT_TOKENS = 16
@@ -49,6 +51,7 @@ class Context:
     env: dict[str, str]
     timeout_s: float
     log: Any
+    server_port: int = 0
     records: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -61,30 +64,32 @@ def load_experiments(repo: Path) -> dict[str, Any]:
 
 
 def cpu_overrides(exp: dict[str, Any]) -> dict[str, Any]:
-    """The CPU rehearsal's smaller runs (same experiments otherwise): two batches per step,
-    16 generated tokens, 1 s of idle; a 2-core CI machine runs it in a few minutes."""
-    return {
+    """The CPU rehearsal's smaller runs (same experiments otherwise): two batches (or two requests
+    per user) per step, 16 generated tokens, 1 s of idle; a 2-core machine runs it in minutes."""
+    out: dict[str, Any] = {
         "num_input_prompts": min(exp["num_input_prompts"], 2 * exp["batch_size"] * exp["num_processes"]),
         "max_output_tokens": CPU_OUTPUT_TOKENS,
-        "min_output_tokens": CPU_OUTPUT_TOKENS,
+        "min_output_tokens": CPU_OUTPUT_TOKENS if exp["min_output_tokens"] > 0 else 0,
+        "energy": {**exp["energy"], "idle_baseline_s": min(exp["energy"]["idle_baseline_s"], CPU_IDLE_S)},
     }
+    load = exp.get("load")
+    if exp.get("engine") == "server" and load and load.get("num_requests") and load.get("concurrency"):
+        out["load"] = {**load, "num_requests": min(load["num_requests"], 2 * load["concurrency"])}
+    return out
 
 
-def experiment_for(step: Step, experiments: dict[str, Any], model_dir: str, cpu: bool = False) -> dict[str, Any]:
+def experiment_for(step: Step, experiments: dict[str, Any], ctx: Context) -> dict[str, Any]:
     try:
         exp = json.loads(json.dumps(experiments[step.name]))
     except KeyError:
         raise ValueError(f"experiments.json has no experiment {step.name!r}") from None
     if exp.get("model_name") != MODEL_PLACEHOLDER:
         raise ValueError(f"experiments.json: {step.name}.model_name must be {MODEL_PLACEHOLDER!r}")
-    exp["model_name"] = model_dir
-    if cpu:
+    exp["model_name"] = ctx.model_dir
+    if ctx.cpu:
         exp.update(cpu_overrides(exp))
-        exp["energy"] = {**exp["energy"], "idle_baseline_s": CPU_IDLE_S}
-    if exp.get("server", {}).get("command"):
-        exp["server"]["command"] = [
-            model_dir if part == MODEL_PLACEHOLDER else part for part in exp["server"]["command"]
-        ]
+    if step.serving:
+        exp = serving.fill(exp, ctx.model_dir, ctx.server_port, ctx.cpu)
     return exp
 
 
@@ -129,7 +134,7 @@ def run_step(step: Step, experiments: dict[str, Any], ctx: Context) -> dict[str,
     """Run one step; its raw files, stdout (NDJSON events) and stderr land in raw/<name>/."""
     out = ctx.raw / step.name
     out.mkdir(parents=True, exist_ok=True)
-    exp = experiment_for(step, experiments, ctx.model_dir, ctx.cpu)
+    exp = experiment_for(step, experiments, ctx)
     config = ctx.work / "configs" / f"{step.name}.json"
     config.parent.mkdir(parents=True, exist_ok=True)
     config.write_text(json.dumps(exp, indent=2))
