@@ -1,0 +1,95 @@
+"""The serving engine in-process against a small local server (the success path against a real
+`transformers serve` is the CLI's e2e test): open-loop patterns, token counting when the server sends
+no usage, and what it writes (rank-0.json valid against the contract, requests and summary files)."""
+
+from __future__ import annotations
+
+import copy
+import http.server
+import json
+import threading
+from pathlib import Path
+from typing import Any, Iterator
+
+import pytest
+
+from conftest import base_experiment
+from joules_worker.config import ExperimentConfig
+from joules_worker.engines import engine_for
+from joules_worker.errors import ServerError
+from joules_worker.events import EventEmitter
+
+
+class _NoUsage(http.server.BaseHTTPRequestHandler):
+    """Streams three text chunks and a finish_reason; no usage, no [DONE]."""
+
+    fail = False
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
+        if self.fail:
+            self.send_response(400)
+            self.end_headers()
+            self.wfile.write(b'{"detail":"Unexpected fields in the request: ignore_eos"}')
+            return
+        self.send_response(200)
+        self.send_header("content-type", "text/event-stream")
+        self.end_headers()
+        for text in (" hello", " world", " again"):
+            self.wfile.write(f"data: {json.dumps({'choices': [{'index': 0, 'text': text}]})}\n\n".encode())
+        done = {"choices": [{"index": 0, "text": "", "finish_reason": "length"}], "max_tokens": body["max_tokens"]}
+        self.wfile.write(f"data: {json.dumps(done)}\n\n".encode())
+
+
+@pytest.fixture
+def server() -> Iterator[tuple[str, type[_NoUsage]]]:
+    handler = type("H", (_NoUsage,), {})
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.server_address[1]}", handler
+    srv.shutdown()
+    srv.server_close()
+
+
+def serving(model: Path, url: str, **load: Any) -> ExperimentConfig:
+    data = copy.deepcopy(base_experiment(str(model)))
+    data["engine"] = "server"
+    data["server"].update(url=url, devices=[])
+    data["load"].update({"pattern": "poisson", "rate": 50.0, "num_requests": 12, "warmup_requests": 1, **load})
+    return ExperimentConfig.from_dict(data)
+
+
+def test_poisson_load_counts_tokens_without_usage_and_writes_valid_files(tmp_path, tiny_model_dir, server, raw_validator) -> None:
+    url, _ = server
+    path = engine_for("server").run(serving(tiny_model_dir, url), tmp_path, EventEmitter(rank=0))
+    raw = json.loads(path.read_text())
+    raw_validator.validate(raw)
+    lines = [json.loads(line) for line in (tmp_path / "requests-rank-0.jsonl").read_text().splitlines()]
+    assert len(lines) == 12 and all(r["error"] is None for r in lines)
+    assert all(r["tokens_counted"] and r["output_tokens"] > 0 and r["input_tokens"] > 0 for r in lines)
+    scheduled = [r["scheduled_s"] for r in lines]
+    assert scheduled == sorted(scheduled) and scheduled[0] == 0.0
+    summary = json.loads((tmp_path / "serving-rank-0.json").read_text())
+    assert summary["tokens_counted_requests"] == 12 and summary["pattern"] == "poisson"
+    whole, steady = summary["whole_window"], summary["steady_window"]
+    assert steady is None or whole["start_unix_s"] <= steady["start_unix_s"] <= steady["end_unix_s"] <= whole["end_unix_s"]
+    assert raw["tokens"]["num_prompts"] == 12 and len(raw["batches"]) == 12
+
+
+def test_a_server_rejecting_extra_body_fails_the_warm_up_with_its_answer(tmp_path, tiny_model_dir, server) -> None:
+    url, handler = server
+    handler.fail = True
+    with pytest.raises(ServerError, match=r"warm-up request 1 failed: HTTP 400 .*Unexpected fields in the request: ignore_eos"):
+        engine_for("server").run(serving(tiny_model_dir, url), tmp_path, EventEmitter(rank=0))
+    assert not (tmp_path / "rank-0.json").exists() and not (tmp_path / "requests-rank-0.jsonl").exists()
+
+
+@pytest.mark.parametrize("pattern", [{"pattern": "constant", "rate": 40.0}, {"pattern": "bursty", "rate": None, "burst_size": 4, "burst_interval_ms": 50.0}])
+def test_other_open_loop_patterns_send_every_request(tmp_path, tiny_model_dir, server, pattern) -> None:
+    url, _ = server
+    engine_for("server").run(serving(tiny_model_dir, url, num_requests=8, warmup_requests=0, **pattern), tmp_path, EventEmitter(rank=0))
+    lines = (tmp_path / "requests-rank-0.jsonl").read_text().splitlines()
+    assert len(lines) == 8
