@@ -143,7 +143,7 @@ describe('retry policy', () => {
       if (d.retry) expect(d.experiment.batch_size).toBe(rule === 'halve' ? 3 : 6);
     }
     expect(Object.keys(RETRY_RULES).sort()).toEqual(
-      ['bad_config', 'crashed', 'dataset', 'model_not_found', 'oom', 'other', 'timeout', 'transient', 'unsupported'],
+      ['bad_config', 'crashed', 'dataset', 'model_not_found', 'oom', 'other', 'server_crashed', 'server_error', 'server_start_failed', 'server_unreachable', 'timeout', 'transient', 'unsupported'],
     );
   });
 
