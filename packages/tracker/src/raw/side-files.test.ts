@@ -138,3 +138,17 @@ describe('side files reach the results folder', () => {
     })).rejects.toThrow(/files: "a.json" is given twice/);
   });
 });
+
+describe('engine "server" side files', () => {
+  it('copies the requests file as 9_requests.jsonl and the load summary as 9_serving; either missing is an error', async () => {
+    const { dir, ranks } = await workFolder(false);
+    await writeFile(path.join(dir, 'requests-rank-0.jsonl'), '{"index":0}\n{"index":1}\n');
+    await writeFile(path.join(dir, 'serving-rank-0.json'), '{"schema_version":1,"pattern":"closed_loop"}');
+    const side = await collectSideFiles('000009', dir, ranks, false, 'server');
+    expect(side.files).toContainEqual({ name: '9_requests.jsonl', source: path.join(dir, 'requests-rank-0.jsonl') });
+    expect(side.documents['9_serving']).toEqual({ experiment_id: '000009', schema_version: 1, pattern: 'closed_loop' });
+    expect((await collectSideFiles('000009', dir, ranks, false)).files.map((f) => f.name)).not.toContain('9_requests.jsonl');
+    await rm(path.join(dir, 'requests-rank-0.jsonl'));
+    await expect(collectSideFiles('000009', dir, ranks, false, 'server')).rejects.toThrow(/requests-rank-0.jsonl: missing \(engine "server" writes one line per request\)/);
+  });
+});
