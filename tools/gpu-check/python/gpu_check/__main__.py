@@ -22,8 +22,10 @@ from typing import Any
 from gpu_check import bundle, reference, serving
 from gpu_check import model as model_mod
 from gpu_check.steps import (
+    ABSENT_ON_GPU_MACHINE,
     CPU_IDLE_S,
     CPU_OUTPUT_TOKENS,
+    SITE_DIR,
     STEPS,
     Context,
     experiment_for,
@@ -81,7 +83,8 @@ def worker_env(work: Path, cpu: bool) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE")}
     paths = [str(REPO / "python")]
     if cpu:
-        paths.insert(0, str(REPO / "python" / "tests" / "fake_pynvml"))
+        paths[:0] = [str(SITE_DIR), str(REPO / "python" / "tests" / "fake_pynvml")]
+        env["JOULES_GPU_CHECK_ABSENT"] = ",".join(ABSENT_ON_GPU_MACHINE)
         fake = work / "fake-nvml.json"  # indices 0 and 1 are the same device: the two-ranks step shares it
         fake.write_text(json.dumps({"devices": [FAKE_DEVICE, FAKE_DEVICE], "t0": time.time()}))
         env.update(FAKE_PYNVML_CONFIG=str(fake), JOULES_WORKER_CPU_WITH_GPU_IDS="1")

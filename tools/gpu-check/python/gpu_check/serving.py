@@ -30,10 +30,17 @@ def unavailable_reason(repo: Path) -> str | None:
     """None when the serving steps can run here; else why not."""
     if not (repo / ENGINE_FILE).is_file():
         return f"the worker has no serving engine yet ({ENGINE_FILE} is missing)"
-    missing = [m for m in SERVER_MODULES if importlib.util.find_spec(m) is None]
+    missing = [m for m in SERVER_MODULES if not _importable(m)]
     if missing:
         return f"transformers serve needs {', '.join(missing)}: not importable here (carry the wheels in tools/gpu-check/wheels.txt)"
     return None
+
+
+def _importable(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
 
 
 def fill(exp: dict[str, Any], model_dir: str, port: int, cpu: bool) -> dict[str, Any]:

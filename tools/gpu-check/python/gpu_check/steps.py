@@ -19,6 +19,9 @@ from typing import Any
 from gpu_check import serving
 
 MODEL_PLACEHOLDER = "@GPU_CHECK_MODEL@"
+SITE_DIR = Path(__file__).resolve().parent.parent / "site"  # sitecustomize.py: the gloo shim, absent modules
+# Not on the GPU machine, and no wheel of theirs travels: the CPU rehearsal hides them from the workers.
+ABSENT_ON_GPU_MACHINE = ("datasets", "codecarbon", "jsonschema", "zeus")
 BATCH_SIZES = (1, 8, 32, 64)
 CPU_OUTPUT_TOKENS = 16
 CPU_IDLE_S = 1.0
@@ -105,7 +108,7 @@ def command(step: Step, ctx: Context, config: Path, out: Path) -> tuple[list[str
         return [sys.executable, *worker], {}
     # Two ranks on ONE GPU: accelerate puts local rank r on cuda:(r % device_count) = cuda:0 for both.
     # No --gpu_ids (it would set CUDA_VISIBLE_DEVICES=0,1 on a one-GPU host). NCCL refuses two ranks
-    # on one device, so the gloo shim (gloo_shim/sitecustomize.py) starts the process group first.
+    # on one device, so the gloo shim (site/sitecustomize.py) starts the process group first.
     argv = [
         sys.executable,
         "-m",
@@ -123,8 +126,9 @@ def command(step: Step, ctx: Context, config: Path, out: Path) -> tuple[list[str
         str(free_port()),
         *worker,
     ]
-    shim = str(ctx.repo / "tools" / "gpu-check" / "python" / "gloo_shim")
-    extra = {"PYTHONPATH": os.pathsep.join([shim, ctx.env["PYTHONPATH"]]), "JOULES_GPU_CHECK_GLOO": "1"}
+    shim = str(SITE_DIR)
+    paths = ctx.env["PYTHONPATH"].split(os.pathsep)
+    extra = {"PYTHONPATH": os.pathsep.join([shim, *(p for p in paths if p != shim)]), "JOULES_GPU_CHECK_GLOO": "1"}
     if ctx.cpu:
         extra["ACCELERATE_USE_CPU"] = "true"
     return argv, extra
