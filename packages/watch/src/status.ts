@@ -98,7 +98,7 @@ export function buildStatus(
       config: parts.config,
       cycle: parts.cycle,
       status,
-      experimentId: e.experimentId ?? null,
+      experimentId: e.experimentId ?? run?.experimentId ?? null,
       attempts: e.attempts,
       startedAt: e.startedAt ?? null,
       finishedAt: e.finishedAt ?? null,
