@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import random
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from joules_worker.config import TrafficConfig
 from joules_worker.energy.base import EnergyBackend
