@@ -1,22 +1,25 @@
-// P4: a suite of 10 configurations of one model, Joules against the original's approach (one
-// `accelerate launch` per configuration, one after the other). One run of each side; the samples
-// are the 10 per-configuration wall times (Joules: from its progress journal).
+// P4: a suite of 10 configurations of one model. Joules with model reuse (one worker session, the
+// model loaded once) against one launch per configuration (Joules without reuse, default launcher),
+// and against the original's approach (one bare `accelerate launch` per configuration, one after
+// the other). One run of each side; the samples are the 10 per-configuration wall times (Joules:
+// from its progress journal) and the per-configuration throughput, reuse ÷ fresh.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadSuiteFile } from '@joules/config';
+import { parse } from 'csv-parse/sync';
 import { accelerateCommand, freePort } from '@joules/launcher';
 
 export const title = 'P4 suite of 10 configs';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const venv = path.join(root, 'python', '.venv', 'bin');
 
-function suiteYaml(launcher) {
+function suiteYaml(name, launcher) {
   const scenarios = Array.from({ length: 10 }, (_, i) => `  c${i + 1}: { batch_size: ${1 + (i % 5)}, max_output_tokens: ${8 + 2 * i}, min_output_tokens: ${8 + 2 * i} }`);
   return [
-    `name: bench-p4-${launcher}`, 'cycles: 1', 'models:', `  - ${path.join(root, '.joules/models/tiny-llama')}`,
+    `name: bench-p4-${name}`, 'cycles: 1', 'models:', `  - ${path.join(root, '.joules/models/tiny-llama')}`,
     'base:', '  num_input_prompts: 8', '  max_input_tokens: 64', '  warmup_iterations: 1', '  energy: { backend: none }',
     `  launch: { launcher: ${launcher} }`, 'scenarios:', ...scenarios, '',
   ].join('\n');
@@ -31,16 +34,20 @@ export async function run() {
   const out = [];
   try {
     const totals = {};
-    for (const launcher of ['accelerate', 'python']) {
-      const file = path.join(tmp, `suite-${launcher}.yaml`);
-      writeFileSync(file, suiteYaml(launcher));
-      const results = path.join(tmp, `results-${launcher}`);
+    const rows = {};
+    for (const [side, extra] of [['reuse', ['--reuse-model']], ['fresh', []]]) {
+      const file = path.join(tmp, `suite-${side}.yaml`);
+      writeFileSync(file, suiteYaml(side, 'auto'));
+      const results = path.join(tmp, `results-${side}`);
       const t0 = performance.now();
-      execFileSync(process.execPath, [path.join(root, 'packages/cli/bin/joules.js'), 'suite', file, '--results-dir', results], { stdio: 'ignore', env: { ...process.env, HF_HUB_OFFLINE: '1' } });
-      totals[launcher] = (performance.now() - t0) / 1000;
-      out.push({ name: `joules suite (${launcher} launcher), per config`, unit: 's', samples: durations(results) });
+      execFileSync(process.execPath, [path.join(root, 'packages/cli/bin/joules.js'), 'suite', file, '--results-dir', results, ...extra], { stdio: 'ignore', env: { ...process.env, HF_HUB_OFFLINE: '1' } });
+      totals[side] = (performance.now() - t0) / 1000;
+      out.push({ name: `joules suite${side === 'reuse' ? ' --reuse-model' : ' (one launch per config)'}, per config`, unit: 's', samples: durations(results) });
+      rows[side] = new Map(parse(readFileSync(path.join(results, 'text_generation_results.csv'), 'utf8'), { columns: true }).map((r) => [r.config_name, r]));
     }
+    const tput = [...rows.fresh.keys()].map((k) => Number(rows.reuse.get(k).throughput_tokens_per_s) / Number(rows.fresh.get(k).throughput_tokens_per_s));
     // The original: one bare `accelerate launch` per configuration.
+    writeFileSync(path.join(tmp, 'suite-accelerate.yaml'), suiteYaml('accelerate', 'accelerate'));
     const loaded = await loadSuiteFile(path.join(tmp, 'suite-accelerate.yaml'), { resolvePaths: true });
     const bare = [];
     const t0 = performance.now();
@@ -54,8 +61,10 @@ export async function run() {
     }
     totals.bare = (performance.now() - t0) / 1000;
     out.push({ name: 'one bare accelerate launch per config (original), per config', unit: 's', samples: bare });
-    out.push({ name: 'total: joules suite (accelerate) ÷ bare launches', unit: '×', samples: [totals.accelerate / totals.bare], ratio: true });
-    out.push({ name: 'total: joules suite (python launcher) ÷ bare accelerate launches', unit: '×', samples: [totals.python / totals.bare], ratio: true });
+    out.push({ name: 'total: joules suite --reuse-model ÷ one launch per config', unit: '×', samples: [totals.reuse / totals.fresh], goal: '≤ 0.3', ratio: true });
+    out.push({ name: 'total: joules suite --reuse-model ÷ bare accelerate launches', unit: '×', samples: [totals.reuse / totals.bare], ratio: true });
+    out.push({ name: 'total: joules suite (one launch per config) ÷ bare accelerate launches', unit: '×', samples: [totals.fresh / totals.bare], ratio: true });
+    out.push({ name: 'throughput per config, reuse ÷ fresh', unit: '×', samples: tput, ratio: true });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
