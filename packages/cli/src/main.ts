@@ -1,7 +1,7 @@
 import { CommanderError } from 'commander';
 import { ConfigError } from '@joules/config';
-import { killRunningLaunches, LauncherError, LauncherLoadError, LaunchOptionsError } from '@joules/launcher';
-import { RunnerError } from '@joules/runner';
+import { LauncherError, LauncherLoadError, LaunchOptionsError } from '@joules/launcher';
+import { killRunningWorkers, RunnerError } from '@joules/runner';
 import { TrackerError } from '@joules/tracker';
 import { EXIT, ExitError } from './errors.js';
 import { consoleOutput, type Output } from './output.js';
@@ -51,7 +51,7 @@ export async function runMain(rawArgs: readonly string[], output: Output = conso
   const onSignal = (sig: NodeJS.Signals) => {
     if (controller.signal.aborted) {
       output.err(`${sig} again: killing every worker now`);
-      killRunningLaunches('SIGKILL');
+      killRunningWorkers('SIGKILL');
       process.exit(EXIT.interrupted);
     }
     output.err(`\n${sig}: stopping the running experiment(s)… (again to kill at once)`);

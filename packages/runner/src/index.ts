@@ -8,3 +8,5 @@ export { effectiveLauncher, launchJob, recordSuccess, retryPolicy } from './expe
 export { resolveWorkerEnv, checkoutRoot } from './worker-env.js';
 export type { WorkerEnv } from './worker-env.js';
 export { RunnerError, RunConfigError, RunOptionsError, WorkerEnvError } from './errors.js';
+/** Second Ctrl-C: SIGKILL every worker process tree this process started (suites, sessions, runs). */
+export { killRunningLaunches as killRunningWorkers } from '@joules/launcher';
