@@ -23,6 +23,13 @@ function withRecords(r: RawMeasurement): RawMeasurement {
   return { ...r, environment: { ...r.environment, generation: GENERATION, dataset: { ...base, rows_skipped: SKIPPED } } };
 }
 
+function withoutRecords(r: RawMeasurement): RawMeasurement {
+  const { generation: _generation, dataset, ...environment } = r.environment;
+  const rest = typeof dataset === 'object' && dataset !== null && !Array.isArray(dataset) ? { ...dataset } : {};
+  delete rest['rows_skipped'];
+  return { ...r, environment: { ...environment, dataset: rest } };
+}
+
 function variables(ranks: RawMeasurement[]): Record<string, unknown> {
   const parsed = parseExperiment({ config_name: 'vars', model_name: 'org/model', num_processes: 2 });
   if (!parsed.config) throw new Error(parsed.errors.join('\n'));
@@ -35,6 +42,11 @@ function variables(ranks: RawMeasurement[]): Record<string, unknown> {
 }
 
 describe('_2_experiment_variables.json', () => {
+  it("carries the captured worker's own generation record (greedy, model defaults neutralised)", () => {
+    const doc = variables([rank(0), rank(1)]);
+    expect(doc['effective_generation_config']).toMatchObject({ do_sample: false, num_beams: 1 });
+  });
+
   it('holds the effective generation config and the skipped prompt rows the worker recorded', () => {
     const doc = variables([withRecords(rank(0)), withRecords(rank(1))]);
     expect(doc['effective_generation_config']).toEqual(GENERATION);
@@ -43,7 +55,7 @@ describe('_2_experiment_variables.json', () => {
   });
 
   it('says null where a worker recorded neither (hub dataset, an engine, an older worker)', () => {
-    const doc = variables([rank(0), rank(1)]);
+    const doc = variables([withoutRecords(rank(0)), withoutRecords(rank(1))]);
     expect(doc['effective_generation_config']).toBeNull();
     expect(doc['dataset_rows_skipped']).toBeNull();
     const r = rank(0);
