@@ -16,8 +16,20 @@ const suiteInput = {
   cycles: 5,
   shuffle: true,
   shuffle_seed: 1,
-  models: ['meta-llama/Llama-3.2-1B', 'meta-llama/Llama-3.2-3B', { model_name: 'meta-llama/Llama-3.1-8B', label: 'llama-8b' }, 'mistralai/Mistral-7B-v0.3'],
-  base: { num_input_prompts: 256, max_input_tokens: 512, min_output_tokens: 0, gpu_ids: [0], precision: 'fp16', decoding: { mode: 'sampling' } },
+  models: [
+    'meta-llama/Llama-3.2-1B',
+    'meta-llama/Llama-3.2-3B',
+    { model_name: 'meta-llama/Llama-3.1-8B', label: 'llama-8b' },
+    'mistralai/Mistral-7B-v0.3',
+  ],
+  base: {
+    num_input_prompts: 256,
+    max_input_tokens: 512,
+    min_output_tokens: 0,
+    gpu_ids: [0],
+    precision: 'fp16',
+    decoding: { mode: 'sampling' },
+  },
   grid: {
     batch_size: [1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 64], // 11
     max_output_tokens: [16, 32, 64, 128, 256, 512], // 6
@@ -46,7 +58,8 @@ export async function run() {
       const loaded = await loadSuiteFile(file, { set: ['num_input_prompts=128'], resolvePaths: true });
       load.push((performance.now() - t0) / 1000);
       if (loaded.result.errors.length) throw new Error(loaded.result.errors.slice(0, 3).join('\n'));
-      if (loaded.experiments.length !== count) throw new Error(`loaded ${loaded.experiments.length}, expanded ${count}`);
+      if (loaded.experiments.length !== count)
+        throw new Error(`loaded ${loaded.experiments.length}, expanded ${count}`);
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });

@@ -28,11 +28,25 @@ function makeRecords() {
     const config = Math.floor(i / CYCLES);
     const metrics = {};
     for (const c of METRIC_COLUMNS) metrics[c] = random() < 0.05 ? null : (1 + (config % 97)) * (0.9 + 0.2 * random());
-    Object.assign(metrics, { energy_backend: 'nvml', energy_estimated: false, flops_method: 'analytic', flops_quantized: false, peak_memory_kind: 'cuda_max_allocated', throttling_observed: false });
+    Object.assign(metrics, {
+      energy_backend: 'nvml',
+      energy_estimated: false,
+      flops_method: 'analytic',
+      flops_quantized: false,
+      peak_memory_kind: 'cuda_max_allocated',
+      throttling_observed: false,
+    });
     const id = {
-      experiment_id: String(i + 1).padStart(6, '0'), config_name: `config-${config}`, model_name: `model-${config % 50}`,
-      suite: 'bench', cycle_id: (i % CYCLES) + 1, task_type: 'text_generation', num_processes: 1 + (config % 4), batch_size: 8,
-      precision: 'fp16', config_hash: `h${config.toString(16).padStart(8, '0')}`,
+      experiment_id: String(i + 1).padStart(6, '0'),
+      config_name: `config-${config}`,
+      model_name: `model-${config % 50}`,
+      suite: 'bench',
+      cycle_id: (i % CYCLES) + 1,
+      task_type: 'text_generation',
+      num_processes: 1 + (config % 4),
+      batch_size: 8,
+      precision: 'fp16',
+      config_hash: `h${config.toString(16).padStart(8, '0')}`,
     };
     records.push(toResultRecord(id, metrics)); // rows as the tracker writes them
   }
@@ -50,12 +64,18 @@ const time = (fn) => {
 
 export async function run() {
   const records = makeRecords();
-  const csvRows = records.map((r) => Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? '' : String(v)])));
-  const A = [], Acpu = [], B = [], C = [];
+  const csvRows = records.map((r) =>
+    Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? '' : String(v)])),
+  );
+  const A = [],
+    Acpu = [],
+    B = [],
+    C = [];
   // One measure at a time, so that one's garbage is not collected during another's runs.
   for (let i = 0; i < RUNS; i++) {
     const [a, stats, cpu] = time(() => cycleStatistics(records));
-    if (stats.length !== RECORDS / CYCLES || stats[0].n !== CYCLES) throw new Error(`unexpected groups: ${stats.length}`);
+    if (stats.length !== RECORDS / CYCLES || stats[0].n !== CYCLES)
+      throw new Error(`unexpected groups: ${stats.length}`);
     A.push(a);
     Acpu.push(cpu);
   }
@@ -66,7 +86,12 @@ export async function run() {
   }
   for (let i = 0; i < RUNS; i++) B.push(time(() => cycleStatistics(csvRows.map(parseResultRecord)))[0]);
   return [
-    { name: `cycleStatistics, ${RECORDS} records × ${METRIC_COLUMNS.length} metrics → ${RECORDS / CYCLES} configs`, unit: 's', samples: A, goal: '< 1 s' },
+    {
+      name: `cycleStatistics, ${RECORDS} records × ${METRIC_COLUMNS.length} metrics → ${RECORDS / CYCLES} configs`,
+      unit: 's',
+      samples: A,
+      goal: '< 1 s',
+    },
     { name: 'the same, CPU time of the process (all threads, GC included)', unit: 's', samples: Acpu },
     { name: 'parseResultRecord (CSV strings) + cycleStatistics', unit: 's', samples: B },
     { name: 'summarizeResults by model (mean of cycles)', unit: 's', samples: C },

@@ -26,8 +26,14 @@ const time = (file, args, env = {}) => {
 export async function run() {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'joules-bench-p1-'));
   const input = {
-    config_name: 'bench-p1', model_name: path.join(root, '.joules/models/tiny-llama'), num_input_prompts: 32,
-    max_input_tokens: 128, max_output_tokens: 32, min_output_tokens: 32, batch_size: 8, warmup_iterations: 1,
+    config_name: 'bench-p1',
+    model_name: path.join(root, '.joules/models/tiny-llama'),
+    num_input_prompts: 32,
+    max_input_tokens: 128,
+    max_output_tokens: 32,
+    min_output_tokens: 32,
+    batch_size: 8,
+    warmup_iterations: 1,
     energy: { backend: 'none' },
   };
   const parsed = parseExperiment(input);
@@ -37,14 +43,34 @@ export async function run() {
   writeFileSync(yamlFile, JSON.stringify(input));
   const jsonFile = path.join(tmp, 'effective.json');
   writeFileSync(jsonFile, JSON.stringify(experiment));
-  const A = [], B = [], C = [], D = [];
+  const A = [],
+    B = [],
+    C = [],
+    D = [];
   try {
     for (let i = 0; i < RUNS; i++) {
-      A.push(time(process.execPath, [path.join(root, 'packages/cli/bin/joules.js'), 'run', yamlFile, '--results-dir', path.join(tmp, 'results')]));
+      A.push(
+        time(process.execPath, [
+          path.join(root, 'packages/cli/bin/joules.js'),
+          'run',
+          yamlFile,
+          '--results-dir',
+          path.join(tmp, 'results'),
+        ]),
+      );
       const out = path.join(tmp, `b${i}`);
       const cmd = accelerateCommand(path.join(venv, 'accelerate'), experiment, jsonFile, out, await freePort());
       B.push(time(cmd.file, cmd.args, cmd.env));
-      C.push(time(path.join(venv, 'python'), ['-m', 'joules_worker', '--config', jsonFile, '--output-dir', path.join(tmp, `c${i}`)]));
+      C.push(
+        time(path.join(venv, 'python'), [
+          '-m',
+          'joules_worker',
+          '--config',
+          jsonFile,
+          '--output-dir',
+          path.join(tmp, `c${i}`),
+        ]),
+      );
       D.push(time(path.join(venv, 'python'), ['-c', 'import torch, transformers, accelerate']));
     }
   } finally {
@@ -56,8 +82,19 @@ export async function run() {
     { name: 'bare accelerate launch wall time', unit: 's', samples: B },
     { name: 'bare python -m joules_worker wall time', unit: 's', samples: C },
     { name: 'worker python start-up (imports)', unit: 's', samples: D },
-    { name: 'joules run ÷ bare worker, with start-up', unit: '×', samples: ratio((i) => A[i] / C[i]), goal: '≤ 1.15', ratio: true },
+    {
+      name: 'joules run ÷ bare worker, with start-up',
+      unit: '×',
+      samples: ratio((i) => A[i] / C[i]),
+      goal: '≤ 1.15',
+      ratio: true,
+    },
     { name: 'joules run ÷ bare accelerate launch', unit: '×', samples: ratio((i) => A[i] / B[i]), ratio: true },
-    { name: 'joules run ÷ bare worker, start-ups excluded', unit: '×', samples: ratio((i) => (A[i] - D[i]) / (C[i] - D[i])), ratio: true },
+    {
+      name: 'joules run ÷ bare worker, start-ups excluded',
+      unit: '×',
+      samples: ratio((i) => (A[i] - D[i]) / (C[i] - D[i])),
+      ratio: true,
+    },
   ];
 }

@@ -22,7 +22,14 @@ const quantile = (sorted, q) => {
 };
 export function summarize(samples) {
   const s = [...samples].sort((a, b) => a - b);
-  return { n: s.length, median: quantile(s, 0.5), p25: quantile(s, 0.25), p75: quantile(s, 0.75), min: s[0], max: s.at(-1) };
+  return {
+    n: s.length,
+    median: quantile(s, 0.5),
+    p25: quantile(s, 0.25),
+    p75: quantile(s, 0.75),
+    min: s[0],
+    max: s.at(-1),
+  };
 }
 const fmt = (v) => (Math.abs(v) >= 100 ? v.toFixed(0) : Math.abs(v) >= 1 ? v.toFixed(2) : v.toPrecision(3));
 
@@ -32,7 +39,15 @@ function machine() {
     git = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: dir, encoding: 'utf8' }).trim();
   } catch {}
   const cpu = os.cpus()[0]?.model ?? 'unknown CPU';
-  return { cpu, cores: os.cpus().length, memory_gib: +(os.totalmem() / 2 ** 30).toFixed(1), node: process.version, platform: `${os.platform()} ${os.release()}`, git, date: new Date().toISOString() };
+  return {
+    cpu,
+    cores: os.cpus().length,
+    memory_gib: +(os.totalmem() / 2 ** 30).toFixed(1),
+    node: process.version,
+    platform: `${os.platform()} ${os.release()}`,
+    git,
+    date: new Date().toISOString(),
+  };
 }
 
 const results = [];
@@ -44,7 +59,14 @@ for (const file of files) {
   try {
     for (const r of await mod.run()) results.push({ file, title: mod.title, ...r, ...summarize(r.samples) });
   } catch (error) {
-    results.push({ file, title: mod.title, name: 'FAILED', unit: '', samples: [], error: String(error?.stack ?? error) });
+    results.push({
+      file,
+      title: mod.title,
+      name: 'FAILED',
+      unit: '',
+      samples: [],
+      error: String(error?.stack ?? error),
+    });
     process.stderr.write(`[bench] ${file} failed: ${error?.message ?? error}\n`);
   }
   process.stderr.write(`[bench] ${file} done in ${((Date.now() - t0) / 1000).toFixed(1)} s\n`);

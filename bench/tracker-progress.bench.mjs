@@ -73,16 +73,23 @@ async function resumeInFreshProcess(dir) {
 export async function run() {
   const sizes = [1_000, 100_000];
   const dirs = Object.fromEntries(await Promise.all(sizes.map(async (n) => [n, await journalWith(n)])));
-  const journals = Object.fromEntries(await Promise.all(sizes.map(async (n) => [n, await ProgressJournal.open(dirs[n])])));
+  const journals = Object.fromEntries(
+    await Promise.all(sizes.map(async (n) => [n, await ProgressJournal.open(dirs[n])])),
+  );
   const baseDir = await mkdtemp(path.join(os.tmpdir(), 'joules-bench-json-'));
   await mkdir(baseDir, { recursive: true });
-  const originals = Object.fromEntries(sizes.map((n) => [n, Object.fromEntries(Array.from({ length: n }, (_, i) => [key(i), String(i + 1)]))]));
+  const originals = Object.fromEntries(
+    sizes.map((n) => [n, Object.fromEntries(Array.from({ length: n }, (_, i) => [key(i), String(i + 1)]))]),
+  );
 
-  const update = { 1_000: [], 100_000: [] };
-  const rewrite = { 1_000: [], 100_000: [] };
+  const update = { 1000: [], 100000: [] };
+  const rewrite = { 1000: [], 100000: [] };
   for (let s = 0; s < SAMPLES; s++) {
     for (const n of sizes) update[n].push(await journalUpdates(journals[n], n, 400));
-    for (const n of sizes) rewrite[n].push(await rewriteUpdates(path.join(baseDir, `progress-${n}.json`), originals[n], n, n > 10_000 ? 10 : 200));
+    for (const n of sizes)
+      rewrite[n].push(
+        await rewriteUpdates(path.join(baseDir, `progress-${n}.json`), originals[n], n, n > 10_000 ? 10 : 200),
+      );
   }
 
   // Resume, as `joules run --resume` does it: a fresh process opens the 100,000-record journal
@@ -103,10 +110,25 @@ export async function run() {
   return [
     { name: 'journal update, 1,000 records', unit: 'ms/update', samples: update[1_000] },
     { name: 'journal update, 100,000 records', unit: 'ms/update', samples: update[100_000] },
-    { name: 'journal update cost 100,000 ÷ 1,000', unit: 'ratio', samples: ratio(update[100_000], update[1_000]), goal: '≤ 1.5', ratio: true },
+    {
+      name: 'journal update cost 100,000 ÷ 1,000',
+      unit: 'ratio',
+      samples: ratio(update[100_000], update[1_000]),
+      goal: '≤ 1.5',
+      ratio: true,
+    },
     { name: 'baseline (original): rewrite progress JSON, 1,000 records', unit: 'ms/update', samples: rewrite[1_000] },
-    { name: 'baseline (original): rewrite progress JSON, 100,000 records', unit: 'ms/update', samples: rewrite[100_000] },
-    { name: 'baseline (original): update cost 100,000 ÷ 1,000', unit: 'ratio', samples: ratio(rewrite[100_000], rewrite[1_000]), ratio: true },
+    {
+      name: 'baseline (original): rewrite progress JSON, 100,000 records',
+      unit: 'ms/update',
+      samples: rewrite[100_000],
+    },
+    {
+      name: 'baseline (original): update cost 100,000 ÷ 1,000',
+      unit: 'ratio',
+      samples: ratio(rewrite[100_000], rewrite[1_000]),
+      ratio: true,
+    },
     { name: 'resume: load 100,000-record journal + plan', unit: 'ms', samples: load, goal: '< 1000' },
     { name: 'journal compaction, 100,000 keys (one-off, amortized)', unit: 'ms', samples: compact },
   ];
@@ -115,6 +137,8 @@ export async function run() {
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
   for (const r of await run()) {
     const sorted = [...r.samples].sort((a, b) => a - b);
-    console.log(`${r.name}: median ${sorted[Math.floor(sorted.length / 2)].toFixed(3)} ${r.unit} [${r.samples.map((x) => x.toFixed(3)).join(', ')}]${r.goal ? ` goal ${r.goal}` : ''}`);
+    console.log(
+      `${r.name}: median ${sorted[Math.floor(sorted.length / 2)].toFixed(3)} ${r.unit} [${r.samples.map((x) => x.toFixed(3)).join(', ')}]${r.goal ? ` goal ${r.goal}` : ''}`,
+    );
   }
 }

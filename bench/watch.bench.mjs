@@ -18,12 +18,27 @@ const bin = path.join(root, 'packages/cli/bin/joules.js');
 const PAIRS = Number(process.env.JOULES_BENCH_WATCH_PAIRS ?? 3);
 const CLIENTS = 10;
 
-const suiteYaml = () => [
-  'name: bench-watch', 'cycles: 1', 'models:', `  - ${path.join(root, '.joules/models/tiny-llama')}`,
-  'base:', '  num_input_prompts: 8', '  max_input_tokens: 64', '  max_output_tokens: 8', '  min_output_tokens: 8',
-  '  warmup_iterations: 1', '  energy: { backend: none }', '  launch: { launcher: python }',
-  'scenarios:', '  b1: { batch_size: 1 }', '  b2: { batch_size: 2 }', '  b4: { batch_size: 4 }', '  b8: { batch_size: 8 }', '',
-].join('\n');
+const suiteYaml = () =>
+  [
+    'name: bench-watch',
+    'cycles: 1',
+    'models:',
+    `  - ${path.join(root, '.joules/models/tiny-llama')}`,
+    'base:',
+    '  num_input_prompts: 8',
+    '  max_input_tokens: 64',
+    '  max_output_tokens: 8',
+    '  min_output_tokens: 8',
+    '  warmup_iterations: 1',
+    '  energy: { backend: none }',
+    '  launch: { launcher: python }',
+    'scenarios:',
+    '  b1: { batch_size: 1 }',
+    '  b2: { batch_size: 2 }',
+    '  b4: { batch_size: 4 }',
+    '  b8: { batch_size: 8 }',
+    '',
+  ].join('\n');
 
 /** One event-stream client that reads everything (as a browser tab would) and counts status events. */
 function client(port, stats) {
@@ -51,7 +66,9 @@ async function runSuite(file, results, watch) {
   let cpuTicks = 0;
   let child;
   const done = new Promise((resolve, reject) => {
-    child = execFile(process.execPath, [bin, ...args], { env: { ...process.env, HF_HUB_OFFLINE: '1' } }, (error) => (error ? reject(error) : resolve()));
+    child = execFile(process.execPath, [bin, ...args], { env: { ...process.env, HF_HUB_OFFLINE: '1' } }, (error) =>
+      error ? reject(error) : resolve(),
+    );
   });
   const sampler = setInterval(() => {
     try {
@@ -63,7 +80,8 @@ async function runSuite(file, results, watch) {
   await done.finally(() => clearInterval(sampler));
   const seconds = (performance.now() - t0) / 1000;
   for (const r of stats.requests) r.destroy();
-  if (watch && (stats.connected !== CLIENTS || stats.updates < CLIENTS)) throw new Error(`watch clients: ${stats.connected} connected, ${stats.updates} status updates`);
+  if (watch && (stats.connected !== CLIENTS || stats.updates < CLIENTS))
+    throw new Error(`watch clients: ${stats.connected} connected, ${stats.updates} status updates`);
   return { seconds, cpu: cpuTicks / 100, updates: stats.updates }; // USER_HZ = 100 on Linux
 }
 
@@ -83,20 +101,36 @@ export async function run() {
         (watch ? withWatch : without).push(r.seconds);
         cpu[watch ? 'with' : 'without'].push(r.cpu);
         updates += r.updates;
-        process.stderr.write(`[bench watch] pair ${pair + 1}/${PAIRS} ${watch ? 'with' : 'without'}: ${r.seconds.toFixed(2)} s, joules process CPU ${r.cpu.toFixed(2)} s\n`);
+        process.stderr.write(
+          `[bench watch] pair ${pair + 1}/${PAIRS} ${watch ? 'with' : 'without'}: ${r.seconds.toFixed(2)} s, joules process CPU ${r.cpu.toFixed(2)} s\n`,
+        );
       }
     }
     return [
       { name: 'suite of 4 experiments, without --watch', unit: 's', samples: without },
       { name: `suite of 4 experiments, --watch + ${CLIENTS} clients`, unit: 's', samples: withWatch },
       { name: `status updates received per client per run`, unit: '', samples: [updates / CLIENTS / PAIRS] },
-      { name: `with --watch + ${CLIENTS} clients ÷ without (per pair)`, unit: '×', samples: without.map((w, i) => withWatch[i] / w), goal: '≤ 1.02', ratio: true },
-      { name: `all runs: total with --watch ÷ total without`, unit: '×', samples: [withWatch.reduce((a, b) => a + b, 0) / without.reduce((a, b) => a + b, 0)], ratio: true },
+      {
+        name: `with --watch + ${CLIENTS} clients ÷ without (per pair)`,
+        unit: '×',
+        samples: without.map((w, i) => withWatch[i] / w),
+        goal: '≤ 1.02',
+        ratio: true,
+      },
+      {
+        name: `all runs: total with --watch ÷ total without`,
+        unit: '×',
+        samples: [withWatch.reduce((a, b) => a + b, 0) / without.reduce((a, b) => a + b, 0)],
+        ratio: true,
+      },
       { name: 'joules process CPU, without --watch', unit: 's', samples: cpu.without },
       { name: `joules process CPU, --watch + ${CLIENTS} clients`, unit: 's', samples: cpu.with },
       {
-        name: "the watch's extra CPU ÷ the suite's wall time (per pair)", unit: '×',
-        samples: without.map((w, i) => (cpu.with[i] - cpu.without[i]) / w), goal: '≤ 0.02', ratio: true,
+        name: "the watch's extra CPU ÷ the suite's wall time (per pair)",
+        unit: '×',
+        samples: without.map((w, i) => (cpu.with[i] - cpu.without[i]) / w),
+        goal: '≤ 0.02',
+        ratio: true,
       },
     ];
   } finally {

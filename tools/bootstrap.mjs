@@ -27,7 +27,12 @@ function run(file, args, opts = {}) {
 }
 
 function npmDeps() {
-  const hash = digest(['package-lock.json', 'package.json', ...['config', 'metrics', 'tracker', 'launcher', 'cli'].map((p) => `packages/${p}/package.json`), 'python/package.json']);
+  const hash = digest([
+    'package-lock.json',
+    'package.json',
+    ...['config', 'metrics', 'tracker', 'launcher', 'cli'].map((p) => `packages/${p}/package.json`),
+    'python/package.json',
+  ]);
   const stamp = at('node_modules', '.joules-bootstrap');
   if (stampOk(stamp, hash)) return;
   log('installing npm dependencies (npm ci)…');
@@ -47,7 +52,9 @@ function pythonFor(venv) {
   const base = process.env.JOULES_BOOTSTRAP_PYTHON ?? 'python3';
   let version;
   try {
-    version = execFileSync(base, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], { encoding: 'utf8' }).trim();
+    version = execFileSync(base, ['-c', 'import sys; print("%d.%d" % sys.version_info[:2])'], {
+      encoding: 'utf8',
+    }).trim();
   } catch {
     throw new Error(`${base} not found: install Python >= 3.10 or set JOULES_BOOTSTRAP_PYTHON`);
   }
@@ -67,7 +74,17 @@ function pythonEnv() {
   if (stampOk(stamp, hash)) return;
   const py = pythonFor(venv);
   log('installing the worker into python/.venv (pinned; CPU torch where no CUDA build is asked for)…');
-  run(py, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', 'python/requirements.txt', '-c', 'python/requirements.lock']);
+  run(py, [
+    '-m',
+    'pip',
+    'install',
+    '--quiet',
+    '--disable-pip-version-check',
+    '-r',
+    'python/requirements.txt',
+    '-c',
+    'python/requirements.lock',
+  ]);
   run(py, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--no-deps', '-e', 'python']);
   writeFileSync(stamp, hash);
 }

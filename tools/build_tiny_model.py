@@ -22,12 +22,29 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 DEFAULT_PROMPTS = REPO / "python" / "joules_worker" / "data" / "prompts.jsonl"
 MAX_POSITIONS = 1024
-SPECIAL_TOKENS = {"unk_token": "<unk>", "bos_token": "<s>", "eos_token": "</s>", "pad_token": "<pad>"}
+SPECIAL_TOKENS = {
+    "unk_token": "<unk>",
+    "bos_token": "<s>",
+    "eos_token": "</s>",
+    "pad_token": "<pad>",
+}
 # Named shapes. "tiny-llama" is the default build; "tiny-llama-wide" is a clearly bigger second
 # model (hidden 128, 2 layers, ~2.8x the parameters) for two-model demo suites.
 PRESETS: dict[str, dict[str, int]] = {
-    "tiny-llama": {"hidden_size": 64, "layers": 2, "heads": 4, "vocab_size": 1000, "intermediate_size": 128},
-    "tiny-llama-wide": {"hidden_size": 128, "layers": 2, "heads": 4, "vocab_size": 1000, "intermediate_size": 256},
+    "tiny-llama": {
+        "hidden_size": 64,
+        "layers": 2,
+        "heads": 4,
+        "vocab_size": 1000,
+        "intermediate_size": 128,
+    },
+    "tiny-llama-wide": {
+        "hidden_size": 128,
+        "layers": 2,
+        "heads": 4,
+        "vocab_size": 1000,
+        "intermediate_size": 256,
+    },
 }
 
 
@@ -46,7 +63,14 @@ def _read_prompts(path: Path) -> list[str]:
 
 
 def build_tokenizer(prompts: list[str], vocab_size: int):
-    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+    from tokenizers import (
+        Tokenizer,
+        decoders,
+        models,
+        pre_tokenizers,
+        processors,
+        trainers,
+    )
     from transformers import PreTrainedTokenizerFast
 
     specials = list(SPECIAL_TOKENS.values())
@@ -62,10 +86,15 @@ def build_tokenizer(prompts: list[str], vocab_size: int):
     tok.train_from_iterator(prompts, trainer=trainer)
     bos = SPECIAL_TOKENS["bos_token"]
     tok.post_processor = processors.TemplateProcessing(
-        single=f"{bos} $A", pair=f"{bos} $A {bos} $B", special_tokens=[(bos, tok.token_to_id(bos))]
+        single=f"{bos} $A",
+        pair=f"{bos} $A {bos} $B",
+        special_tokens=[(bos, tok.token_to_id(bos))],
     )
     return PreTrainedTokenizerFast(
-        tokenizer_object=tok, padding_side="left", model_max_length=MAX_POSITIONS, **SPECIAL_TOKENS
+        tokenizer_object=tok,
+        padding_side="left",
+        model_max_length=MAX_POSITIONS,
+        **SPECIAL_TOKENS,
     )
 
 
@@ -88,7 +117,10 @@ def build_tiny_model(
 
     out = Path(out_dir).resolve()
     tokenizer = build_tokenizer(_read_prompts(Path(prompts_path)), vocab_size)
-    ids = {k.removesuffix("_token") + "_token_id": tokenizer.convert_tokens_to_ids(v) for k, v in SPECIAL_TOKENS.items()}
+    ids = {
+        k.removesuffix("_token") + "_token_id": tokenizer.convert_tokens_to_ids(v)
+        for k, v in SPECIAL_TOKENS.items()
+    }
     config = LlamaConfig(
         vocab_size=len(tokenizer),
         hidden_size=hidden_size,
@@ -105,7 +137,9 @@ def build_tiny_model(
     torch.manual_seed(seed)
     model = LlamaForCausalLM(config).eval()
     model.generation_config = GenerationConfig(
-        bos_token_id=ids["bos_token_id"], eos_token_id=ids["eos_token_id"], pad_token_id=ids["pad_token_id"]
+        bos_token_id=ids["bos_token_id"],
+        eos_token_id=ids["eos_token_id"],
+        pad_token_id=ids["pad_token_id"],
     )
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
@@ -131,16 +165,28 @@ def build_tiny_model(
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--out", required=True, help="output folder (created or replaced)")
-    p.add_argument("--preset", choices=sorted(PRESETS), default="tiny-llama", help="named shape (flags below override it)")
+    p.add_argument(
+        "--preset",
+        choices=sorted(PRESETS),
+        default="tiny-llama",
+        help="named shape (flags below override it)",
+    )
     p.add_argument("--hidden-size", type=int)
     p.add_argument("--layers", type=int)
     p.add_argument("--heads", type=int)
     p.add_argument("--vocab-size", type=int)
     p.add_argument("--intermediate-size", type=int)
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--prompts", default=str(DEFAULT_PROMPTS), help="JSONL the tokenizer is trained on")
+    p.add_argument(
+        "--prompts",
+        default=str(DEFAULT_PROMPTS),
+        help="JSONL the tokenizer is trained on",
+    )
     a = p.parse_args(argv)
-    shape = {k: v if (v := getattr(a, k)) is not None else default for k, default in PRESETS[a.preset].items()}
+    shape = {
+        k: v if (v := getattr(a, k)) is not None else default
+        for k, default in PRESETS[a.preset].items()
+    }
     out, n = build_tiny_model(a.out, **shape, seed=a.seed, prompts_path=a.prompts)
     print(f"{out} {n} parameters")
     return 0

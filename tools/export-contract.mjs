@@ -19,10 +19,13 @@ const files = {
 };
 // The worker validates its input against this copy, shipped in its package (a pytest keeps it equal).
 const PACKAGED = {
-  'experiment.schema.json': fileURLToPath(new URL('../python/joules_worker/data/experiment.schema.json', import.meta.url)),
+  'experiment.schema.json': fileURLToPath(
+    new URL('../python/joules_worker/data/experiment.schema.json', import.meta.url),
+  ),
 };
 const only = process.argv.slice(2).map((n) => `${n}.schema.json`);
-for (const name of only) if (!(name in files)) throw new Error(`unknown schema ${name}; known: ${Object.keys(files).join(', ')}`);
+for (const name of only)
+  if (!(name in files)) throw new Error(`unknown schema ${name}; known: ${Object.keys(files).join(', ')}`);
 for (const [name, schema] of Object.entries(files)) {
   if (only.length && !only.includes(name)) continue;
   writeFileSync(dir + name, `${JSON.stringify(schema, null, 2)}\n`);

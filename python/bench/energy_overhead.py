@@ -32,7 +32,9 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 
 def fake_pynvml():
-    spec = importlib.util.spec_from_file_location("pynvml", PYTHON_DIR / "tests" / "fake_pynvml" / "pynvml" / "__init__.py")
+    spec = importlib.util.spec_from_file_location(
+        "pynvml", PYTHON_DIR / "tests" / "fake_pynvml" / "pynvml" / "__init__.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.configure(devices=[{"uuid": "GPU-bench", "power_w": 300.0}])
@@ -90,7 +92,7 @@ def main() -> int:
     tps: dict[str, list[float]] = {n: [] for n in names}
     cost: dict[str, list[float]] = {n: [] for n in names if n != "off"}
     for r in range(a.runs):
-        order = names[r % len(names):] + names[: r % len(names)]
+        order = names[r % len(names) :] + names[: r % len(names)]
         this_round: dict[str, float] = {}
         for name in order:
             backend = conditions[name]() if conditions[name] else None
@@ -105,12 +107,21 @@ def main() -> int:
             tps[name].append(this_round[name])
         for name in cost:
             cost[name].append((this_round["off"] - this_round[name]) / this_round["off"] * 100)
-    print(json.dumps({
-        "runs": a.runs,
-        "workload": {"prompts": len(prompts), "batch_size": a.batch_size, "new_tokens": a.new_tokens, "torch_threads": 1},
-        "tokens_per_s": tps,
-        "cost_pct": cost,
-    }))
+    print(
+        json.dumps(
+            {
+                "runs": a.runs,
+                "workload": {
+                    "prompts": len(prompts),
+                    "batch_size": a.batch_size,
+                    "new_tokens": a.new_tokens,
+                    "torch_threads": 1,
+                },
+                "tokens_per_s": tps,
+                "cost_pct": cost,
+            }
+        )
+    )
     return 0
 
 

@@ -101,11 +101,24 @@ def instant(n: int) -> dict:
         lag_ms = [(r.send_unix_s - (start + r.scheduled_s)) * 1000 for r in precs]
         return {
             # requests_per_client_cpu_s: what one free core would sustain (the load generator's own CPU cost)
-            "capacity": {"requests": n, "users": 128, "seconds": elapsed, "requests_per_s": n / elapsed, "errors": errors,
-                         "client_cpu_s": cpu, "requests_per_client_cpu_s": n / cpu},
+            "capacity": {
+                "requests": n,
+                "users": 128,
+                "seconds": elapsed,
+                "requests_per_s": n / elapsed,
+                "errors": errors,
+                "client_cpu_s": cpu,
+                "requests_per_client_cpu_s": n / cpu,
+            },
             "poisson_200": {
-                "requests": len(precs), "errors": sum(1 for r in precs if not r.ok),
-                "send_error_ms": {"p50": percentile(lag_ms, 50), "p99": percentile(lag_ms, 99), "max": max(lag_ms), "min": min(lag_ms)},
+                "requests": len(precs),
+                "errors": sum(1 for r in precs if not r.ok),
+                "send_error_ms": {
+                    "p50": percentile(lag_ms, 50),
+                    "p99": percentile(lag_ms, 99),
+                    "max": max(lag_ms),
+                    "min": min(lag_ms),
+                },
             },
         }
     finally:
@@ -119,7 +132,13 @@ def independent(url: str, model: str, prompts: list[str], max_tokens: int) -> li
 
     out = []
     for p in prompts:
-        body = {"model": model, "prompt": p, "max_tokens": max_tokens, "stream": True, "stream_options": {"include_usage": True}}
+        body = {
+            "model": model,
+            "prompt": p,
+            "max_tokens": max_tokens,
+            "stream": True,
+            "stream_options": {"include_usage": True},
+        }
         t0 = time.time()
         first = last = None
         gaps: list[float] = []
@@ -150,8 +169,22 @@ def agreement(rounds: int) -> dict:
     model = str(REPO / ".joules/models/tiny-llama")
     port = free_port()
     bindir = Path(sys.executable).parent
-    cmd = [str(bindir / "transformers"), "serve", model, "--device", "cpu", "--port", str(port), "--continuous-batching",
-           "--cb-num-blocks", "128", "--cb-block-size", "32", "--cb-max-batch-tokens", "512"]
+    cmd = [
+        str(bindir / "transformers"),
+        "serve",
+        model,
+        "--device",
+        "cpu",
+        "--port",
+        str(port),
+        "--continuous-batching",
+        "--cb-num-blocks",
+        "128",
+        "--cb-block-size",
+        "32",
+        "--cb-max-batch-tokens",
+        "512",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     try:
         url = f"http://127.0.0.1:{port}"
@@ -163,12 +196,32 @@ def agreement(rounds: int) -> dict:
         for _ in range(rounds):  # alternate, so that drift on a busy host hits both alike
             ours += asyncio.run(sequential(target, [(p, 16) for p in prompts]))
             theirs += independent(url, model, prompts, 16)
+
         def summary(ttft, gaps, tokens, e2e):
-            return {"ttft_mean_s": statistics.mean(ttft), "itl_mean_s": statistics.mean(gaps), "output_tokens_per_s": sum(tokens) / sum(e2e)}
-        a = summary([r.ttft_s for r in ours], [g for r in ours for g in r.itl_s], [r.output_tokens for r in ours], [r.end_unix_s - r.send_unix_s for r in ours])
-        b = summary([r["ttft"] for r in theirs], [g for r in theirs for g in r["gaps"]], [r["tokens"] for r in theirs], [r["e2e"] for r in theirs])
-        return {"requests_each": len(ours), "load_generator": a, "independent": b,
-                "relative_difference": {k: (a[k] - b[k]) / b[k] for k in a}}
+            return {
+                "ttft_mean_s": statistics.mean(ttft),
+                "itl_mean_s": statistics.mean(gaps),
+                "output_tokens_per_s": sum(tokens) / sum(e2e),
+            }
+
+        a = summary(
+            [r.ttft_s for r in ours],
+            [g for r in ours for g in r.itl_s],
+            [r.output_tokens for r in ours],
+            [r.end_unix_s - r.send_unix_s for r in ours],
+        )
+        b = summary(
+            [r["ttft"] for r in theirs],
+            [g for r in theirs for g in r["gaps"]],
+            [r["tokens"] for r in theirs],
+            [r["e2e"] for r in theirs],
+        )
+        return {
+            "requests_each": len(ours),
+            "load_generator": a,
+            "independent": b,
+            "relative_difference": {k: (a[k] - b[k]) / b[k] for k in a},
+        }
     finally:
         os.killpg(proc.pid, 15)
         proc.wait(20)

@@ -31,7 +31,9 @@ def build(cls: type, data: Any, prefix: str = "") -> Any:
         raise BadConfigError(f"{prefix}{unknown[0]}: unknown key (known keys: {', '.join(names)})")
     missing = [n for n in names if n not in data]
     if missing:
-        raise BadConfigError(f"{prefix}{missing[0]}: missing (the worker expects the effective config, every key present)")
+        raise BadConfigError(
+            f"{prefix}{missing[0]}: missing (the worker expects the effective config, every key present)"
+        )
     values = {n: coerce(hints[n], data[n], f"{prefix}{n}") for n in names}
     try:
         return cls(**values)
@@ -53,7 +55,9 @@ def coerce(tp: Any, value: Any, key: str) -> Any:
                 return coerce(option, value, key)
             except BadConfigError:
                 continue
-        raise BadConfigError(f"{key}: expected {' or '.join(describe(o) for o in options)}, got {type_name(value)} {value!r}")
+        raise BadConfigError(
+            f"{key}: expected {' or '.join(describe(o) for o in options)}, got {type_name(value)} {value!r}"
+        )
     if origin is Literal:
         allowed = typing.get_args(tp)
         if not any(value == a and type(value) is type(a) for a in allowed):

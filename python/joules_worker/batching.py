@@ -10,7 +10,7 @@ its own (with a warning): dropping it would change what is measured.
 from __future__ import annotations
 
 import logging
-from typing import Sequence
+from collections.abc import Sequence
 
 from joules_worker.config import BatchingConfig
 
@@ -40,7 +40,10 @@ def plan_batches(
         if lengths[i] + max_output_tokens > budget:
             logger.warning(
                 "prompt %d: %d tokens + max_output_tokens %d exceed max_tokens_per_batch %d: it runs alone",
-                i, lengths[i], max_output_tokens, budget,
+                i,
+                lengths[i],
+                max_output_tokens,
+                budget,
             )
     if current:
         plan.append(current)

@@ -7,8 +7,8 @@ import logging
 import os
 import sys
 import traceback
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from joules_worker import CONTRACT_VERSION
 from joules_worker.distributed import env_rank
@@ -84,7 +84,13 @@ def report_failure(err: WorkerError, exc: BaseException, output_dir: Path | None
     text = "".join(traceback.format_exception(exc))
     message = str(err)
     logger.error("%s failure: %s\n%s", err.kind, message, text)
-    record = {"schema_version": CONTRACT_VERSION, "rank": events.rank, "kind": err.kind, "message": message, "traceback": text}
+    record = {
+        "schema_version": CONTRACT_VERSION,
+        "rank": events.rank,
+        "kind": err.kind,
+        "message": message,
+        "traceback": text,
+    }
     try:
         from joules_worker.report import write_json_atomic
 

@@ -14,22 +14,42 @@ import logging
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal
 
 from joules_worker._schema import build, check
 from joules_worker.config_sections import (
-    BatchingConfig, DatasetConfig, DecodingConfig, EnergyConfig, LaunchConfig, MachinesConfig, ModelConfig, RetryConfig,
-    ShardingConfig, SlurmConfig, TrafficConfig,
+    BatchingConfig,
+    DatasetConfig,
+    DecodingConfig,
+    EnergyConfig,
+    LaunchConfig,
+    MachinesConfig,
+    ModelConfig,
+    RetryConfig,
+    ShardingConfig,
+    SlurmConfig,
+    TrafficConfig,
 )
 from joules_worker.contract_schema import check_against_schema
-from joules_worker.contract_schema import check_against_schema
-from joules_worker.errors import BadConfigError
 from joules_worker.engines.settings import LoadConfig, ServerConfig, SloConfig, check_load
+from joules_worker.errors import BadConfigError
 
 __all__ = [
-    "BatchingConfig", "DatasetConfig", "DecodingConfig", "EnergyConfig", "ExperimentConfig", "LaunchConfig",
-    "MachinesConfig", "ModelConfig", "RetryConfig", "ShardingConfig", "SlurmConfig", "TrafficConfig",
-    "config_warnings", "load_experiment", "resolve_warmup",
+    "BatchingConfig",
+    "DatasetConfig",
+    "DecodingConfig",
+    "EnergyConfig",
+    "ExperimentConfig",
+    "LaunchConfig",
+    "MachinesConfig",
+    "ModelConfig",
+    "RetryConfig",
+    "ShardingConfig",
+    "SlurmConfig",
+    "TrafficConfig",
+    "config_warnings",
+    "load_experiment",
+    "resolve_warmup",
 ]
 
 logger = logging.getLogger(__name__)
@@ -42,8 +62,8 @@ class ExperimentConfig:
     config_name: str
     model_name: str
     task_type: Literal["text_generation"] = "text_generation"
-    suite: Optional[str] = None
-    cycle_id: Optional[int] = None
+    suite: str | None = None
+    cycle_id: int | None = None
     model: ModelConfig = field(default_factory=ModelConfig)
     dataset: DatasetConfig = field(default_factory=DatasetConfig)
     prompt_ordering: Literal["as_given", "sorted_by_length", "shuffle"] = "as_given"
@@ -61,7 +81,7 @@ class ExperimentConfig:
     launch: LaunchConfig = field(default_factory=LaunchConfig)
     traffic: TrafficConfig = field(default_factory=TrafficConfig)
     energy: EnergyConfig = field(default_factory=EnergyConfig)
-    warmup_iterations: Union[int, Literal["auto"]] = 2
+    warmup_iterations: int | Literal["auto"] = 2
     save_outputs: bool = False
     save_token_ids: bool = False
     retry: RetryConfig = field(default_factory=RetryConfig)
@@ -85,7 +105,11 @@ class ExperimentConfig:
             "min_output_tokens",
             f"must be <= max_output_tokens ({self.min_output_tokens} > {self.max_output_tokens})",
         )
-        check(self.warmup_iterations == "auto" or 0 <= self.warmup_iterations <= 100, "warmup_iterations", 'must be in [0, 100] or "auto"')
+        check(
+            self.warmup_iterations == "auto" or 0 <= self.warmup_iterations <= 100,
+            "warmup_iterations",
+            'must be in [0, 100] or "auto"',
+        )
         check(self.seed >= 0, "seed", "must be >= 0")
         _cross_field_rules(self)
 
@@ -94,7 +118,7 @@ class ExperimentConfig:
         return bool(self.gpu_ids)
 
     @classmethod
-    def from_dict(cls, data: Any) -> "ExperimentConfig":
+    def from_dict(cls, data: Any) -> ExperimentConfig:
         """Build and validate from parsed JSON (the dataclasses, then the contract's JSON Schema);
         raises BadConfigError naming the field."""
         config = build(cls, data, "")

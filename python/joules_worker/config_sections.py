@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal
 
 from joules_worker._schema import check
 
@@ -23,12 +23,12 @@ def _non_empty(obj: Any, *keys: str) -> None:
 
 @dataclass(frozen=True)
 class ModelConfig:
-    revision: Optional[str] = None
+    revision: str | None = None
     quantization: Literal["none", "int8", "int4"] = "none"
     trust_remote_code: bool = False
     is_encoder_decoder: bool = False
     inference_type: Literal["pure_generative"] = "pure_generative"
-    attn_implementation: Optional[Literal["eager", "sdpa", "flash_attention_2"]] = None
+    attn_implementation: Literal["eager", "sdpa", "flash_attention_2"] | None = None
 
     def __post_init__(self) -> None:
         _non_empty(self, "revision")
@@ -37,11 +37,11 @@ class ModelConfig:
 @dataclass(frozen=True)
 class DatasetConfig:
     source: Literal["builtin", "file", "hub"] = "builtin"
-    path: Optional[str] = None
-    name: Optional[str] = None
+    path: str | None = None
+    name: str | None = None
     split: str = "train"
-    column: Optional[str] = None
-    revision: Optional[str] = None
+    column: str | None = None
+    revision: str | None = None
 
     def __post_init__(self) -> None:
         check(self.source != "file" or self.path is not None, "path", 'required when source is "file"')
@@ -54,7 +54,7 @@ class DatasetConfig:
 @dataclass(frozen=True)
 class BatchingConfig:
     strategy: Literal["fixed", "adaptive"] = "fixed"
-    max_tokens_per_batch: Optional[int] = None
+    max_tokens_per_batch: int | None = None
 
     def __post_init__(self) -> None:
         check(self.max_tokens_per_batch is None or self.max_tokens_per_batch > 0, "max_tokens_per_batch", "must be > 0")
@@ -67,9 +67,9 @@ class BatchingConfig:
 @dataclass(frozen=True)
 class DecodingConfig:
     mode: Literal["greedy", "sampling"] = "greedy"
-    temperature: Optional[float] = None
-    top_k: Optional[int] = None
-    top_p: Optional[float] = None
+    temperature: float | None = None
+    top_k: int | None = None
+    top_p: float | None = None
 
     def __post_init__(self) -> None:
         if self.mode == "greedy":
@@ -91,12 +91,12 @@ class SlurmConfig:
 
     nodes: int = 1
     gpus_per_node: int = 0
-    cpus_per_task: Optional[int] = None
-    mem: Optional[str] = None
-    partition: Optional[str] = None
-    account: Optional[str] = None
-    qos: Optional[str] = None
-    time_limit: Optional[Union[int, str]] = None
+    cpus_per_task: int | None = None
+    mem: str | None = None
+    partition: str | None = None
+    account: str | None = None
+    qos: str | None = None
+    time_limit: int | str | None = None
     extra_args: list[str] = field(default_factory=list)
 
 
@@ -109,8 +109,8 @@ class MachinesConfig:
 
     num_machines: int = 1
     machine_rank: int = 0
-    main_process_ip: Optional[str] = None
-    main_process_port: Optional[int] = None
+    main_process_ip: str | None = None
+    main_process_port: int | None = None
 
 
 @dataclass(frozen=True)
@@ -118,8 +118,8 @@ class LaunchConfig:
     """TS side only: type-checked, never used by the worker."""
 
     launcher: str = "auto"
-    timeout_s: Optional[float] = None
-    silence_timeout_s: Optional[float] = None
+    timeout_s: float | None = None
+    silence_timeout_s: float | None = None
     slurm: SlurmConfig = field(default_factory=SlurmConfig)
     machines: MachinesConfig = field(default_factory=MachinesConfig)
 
@@ -128,8 +128,8 @@ class LaunchConfig:
 class TrafficConfig:
     delay_min_ms: float = 0.0
     delay_max_ms: float = 0.0
-    burst_size: Optional[int] = None
-    burst_interval_ms: Optional[float] = None
+    burst_size: int | None = None
+    burst_interval_ms: float | None = None
     inside_energy_window: bool = False
 
     def __post_init__(self) -> None:
@@ -158,12 +158,16 @@ class EnergyConfig:
     country_iso_code: str = "USA"
     measure_power_secs: float = 1.0
     idle_baseline_s: float = 0.0
-    carbon_intensity_g_per_kwh: Optional[float] = None
+    carbon_intensity_g_per_kwh: float | None = None
     pue: float = 1.0
     allow_shared_host: bool = False  # TS side only (the runner's --max-parallel rule); never used by the worker
 
     def __post_init__(self) -> None:
-        check(bool(_COUNTRY_RE.match(self.country_iso_code)), "country_iso_code", 'expected a 3-letter ISO code, e.g. "USA"')
+        check(
+            bool(_COUNTRY_RE.match(self.country_iso_code)),
+            "country_iso_code",
+            'expected a 3-letter ISO code, e.g. "USA"',
+        )
         check(0 < self.measure_power_secs <= 3600, "measure_power_secs", "must be in (0, 3600] seconds")
         check(self.idle_baseline_s >= 0, "idle_baseline_s", "must be >= 0 (0 = no idle baseline)")
         check(

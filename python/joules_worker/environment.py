@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 import platform
 import socket
+from collections.abc import Sequence
 from importlib import metadata
-from typing import Any, Sequence
+from typing import Any
 
 logger = logging.getLogger(__name__)
 
@@ -26,7 +27,11 @@ def package_version(name: str) -> str | None:
 
 
 def environment_block(
-    *, host: str, gpus: Sequence[Any] = (), dataset: dict[str, Any] | None = None, sharding: str = "none",
+    *,
+    host: str,
+    gpus: Sequence[Any] = (),
+    dataset: dict[str, Any] | None = None,
+    sharding: str = "none",
 ) -> dict[str, Any]:
     """The reproducibility record: versions, GPUs (names, driver, power limits), git commit, dataset."""
     import torch
@@ -71,12 +76,16 @@ def gpu_records(gpus: Sequence[Any]) -> tuple[list[dict[str, Any]], str | None]:
             devices, _ = _nvml.resolve(pynvml, gpus, "")
             for d in devices:
                 limit = _nvml_read(pynvml, pynvml.nvmlDeviceGetEnforcedPowerLimit, d.handle)
-                records.append({
-                    "name": _nvml.text(pynvml.nvmlDeviceGetName(d.handle)),
-                    "uuid": d.uuid,
-                    "power_limit_w": limit / 1000.0 if limit is not None else None,
-                    "memory_total_bytes": getattr(_nvml_read(pynvml, pynvml.nvmlDeviceGetMemoryInfo, d.handle), "total", None),
-                })
+                records.append(
+                    {
+                        "name": _nvml.text(pynvml.nvmlDeviceGetName(d.handle)),
+                        "uuid": d.uuid,
+                        "power_limit_w": limit / 1000.0 if limit is not None else None,
+                        "memory_total_bytes": getattr(
+                            _nvml_read(pynvml, pynvml.nvmlDeviceGetMemoryInfo, d.handle), "total", None
+                        ),
+                    }
+                )
         finally:
             pynvml.nvmlShutdown()
         return records, driver
@@ -85,7 +94,14 @@ def gpu_records(gpus: Sequence[Any]) -> tuple[list[dict[str, Any]], str | None]:
     for g in gpus:
         if g.cuda_index is not None and torch.cuda.is_available():
             props = torch.cuda.get_device_properties(g.cuda_index)
-            records.append({"name": props.name, "uuid": g.uuid, "power_limit_w": None, "memory_total_bytes": int(props.total_memory)})
+            records.append(
+                {
+                    "name": props.name,
+                    "uuid": g.uuid,
+                    "power_limit_w": None,
+                    "memory_total_bytes": int(props.total_memory),
+                }
+            )
     return records, driver
 
 
@@ -107,7 +123,7 @@ def device_block(device: Any) -> dict[str, Any]:
 
 
 def cuda_uuid(index: int) -> str | None:
-    """"GPU-…" as NVML writes it, from torch's device properties."""
+    """ "GPU-…" as NVML writes it, from torch's device properties."""
     import torch
 
     uuid = getattr(torch.cuda.get_device_properties(index), "uuid", None)

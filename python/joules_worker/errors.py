@@ -5,7 +5,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
-from typing import Iterator
+from collections.abc import Iterator
 
 
 class WorkerError(Exception):
@@ -60,7 +60,13 @@ class ServerError(WorkerError):
 ERRORS_BY_KIND: dict[str, type[WorkerError]] = {
     cls.kind: cls
     for cls in (
-        WorkerError, BadConfigError, ModelNotFoundError, OutOfMemoryError, DatasetError, TransientError, UnsupportedError,
+        WorkerError,
+        BadConfigError,
+        ModelNotFoundError,
+        OutOfMemoryError,
+        DatasetError,
+        TransientError,
+        UnsupportedError,
         ServerError,
     )
 }
@@ -70,9 +76,22 @@ TRANSIENT_ERRNO = {errno.EAGAIN, errno.ESTALE, errno.EIO, errno.ETIMEDOUT, errno
 # Exception class names of network libraries (requests, httpx, urllib3, aiohttp) that mean "try again".
 # Matched by name so that classifying an error never imports a library.
 TRANSIENT_NAMES = {
-    "ConnectTimeout", "ReadTimeout", "WriteTimeout", "PoolTimeout", "TimeoutException", "Timeout",
-    "ConnectError", "ReadError", "WriteError", "RemoteProtocolError", "ProtocolError", "ChunkedEncodingError",
-    "ProxyError", "ServerDisconnectedError", "ClientConnectorError", "ConnectionError",
+    "ConnectTimeout",
+    "ReadTimeout",
+    "WriteTimeout",
+    "PoolTimeout",
+    "TimeoutException",
+    "Timeout",
+    "ConnectError",
+    "ReadError",
+    "WriteError",
+    "RemoteProtocolError",
+    "ProtocolError",
+    "ChunkedEncodingError",
+    "ProxyError",
+    "ServerDisconnectedError",
+    "ClientConnectorError",
+    "ConnectionError",
 }
 
 
@@ -93,7 +112,9 @@ def _http_status(exc: BaseException) -> int | None:
 
 def hub_offline() -> bool:
     """HF_HUB_OFFLINE / HF_DATASETS_OFFLINE: the hub is switched off, so a network miss is final."""
-    return any(os.environ.get(k, "").lower() in ("1", "true", "yes", "on") for k in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE"))
+    return any(
+        os.environ.get(k, "").lower() in ("1", "true", "yes", "on") for k in ("HF_HUB_OFFLINE", "HF_DATASETS_OFFLINE")
+    )
 
 
 def transient_reason(exc: BaseException) -> str | None:

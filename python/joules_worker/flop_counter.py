@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import inspect
 import logging
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator, Sequence
+from typing import Any
 
 from joules_worker.flops import CostModel, analytic_model, flops_block
 
@@ -64,7 +65,9 @@ def _prefill_and_step(model: Any, length: int, keeps: bool) -> tuple[int, int]:
     prefill, out = _count(lambda: model(input_ids=ids, attention_mask=mask, use_cache=True, **extra))
     nxt = ids[:, -1:]
     mask2 = torch.ones((1, length + 1), dtype=mask.dtype, device=mask.device)
-    step, _ = _count(lambda: model(input_ids=nxt, attention_mask=mask2, past_key_values=out.past_key_values, use_cache=True, **extra))
+    step, _ = _count(
+        lambda: model(input_ids=nxt, attention_mask=mask2, past_key_values=out.past_key_values, use_cache=True, **extra)
+    )
     return prefill, step
 
 
@@ -118,7 +121,9 @@ def countable(model: Any) -> Iterator[None]:
     switched_experts = experts is not None and experts.get("") not in (None, "eager")
     # Submodules may hold copies of the config that set_attn_implementation does not reach
     # (T5's encoder and decoder stacks, transformers 5.18): their attention is set here too.
-    configs = {id(c): c for m in model.modules() if hasattr(c := getattr(m, "config", None), "_attn_implementation_internal")}
+    configs = {
+        id(c): c for m in model.modules() if hasattr(c := getattr(m, "config", None), "_attn_implementation_internal")
+    }
     saved = {key: c._attn_implementation_internal for key, c in configs.items()}
     try:
         if switched_attention:
@@ -155,7 +160,10 @@ def _restore(setter: Any, original: Any, what: str) -> None:
 
 
 def rank_flops(
-    model: Any, batches: Sequence[Any], non_embedding_params: int, quantized: bool,
+    model: Any,
+    batches: Sequence[Any],
+    non_embedding_params: int,
+    quantized: bool,
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """The ``flops`` block of the measured batches, counted where possible, and how it was obtained:
     ``{"method", "fallback", "fallback_reason"}`` (fallback: the analytic model stood in for the count)."""

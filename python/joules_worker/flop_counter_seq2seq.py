@@ -61,9 +61,15 @@ def _measure(model: Any, length: int, steps: int) -> tuple[int, list[int]]:
     token = torch.tensor([[int(start)]], device=model.device)
     past, flops = None, []
     for _ in range(steps):
-        n, out = _count(lambda token=token, past=past: model(
-            encoder_outputs=encoded, attention_mask=mask, decoder_input_ids=token, past_key_values=past, use_cache=True,
-        ))
+        n, out = _count(
+            lambda token=token, past=past: model(
+                encoder_outputs=encoded,
+                attention_mask=mask,
+                decoder_input_ids=token,
+                past_key_values=past,
+                use_cache=True,
+            )
+        )
         flops.append(n)
         past, token = out.past_key_values, out.logits[:, -1:].argmax(-1)
     return encoder, flops
@@ -82,8 +88,13 @@ def fit_seq2seq(model: Any, long_length: int) -> CountedSeq2SeqCost:
     v = (a1 - d - s - x * L1) / L1
     cost = CountedSeq2SeqCost(e, f, d, s, x, v)
     e3, (a3,) = _measure(model, L2 + 1, 1)
-    for what, predicted, counted in (("encoder", cost.encoder(L2 + 1), e3), ("first decoder step", cost.step(1, L2 + 1), a3)):
+    for what, predicted, counted in (
+        ("encoder", cost.encoder(L2 + 1), e3),
+        ("first decoder step", cost.step(1, L2 + 1), a3),
+    ):
         error = abs(predicted - counted) / counted if counted else 1.0
         if error > MAX_FIT_ERROR:
-            raise ValueError(f"counted FLOPs do not follow the encoder-decoder model ({what} at {L2 + 1} off by {error:.1%})")
+            raise ValueError(
+                f"counted FLOPs do not follow the encoder-decoder model ({what} at {L2 + 1} off by {error:.1%})"
+            )
     return cost

@@ -29,8 +29,9 @@ shapes, but their kernels are not these dense matmuls, so ``quantized: true`` fl
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence
+from typing import Any, Protocol
 
 
 class CostModel(Protocol):
@@ -46,7 +47,7 @@ class FlopModel:
     last_token_logits: bool  # prefill computes lm_head for the last position only
 
     @classmethod
-    def from_model(cls, model: Any) -> "FlopModel":
+    def from_model(cls, model: Any) -> FlopModel:
         head = model.get_output_embeddings()
         config = _text_config(model)
         keeps = "logits_to_keep" in inspect.signature(model.forward).parameters
@@ -83,20 +84,26 @@ class Seq2SeqFlopModel:
     attn_width: int
 
     @classmethod
-    def from_model(cls, model: Any) -> "Seq2SeqFlopModel":
+    def from_model(cls, model: Any) -> Seq2SeqFlopModel:
         head = model.get_output_embeddings()
         encoder = model.get_encoder()
         decoder = model.get_decoder()
         cross_kv = sum(
-            _weights(m) for name, m in decoder.named_modules()
+            _weights(m)
+            for name, m in decoder.named_modules()
             if name.rsplit(".", 1)[-1] in KV_NAMES and any(c in name.lower() for c in CROSS_ATTENTION_NAMES)
         )
         config = model.config
         enc_layers = _first(config, "num_layers", "encoder_layers", "num_hidden_layers")
         dec_layers = _first(config, "num_decoder_layers", "decoder_layers", "num_layers", "num_hidden_layers")
         return cls(
-            dense_params(encoder), dense_params(decoder, exclude=head) - cross_kv, cross_kv, _weights(head),
-            enc_layers, dec_layers, _attn_width(config),
+            dense_params(encoder),
+            dense_params(decoder, exclude=head) - cross_kv,
+            cross_kv,
+            _weights(head),
+            enc_layers,
+            dec_layers,
+            _attn_width(config),
         )
 
     def step(self, batch: int, t: int, input_length: int) -> int:
@@ -196,7 +203,10 @@ def executed_positions(batches: Sequence[Any]) -> int:
 
 
 def flops_block(
-    cost: CostModel, batches: Sequence[Any], method: str = "analytic", non_embedding_params: int | None = None,
+    cost: CostModel,
+    batches: Sequence[Any],
+    method: str = "analytic",
+    non_embedding_params: int | None = None,
     quantized: bool = False,
 ) -> dict[str, Any]:
     """The ``flops`` block of rank-<r>.json for the measured batches."""
@@ -207,6 +217,10 @@ def flops_block(
         decode += d
     two_nt = 2 * non_embedding_params * executed_positions(batches) if non_embedding_params is not None else None
     return {
-        "prefill": int(prefill), "decode": int(decode), "total": int(prefill + decode), "method": method,
-        "analytic_2nt": two_nt, "quantized": quantized,
+        "prefill": int(prefill),
+        "decode": int(decode),
+        "total": int(prefill + decode),
+        "method": method,
+        "analytic_2nt": two_nt,
+        "quantized": quantized,
     }

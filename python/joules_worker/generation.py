@@ -10,8 +10,9 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from joules_worker.config import DecodingConfig
 
@@ -53,21 +54,51 @@ class BatchOutput:
 # transformers lacks are left out (generate would hand unknown keys to the model's forward).
 NEUTRAL_GENERATION: dict[str, Any] = {
     # search strategy: one greedy/sampled sequence, no beams, no contrastive/DoLa/assisted/constrained search
-    "num_beams": 1, "num_beam_groups": 1, "diversity_penalty": 0.0, "length_penalty": 1.0, "early_stopping": False,
-    "penalty_alpha": None, "dola_layers": None, "constraints": None, "force_words_ids": None,
-    "prompt_lookup_num_tokens": None, "assistant_early_exit": None, "use_mtp": None, "num_return_sequences": 1,
+    "num_beams": 1,
+    "num_beam_groups": 1,
+    "diversity_penalty": 0.0,
+    "length_penalty": 1.0,
+    "early_stopping": False,
+    "penalty_alpha": None,
+    "dola_layers": None,
+    "constraints": None,
+    "force_words_ids": None,
+    "prompt_lookup_num_tokens": None,
+    "assistant_early_exit": None,
+    "use_mtp": None,
+    "num_return_sequences": 1,
     # logits processors
-    "repetition_penalty": 1.0, "encoder_repetition_penalty": 1.0, "no_repeat_ngram_size": 0,
-    "encoder_no_repeat_ngram_size": 0, "bad_words_ids": None, "sequence_bias": None, "suppress_tokens": None,
-    "begin_suppress_tokens": None, "forced_bos_token_id": None, "forced_eos_token_id": None,
-    "exponential_decay_length_penalty": None, "guidance_scale": None, "watermarking_config": None,
-    "min_p": None, "top_h": None, "typical_p": 1.0, "epsilon_cutoff": 0.0, "eta_cutoff": 0.0,
-    "renormalize_logits": False, "remove_invalid_values": False, "token_healing": None,
+    "repetition_penalty": 1.0,
+    "encoder_repetition_penalty": 1.0,
+    "no_repeat_ngram_size": 0,
+    "encoder_no_repeat_ngram_size": 0,
+    "bad_words_ids": None,
+    "sequence_bias": None,
+    "suppress_tokens": None,
+    "begin_suppress_tokens": None,
+    "forced_bos_token_id": None,
+    "forced_eos_token_id": None,
+    "exponential_decay_length_penalty": None,
+    "guidance_scale": None,
+    "watermarking_config": None,
+    "min_p": None,
+    "top_h": None,
+    "typical_p": 1.0,
+    "epsilon_cutoff": 0.0,
+    "eta_cutoff": 0.0,
+    "renormalize_logits": False,
+    "remove_invalid_values": False,
+    "token_healing": None,
     # stopping: only max_new_tokens and the EOS ids end a sequence
-    "stop_strings": None, "max_time": None,
+    "stop_strings": None,
+    "max_time": None,
     # what generate returns and computes: token ids only, with the KV cache the FLOPs models assume
-    "return_dict_in_generate": False, "output_scores": False, "output_logits": False,
-    "output_attentions": False, "output_hidden_states": False, "use_cache": True,
+    "return_dict_in_generate": False,
+    "output_scores": False,
+    "output_logits": False,
+    "output_attentions": False,
+    "output_hidden_states": False,
+    "use_cache": True,
 }
 
 
@@ -79,7 +110,10 @@ def _supported(fields: dict[str, Any]) -> dict[str, Any]:
 
 
 def generate_kwargs(
-    decoding: DecodingConfig, max_new_tokens: int, min_new_tokens: int, pad_token_id: int,
+    decoding: DecodingConfig,
+    max_new_tokens: int,
+    min_new_tokens: int,
+    pad_token_id: int,
     eos_token_id: Sequence[int] | None = None,
 ) -> dict[str, Any]:
     """Arguments for ``model.generate``; every knob that changes tokens explicit, so that a model's
@@ -149,8 +183,18 @@ def effective_generation_config(model: Any, gen_kwargs: dict[str, Any]) -> dict[
     except Exception:  # noqa: BLE001 - private API; the plain merge is the same for these fields
         config = copy.deepcopy(model.generation_config)
         config.update(**passed)
-    fields = ["do_sample", "temperature", "top_k", "top_p", "max_new_tokens", "min_new_tokens", "pad_token_id",
-              "eos_token_id", "cache_implementation", *sorted(_supported(NEUTRAL_GENERATION))]
+    fields = [
+        "do_sample",
+        "temperature",
+        "top_k",
+        "top_p",
+        "max_new_tokens",
+        "min_new_tokens",
+        "pad_token_id",
+        "eos_token_id",
+        "cache_implementation",
+        *sorted(_supported(NEUTRAL_GENERATION)),
+    ]
     effective = {k: _json_safe(getattr(config, k, None)) for k in fields}
     effective["eos_token_id"] = stop_token_ids(model, gen_kwargs)
     try:
@@ -209,8 +253,12 @@ class FirstTokenClock:
 
 
 def run_batch(
-    model: Any, tokenizer: Any, prompts: list[str], gen_kwargs: dict[str, Any],
-    want_texts: bool = False, want_token_ids: bool = False,
+    model: Any,
+    tokenizer: Any,
+    prompts: list[str],
+    gen_kwargs: dict[str, Any],
+    want_texts: bool = False,
+    want_token_ids: bool = False,
 ) -> tuple[BatchRecord, BatchOutput]:
     """Tokenize (left padding), generate, and measure one batch."""
     import torch
@@ -243,7 +291,7 @@ def run_batch(
     )
     output = BatchOutput()
     if want_texts or want_token_ids:
-        kept = [row[: int(n)] for row, n in zip(new_tokens.cpu(), counts)]
+        kept = [row[: int(n)] for row, n in zip(new_tokens.cpu(), counts, strict=False)]
         if want_texts:
             output.texts = tokenizer.batch_decode(kept, skip_special_tokens=True)
         if want_token_ids:

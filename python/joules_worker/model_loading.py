@@ -43,7 +43,9 @@ def check_supported(mc: ModelConfig, device: Any) -> None:
             raise UnsupportedError(f"model.quantization {mc.quantization!r} needs a CUDA device (bitsandbytes)")
     if mc.attn_implementation == "flash_attention_2":
         if find_spec("flash_attn") is None:
-            raise UnsupportedError("model.attn_implementation 'flash_attention_2' needs flash-attn, which is not installed")
+            raise UnsupportedError(
+                "model.attn_implementation 'flash_attention_2' needs flash-attn, which is not installed"
+            )
         if not on_cuda:
             raise UnsupportedError("model.attn_implementation 'flash_attention_2' needs a CUDA device")
 
@@ -60,7 +62,9 @@ def load_tokenizer(model_name: str, mc: ModelConfig) -> Any:
 
     check_local_path(model_name)
     try:
-        tokenizer = AutoTokenizer.from_pretrained(model_name, revision=mc.revision, trust_remote_code=mc.trust_remote_code)
+        tokenizer = AutoTokenizer.from_pretrained(
+            model_name, revision=mc.revision, trust_remote_code=mc.trust_remote_code
+        )
     except (OSError, ValueError) as e:  # unknown hub id, gated repo, offline miss, folder without a tokenizer
         raise _load_error(e, f"tokenizer for model {model_name!r}") from e
     tokenizer.padding_side = "left"  # decoder-only: new tokens follow the prompt directly
@@ -76,7 +80,9 @@ def _quantization_config(mc: ModelConfig, precision: str) -> Any:
 
     if mc.quantization == "int8":
         return BitsAndBytesConfig(load_in_8bit=True)
-    return BitsAndBytesConfig(load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch_dtype(precision))
+    return BitsAndBytesConfig(
+        load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_compute_dtype=torch_dtype(precision)
+    )
 
 
 def load_model(model_name: str, mc: ModelConfig, precision: str, device: Any) -> Any:
@@ -94,7 +100,9 @@ def load_model(model_name: str, mc: ModelConfig, precision: str, device: Any) ->
     is_seq2seq = bool(getattr(hf_config, "is_encoder_decoder", False))
     if is_seq2seq != mc.is_encoder_decoder:
         kind = "an encoder-decoder" if is_seq2seq else "a decoder-only"
-        raise BadConfigError(f"model.is_encoder_decoder: {model_name!r} is {kind} model; set it to {str(is_seq2seq).lower()}")
+        raise BadConfigError(
+            f"model.is_encoder_decoder: {model_name!r} is {kind} model; set it to {str(is_seq2seq).lower()}"
+        )
     kwargs: dict[str, Any] = {**common, "dtype": torch_dtype(precision)}
     if mc.attn_implementation is not None:
         kwargs["attn_implementation"] = mc.attn_implementation

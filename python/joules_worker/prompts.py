@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import json
 import logging
 import random
+from collections.abc import Callable, Iterable, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Any, Callable, Iterable, Sequence
+from typing import Any
 
 from joules_worker.config import DatasetConfig
 from joules_worker.errors import DatasetError, TransientError, transient_reason
@@ -44,7 +46,7 @@ def select_prompts(
     selected: list[str] = []
     for start in range(0, len(prompts), chunk):
         part = list(prompts[start : start + chunk])
-        for prompt, n in zip(part, count_tokens(part)):
+        for prompt, n in zip(part, count_tokens(part), strict=False):
             if n <= max_input_tokens:
                 selected.append(prompt)
                 if len(selected) == num_prompts:
@@ -56,7 +58,10 @@ def select_prompts(
         )
     logger.warning(
         "only %d of the %d requested prompts fit max_input_tokens=%d; using %d",
-        len(selected), num_prompts, max_input_tokens, len(selected),
+        len(selected),
+        num_prompts,
+        max_input_tokens,
+        len(selected),
     )
     return selected
 
@@ -84,7 +89,9 @@ def _from_file(path: Path, column: str | None) -> list[str]:
     if skipped:
         logger.warning(
             "prompt file %s: %d row(s) without a prompt column skipped (metadata records; line %s)",
-            path, len(skipped), ", ".join(str(n) for n in skipped[:10]) + (", ..." if len(skipped) > 10 else ""),
+            path,
+            len(skipped),
+            ", ".join(str(n) for n in skipped[:10]) + (", ..." if len(skipped) > 10 else ""),
         )
     return prompts
 
@@ -133,7 +140,9 @@ def skipped_rows(dataset: DatasetConfig) -> dict[str, Any] | None:
 def _from_hub(dataset: DatasetConfig) -> list[str]:
     import datasets
 
-    what = f"hub dataset {dataset.name!r} split {dataset.split!r}" + (f" revision {dataset.revision!r}" if dataset.revision else "")
+    what = f"hub dataset {dataset.name!r} split {dataset.split!r}" + (
+        f" revision {dataset.revision!r}" if dataset.revision else ""
+    )
     try:
         ds = datasets.load_dataset(dataset.name, split=dataset.split, revision=dataset.revision)
     except Exception as e:  # noqa: BLE001 - hub, network and split errors all mean "dataset unavailable"
@@ -161,15 +170,18 @@ def dataset_record(dataset: DatasetConfig) -> dict[str, Any]:
     """What the prompts were, for the reproducibility record: source, name, split, revision, the
     sha256 of a local prompt file (the bundled sample included) and the rows it skipped."""
     record: dict[str, Any] = {
-        "source": dataset.source, "name": dataset.name, "split": dataset.split if dataset.source == "hub" else None,
-        "revision": dataset.revision, "path": dataset.path, "column": dataset.column, "sha256": None,
+        "source": dataset.source,
+        "name": dataset.name,
+        "split": dataset.split if dataset.source == "hub" else None,
+        "revision": dataset.revision,
+        "path": dataset.path,
+        "column": dataset.column,
+        "sha256": None,
     }
     path = builtin_prompts_path() if dataset.source == "builtin" else Path(dataset.path) if dataset.path else None
     if path is not None:
-        try:
+        with contextlib.suppress(OSError):
             record["sha256"] = hashlib.sha256(path.read_bytes()).hexdigest()
-        except OSError:
-            pass
     try:
         record["rows_skipped"] = skipped_rows(dataset)
     except DatasetError:  # the file went away since it was loaded: no count to give

@@ -9,6 +9,7 @@ turns every child's failure into 1, so when it fails the code of the lowest rank
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -37,7 +38,9 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def accelerate_command(config: ExperimentConfig, config_path: str, output_dir: str, port: int) -> tuple[list[str], dict[str, str]]:
+def accelerate_command(
+    config: ExperimentConfig, config_path: str, output_dir: str, port: int
+) -> tuple[list[str], dict[str, str]]:
     """(argv, extra environment) of ``accelerate launch`` for this experiment."""
     n = config.num_processes
     on_gpu = config.on_gpu
@@ -60,15 +63,15 @@ def accelerate_command(config: ExperimentConfig, config_path: str, output_dir: s
 
 
 def relaunch(config: ExperimentConfig, config_path: str, output_dir: str) -> int:
-    args, extra_env = accelerate_command(config, str(Path(config_path).resolve()), str(Path(output_dir).resolve()), free_port())
+    args, extra_env = accelerate_command(
+        config, str(Path(config_path).resolve()), str(Path(output_dir).resolve()), free_port()
+    )
     logger.info("num_processes=%d: relaunching under accelerate: %s", config.num_processes, " ".join(args))
     proc = subprocess.Popen(args, env={**os.environ, **extra_env}, start_new_session=True)
 
     def forward(signum: int, _frame: Any) -> None:
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signum)
-        except ProcessLookupError:
-            pass
 
     previous = {s: signal.signal(s, forward) for s in (signal.SIGTERM, signal.SIGINT)}
     try:

@@ -10,6 +10,7 @@ Error files (``error-rank-<r>.json``) keep ``CONTRACT_VERSION``."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
@@ -82,10 +83,8 @@ def write_text_atomic(path: Path, text: str) -> Path:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        try:
+        with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
-        except FileNotFoundError:
-            pass
         raise
     return path.resolve()
 

@@ -57,7 +57,9 @@ def run(config: ExperimentConfig, output_dir: str | Path, events: EventEmitter, 
 def start_rank(config: ExperimentConfig, events: EventEmitter, ctx: DistContext | None = None) -> DistContext:
     """Refuse what this worker cannot do, then join the process group (or run alone)."""
     if config.sharding.strategy == "fsdp":
-        raise UnsupportedError("sharding.strategy 'fsdp': this worker does not shard models yet (each rank would hold a full copy)")
+        raise UnsupportedError(
+            "sharding.strategy 'fsdp': this worker does not shard models yet (each rank would hold a full copy)"
+        )
     ctx = ctx or init_distributed(use_gpu=config.on_gpu and not os.environ.get(CPU_WITH_GPU_IDS_ENV))
     events.rank = ctx.rank
     return ctx
@@ -70,7 +72,9 @@ def load(config: ExperimentConfig, ctx: DistContext, events: EventEmitter) -> Lo
     return LoadedModel(model, tokenizer, time.perf_counter() - started)
 
 
-def run_one(config: ExperimentConfig, output_dir: str | Path, events: EventEmitter, ctx: DistContext, loaded: LoadedModel) -> Path:
+def run_one(
+    config: ExperimentConfig, output_dir: str | Path, events: EventEmitter, ctx: DistContext, loaded: LoadedModel
+) -> Path:
     """One experiment on an already loaded model: prompts, idle baseline, warm-up, measure, write."""
     host = env.host_name()
     out_dir = Path(output_dir)
@@ -87,7 +91,10 @@ def run_one(config: ExperimentConfig, output_dir: str | Path, events: EventEmitt
     backend_cls, auto_note = choose_backend(config.energy.backend, bctx)
     seed_everything(config.seed)
     gen_kwargs = generate_kwargs(
-        config.decoding, config.max_output_tokens, config.min_output_tokens, tokenizer.pad_token_id,
+        config.decoding,
+        config.max_output_tokens,
+        config.min_output_tokens,
+        tokenizer.pad_token_id,
         eos_token_ids(model, tokenizer),
     )
 
@@ -120,8 +127,15 @@ def run_one(config: ExperimentConfig, output_dir: str | Path, events: EventEmitt
 
 
 def write_results(
-    config: ExperimentConfig, ctx: DistContext, host: str, model: Any, groups: list[list[str]],
-    gpus: tuple[GpuRef, ...], measured: Measured, out_dir: Path, loaded: LoadedModel | None = None,
+    config: ExperimentConfig,
+    ctx: DistContext,
+    host: str,
+    model: Any,
+    groups: list[list[str]],
+    gpus: tuple[GpuRef, ...],
+    measured: Measured,
+    out_dir: Path,
+    loaded: LoadedModel | None = None,
     generation: dict[str, Any] | None = None,
 ) -> Path:
     energy = measured.energy
@@ -131,11 +145,13 @@ def write_results(
         energy.timeseries_file = name
     executed = [p for group in groups for p in group]
     if config.save_token_ids:
-        rows = [{"prompt": p, "token_ids": ids} for p, ids in zip(executed, measured.token_ids)]
+        rows = [{"prompt": p, "token_ids": ids} for p, ids in zip(executed, measured.token_ids, strict=False)]
         write_jsonl_atomic(out_dir / f"token-ids-rank-{ctx.rank}.jsonl", rows)
     model_info = env.model_block(model, config.model_name)
     flops, flops_source = rank_flops(
-        model, measured.records, model_info["num_parameters"] - model_info["num_embedding_parameters"],
+        model,
+        measured.records,
+        model_info["num_parameters"] - model_info["num_embedding_parameters"],
         config.model.quantization != "none",
     )
     data = measurement(
@@ -157,7 +173,9 @@ def write_results(
     # count) and the decoding generate really ran with (model defaults overridden included)
     data["environment"].update(flops_source=flops_source, generation=generation)
     if loaded is not None:  # model reuse (session.py); free-form environment record, no schema change
-        data["environment"].update(model_reused=loaded.reused, model_load_s=0.0 if loaded.reused else round(loaded.load_s, 6))
+        data["environment"].update(
+            model_reused=loaded.reused, model_load_s=0.0 if loaded.reused else round(loaded.load_s, 6)
+        )
     return write_json_atomic(out_dir / f"rank-{ctx.rank}.json", data)
 
 

@@ -38,7 +38,9 @@ def planned_delays_s(traffic: TrafficConfig, num_batches: int, seed: int, rank: 
     return delays
 
 
-def wait(seconds: float, energy: EnergyBackend, inside_energy_window: bool, sleep: Callable[[float], None] = time.sleep) -> float:
+def wait(
+    seconds: float, energy: EnergyBackend, inside_energy_window: bool, sleep: Callable[[float], None] = time.sleep
+) -> float:
     """Wait ``seconds``; outside the energy window the backend is paused meanwhile. Returns the
     seconds really spent (paused time included) for the window's bookkeeping."""
     if seconds <= 0:

@@ -60,8 +60,15 @@ def late_start_s(rank: int) -> float:
 
 
 def measure(
-    config: ExperimentConfig, ctx: DistContext, model: Any, tokenizer: Any, groups: list[list[str]],
-    gen_kwargs: dict[str, Any], energy: EnergyBackend, monitor: GpuMonitor | None, events: EventEmitter,
+    config: ExperimentConfig,
+    ctx: DistContext,
+    model: Any,
+    tokenizer: Any,
+    groups: list[list[str]],
+    gen_kwargs: dict[str, Any],
+    energy: EnergyBackend,
+    monitor: GpuMonitor | None,
+    events: EventEmitter,
 ) -> Measured:
     delays = planned_delays_s(config.traffic, len(groups), config.seed, ctx.rank)
     inside = config.traffic.inside_energy_window
@@ -109,4 +116,6 @@ def measure(
             result.timeseries, result.throttling = rows, throttling
     peak = memory.read()
     texts = tokenizer.batch_decode(ids, skip_special_tokens=True) if config.save_outputs else []  # after the window
-    return Measured(start, end, (t1 - t0) - excluded_s, records, result, peak, texts, ids if config.save_token_ids else [])
+    return Measured(
+        start, end, (t1 - t0) - excluded_s, records, result, peak, texts, ids if config.save_token_ids else []
+    )

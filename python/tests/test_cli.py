@@ -11,7 +11,6 @@ import subprocess
 import sys
 
 import pytest
-
 from _helpers import event_lines, finish, schema_errors, start_worker, write_config
 from conftest import base_experiment
 
@@ -72,7 +71,9 @@ def test_success_with_codecarbon(runs, raw_validator, event_validator):
     assert energy["backend"] == "codecarbon" and energy["backend_version"]
     assert {r["scope"] for r in energy["readings"]} >= {"cpu", "ram"}
     assert all(r["energy_j"] > 0 for r in energy["readings"])
-    assert energy["start_unix_s"] <= data["window"]["start_unix_s"] < data["window"]["end_unix_s"] <= energy["end_unix_s"]
+    assert (
+        energy["start_unix_s"] <= data["window"]["start_unix_s"] < data["window"]["end_unix_s"] <= energy["end_unix_s"]
+    )
 
 
 def check_failure(run, code, kind, event_validator, match):

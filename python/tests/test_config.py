@@ -86,11 +86,17 @@ def test_literal():
 
 
 def test_min_above_max():
-    bad(lambda d: d.update(min_output_tokens=17, max_output_tokens=16), r"^min_output_tokens: must be <= max_output_tokens")
+    bad(
+        lambda d: d.update(min_output_tokens=17, max_output_tokens=16),
+        r"^min_output_tokens: must be <= max_output_tokens",
+    )
 
 
 def test_temperature_with_greedy():
-    bad(lambda d: d["decoding"].update(temperature=0.7), r'^decoding\.temperature: only valid when decoding\.mode is "sampling"')
+    bad(
+        lambda d: d["decoding"].update(temperature=0.7),
+        r'^decoding\.temperature: only valid when decoding\.mode is "sampling"',
+    )
 
 
 def test_file_source_needs_path():
@@ -106,14 +112,29 @@ def test_non_positive():
 
 
 def test_adaptive_batching_needs_a_budget():
-    bad(lambda d: d["batching"].update(strategy="adaptive"), r'^batching\.max_tokens_per_batch: required when strategy is "adaptive"')
-    bad(lambda d: d["batching"].update(max_tokens_per_batch=512), r'^batching\.max_tokens_per_batch: only valid when strategy is "adaptive"')
+    bad(
+        lambda d: d["batching"].update(strategy="adaptive"),
+        r'^batching\.max_tokens_per_batch: required when strategy is "adaptive"',
+    )
+    bad(
+        lambda d: d["batching"].update(max_tokens_per_batch=512),
+        r'^batching\.max_tokens_per_batch: only valid when strategy is "adaptive"',
+    )
 
 
 def test_traffic_rules():
-    bad(lambda d: d["traffic"].update(delay_min_ms=20, delay_max_ms=10), r"^traffic\.delay_max_ms: must be >= delay_min_ms")
-    bad(lambda d: d["traffic"].update(burst_size=4), r"^traffic\.burst_interval_ms: burst_size and burst_interval_ms go together")
-    bad(lambda d: d["traffic"].update(burst_interval_ms=100), r"^traffic\.burst_size: burst_size and burst_interval_ms go together")
+    bad(
+        lambda d: d["traffic"].update(delay_min_ms=20, delay_max_ms=10),
+        r"^traffic\.delay_max_ms: must be >= delay_min_ms",
+    )
+    bad(
+        lambda d: d["traffic"].update(burst_size=4),
+        r"^traffic\.burst_interval_ms: burst_size and burst_interval_ms go together",
+    )
+    bad(
+        lambda d: d["traffic"].update(burst_interval_ms=100),
+        r"^traffic\.burst_size: burst_size and burst_interval_ms go together",
+    )
 
 
 def test_gpu_only_options_need_gpu_ids():
@@ -148,7 +169,10 @@ def test_launch_and_retry_are_type_checked_only():
     data["retry"].update(max_retries=100)
     ExperimentConfig.from_dict(data)
     # their ranges are the contract schema's (the same rules as the TS side), not the dataclasses'
-    bad(lambda d: d["launch"].update(timeout_s=-5), r"^launch\.timeout_s: -5 is less than or equal to the minimum of 0 .*contract/experiment\.schema\.json")
+    bad(
+        lambda d: d["launch"].update(timeout_s=-5),
+        r"^launch\.timeout_s: -5 is less than or equal to the minimum of 0 .*contract/experiment\.schema\.json",
+    )
     bad(lambda d: d["retry"].update(max_retries=1000), r"^retry\.max_retries: 1000 is greater than the maximum of 100")
     bad(lambda d: d["launch"].update(launcher=5), r"^launch\.launcher: expected str, got int")
     bad(lambda d: d["retry"].update(halve_batch_on_oom="yes"), r"^retry\.halve_batch_on_oom: expected bool")
@@ -162,7 +186,10 @@ def test_launch_slurm_is_type_checked_only():
     slurm = ExperimentConfig.from_dict(data).launch.slurm
     assert (slurm.time_limit, slurm.mem, slurm.extra_args) == ("1-12:00:00", "64G", ["--anything"])
     bad(lambda d: d["launch"]["slurm"].update(nodes="2"), r"^launch\.slurm\.nodes: expected int, got str")
-    bad(lambda d: d["launch"]["slurm"].update(time_limit=1.5), r"^launch\.slurm\.time_limit: expected int or str, got float")
+    bad(
+        lambda d: d["launch"]["slurm"].update(time_limit=1.5),
+        r"^launch\.slurm\.time_limit: expected int or str, got float",
+    )
     bad(lambda d: d["launch"]["slurm"].update(extra_args="--exclusive"), r"^launch\.slurm\.extra_args: expected a list")
     bad(lambda d: d["launch"]["slurm"].update(node=2), r"^launch\.slurm\.node: unknown key")
     bad(lambda d: d["launch"]["slurm"].pop("qos"), r"^launch\.slurm\.qos: missing")
@@ -172,12 +199,23 @@ def test_launch_slurm_is_type_checked_only():
 def test_launch_machines_is_type_checked_only():
     data = fixture()
     assert ExperimentConfig.from_dict(data).launch.machines.num_machines == 1
-    data["launch"]["machines"].update(num_machines=2, machine_rank=5, main_process_ip="10.0.0.1", main_process_port=29500)
+    data["launch"]["machines"].update(
+        num_machines=2, machine_rank=5, main_process_ip="10.0.0.1", main_process_port=29500
+    )
     machines = ExperimentConfig.from_dict(data).launch.machines  # ranges and rules: the TS side's
     assert (machines.machine_rank, machines.main_process_ip, machines.main_process_port) == (5, "10.0.0.1", 29500)
-    bad(lambda d: d["launch"]["machines"].update(machine_rank="1"), r"^launch\.machines\.machine_rank: expected int, got str")
-    bad(lambda d: d["launch"]["machines"].update(main_process_port=29500.5), r"^launch\.machines\.main_process_port: expected int, got float")
-    bad(lambda d: d["launch"]["machines"].update(main_process_ip=10), r"^launch\.machines\.main_process_ip: expected str, got int")
+    bad(
+        lambda d: d["launch"]["machines"].update(machine_rank="1"),
+        r"^launch\.machines\.machine_rank: expected int, got str",
+    )
+    bad(
+        lambda d: d["launch"]["machines"].update(main_process_port=29500.5),
+        r"^launch\.machines\.main_process_port: expected int, got float",
+    )
+    bad(
+        lambda d: d["launch"]["machines"].update(main_process_ip=10),
+        r"^launch\.machines\.main_process_ip: expected str, got int",
+    )
     bad(lambda d: d["launch"]["machines"].update(rank=1), r"^launch\.machines\.rank: unknown key")
     bad(lambda d: d["launch"].pop("machines"), r"^launch\.machines: missing")
 

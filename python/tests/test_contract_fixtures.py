@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from _helpers import schema_errors
 from conftest import FIXTURES
 
@@ -29,7 +28,10 @@ def test_2rank_cpu_fixture_is_one_v3_run():
     r0, r1 = ranks("raw-2rank-cpu")
     assert [r["schema_version"] for r in (r0, r1)] == [3, 3] and [r["world_size"] for r in (r0, r1)] == [2, 2]
     assert r0["energy"]["complete"] and r1["energy"]["complete"]
-    assert all(r["energy_j"] is not None and r["missing_reason"] is None and r["active_s"] > 0 for r in r0["energy"]["readings"])
+    assert all(
+        r["energy_j"] is not None and r["missing_reason"] is None and r["active_s"] > 0
+        for r in r0["energy"]["readings"]
+    )
     assert r0["tokens"]["num_prompts"] + r1["tokens"]["num_prompts"] == 8
     assert r0["energy"]["readings"] and not r1["energy"]["readings"]  # machine-level: local rank 0 only
     assert all(r["idle_power_w"] is not None for r in r0["energy"]["readings"]) and r0["energy"]["idle"]

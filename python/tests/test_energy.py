@@ -7,8 +7,17 @@ import pytest
 
 from joules_worker.config import EnergyConfig
 from joules_worker.energy import (
-    AUTO_ORDER, BACKENDS, BackendContext, CodeCarbonBackend, GpuRef, NoneBackend, NvmlBackend, RaplBackend, ZeusBackend,
-    choose_backend, get_backend,
+    AUTO_ORDER,
+    BACKENDS,
+    BackendContext,
+    CodeCarbonBackend,
+    GpuRef,
+    NoneBackend,
+    NvmlBackend,
+    RaplBackend,
+    ZeusBackend,
+    choose_backend,
+    get_backend,
 )
 from joules_worker.errors import UnsupportedError
 

@@ -129,7 +129,9 @@ def test_codecarbon_cannot_read_a_mig_slice_or_a_missing_gpu(fake_nvml):
     from joules_worker.energy.codecarbon_backend import codecarbon_gpu_ids
 
     fake_nvml.configure(devices=[{"uuid": "GPU-x"}, {"uuid": "MIG-m1"}])
-    ids, missing = codecarbon_gpu_ids((GpuRef(0, uuid="GPU-x"), GpuRef(1, uuid="GPU-m1"), GpuRef(2, uuid="GPU-gone")), "h")
+    ids, missing = codecarbon_gpu_ids(
+        (GpuRef(0, uuid="GPU-x"), GpuRef(1, uuid="GPU-m1"), GpuRef(2, uuid="GPU-gone")), "h"
+    )
     assert ids == [0]
     assert any("MIG-m1 is a MIG slice: CodeCarbon reads whole GPUs only" in m for m in missing)
     assert any("GPU GPU-gone not found by NVML" in m for m in missing)
@@ -188,7 +190,9 @@ def test_a_gpu_much_warmer_at_window_start_than_at_idle_is_warned(fake_nvml, cap
     from joules_worker.energy.base import EnergyReading, EnergyResult
 
     idle_state = [{"device_id": "h/gpu/GPU-a", "temp_c": 38.0, "pstate": 8, "power_limit_w": 700.0}]
-    result = EnergyResult("nvml", None, "counter", False, 0.0, 10.0, [EnergyReading("h/gpu/GPU-a", "gpu", 900.0, False, active_s=10.0)])
+    result = EnergyResult(
+        "nvml", None, "counter", False, 0.0, 10.0, [EnergyReading("h/gpu/GPU-a", "gpu", 900.0, False, active_s=10.0)]
+    )
     result.gpu_state = {"idle": None, "window_start": [{**idle_state[0], "temp_c": 61.0, "pstate": 0}]}
     apply_idle(result, IdleBaseline({"h/gpu/GPU-a": 60.0}, 5.0, False, idle_state))
     assert result.gpu_state["idle"] == idle_state

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import base_experiment
+
 from joules_worker.config import ExperimentConfig
 from joules_worker.errors import BadConfigError
 
@@ -29,9 +29,9 @@ def test_the_fixture_default_is_the_transformers_engine() -> None:
 @pytest.mark.parametrize(
     ("load", "message"),
     [
-        ({"rate": 5.0}, "load.rate: not valid with load.pattern \"closed_loop\""),
+        ({"rate": 5.0}, 'load.rate: not valid with load.pattern "closed_loop"'),
         ({"concurrency": None}, "load.concurrency: required"),
-        ({"pattern": "poisson", "concurrency": None}, "load.rate: required when load.pattern is \"poisson\""),
+        ({"pattern": "poisson", "concurrency": None}, 'load.rate: required when load.pattern is "poisson"'),
         ({"num_requests": None}, "load.num_requests: set load.num_requests or load.duration_s"),
         ({"concurrency": 0}, "load.concurrency: must be > 0"),
     ],

@@ -9,13 +9,25 @@ import requests
 from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError
 
 from joules_worker.errors import (
-    ERRORS_BY_KIND, DatasetError, TransientError, UnsupportedError, WorkerError, to_worker_error, transient_reason,
+    ERRORS_BY_KIND,
+    DatasetError,
+    TransientError,
+    UnsupportedError,
+    WorkerError,
+    to_worker_error,
+    transient_reason,
 )
 
 
 def test_kinds_and_exit_codes():
     assert {k: c.exit_code for k, c in ERRORS_BY_KIND.items()} == {
-        "other": 1, "bad_config": 3, "model_not_found": 4, "oom": 5, "dataset": 6, "transient": 7, "unsupported": 8,
+        "other": 1,
+        "bad_config": 3,
+        "model_not_found": 4,
+        "oom": 5,
+        "dataset": 6,
+        "transient": 7,
+        "unsupported": 8,
         "server_error": 9,
     }
     assert (TransientError.kind, UnsupportedError.kind) == ("transient", "unsupported")

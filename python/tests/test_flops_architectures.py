@@ -23,16 +23,49 @@ def _configs(tokenizer):
     special = dict(pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id)
     vocab = len(tokenizer)
     return {
-        "gpt2": GPT2Config(vocab_size=vocab, n_embd=64, n_layer=2, n_head=4, n_positions=128,
-                           bos_token_id=tokenizer.bos_token_id, **special),
-        "qwen2": Qwen2Config(vocab_size=vocab, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
-                             num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=128,
-                             tie_word_embeddings=False, **special),
-        "mixtral": MixtralConfig(vocab_size=vocab, hidden_size=64, intermediate_size=96, num_hidden_layers=2,
-                                 num_attention_heads=4, num_key_value_heads=2, num_local_experts=4,
-                                 num_experts_per_tok=2, max_position_embeddings=128, **special),
-        "t5": T5Config(vocab_size=vocab, d_model=32, d_kv=8, d_ff=64, num_layers=2, num_decoder_layers=2,
-                       num_heads=4, decoder_start_token_id=tokenizer.pad_token_id, **special),
+        "gpt2": GPT2Config(
+            vocab_size=vocab,
+            n_embd=64,
+            n_layer=2,
+            n_head=4,
+            n_positions=128,
+            bos_token_id=tokenizer.bos_token_id,
+            **special,
+        ),
+        "qwen2": Qwen2Config(
+            vocab_size=vocab,
+            hidden_size=64,
+            intermediate_size=96,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            max_position_embeddings=128,
+            tie_word_embeddings=False,
+            **special,
+        ),
+        "mixtral": MixtralConfig(
+            vocab_size=vocab,
+            hidden_size=64,
+            intermediate_size=96,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            num_key_value_heads=2,
+            num_local_experts=4,
+            num_experts_per_tok=2,
+            max_position_embeddings=128,
+            **special,
+        ),
+        "t5": T5Config(
+            vocab_size=vocab,
+            d_model=32,
+            d_kv=8,
+            d_ff=64,
+            num_layers=2,
+            num_decoder_layers=2,
+            num_heads=4,
+            decoder_start_token_id=tokenizer.pad_token_id,
+            **special,
+        ),
     }
 
 
@@ -69,7 +102,11 @@ def truth(arch_dirs, tiny):
 
 def _load(path, eager):
     seq2seq = path.name == "tiny-t5"
-    mc = ModelConfig(attn_implementation="eager", is_encoder_decoder=seq2seq) if eager else ModelConfig(is_encoder_decoder=seq2seq)
+    mc = (
+        ModelConfig(attn_implementation="eager", is_encoder_decoder=seq2seq)
+        if eager
+        else ModelConfig(is_encoder_decoder=seq2seq)
+    )
     model = load_model(str(path), mc, "fp32", torch.device("cpu"))
     if eager and hasattr(model, "set_experts_implementation") and model._can_set_experts_implementation():
         model.set_experts_implementation("eager")
@@ -85,8 +122,14 @@ def _truth(model, tokenizer, shapes):
         mask = torch.ones_like(ids)
         mask[0, : length // 3] = 0  # left padding is computed all the same
         with FlopCounterMode(display=False) as counter, torch.inference_mode():
-            out = model.generate(input_ids=ids, attention_mask=mask, max_new_tokens=steps, min_new_tokens=steps,
-                                 do_sample=False, pad_token_id=tokenizer.pad_token_id)
+            out = model.generate(
+                input_ids=ids,
+                attention_mask=mask,
+                max_new_tokens=steps,
+                min_new_tokens=steps,
+                do_sample=False,
+                pad_token_id=tokenizer.pad_token_id,
+            )
         generated = out.shape[1] - (1 if model.config.is_encoder_decoder else length)
         assert generated == steps
         total += counter.get_total_flops()
@@ -95,7 +138,11 @@ def _truth(model, tokenizer, shapes):
 
 
 def _attention_of_every_config(model):
-    return {n: m.config._attn_implementation for n, m in model.named_modules() if hasattr(getattr(m, "config", None), "_attn_implementation")}
+    return {
+        n: m.config._attn_implementation
+        for n, m in model.named_modules()
+        if hasattr(getattr(m, "config", None), "_attn_implementation")
+    }
 
 
 def _non_embedding(model):
@@ -132,8 +179,11 @@ def test_moe_counts_active_experts_only(arch_dirs):
     experts = [m for m in model.modules() if type(m).__name__ == "MixtralExperts"]
     all_expert_weights = sum(p.numel() for e in experts for p in e.parameters() if p.dim() == 3)
     routers = sum(m.weight.numel() for m in model.modules() if type(m).__name__ == "MixtralTopKRouter")
-    attention = sum(m.in_features * m.out_features for n, m in model.named_modules()
-                    if isinstance(m, torch.nn.Linear) and ".self_attn." in f".{n}")
+    attention = sum(
+        m.in_features * m.out_features
+        for n, m in model.named_modules()
+        if isinstance(m, torch.nn.Linear) and ".self_attn." in f".{n}"
+    )
     # 2 of 4 experts per token, plus the routers and attention projections
     assert dense_params(model.model) == all_expert_weights // 2 + routers + attention
 

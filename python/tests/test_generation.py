@@ -71,8 +71,13 @@ def test_token_ids_stop_at_the_first_eos(tiny):
 
     from transformers import LogitsProcessorList
 
-    record, out = run_batch(model, tokenizer, ["one", "two words"], {**kwargs, "logits_processor": LogitsProcessorList([ForceEos()])},
-                            want_token_ids=True)
+    record, out = run_batch(
+        model,
+        tokenizer,
+        ["one", "two words"],
+        {**kwargs, "logits_processor": LogitsProcessorList([ForceEos()])},
+        want_token_ids=True,
+    )
     assert out.token_ids == [[eos], [eos]] and record.output_tokens == 2 and out.texts is None
 
 
@@ -102,11 +107,25 @@ def test_first_token_clock_runs_once_per_generate(tiny):
 def test_generate_kwargs_greedy_overrides_model_defaults():
     kwargs = generate_kwargs(DecodingConfig(), 16, 2, PAD, [EOS])
     assert {k: kwargs[k] for k in ("max_new_tokens", "min_new_tokens", "pad_token_id", "eos_token_id")} == {
-        "max_new_tokens": 16, "min_new_tokens": 2, "pad_token_id": PAD, "eos_token_id": [EOS],
+        "max_new_tokens": 16,
+        "min_new_tokens": 2,
+        "pad_token_id": PAD,
+        "eos_token_id": [EOS],
     }
     assert (kwargs["do_sample"], kwargs["temperature"], kwargs["top_k"], kwargs["top_p"]) == (False, None, None, None)
-    for key in ("repetition_penalty", "no_repeat_ngram_size", "num_beams", "min_p", "typical_p", "length_penalty",
-                "bad_words_ids", "encoder_repetition_penalty", "sequence_bias", "suppress_tokens", "stop_strings"):
+    for key in (
+        "repetition_penalty",
+        "no_repeat_ngram_size",
+        "num_beams",
+        "min_p",
+        "typical_p",
+        "length_penalty",
+        "bad_words_ids",
+        "encoder_repetition_penalty",
+        "sequence_bias",
+        "suppress_tokens",
+        "stop_strings",
+    ):
         assert kwargs[key] == NEUTRAL_GENERATION[key], key
     assert "eos_token_id" not in generate_kwargs(DecodingConfig(), 16, 2, PAD)
 
@@ -121,9 +140,16 @@ def test_generate_kwargs_sampling_defaults_and_values():
 
 # generation_config.json defaults that change greedy tokens (every one of them alters this tiny model's output)
 TOKEN_CHANGING_DEFAULTS = {
-    "repetition_penalty": 5.0, "no_repeat_ngram_size": 1, "num_beams": 3, "length_penalty": 2.0,
-    "bad_words_ids": None, "typical_p": 0.2, "min_p": 0.5, "encoder_repetition_penalty": 3.0,
-    "return_dict_in_generate": True, "output_scores": True,  # would hand run_batch an object, not ids
+    "repetition_penalty": 5.0,
+    "no_repeat_ngram_size": 1,
+    "num_beams": 3,
+    "length_penalty": 2.0,
+    "bad_words_ids": None,
+    "typical_p": 0.2,
+    "min_p": 0.5,
+    "encoder_repetition_penalty": 3.0,
+    "return_dict_in_generate": True,
+    "output_scores": True,  # would hand run_batch an object, not ids
 }
 
 
@@ -149,16 +175,27 @@ def test_greedy_neutralises_token_changing_generation_config(tiny):
         for key, value in defaults.items():
             setattr(model.generation_config, key, value)
         with torch.inference_mode():  # today's arguments let the model's defaults change the tokens
-            leaked = model.generate(**tokenizer([prompt], return_tensors="pt"), max_new_tokens=8, min_new_tokens=8,
-                                    pad_token_id=tokenizer.pad_token_id, do_sample=False, temperature=None, top_k=None,
-                                    top_p=None)
+            leaked = model.generate(
+                **tokenizer([prompt], return_tensors="pt"),
+                max_new_tokens=8,
+                min_new_tokens=8,
+                pad_token_id=tokenizer.pad_token_id,
+                do_sample=False,
+                temperature=None,
+                top_k=None,
+                top_p=None,
+            )
         assert leaked.sequences[0, -8:].tolist() != reference  # and an output object, not ids
         kwargs = generate_kwargs(DecodingConfig(), 8, 8, tokenizer.pad_token_id, eos_token_ids(model, tokenizer))
         _, out = run_batch(model, tokenizer, [prompt], kwargs, want_token_ids=True)
         assert out.token_ids == [reference]
         effective = effective_generation_config(model, kwargs)
         assert effective["mode"] == "greedy_search" and effective["do_sample"] is False
-        assert effective["num_beams"] == 1 and effective["repetition_penalty"] == 1.0 and effective["bad_words_ids"] is None
+        assert (
+            effective["num_beams"] == 1
+            and effective["repetition_penalty"] == 1.0
+            and effective["bad_words_ids"] is None
+        )
         assert effective["eos_token_id"] == [tokenizer.eos_token_id]
         assert effective["overridden_model_defaults"]["repetition_penalty"] == 5.0
         assert effective["overridden_model_defaults"]["num_beams"] == 3
@@ -200,8 +237,13 @@ def test_output_tokens_count_only_the_eos_ids_generate_stops_on(tiny):
         kwargs = generate_kwargs(DecodingConfig(), 6, 0, tokenizer.pad_token_id, eos_token_ids(model, tokenizer))
         prompts = ["one two", "three four"]
         width = tokenizer(prompts, return_tensors="pt", padding=True)["input_ids"].shape[1]
-        record, out = run_batch(model, tokenizer, prompts, {**kwargs, "logits_processor": LogitsProcessorList([Emit(width)])},
-                                want_token_ids=True)
+        record, out = run_batch(
+            model,
+            tokenizer,
+            prompts,
+            {**kwargs, "logits_processor": LogitsProcessorList([Emit(width)])},
+            want_token_ids=True,
+        )
         assert record.generated_steps == 6  # the first sequence ran to max_new_tokens
         assert [len(ids) for ids in out.token_ids] == [6, 3]  # not [1, 1]: the tokenizer's EOS did not stop it
         assert out.token_ids[0][0] == tok_eos and out.token_ids[1][-1] == stop_b

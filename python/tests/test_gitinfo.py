@@ -23,7 +23,9 @@ def test_loose_ref(tmp_path):
 def test_packed_ref(tmp_path):
     git = repo(tmp_path)
     (git / "HEAD").write_text("ref: refs/heads/release\n")
-    (git / "packed-refs").write_text(f"# pack-refs with: peeled fully-peeled sorted\n{B} refs/heads/release\n{A} refs/tags/v1\n")
+    (git / "packed-refs").write_text(
+        f"# pack-refs with: peeled fully-peeled sorted\n{B} refs/heads/release\n{A} refs/tags/v1\n"
+    )
     assert git_commit(tmp_path / "proj" / "pkg") == B
 
 

@@ -5,7 +5,15 @@ import json
 import pytest
 
 from joules_worker.config import EnergyConfig
-from joules_worker.energy import BackendContext, CodeCarbonBackend, EnergyReading, EnergyResult, GpuRef, NoneBackend, NvmlBackend
+from joules_worker.energy import (
+    BackendContext,
+    CodeCarbonBackend,
+    EnergyReading,
+    EnergyResult,
+    GpuRef,
+    NoneBackend,
+    NvmlBackend,
+)
 from joules_worker.energy.idle import IdleBaseline, apply_idle, cache_dir, measure_idle
 
 
@@ -43,15 +51,29 @@ def test_nothing_to_measure_on_this_rank():
 
 
 def test_apply_idle():
-    result = EnergyResult("nvml", None, "counter", False, 0.0, 10.0, [
-        EnergyReading("h/gpu/GPU-a", "gpu", 900.0, False), EnergyReading("h/gpu/GPU-b", "gpu", 800.0, False),
-    ])
+    result = EnergyResult(
+        "nvml",
+        None,
+        "counter",
+        False,
+        0.0,
+        10.0,
+        [
+            EnergyReading("h/gpu/GPU-a", "gpu", 900.0, False),
+            EnergyReading("h/gpu/GPU-b", "gpu", 800.0, False),
+        ],
+    )
     apply_idle(result, IdleBaseline({"h/gpu/GPU-a": 60.0}, 5.0, True))
     assert [r.idle_power_w for r in result.readings] == [60.0, None]
     assert result.idle == {"duration_s": 5.0, "cached": True}
     assert result.to_dict()["readings"][0] == {
-        "device_id": "h/gpu/GPU-a", "scope": "gpu", "energy_j": 900.0, "estimated": False, "idle_power_w": 60.0,
-        "active_s": 0.0, "missing_reason": None,
+        "device_id": "h/gpu/GPU-a",
+        "scope": "gpu",
+        "energy_j": 900.0,
+        "estimated": False,
+        "idle_power_w": 60.0,
+        "active_s": 0.0,
+        "missing_reason": None,
     }
     untouched = EnergyResult("none", None, "none", False, 0.0, 1.0)
     apply_idle(untouched, None)

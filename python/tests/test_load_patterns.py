@@ -6,13 +6,17 @@ import asyncio
 import http.server
 import json
 import threading
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 
 from joules_worker.engines.http_stream import RequestRecord, endpoint, request_body, stream_request
 from joules_worker.engines.load_patterns import (
-    bursty_offsets, constant_offsets, poisson_offsets, read_trace, steady_window,
+    bursty_offsets,
+    constant_offsets,
+    poisson_offsets,
+    read_trace,
+    steady_window,
 )
 from joules_worker.errors import BadConfigError
 
@@ -22,7 +26,7 @@ def test_constant_and_poisson_schedules_are_bounded_and_seeded() -> None:
     assert constant_offsets(2.0, None, 2.0) == [0.0, 0.5, 1.0, 1.5]
     a, b = poisson_offsets(200.0, 2000, None, 7), poisson_offsets(200.0, 2000, None, 7)
     assert a == b and a != poisson_offsets(200.0, 2000, None, 8)
-    gaps = [y - x for x, y in zip(a, a[1:])]
+    gaps = [y - x for x, y in zip(a, a[1:], strict=False)]
     assert abs(sum(gaps) / len(gaps) - 1 / 200) < 0.0005  # mean gap 1/rate (2000 samples)
 
 
@@ -73,10 +77,13 @@ class _Fault(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
         self.end_headers()
-        chunk = lambda text, **kw: f"data: {json.dumps({'choices': [{'index': 0, 'text': text, **kw}]})}\n\n".encode()
+        def chunk(text, **kw):
+            return f"data: {json.dumps({'choices': [{'index': 0, 'text': text, **kw}]})}\n\n".encode()
         body = chunk("a") + chunk("b")
         if self.mode == "ok":
-            body += chunk("", finish_reason="stop")  # no usage, no [DONE] (like transformers serve without include_usage)
+            body += chunk(
+                "", finish_reason="stop"
+            )  # no usage, no [DONE] (like transformers serve without include_usage)
         elif self.mode == "garbage":
             body += b"<html>oops</html>\n"
         self.wfile.write(body)
@@ -99,7 +106,9 @@ def _send(url: str, extra: dict | None = None) -> RequestRecord:
     async def go() -> RequestRecord:
         async with aiohttp.ClientSession() as s:
             body = request_body("completions", "m", "hi", 4, extra or {})
-            return await stream_request(s, endpoint(url, "completions"), body, RequestRecord(0, None, 0.0), "completions", 5.0)
+            return await stream_request(
+                s, endpoint(url, "completions"), body, RequestRecord(0, None, 0.0), "completions", 5.0
+            )
 
     return asyncio.run(go())
 
@@ -111,11 +120,14 @@ def test_a_whole_stream_without_usage_leaves_the_tokens_to_count(fault_server) -
     assert r.ttft_s is not None and len(r.itl_s) == 1
 
 
-@pytest.mark.parametrize(("mode", "kind", "message"), [
-    ("garbage", "garbage", "not a server-sent event line"),
-    ("truncated", "truncated", r"before a finish_reason or \[DONE\]"),
-    ("http400", "http", "HTTP 400 .*Unexpected fields in the request: ignore_eos"),
-])
+@pytest.mark.parametrize(
+    ("mode", "kind", "message"),
+    [
+        ("garbage", "garbage", "not a server-sent event line"),
+        ("truncated", "truncated", r"before a finish_reason or \[DONE\]"),
+        ("http400", "http", "HTTP 400 .*Unexpected fields in the request: ignore_eos"),
+    ],
+)
 def test_faults_end_in_the_record_with_their_kind(fault_server, mode: str, kind: str, message: str) -> None:
     url, handler = fault_server
     handler.mode = mode

@@ -20,7 +20,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from _helpers import event_lines, schema_errors, write_config
 from conftest import FAKE_PYNVML_DIR, FIXTURES, base_experiment
 
@@ -37,9 +36,25 @@ def free_port() -> int:
 def accelerate_cmd(config: Path, out_dir: Path, processes: int = 2) -> list[str]:
     accelerate = Path(sys.executable).parent / "accelerate"
     return [
-        str(accelerate), "launch", "--multi_gpu", "--num_processes", str(processes), "--num_machines", "1",
-        "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", str(free_port()),
-        "-m", "joules_worker", "--config", str(config), "--output-dir", str(out_dir),
+        str(accelerate),
+        "launch",
+        "--multi_gpu",
+        "--num_processes",
+        str(processes),
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        str(free_port()),
+        "-m",
+        "joules_worker",
+        "--config",
+        str(config),
+        "--output-dir",
+        str(out_dir),
     ]
 
 
@@ -59,7 +74,12 @@ def runs(tiny_model_dir, tmp_path_factory, worker_env):
     gpu = json.loads(json.dumps(base))
     gpu.update(config_name="two-ranks-fake-gpu", num_input_prompts=8, num_processes=2, gpu_ids=[0, 1])
     gpu["energy"].update(backend="nvml", idle_baseline_s=0.5, measure_power_secs=0.2)
-    shared = {"uuid": "GPU-8c2f7a50-fake-4e1b-9a3d-0123456789ab", "name": "NVIDIA H200", "power_w": 180.0, "power_limit_w": 700}
+    shared = {
+        "uuid": "GPU-8c2f7a50-fake-4e1b-9a3d-0123456789ab",
+        "name": "NVIDIA H200",
+        "power_w": 180.0,
+        "power_limit_w": 700,
+    }
     fake_config = root / "fake-nvml.json"
     fake_config.write_text(json.dumps({"devices": [shared, shared], "t0": 0}))  # indices 0 and 1: one device
     gpu_env = {
@@ -87,7 +107,7 @@ def runs(tiny_model_dir, tmp_path_factory, worker_env):
     for name, (proc, out) in procs.items():
         stdout, stderr = proc.communicate(timeout=300)
         results[name] = {"code": proc.returncode, "stdout": stdout, "stderr": stderr, "out": out}
-    for name, run in results.items():
+    for run in results.values():
         if run["code"] == 0:
             run["ranks"] = [json.loads((run["out"] / f"rank-{r}.json").read_text()) for r in (0, 1)]
     if _capture():
@@ -167,10 +187,17 @@ def test_same_fake_gpu_is_reported_by_both_ranks(runs, raw_validator):
         (reading,) = energy["readings"]
         readings.append(reading)
         assert reading["idle_power_w"] == pytest.approx(180.0, rel=0.05)
-        assert energy["timeseries_file"] == f"timeseries-rank-{r}.jsonl" and (run["out"] / energy["timeseries_file"]).is_file()
+        assert (
+            energy["timeseries_file"] == f"timeseries-rank-{r}.jsonl"
+            and (run["out"] / energy["timeseries_file"]).is_file()
+        )
         duration = energy["end_unix_s"] - energy["start_unix_s"]
         assert reading["energy_j"] == pytest.approx(180.0 * duration, rel=0.1)  # loose: 2 cores, 6 processes
-    assert readings[0]["device_id"] == readings[1]["device_id"] == f"{ranks[0]['host']}/gpu/GPU-8c2f7a50-fake-4e1b-9a3d-0123456789ab"
+    assert (
+        readings[0]["device_id"]
+        == readings[1]["device_id"]
+        == f"{ranks[0]['host']}/gpu/GPU-8c2f7a50-fake-4e1b-9a3d-0123456789ab"
+    )
 
 
 def test_relaunched_failure_keeps_its_exit_code(runs):

@@ -49,7 +49,9 @@ def test_a_counter_that_goes_backwards_is_a_reset_naming_the_device(fake_nvml):
     reads = [0, 5_000, 5_000, 5_000, 1_200]  # prepare, start, pause, resume, stop: reset before stop
     fake_nvml.configure(devices=[{"uuid": "GPU-a", "power_w": 200.0, "energy_mj_reads": reads}])
     backend = NvmlBackend(ctx(GpuRef(0)))
-    with pytest.raises(TransientError, match=r"NVML node-1/gpu/GPU-a: the energy counter went backwards \(5000 -> 1200\)"):
+    with pytest.raises(
+        TransientError, match=r"NVML node-1/gpu/GPU-a: the energy counter went backwards \(5000 -> 1200\)"
+    ):
         run(backend, 0.02, pause=0.01)
     assert fake_nvml._state["inits"] == 0  # NVML released on the way out
 
@@ -109,10 +111,12 @@ def test_missing_devices_are_null_readings_not_zero(fake_nvml):
 
 def test_a_gpu_without_counter_or_power_is_null_not_zero(fake_nvml):
     """A MIG slice (or some vGPUs): NVML finds it but gives neither an energy counter nor power."""
-    fake_nvml.configure(devices=[
-        {"uuid": "GPU-a", "power_w": 50.0},
-        {"uuid": "MIG-0f1e", "energy_counter": False, "power": False},
-    ])
+    fake_nvml.configure(
+        devices=[
+            {"uuid": "GPU-a", "power_w": 50.0},
+            {"uuid": "MIG-0f1e", "energy_counter": False, "power": False},
+        ]
+    )
     result = run(NvmlBackend(ctx(GpuRef(0), GpuRef(1, uuid="MIG-0f1e"))), 0.05)
     ok, mig = result.readings
     assert ok.energy_j > 0 and result.complete is False
@@ -157,7 +161,9 @@ def test_monitor_for_other_backends(fake_nvml):
     monitor.start()
     time.sleep(0.05)
     rows, throttling = monitor.stop()
-    assert len(rows) >= 2 and rows[0]["power_w"] == 80.0 and throttling == {"observed": True, "reasons": ["hw_slowdown"]}
+    assert (
+        len(rows) >= 2 and rows[0]["power_w"] == 80.0 and throttling == {"observed": True, "reasons": ["hw_slowdown"]}
+    )
     assert fake_nvml._state["inits"] == 0
 
 
@@ -165,4 +171,6 @@ def test_environment_gpu_records(fake_nvml):
     fake_nvml.configure(devices=[{"uuid": "GPU-a", "name": "NVIDIA H200", "power_limit_w": 700}])
     records, driver = gpu_records([GpuRef(0)])
     assert driver == "550.54.15-fake"
-    assert records == [{"name": "NVIDIA H200", "uuid": "GPU-a", "power_limit_w": 700.0, "memory_total_bytes": 141 * 2**30}]
+    assert records == [
+        {"name": "NVIDIA H200", "uuid": "GPU-a", "power_limit_w": 700.0, "memory_total_bytes": 141 * 2**30}
+    ]

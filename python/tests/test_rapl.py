@@ -43,7 +43,9 @@ def ctx(local_main=True, secs=0.05):
 def test_zones_found(powercap):
     zones = find_zones(powercap["pkg0"].parent, "h")
     assert [(z.device_id, z.scope) for z in zones] == [
-        ("h/cpu/package-0", "cpu"), ("h/ram/package-0", "ram"), ("h/cpu/package-1", "cpu"),
+        ("h/cpu/package-0", "cpu"),
+        ("h/ram/package-0", "ram"),
+        ("h/cpu/package-1", "cpu"),
     ]  # core is part of the package; psys is skipped
 
 
@@ -61,7 +63,9 @@ def test_counts_deltas_with_wrap_around_and_pause(powercap):
     set_uj(powercap["pkg0"], 10_000_000)  # +1 J
     result = backend.stop()
     joules = {r.device_id: r.energy_j for r in result.readings}
-    assert joules == pytest.approx({"node-1/cpu/package-0": 3.0, "node-1/ram/package-0": 0.5, "node-1/cpu/package-1": 1.5})
+    assert joules == pytest.approx(
+        {"node-1/cpu/package-0": 3.0, "node-1/ram/package-0": 0.5, "node-1/cpu/package-1": 1.5}
+    )
     assert result.method == "counter" and not result.estimated and result.samples >= 4
     assert "intel-rapl:1: energy counter wrapped 1x" in result.note
 

@@ -4,6 +4,7 @@ import json
 import sys
 
 from conftest import base_experiment
+
 from joules_worker.config import ExperimentConfig
 from joules_worker.relaunch import accelerate_command, failure_code, needs_relaunch
 
@@ -24,18 +25,48 @@ def test_only_bare_multi_process_starts_relaunch():
 def test_cpu_flags_match_the_ts_launcher():
     args, env = accelerate_command(config(num_processes=2), "/c.json", "/out", 29555)
     assert args == [
-        sys.executable, "-m", "accelerate.commands.launch", "--multi_gpu", "--num_processes", "2", "--num_machines", "1",
-        "--mixed_precision", "no", "--dynamo_backend", "no", "--main_process_port", "29555",
-        "-m", "joules_worker", "--config", "/c.json", "--output-dir", "/out",
+        sys.executable,
+        "-m",
+        "accelerate.commands.launch",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--mixed_precision",
+        "no",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        "29555",
+        "-m",
+        "joules_worker",
+        "--config",
+        "/c.json",
+        "--output-dir",
+        "/out",
     ]
     assert env == {"ACCELERATE_USE_CPU": "true", "CUDA_DEVICE_ORDER": "PCI_BUS_ID"}
 
 
 def test_gpu_flags_match_the_ts_launcher():
-    args, env = accelerate_command(config(num_processes=2, gpu_ids=[3, 1, 0], precision="bf16"), "/c.json", "/out", 1234)
+    args, env = accelerate_command(
+        config(num_processes=2, gpu_ids=[3, 1, 0], precision="bf16"), "/c.json", "/out", 1234
+    )
     assert args[3:16] == [
-        "--multi_gpu", "--num_processes", "2", "--num_machines", "1", "--gpu_ids", "3,1",
-        "--mixed_precision", "bf16", "--dynamo_backend", "no", "--main_process_port", "1234",
+        "--multi_gpu",
+        "--num_processes",
+        "2",
+        "--num_machines",
+        "1",
+        "--gpu_ids",
+        "3,1",
+        "--mixed_precision",
+        "bf16",
+        "--dynamo_backend",
+        "no",
+        "--main_process_port",
+        "1234",
     ]
     assert env == {"CUDA_DEVICE_ORDER": "PCI_BUS_ID"}  # gpu_ids are NVML (PCI bus) indices, not CUDA's fastest-first
 

@@ -4,8 +4,8 @@ import json
 import math
 
 import pytest
-
 from _helpers import run_in_process, schema_errors
+
 from joules_worker.errors import BadConfigError, DatasetError, ModelNotFoundError, UnsupportedError
 
 
@@ -61,7 +61,12 @@ def test_model_memory_energy_environment_blocks(greedy_run):
     assert data["memory"]["kind"] in ("rss_peak", "rss_lifetime_peak") and data["memory"]["peak_bytes"] > 0
     energy = data["energy"]
     assert energy["backend"] == "none" and energy["readings"] == []
-    assert (energy["samples"], energy["idle"], energy["timeseries_file"], energy["throttling"]) == (None, None, None, None)
+    assert (energy["samples"], energy["idle"], energy["timeseries_file"], energy["throttling"]) == (
+        None,
+        None,
+        None,
+        None,
+    )
     assert data["device"] == {"type": "cpu", "id": "cpu", "name": data["device"]["name"], "uuid": None}
     environment = data["environment"]
     assert {"python", "torch", "transformers", "accelerate", "codecarbon", "platform", "cuda"} <= set(environment)
@@ -85,9 +90,20 @@ def test_outputs_are_the_first_prompts_that_fit(greedy_run, tiny):
 def test_adaptive_batches_sorted_prompts_and_traffic_outside_the_window(experiment, tmp_path, tiny):
     _, tokenizer = tiny
     experiment.update(
-        num_input_prompts=10, batch_size=4, max_output_tokens=4, prompt_ordering="sorted_by_length",
-        batching={"strategy": "adaptive", "max_tokens_per_batch": 120}, save_outputs=True, save_token_ids=True,
-        traffic={"delay_min_ms": 100, "delay_max_ms": 150, "burst_size": 2, "burst_interval_ms": 100, "inside_energy_window": False},
+        num_input_prompts=10,
+        batch_size=4,
+        max_output_tokens=4,
+        prompt_ordering="sorted_by_length",
+        batching={"strategy": "adaptive", "max_tokens_per_batch": 120},
+        save_outputs=True,
+        save_token_ids=True,
+        traffic={
+            "delay_min_ms": 100,
+            "delay_max_ms": 150,
+            "burst_size": 2,
+            "burst_interval_ms": 100,
+            "inside_energy_window": False,
+        },
         warmup_iterations="auto",
     )
     data, events = run_in_process(experiment, tmp_path)
@@ -114,9 +130,19 @@ def test_adaptive_batches_sorted_prompts_and_traffic_outside_the_window(experime
 
 
 def test_traffic_inside_the_window_counts_the_waits(experiment, tmp_path):
-    experiment.update(num_input_prompts=4, batch_size=2, max_output_tokens=2, warmup_iterations=0,
-                      traffic={"delay_min_ms": 150, "delay_max_ms": 150, "burst_size": None, "burst_interval_ms": None,
-                               "inside_energy_window": True})
+    experiment.update(
+        num_input_prompts=4,
+        batch_size=2,
+        max_output_tokens=2,
+        warmup_iterations=0,
+        traffic={
+            "delay_min_ms": 150,
+            "delay_max_ms": 150,
+            "burst_size": None,
+            "burst_interval_ms": None,
+            "inside_energy_window": True,
+        },
+    )
     data, _ = run_in_process(experiment, tmp_path)
     window = data["window"]
     assert window["duration_s"] == pytest.approx(window["end_unix_s"] - window["start_unix_s"], abs=1e-6)
@@ -160,7 +186,9 @@ def test_auto_backend_on_a_fake_rapl_tree_with_idle_baseline(experiment, tmp_pat
     assert energy["backend"] == "rapl" and energy["method"] == "counter"
     assert "auto chose rapl (nvml skipped: no gpu_ids)" in energy["note"]
     assert [r["device_id"] for r in energy["readings"]] == [f"{data['host']}/cpu/package-0"]
-    assert energy["readings"][0]["idle_power_w"] == 0.0 and energy["idle"]["cached"] is False  # a counter that never moves
+    assert (
+        energy["readings"][0]["idle_power_w"] == 0.0 and energy["idle"]["cached"] is False
+    )  # a counter that never moves
 
 
 def test_unsupported_options(experiment, tmp_path):
@@ -176,7 +204,9 @@ def test_quantization_without_bitsandbytes_is_unsupported(tiny_model_dir):
     from joules_worker.config import ModelConfig
     from joules_worker.model_loading import load_model
 
-    with pytest.raises(UnsupportedError, match="model.quantization 'int8' needs bitsandbytes, which is not installed") as info:
+    with pytest.raises(
+        UnsupportedError, match="model.quantization 'int8' needs bitsandbytes, which is not installed"
+    ) as info:
         load_model(str(tiny_model_dir), ModelConfig(quantization="int8"), "fp16", torch.device("cpu"))
     assert info.value.exit_code == 8
 
@@ -193,7 +223,9 @@ def run_texts(experiment, tmp_path, name):
 
 
 def test_greedy_is_deterministic_sampling_follows_the_seed(experiment, tmp_path):
-    experiment.update(num_input_prompts=4, warmup_iterations=0, save_outputs=True, max_output_tokens=12, min_output_tokens=12)
+    experiment.update(
+        num_input_prompts=4, warmup_iterations=0, save_outputs=True, max_output_tokens=12, min_output_tokens=12
+    )
     greedy = [run_texts(experiment, tmp_path, f"g{i}") for i in range(2)]
     assert greedy[0] == greedy[1]
 

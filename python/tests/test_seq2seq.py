@@ -1,7 +1,6 @@
 """model.is_encoder_decoder: a tiny random T5 (built here, offline) through the whole runner."""
 
 import pytest
-
 from _helpers import run_in_process, schema_errors
 
 
@@ -12,8 +11,15 @@ def tiny_t5_dir(tmp_path_factory, tiny):
 
     _, tokenizer = tiny
     config = T5Config(
-        vocab_size=len(tokenizer), d_model=32, d_kv=8, d_ff=64, num_layers=1, num_decoder_layers=1, num_heads=4,
-        pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+        vocab_size=len(tokenizer),
+        d_model=32,
+        d_kv=8,
+        d_ff=64,
+        num_layers=1,
+        num_decoder_layers=1,
+        num_heads=4,
+        pad_token_id=tokenizer.pad_token_id,
+        eos_token_id=tokenizer.eos_token_id,
         decoder_start_token_id=tokenizer.pad_token_id,
     )
     torch.manual_seed(0)
@@ -25,8 +31,14 @@ def tiny_t5_dir(tmp_path_factory, tiny):
 
 
 def test_encoder_decoder_run(tiny_t5_dir, experiment, tmp_path, raw_validator):
-    experiment.update(model_name=str(tiny_t5_dir), num_input_prompts=4, max_output_tokens=6, min_output_tokens=6,
-                      save_outputs=True, save_token_ids=True)
+    experiment.update(
+        model_name=str(tiny_t5_dir),
+        num_input_prompts=4,
+        max_output_tokens=6,
+        min_output_tokens=6,
+        save_outputs=True,
+        save_token_ids=True,
+    )
     experiment["model"]["is_encoder_decoder"] = True
     data, _ = run_in_process(experiment, tmp_path)
     assert schema_errors(raw_validator, data) == []

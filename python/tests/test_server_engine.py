@@ -8,12 +8,13 @@ import copy
 import http.server
 import json
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
-
 from conftest import base_experiment
+
 from joules_worker.config import ExperimentConfig
 from joules_worker.engines import engine_for
 from joules_worker.errors import ServerError
@@ -62,7 +63,9 @@ def serving(model: Path, url: str, **load: Any) -> ExperimentConfig:
     return ExperimentConfig.from_dict(data)
 
 
-def test_poisson_load_counts_tokens_without_usage_and_writes_valid_files(tmp_path, tiny_model_dir, server, raw_validator) -> None:
+def test_poisson_load_counts_tokens_without_usage_and_writes_valid_files(
+    tmp_path, tiny_model_dir, server, raw_validator
+) -> None:
     url, _ = server
     path = engine_for("server").run(serving(tiny_model_dir, url), tmp_path, EventEmitter(rank=0))
     raw = json.loads(path.read_text())
@@ -75,21 +78,33 @@ def test_poisson_load_counts_tokens_without_usage_and_writes_valid_files(tmp_pat
     summary = json.loads((tmp_path / "serving-rank-0.json").read_text())
     assert summary["tokens_counted_requests"] == 12 and summary["pattern"] == "poisson"
     whole, steady = summary["whole_window"], summary["steady_window"]
-    assert steady is None or whole["start_unix_s"] <= steady["start_unix_s"] <= steady["end_unix_s"] <= whole["end_unix_s"]
+    assert (
+        steady is None or whole["start_unix_s"] <= steady["start_unix_s"] <= steady["end_unix_s"] <= whole["end_unix_s"]
+    )
     assert raw["tokens"]["num_prompts"] == 12 and len(raw["batches"]) == 12
 
 
 def test_a_server_rejecting_extra_body_fails_the_warm_up_with_its_answer(tmp_path, tiny_model_dir, server) -> None:
     url, handler = server
     handler.fail = True
-    with pytest.raises(ServerError, match=r"warm-up request 1 failed: HTTP 400 .*Unexpected fields in the request: ignore_eos"):
+    with pytest.raises(
+        ServerError, match=r"warm-up request 1 failed: HTTP 400 .*Unexpected fields in the request: ignore_eos"
+    ):
         engine_for("server").run(serving(tiny_model_dir, url), tmp_path, EventEmitter(rank=0))
     assert not (tmp_path / "rank-0.json").exists() and not (tmp_path / "requests-rank-0.jsonl").exists()
 
 
-@pytest.mark.parametrize("pattern", [{"pattern": "constant", "rate": 40.0}, {"pattern": "bursty", "rate": None, "burst_size": 4, "burst_interval_ms": 50.0}])
+@pytest.mark.parametrize(
+    "pattern",
+    [
+        {"pattern": "constant", "rate": 40.0},
+        {"pattern": "bursty", "rate": None, "burst_size": 4, "burst_interval_ms": 50.0},
+    ],
+)
 def test_other_open_loop_patterns_send_every_request(tmp_path, tiny_model_dir, server, pattern) -> None:
     url, _ = server
-    engine_for("server").run(serving(tiny_model_dir, url, num_requests=8, warmup_requests=0, **pattern), tmp_path, EventEmitter(rank=0))
+    engine_for("server").run(
+        serving(tiny_model_dir, url, num_requests=8, warmup_requests=0, **pattern), tmp_path, EventEmitter(rank=0)
+    )
     lines = (tmp_path / "requests-rank-0.jsonl").read_text().splitlines()
     assert len(lines) == 8

@@ -43,15 +43,26 @@ def test_tokenizer_and_shape(tiny):
 def test_command_line(tmp_path):
     proc = subprocess.run(
         [sys.executable, str(REPO / "tools" / "build_tiny_model.py"), "--out", str(tmp_path / "cli"), "--layers", "1"],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert proc.stdout.strip() == f"{(tmp_path / 'cli').resolve()} 169152 parameters"
 
 
 def test_wide_preset_is_a_clearly_bigger_second_model(tmp_path):
     proc = subprocess.run(
-        [sys.executable, str(REPO / "tools" / "build_tiny_model.py"), "--preset", "tiny-llama-wide", "--out", str(tmp_path / "wide")],
-        capture_output=True, text=True, check=True,
+        [
+            sys.executable,
+            str(REPO / "tools" / "build_tiny_model.py"),
+            "--preset",
+            "tiny-llama-wide",
+            "--out",
+            str(tmp_path / "wide"),
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert proc.stdout.strip() == f"{(tmp_path / 'wide').resolve()} 584320 parameters"
     import json

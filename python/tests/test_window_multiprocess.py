@@ -31,11 +31,20 @@ def runs(tiny_model_dir, tmp_path_factory, worker_env):
     base = base_experiment(str(tiny_model_dir))
 
     late = json.loads(json.dumps(base))
-    late.update(config_name="late-rank", num_input_prompts=24, batch_size=2, num_processes=2, gpu_ids=[0, 1], warmup_iterations=1)
+    late.update(
+        config_name="late-rank",
+        num_input_prompts=24,
+        batch_size=2,
+        num_processes=2,
+        gpu_ids=[0, 1],
+        warmup_iterations=1,
+    )
     late["energy"].update(backend="nvml", idle_baseline_s=0, measure_power_secs=0.2)
     # waits inside the window stretch it to ~4 s per rank cheaply (the CPU is shared): +-1 % is ~40 ms
     late["traffic"].update(delay_min_ms=600, delay_max_ms=650, inside_energy_window=True)  # 6 batches per rank
-    devices = [{"uuid": f"GPU-{i}0000000-fake-4e1b-9a3d-0123456789ab", "power_w": POWER_W, "temp": 50 + i} for i in (0, 1)]
+    devices = [
+        {"uuid": f"GPU-{i}0000000-fake-4e1b-9a3d-0123456789ab", "power_w": POWER_W, "temp": 50 + i} for i in (0, 1)
+    ]
     fake = root / "fake-nvml.json"
     fake.write_text(json.dumps({"devices": devices, "t0": 0}))
     late_env = {
@@ -53,9 +62,14 @@ def runs(tiny_model_dir, tmp_path_factory, worker_env):
     host["traffic"].update(delay_min_ms=300, delay_max_ms=500, inside_energy_window=False)
     host_env = {**worker_env, "ACCELERATE_USE_CPU": "true"}
 
-    late_env["OMP_NUM_THREADS"] = host_env["OMP_NUM_THREADS"] = "1"  # 4 ranks on a small shared CPU: no spinning threads
+    late_env["OMP_NUM_THREADS"] = host_env["OMP_NUM_THREADS"] = (
+        "1"  # 4 ranks on a small shared CPU: no spinning threads
+    )
     results = {}
-    for name, exp, env in (("late", late, late_env), ("host", host, host_env)):  # one after the other: 2 ranks at a time
+    for name, exp, env in (
+        ("late", late, late_env),
+        ("host", host, host_env),
+    ):  # one after the other: 2 ranks at a time
         out = root / name / "out"
         argv = accelerate_cmd(write_config(exp, root / name), out)
         with open(root / name / "log.txt", "w") as log:  # a file, not a pipe: a full pipe would stall the ranks

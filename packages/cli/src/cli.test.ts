@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { runMain } from './main.js';
 import { captureOutput } from './output.js';
@@ -16,12 +16,16 @@ describe('joules validate / run on bad input', () => {
   it('names the field and exits 2', async () => {
     const output = captureOutput();
     expect(await runMain(['validate', fixture('wrong-type.yaml')], output)).toBe(2);
-    expect(output.stderr).toEqual([`${fixture('wrong-type.yaml')}:3 batch_size: Invalid input: expected number, received string`]);
+    expect(output.stderr).toEqual([
+      `${fixture('wrong-type.yaml')}:3 batch_size: Invalid input: expected number, received string`,
+    ]);
   });
 
   it('the real bin: exit 2, the field named, and nothing written by run', async () => {
     const cwd = await mkdtemp(path.join(os.tmpdir(), 'joules-cli-'));
-    const r = await promisify(execFile)(process.execPath, [bin, 'run', fixture('wrong-type.yaml')], { cwd }).catch((e: { code: number; stderr: string }) => e);
+    const r = await promisify(execFile)(process.execPath, [bin, 'run', fixture('wrong-type.yaml')], { cwd }).catch(
+      (e: { code: number; stderr: string }) => e,
+    );
     expect(r).toMatchObject({ code: 2 });
     expect((r as { stderr: string }).stderr).toMatch(/wrong-type\.yaml:3 batch_size: /);
     expect((r as { stderr: string }).stderr).not.toMatch(/\n\s+at /); // no stack trace
@@ -57,7 +61,19 @@ describe('joules validate / run on bad input', () => {
 
   it('config show applies --set and prints every effective value', async () => {
     const output = captureOutput();
-    const code = await runMain(['config', 'show', fixture('two-process.yaml'), '--set', 'batch_size=5', '--set', 'decoding.mode=sampling', '--json'], output);
+    const code = await runMain(
+      [
+        'config',
+        'show',
+        fixture('two-process.yaml'),
+        '--set',
+        'batch_size=5',
+        '--set',
+        'decoding.mode=sampling',
+        '--json',
+      ],
+      output,
+    );
     expect(code).toBe(0);
     const shown = JSON.parse(output.stdout[0]!);
     expect(shown).toMatchObject({ batch_size: 5, decoding: { mode: 'sampling' }, num_processes: 2, precision: 'fp32' });
@@ -79,7 +95,17 @@ describe('joules validate / run on bad input', () => {
   it('a launcher module that does not exist is a usage error naming it, and nothing is written', async () => {
     const cwd = await mkdtemp(path.join(os.tmpdir(), 'joules-cli-'));
     const output = captureOutput();
-    const code = await runMain(['run', fixture('two-process.yaml'), '--set', 'launch.launcher=./nope.mjs', '--results-dir', path.join(cwd, 'results')], output);
+    const code = await runMain(
+      [
+        'run',
+        fixture('two-process.yaml'),
+        '--set',
+        'launch.launcher=./nope.mjs',
+        '--results-dir',
+        path.join(cwd, 'results'),
+      ],
+      output,
+    );
     expect(code).toBe(2);
     expect(output.stderr.join('\n')).toMatch(/launch\.launcher: module .*nope\.mjs not found/);
     expect(output.stderr.join('\n')).not.toMatch(/internal error|\n\s+at /);

@@ -1,7 +1,7 @@
-export { runMain } from './main.js';
-export { run } from './commands/run.js';
 export type { RunOptions } from './commands/run.js';
+export { run } from './commands/run.js';
 export { validate } from './commands/validate.js';
 export { EXIT, ExitError } from './errors.js';
-export { consoleOutput, captureOutput } from './output.js';
+export { runMain } from './main.js';
 export type { Output } from './output.js';
+export { captureOutput, consoleOutput } from './output.js';

@@ -1,11 +1,11 @@
-import { CommanderError } from 'commander';
 import { ConfigError } from '@joules/config';
 import { LauncherError, LauncherLoadError, LaunchOptionsError } from '@joules/launcher';
 import { killRunningWorkers, RunnerError } from '@joules/runner';
 import { TrackerError } from '@joules/tracker';
+import { CommanderError } from 'commander';
 import { EXIT, ExitError } from './errors.js';
 import { consoleOutput, type Output } from './output.js';
-import { buildProgram, type ActionContext } from './program.js';
+import { type ActionContext, buildProgram } from './program.js';
 
 /** The error of a command as a message and an exit code (no stack trace for known failures). */
 function exitFor(error: unknown, output: Output): number {

@@ -3,8 +3,8 @@ import { mkdtemp, readdir, readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parse } from 'csv-parse/sync';
 import { RESULT_COLUMNS } from '@joules/metrics';
+import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
 import { runMain } from './main.js';
 import { captureOutput } from './output.js';
@@ -14,11 +14,38 @@ const fixture = (name: string) => fileURLToPath(new URL(`./__fixtures__/${name}`
 const tmp = () => mkdtemp(path.join(os.tmpdir(), 'joules-e2e-'));
 
 const REQUIRED = [
-  'experiment_id', 'config_name', 'model_name', 'suite', 'cycle_id', 'task_type', 'num_processes', 'batch_size',
-  'precision', 'num_prompts', 'total_input_tokens', 'total_output_tokens', 'total_time_s', 'throughput_tokens_per_s',
-  'throughput_queries_per_s', 'latency_mean_s', 'latency_p50_s', 'latency_p99_s', 'energy_total_j', 'energy_total_kwh',
-  'energy_adjusted_j', 'energy_per_token_j', 'tokens_per_j', 'flops_total', 'flops_per_j', 'queries_per_kwh',
-  'wh_per_1k_queries', 'peak_memory_bytes', 'emissions_kg', 'energy_backend', 'energy_estimated', 'config_hash',
+  'experiment_id',
+  'config_name',
+  'model_name',
+  'suite',
+  'cycle_id',
+  'task_type',
+  'num_processes',
+  'batch_size',
+  'precision',
+  'num_prompts',
+  'total_input_tokens',
+  'total_output_tokens',
+  'total_time_s',
+  'throughput_tokens_per_s',
+  'throughput_queries_per_s',
+  'latency_mean_s',
+  'latency_p50_s',
+  'latency_p99_s',
+  'energy_total_j',
+  'energy_total_kwh',
+  'energy_adjusted_j',
+  'energy_per_token_j',
+  'tokens_per_j',
+  'flops_total',
+  'flops_per_j',
+  'queries_per_kwh',
+  'wh_per_1k_queries',
+  'peak_memory_bytes',
+  'emissions_kg',
+  'energy_backend',
+  'energy_estimated',
+  'config_hash',
 ];
 
 function assertNoNonFinite(text: string, where: string) {
@@ -38,11 +65,18 @@ describe('joules run, end to end (slow)', () => {
     const dir = path.join(results, 'raw_results', '000001');
     const names = (await readdir(dir)).sort();
     expect(names).toEqual([
-      '000001_1_experiment_setup.json', '000001_2_experiment_variables.json', '000001_3_model_architecture.json',
-      '000001_4_inference_metrics.json', '000001_5_compute_metrics.json',
-      '000001_6_local_energy_results_process_0.json', '000001_6_local_energy_results_process_1.json',
-      '000001_7_global_energy_results.json', '000001_8_text_output.json',
-      '000001_raw_rank_0.json', '000001_raw_rank_1.json', 'manifest.json',
+      '000001_1_experiment_setup.json',
+      '000001_2_experiment_variables.json',
+      '000001_3_model_architecture.json',
+      '000001_4_inference_metrics.json',
+      '000001_5_compute_metrics.json',
+      '000001_6_local_energy_results_process_0.json',
+      '000001_6_local_energy_results_process_1.json',
+      '000001_7_global_energy_results.json',
+      '000001_8_text_output.json',
+      '000001_raw_rank_0.json',
+      '000001_raw_rank_1.json',
+      'manifest.json',
     ]);
     for (const n of names) assertNoNonFinite(await readFile(path.join(dir, n), 'utf8'), n);
 
@@ -69,7 +103,16 @@ describe('joules run, end to end (slow)', () => {
     const row = rows[0]!;
     expect(Object.keys(row)).toEqual([...RESULT_COLUMNS]);
     for (const c of REQUIRED) expect(Object.keys(row)).toContain(c);
-    expect(row).toMatchObject({ experiment_id: '000001', num_processes: '2', num_prompts: '12', total_output_tokens: '96', energy_estimated: 'true', energy_backend: 'codecarbon', suite: '', cycle_id: '' });
+    expect(row).toMatchObject({
+      experiment_id: '000001',
+      num_processes: '2',
+      num_prompts: '12',
+      total_output_tokens: '96',
+      energy_estimated: 'true',
+      energy_backend: 'codecarbon',
+      suite: '',
+      cycle_id: '',
+    });
     expect(Number(row.energy_per_token_j) * 96).toBeCloseTo(Number(row.energy_total_j), 9);
     expect(Number(row.flops_total)).toBeGreaterThan(0);
     expect(Number(row.peak_memory_bytes)).toBeGreaterThan(0);
@@ -83,9 +126,15 @@ describe('joules run, end to end (slow)', () => {
     const code = await runMain(['run', fixture('missing-model.yaml'), '--results-dir', results], output);
     expect(code).toBe(1);
     expect(output.stderr.join('\n')).toMatch(/failed \(model_not_found\)/);
-    const failures = parse(await readFile(path.join(results, 'failed_experiments.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    const failures = parse(await readFile(path.join(results, 'failed_experiments.csv'), 'utf8'), {
+      columns: true,
+    }) as Record<string, string>[];
     expect(failures).toHaveLength(1);
-    expect(failures[0]).toMatchObject({ experiment_id: '000001', kind: 'model_not_found', config_name: 'missing-model' });
+    expect(failures[0]).toMatchObject({
+      experiment_id: '000001',
+      kind: 'model_not_found',
+      config_name: 'missing-model',
+    });
     expect(existsSync(path.join(results, 'text_generation_results.csv'))).toBe(false);
   });
 });

@@ -23,7 +23,8 @@ const tmp = async () => {
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
 type Row = Record<string, string>;
-const rowsOf = async (dir: string) => parse(await readFile(path.join(dir, 'text_generation_results.csv'), 'utf8'), { columns: true }) as Row[];
+const rowsOf = async (dir: string) =>
+  parse(await readFile(path.join(dir, 'text_generation_results.csv'), 'utf8'), { columns: true }) as Row[];
 const alive = (pid: number) => {
   try {
     process.kill(pid, 0);
@@ -34,7 +35,9 @@ const alive = (pid: number) => {
 };
 /** Pids of the uvicorn servers that the server logs of a results folder name ("Started server process [N]"). */
 async function serverPids(results: string): Promise<number[]> {
-  const logs = (await readdir(path.join(results, 'logs')).catch(() => [] as string[])).filter((n) => n.endsWith('-server.log'));
+  const logs = (await readdir(path.join(results, 'logs')).catch(() => [] as string[])).filter((n) =>
+    n.endsWith('-server.log'),
+  );
   const pids: number[] = [];
   for (const n of logs) {
     const text = await readFile(path.join(results, 'logs', n), 'utf8');
@@ -50,9 +53,14 @@ async function allGone(pids: number[], ms: number): Promise<boolean> {
 const COMMAND = `[transformers, serve, "{model}", --device, cpu, --host, "{host}", --port, "{port}", --continuous-batching, --cb-num-blocks, "128", --cb-block-size, "32", --cb-max-batch-tokens, "512"]`;
 
 describe('engine server with a real transformers serve (slow)', () => {
-  it('examples/serving-suite.yaml: 8 experiments on one server, a requests line per request, more tokens/s at concurrency 4 than 1', { timeout: 900_000 }, async () => {
+  it('examples/serving-suite.yaml: 8 experiments on one server, a requests line per request, more tokens/s at concurrency 4 than 1', {
+    timeout: 900_000,
+  }, async () => {
     const results = await tmp();
-    const code = await runMain(['suite', path.join(root, 'examples/serving-suite.yaml'), '--results-dir', results], captureOutput());
+    const code = await runMain(
+      ['suite', path.join(root, 'examples/serving-suite.yaml'), '--results-dir', results],
+      captureOutput(),
+    );
     expect(code).toBe(0);
     const rows = await rowsOf(results);
     expect(rows).toHaveLength(8);
@@ -61,7 +69,10 @@ describe('engine server with a real transformers serve (slow)', () => {
     expect(await allGone(started, 5000)).toBe(true);
     for (const r of rows) {
       const id = r.experiment_id!;
-      const lines = (await readFile(path.join(results, 'raw_results', id, `${id}_9_requests.jsonl`), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
+      const lines = (await readFile(path.join(results, 'raw_results', id, `${id}_9_requests.jsonl`), 'utf8'))
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l));
       expect(lines).toHaveLength(16);
       expect(lines.every((l) => l.error === null && l.output_tokens > 0)).toBe(true);
       const s = JSON.parse(await readFile(path.join(results, 'raw_results', id, `${id}_9_serving.json`), 'utf8'));
@@ -80,7 +91,10 @@ describe('engine server with a real transformers serve (slow)', () => {
   it('Ctrl-C during the load: exit 130, and no server process is left after 5 s', { timeout: 300_000 }, async () => {
     const results = await tmp();
     const config = path.join(results, 'long.yaml');
-    await writeFile(config, `config_name: long\nmodel_name: ${model}\nengine: server\nserver: { command: ${COMMAND}, ready_timeout_s: 120 }\nload: { pattern: closed_loop, concurrency: 2, duration_s: 300, warmup_requests: 1 }\nnum_input_prompts: 8\nmax_output_tokens: 16\nenergy: { backend: none }\nlaunch: { launcher: python }\n`);
+    await writeFile(
+      config,
+      `config_name: long\nmodel_name: ${model}\nengine: server\nserver: { command: ${COMMAND}, ready_timeout_s: 120 }\nload: { pattern: closed_loop, concurrency: 2, duration_s: 300, warmup_requests: 1 }\nnum_input_prompts: 8\nmax_output_tokens: 16\nenergy: { backend: none }\nlaunch: { launcher: python }\n`,
+    );
     const child = spawn(process.execPath, [bin, 'run', config, '--results-dir', results], { stdio: 'ignore' });
     const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
     const log = path.join(results, 'logs', '000001-server.log');
@@ -97,11 +111,18 @@ describe('engine server with a real transformers serve (slow)', () => {
     expect(await allGone(pids, 5000)).toBe(true);
   });
 
-  it('SIGKILL of the suite: the server goes too; the rerun resumes with exactly one row per key', { timeout: 600_000 }, async () => {
+  it('SIGKILL of the suite: the server goes too; the rerun resumes with exactly one row per key', {
+    timeout: 600_000,
+  }, async () => {
     const results = await tmp();
     const suite = path.join(results, 'sweep.yaml');
-    await writeFile(suite, `name: sweep\ncycles: 2\nmodels: [${model}]\nbase:\n  engine: server\n  server: { command: ${COMMAND}, ready_timeout_s: 120 }\n  load: { pattern: closed_loop, num_requests: 16, warmup_requests: 1 }\n  num_input_prompts: 8\n  max_output_tokens: 8\n  energy: { backend: none }\n  launch: { launcher: python }\ngrid:\n  load.concurrency: [1, 2]\n`);
-    const child = spawn(process.execPath, [bin, 'suite', suite, '--results-dir', results, '--json'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    await writeFile(
+      suite,
+      `name: sweep\ncycles: 2\nmodels: [${model}]\nbase:\n  engine: server\n  server: { command: ${COMMAND}, ready_timeout_s: 120 }\n  load: { pattern: closed_loop, num_requests: 16, warmup_requests: 1 }\n  num_input_prompts: 8\n  max_output_tokens: 8\n  energy: { backend: none }\n  launch: { launcher: python }\ngrid:\n  load.concurrency: [1, 2]\n`,
+    );
+    const child = spawn(process.execPath, [bin, 'suite', suite, '--results-dir', results, '--json'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
     const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, s) => r(s)));
     let done = 0;
     child.stdout!.on('data', (d: Buffer) => {

@@ -13,11 +13,19 @@ describe('joules suite --max-parallel with a host-level energy backend', () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'joules-cli-shared-'));
     made.push(dir);
     const file = path.join(dir, 'suite.yaml');
-    await writeFile(file, 'name: s\nmodels: [org/model]\nbase:\n  energy: { backend: rapl }\nscenarios:\n  a: {}\n  b: { batch_size: 2 }\n');
+    await writeFile(
+      file,
+      'name: s\nmodels: [org/model]\nbase:\n  energy: { backend: rapl }\nscenarios:\n  a: {}\n  b: { batch_size: 2 }\n',
+    );
     const output = captureOutput();
-    const code = await runMain(['suite', file, '--max-parallel', '3', '--results-dir', path.join(dir, 'results')], output);
+    const code = await runMain(
+      ['suite', file, '--max-parallel', '3', '--results-dir', path.join(dir, 'results')],
+      output,
+    );
     expect(code).toBe(2);
-    expect(output.stderr.join('\n')).toMatch(/--max-parallel 3 with energy\.backend rapl: .*energy\.allow_shared_host: true/);
+    expect(output.stderr.join('\n')).toMatch(
+      /--max-parallel 3 with energy\.backend rapl: .*energy\.allow_shared_host: true/,
+    );
     expect(await readdir(dir)).toEqual(['suite.yaml']);
   });
 });

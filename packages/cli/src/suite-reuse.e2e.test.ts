@@ -17,13 +17,17 @@ const suiteFile = fileURLToPath(new URL('./__fixtures__/reuse-kill.yaml', import
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
-function runUntil(args: string[], finishedBeforeKill: number): Promise<{ finished: number; signal: NodeJS.Signals | null; pid: number }> {
+function runUntil(
+  args: string[],
+  finishedBeforeKill: number,
+): Promise<{ finished: number; signal: NodeJS.Signals | null; pid: number }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
     let finished = 0;
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const event = JSON.parse(line) as { type: string; status?: string };
-      if (event.type === 'finished' && event.status === 'done' && ++finished === finishedBeforeKill) child.kill('SIGKILL');
+      if (event.type === 'finished' && event.status === 'done' && ++finished === finishedBeforeKill)
+        child.kill('SIGKILL');
     });
     child.on('error', reject);
     child.on('exit', (_code, signal) => resolve({ finished, signal, pid: child.pid! }));
@@ -60,7 +64,9 @@ describe('joules suite --reuse-model, killed mid-session and resumed (slow)', ()
     expect(events.find((e) => e.type === 'planned')).toMatchObject({ total: 6, skipped: 2, toRun: 4 });
     expect(events.at(-1)).toMatchObject({ type: 'summary', done: 4, failed: 0, interrupted: 0 });
 
-    const rows = parse(await readFile(path.join(results, 'text_generation_results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    const rows = parse(await readFile(path.join(results, 'text_generation_results.csv'), 'utf8'), {
+      columns: true,
+    }) as Record<string, string>[];
     expect(rows).toHaveLength(6);
     expect(new Set(rows.map((r) => `${r.model_name}|${r.config_name}|${r.cycle_id}`)).size).toBe(6);
     const folders = (await readdir(path.join(results, 'raw_results'))).filter((n) => /^\d+$/.test(n));

@@ -4,7 +4,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { slurmUnavailable, startSlurmCluster, type SlurmCluster } from '../../launcher/src/slurm/__fixtures__/slurm-cluster.js';
+import {
+  type SlurmCluster,
+  slurmUnavailable,
+  startSlurmCluster,
+} from '../../launcher/src/slurm/__fixtures__/slurm-cluster.js';
 
 // `joules suite` with launcher "slurm" on a real Slurm cluster of 2 emulated nodes (the launcher's
 // harness), through the built bin (`npx tsc -b packages/cli`), the real worker and the tiny model.
@@ -15,7 +19,13 @@ const tinyModel = path.join(root, '.joules/models/tiny-llama');
 const unavailable = await slurmUnavailable();
 if (unavailable) console.warn(`\n[@joules/cli] SKIPPED the Slurm suite tests: ${unavailable}\n`);
 
-interface Entry { key: string; status: string; rev: number; experimentId?: string; job?: string }
+interface Entry {
+  key: string;
+  status: string;
+  rev: number;
+  experimentId?: string;
+  job?: string;
+}
 
 /** The journal's latest entry per key. */
 async function journal(resultsDir: string): Promise<Map<string, Entry>> {
@@ -29,7 +39,8 @@ async function journal(resultsDir: string): Promise<Map<string, Entry>> {
   return latest;
 }
 
-const slurmIds = (entries: Map<string, Entry>) => [...entries.values()].flatMap((e) => (e.job?.startsWith('slurm:') ? [e.job.slice(6)] : []));
+const slurmIds = (entries: Map<string, Entry>) =>
+  [...entries.values()].flatMap((e) => (e.job?.startsWith('slurm:') ? [e.job.slice(6)] : []));
 
 describe.skipIf(unavailable !== undefined)('joules suite on a real 2-node Slurm cluster (slow)', () => {
   let cluster: SlurmCluster;
@@ -44,7 +55,9 @@ describe.skipIf(unavailable !== undefined)('joules suite on a real 2-node Slurm 
     const dir = path.join(cluster.dir, name);
     await mkdir(dir, { recursive: true });
     const file = path.join(dir, 'suite.yaml');
-    await writeFile(file, `name: ${name}
+    await writeFile(
+      file,
+      `name: ${name}
 cycles: ${cycles}
 models: [${JSON.stringify(tinyModel)}]
 base:
@@ -63,7 +76,8 @@ scenarios:
   a: {}
   b: { batch_size: 1 }
   c: { max_output_tokens: 3, min_output_tokens: 3 }
-`);
+`,
+    );
     return { file, resultsDir: path.join(dir, 'results') };
   }
 
@@ -71,35 +85,46 @@ scenarios:
    * Run the bin; once the journal holds `jobsBeforeSignal` Slurm jobs, send `signal` (if given).
    * Resolves with the exit code or signal and what it printed.
    */
-  function joules(args: string[], resultsDir: string, stop?: { signal: NodeJS.Signals; jobsBeforeSignal: number; running?: boolean }, sample?: () => Promise<void>) {
-    return new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn(process.execPath, [bin, ...args], {
-        env: { ...process.env, ...cluster.env, HF_HUB_OFFLINE: '1', JOULES_SLURM_POLL_MS: '300' },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
-      child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
-      let watching = stop !== undefined || sample !== undefined;
-      const watch = async () => {
-        while (watching) {
-          await sample?.();
-          const ids = stop ? slurmIds(await journal(resultsDir)) : [];
-          if (stop && ids.length >= stop.jobsBeforeSignal && (!stop.running || (await running()).some((id) => ids.includes(id)))) {
-            child.kill(stop.signal);
-            return;
+  function joules(
+    args: string[],
+    resultsDir: string,
+    stop?: { signal: NodeJS.Signals; jobsBeforeSignal: number; running?: boolean },
+    sample?: () => Promise<void>,
+  ) {
+    return new Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>(
+      (resolve, reject) => {
+        const child = spawn(process.execPath, [bin, ...args], {
+          env: { ...process.env, ...cluster.env, HF_HUB_OFFLINE: '1', JOULES_SLURM_POLL_MS: '300' },
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout!.on('data', (d: Buffer) => (stdout += d.toString()));
+        child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
+        let watching = stop !== undefined || sample !== undefined;
+        const watch = async () => {
+          while (watching) {
+            await sample?.();
+            const ids = stop ? slurmIds(await journal(resultsDir)) : [];
+            if (
+              stop &&
+              ids.length >= stop.jobsBeforeSignal &&
+              (!stop.running || (await running()).some((id) => ids.includes(id)))
+            ) {
+              child.kill(stop.signal);
+              return;
+            }
+            await new Promise((r) => setTimeout(r, stop ? 100 : 300));
           }
-          await new Promise((r) => setTimeout(r, stop ? 100 : 300));
-        }
-      };
-      void watch();
-      child.on('error', reject);
-      child.on('exit', (code, signal) => {
-        watching = false;
-        resolve({ code, signal, stdout, stderr });
-      });
-    });
+        };
+        void watch();
+        child.on('error', reject);
+        child.on('exit', (code, signal) => {
+          watching = false;
+          resolve({ code, signal, stdout, stderr });
+        });
+      },
+    );
   }
 
   /** Every job the controller remembers whose folder lies in `dir`: id → state. */
@@ -114,11 +139,17 @@ scenarios:
     return jobs;
   }
 
-  const squeue = async (args: string[] = []) => (await cluster.slurm('squeue', ['--noheader', '--format=%i', ...args])).stdout.split('\n').map((s) => s.trim()).filter(Boolean);
+  const squeue = async (args: string[] = []) =>
+    (await cluster.slurm('squeue', ['--noheader', '--format=%i', ...args])).stdout
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean);
   const queued = () => squeue();
   const running = () => squeue(['--states=RUNNING']);
 
-  it('a suite of 6 completes with --max-parallel 2; killed with SIGKILL and run again, it reattaches: no job twice, one row per key', { timeout: 300_000 }, async () => {
+  it('a suite of 6 completes with --max-parallel 2; killed with SIGKILL and run again, it reattaches: no job twice, one row per key', {
+    timeout: 300_000,
+  }, async () => {
     const { file, resultsDir } = await suiteFile('killed', 2);
     const args = ['suite', file, '--results-dir', resultsDir, '--max-parallel', '2', '--json'];
 
@@ -129,7 +160,8 @@ scenarios:
     expect(orphans).toHaveLength(2);
     // The killed suite's jobs live on in Slurm (queued, running or already finished; never cancelled).
     const states = await jobsUnder(resultsDir);
-    for (const id of orphans) expect(states.get(id), `job ${id}`).toMatch(/^(PENDING|CONFIGURING|RUNNING|COMPLETING|COMPLETED)$/);
+    for (const id of orphans)
+      expect(states.get(id), `job ${id}`).toMatch(/^(PENDING|CONFIGURING|RUNNING|COMPLETING|COMPLETED)$/);
 
     // At no time more than 2 of its jobs queued or running (COMPLETING included: a slot is freed when the job has ended).
     let most = 0;
@@ -139,20 +171,26 @@ scenarios:
     expect(most).toBe(2);
     expect(second.code, second.stderr).toBe(0);
     for (const id of orphans) expect(second.stderr).toMatch(new RegExp(`reattaching to Slurm job ${id} \\(\\w+`));
-    const events = second.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const events = second.stdout
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     expect(events.find((e) => e.type === 'planned')).toMatchObject({ total: 6, toRun: 6 });
     expect(events.at(-1)).toMatchObject({ type: 'summary', done: 6, failed: 0, interrupted: 0 });
 
     // Each key ran as exactly one Slurm job: 6 jobs in all, the 2 reattached ones kept their experiment ids.
     const after = await journal(resultsDir);
     expect([...after.values()].map((e) => e.status)).toEqual(Array(6).fill('done'));
-    for (const [key, e] of before) if (e.job) expect(after.get(key)).toMatchObject({ experimentId: e.experimentId, job: e.job });
+    for (const [key, e] of before)
+      if (e.job) expect(after.get(key)).toMatchObject({ experimentId: e.experimentId, job: e.job });
     const all = await jobsUnder(resultsDir);
     expect([...all.keys()].sort()).toEqual(slurmIds(after).sort());
     expect([...all.values()]).toEqual(Array(6).fill('COMPLETED'));
     expect(await queued()).toEqual([]);
 
-    const rows = parse(await readFile(path.join(resultsDir, 'text_generation_results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    const rows = parse(await readFile(path.join(resultsDir, 'text_generation_results.csv'), 'utf8'), {
+      columns: true,
+    }) as Record<string, string>[];
     expect(rows).toHaveLength(6);
     expect(new Set(rows.map((r) => `${r.config_name}|${r.cycle_id}`)).size).toBe(6);
     expect(rows.map((r) => r.experiment_id).sort()).toEqual([...after.values()].map((e) => e.experimentId).sort());
@@ -160,7 +198,11 @@ scenarios:
 
   it('SIGINT cancels every job it submitted and exits 130', { timeout: 120_000 }, async () => {
     const { file, resultsDir } = await suiteFile('interrupted', 1);
-    const run = await joules(['suite', file, '--results-dir', resultsDir, '--max-parallel', '2', '--json'], resultsDir, { signal: 'SIGINT', jobsBeforeSignal: 2, running: true });
+    const run = await joules(
+      ['suite', file, '--results-dir', resultsDir, '--max-parallel', '2', '--json'],
+      resultsDir,
+      { signal: 'SIGINT', jobsBeforeSignal: 2, running: true },
+    );
     expect(run.code, run.stderr).toBe(130);
     const submitted = await jobsUnder(resultsDir);
     // The third experiment never got a slot, so never a job.

@@ -15,13 +15,17 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const bin = path.join(root, 'packages/cli/bin/joules.js');
 const suiteFile = path.join(root, 'examples/demo-suite.yaml');
 
-function runUntil(args: string[], finishedBeforeKill: number): Promise<{ finished: number; signal: NodeJS.Signals | null }> {
+function runUntil(
+  args: string[],
+  finishedBeforeKill: number,
+): Promise<{ finished: number; signal: NodeJS.Signals | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'ignore'] });
     let finished = 0;
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const event = JSON.parse(line) as { type: string; status?: string };
-      if (event.type === 'finished' && event.status === 'done' && ++finished === finishedBeforeKill) child.kill('SIGKILL');
+      if (event.type === 'finished' && event.status === 'done' && ++finished === finishedBeforeKill)
+        child.kill('SIGKILL');
     });
     child.on('error', reject);
     child.on('exit', (_code, signal) => resolve({ finished, signal }));
@@ -49,8 +53,15 @@ describe('joules suite, killed and resumed (slow)', () => {
     expect(first.finished).toBe(4);
 
     // The killed run's workers notice their launcher is gone and exit (no orphan on the "GPU").
-    const journal = (await readFile(path.join(results, '.joules', 'progress.jsonl'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l));
-    const owners = [...new Set(journal.map((e: { owner?: { pid: number } }) => e.owner?.pid).filter((p): p is number => typeof p === 'number'))];
+    const journal = (await readFile(path.join(results, '.joules', 'progress.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const owners = [
+      ...new Set(
+        journal.map((e: { owner?: { pid: number } }) => e.owner?.pid).filter((p): p is number => typeof p === 'number'),
+      ),
+    ];
     expect(owners).toHaveLength(1);
     const deadline = Date.now() + 15_000;
     while ((await workersOf(owners[0]!)).length && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
@@ -65,7 +76,9 @@ describe('joules suite, killed and resumed (slow)', () => {
     expect(planned.skipped).toBeGreaterThanOrEqual(4);
     expect(events.at(-1)).toMatchObject({ type: 'summary', failed: 0, interrupted: 0 });
 
-    const rows = parse(await readFile(path.join(results, 'text_generation_results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    const rows = parse(await readFile(path.join(results, 'text_generation_results.csv'), 'utf8'), {
+      columns: true,
+    }) as Record<string, string>[];
     expect(rows).toHaveLength(12);
     expect(new Set(rows.map((r) => `${r.model_name}|${r.config_name}|${r.cycle_id}`)).size).toBe(12);
     expect(new Set(rows.map((r) => r.experiment_id)).size).toBe(12);

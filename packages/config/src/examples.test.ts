@@ -9,14 +9,18 @@ import { configJsonSchema } from './json-schema.js';
 import { loadConfigFile } from './load.js';
 
 const examples = fileURLToPath(new URL('../../../examples/', import.meta.url));
-const files = readdirSync(examples).filter((f) => /\.ya?ml$/.test(f)).sort();
+const files = readdirSync(examples)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort();
 
 /** The schema file each kind of example names in its editor header (written by `npm run contract`). */
 const SCHEMA_FILES = { experiment: 'experiment-input.schema.json', suite: 'suite.schema.json' } as const;
 
 describe('examples/*.yaml', () => {
   it('has the demo, a demo suite, a controlled suite and a grid suite', () => {
-    expect(files).toEqual(expect.arrayContaining(['demo.yaml', 'demo-suite.yaml', 'controlled-suite.yaml', 'grid-suite.yaml']));
+    expect(files).toEqual(
+      expect.arrayContaining(['demo.yaml', 'demo-suite.yaml', 'controlled-suite.yaml', 'grid-suite.yaml']),
+    );
   });
 
   it.each(files)('%s validates with joules validate semantics (no errors, every experiment expanded)', async (name) => {
@@ -36,7 +40,10 @@ describe('examples/*.yaml', () => {
   });
 
   const ajv = new Ajv2020({ allErrors: true, strict: false });
-  const validators = { suite: ajv.compile(configJsonSchema('suite')), experiment: ajv.compile(configJsonSchema('experiment')) };
+  const validators = {
+    suite: ajv.compile(configJsonSchema('suite')),
+    experiment: ajv.compile(configJsonSchema('experiment')),
+  };
 
   it.each(files)('%s validates against the exported JSON Schema with an independent validator (ajv)', (name) => {
     const data: unknown = parseYaml(readFileSync(path.join(examples, name), 'utf8'));
@@ -51,7 +58,9 @@ describe('examples/*.yaml', () => {
     expect(suite({ name: 's', models: [{ model_name: 'a/b', label: 'x::y' }] })).toBe(false);
     expect(suite({ name: 's', models: ['a/b'], extends: ['base.yaml'], controlled: { batch_size: [1] } })).toBe(true);
     expect(experiment({ config_name: 'x', model_name: 'a/b', energy: { backend: 'joulemeter' } })).toBe(false);
-    expect(experiment({ config_name: 'x', model_name: 'a/b', warmup_iterations: 'auto', extends: 'p.yaml' })).toBe(true);
+    expect(experiment({ config_name: 'x', model_name: 'a/b', warmup_iterations: 'auto', extends: 'p.yaml' })).toBe(
+      true,
+    );
   });
 
   // The schema files are written by `npm run contract` (tools/export-contract.mjs); a missing or stale one fails.

@@ -20,10 +20,17 @@ const controlledArb = fc.record(
   { requiredKeys: [] },
 );
 const gridArb = fc.record(
-  { seed: uniq(fc.integer({ min: 0, max: 9 })), 'traffic.delay_min_ms': uniq(fc.constantFrom(0, 10, 50)), max_input_tokens: uniq(fc.constantFrom(64, 128)) },
+  {
+    seed: uniq(fc.integer({ min: 0, max: 9 })),
+    'traffic.delay_min_ms': uniq(fc.constantFrom(0, 10, 50)),
+    max_input_tokens: uniq(fc.constantFrom(64, 128)),
+  },
   { requiredKeys: [] },
 );
-const scenarioArb = fc.record({ batch_size: fc.integer({ min: 1, max: 8 }), num_processes: fc.integer({ min: 1, max: 3 }) }, { requiredKeys: [] });
+const scenarioArb = fc.record(
+  { batch_size: fc.integer({ min: 1, max: 8 }), num_processes: fc.integer({ min: 1, max: 3 }) },
+  { requiredKeys: [] },
+);
 const suiteArb = fc.record({
   cycles: fc.integer({ min: 1, max: 4 }),
   gpus: fc.array(fc.constantFrom(0, 1, 2), { minLength: 1, maxLength: 4 }), // GPUs per model (0 = CPU)
@@ -44,12 +51,18 @@ interface Expected {
 /** The configurations the suite must have, and their settings, computed without the library. */
 function expectedConfigurations(d: Drawn): Expected[] {
   const out: Expected[] = [];
-  for (const [key, values] of Object.entries(d.controlled)) for (const v of values) out.push({ name: `${key}-${v}`, settings: { [key]: v } });
+  for (const [key, values] of Object.entries(d.controlled))
+    for (const v of values) out.push({ name: `${key}-${v}`, settings: { [key]: v } });
   d.scenarios.forEach((s, i) => out.push({ name: `sc${i}`, settings: s }));
   let cells: Expected[] = [{ name: '', settings: {} }];
   const axes = Object.entries(d.grid);
   for (const [key, values] of axes) {
-    cells = cells.flatMap((c) => values.map((v) => ({ name: c.name ? `${c.name}__${key}-${v}` : `${key}-${v}`, settings: { ...c.settings, [key]: v } })));
+    cells = cells.flatMap((c) =>
+      values.map((v) => ({
+        name: c.name ? `${c.name}__${key}-${v}` : `${key}-${v}`,
+        settings: { ...c.settings, [key]: v },
+      })),
+    );
   }
   if (axes.length) out.push(...cells);
   if (d.include_base || out.length === 0) out.unshift({ name: 'base', settings: {} });
@@ -74,7 +87,10 @@ describe('expandSuite (property)', () => {
           name: 'prop',
           cycles: d.cycles,
           shuffle: d.shuffle,
-          models: d.gpus.map((g, i) => ({ model_name: `org/m${i}`, ...(g && { gpu_ids: Array.from({ length: g }, (_, j) => j) }) })),
+          models: d.gpus.map((g, i) => ({
+            model_name: `org/m${i}`,
+            ...(g && { gpu_ids: Array.from({ length: g }, (_, j) => j) }),
+          })),
           base: { decoding: { mode: d.mode }, traffic: { delay_max_ms: 20 } },
           include_base: d.include_base,
           controlled: d.controlled,
@@ -89,7 +105,8 @@ describe('expandSuite (property)', () => {
         const configurations = expectedConfigurations(d);
         const invalidKeys = new Set<string>();
         d.gpus.forEach((g, i) => {
-          for (const c of configurations) if (mustBeInvalid(d, g, c.settings)) invalidKeys.add(`org/m${i}::prop::${c.name}`);
+          for (const c of configurations)
+            if (mustBeInvalid(d, g, c.settings)) invalidKeys.add(`org/m${i}::prop::${c.name}`);
         });
         expect(new Set(x.invalid.map((i) => i.key))).toEqual(invalidKeys);
         expect(x.invalid.every((i) => i.reasons.length > 0)).toBe(true);
@@ -97,9 +114,15 @@ describe('expandSuite (property)', () => {
 
         const keys = x.experiments.map((e) => e.key);
         expect(new Set(keys).size).toBe(keys.length);
-        const valid = new Set(d.gpus.flatMap((_, i) => configurations.map((c) => `org/m${i}::prop::${c.name}`)).filter((k) => !invalidKeys.has(k)));
+        const valid = new Set(
+          d.gpus
+            .flatMap((_, i) => configurations.map((c) => `org/m${i}::prop::${c.name}`))
+            .filter((k) => !invalidKeys.has(k)),
+        );
         for (let cycle = 1; cycle <= d.cycles; cycle++) {
-          expect(new Set(x.experiments.filter((e) => e.cycle === cycle).map((e) => e.key.replace(/::\d+$/, '')))).toEqual(valid);
+          expect(
+            new Set(x.experiments.filter((e) => e.cycle === cycle).map((e) => e.key.replace(/::\d+$/, ''))),
+          ).toEqual(valid);
         }
 
         const hashOf = new Map<string, string>();

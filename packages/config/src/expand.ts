@@ -1,11 +1,11 @@
 import path from 'node:path';
 import { canonicalJson, configHash } from './config-hash.js';
 import type { Experiment } from './experiment-schema.js';
-import { applyLayer, layerOf, type Layer } from './layer.js';
+import { applyLayer, type Layer, layerOf } from './layer.js';
 import { clonePlain } from './merge.js';
 import { checkExperiment } from './parse.js';
 import { isLocalPath, resolveExperimentPaths } from './paths.js';
-import { formatPath, problemText, type DocPath, type Problem } from './problems.js';
+import { type DocPath, formatPath, type Problem, problemText } from './problems.js';
 import type { SetOverride } from './set-overrides.js';
 import { seededShuffle } from './shuffle.js';
 import type { Suite, SuiteModel } from './suite-schema.js';
@@ -70,7 +70,9 @@ interface Combination {
 export function expandSuite(suite: Suite, options: ExpandOptions = {}): SuiteExpansion {
   const { variations } = listVariations(suite);
   const locate = options.locate ?? (() => undefined);
-  const setLayers: Layer[] = (options.set ?? []).filter((s) => s.target === 'experiment').map((s) => ({ path: s.path, value: s.value, set: s.text }));
+  const setLayers: Layer[] = (options.set ?? [])
+    .filter((s) => s.target === 'experiment')
+    .map((s) => ({ path: s.path, value: s.value, set: s.text }));
   const { config_name: _name, ...base } = suite.base;
   const baseLayer: Layer = { path: [], value: base, doc: ['base'] };
 
@@ -83,10 +85,20 @@ export function expandSuite(suite: Suite, options: ExpandOptions = {}): SuiteExp
   suite.models.forEach((model, m) => {
     const seenSettings = new Map<string, Variation>();
     for (const variation of variations) {
-      const layers: Layer[] = [baseLayer, { path: [], value: model.overrides, doc: ['models', m] }, ...variation.pieces, ...setLayers];
+      const layers: Layer[] = [
+        baseLayer,
+        { path: [], value: model.overrides, doc: ['models', m] },
+        ...variation.pieces,
+        ...setLayers,
+      ];
       const input: Record<string, unknown> = {};
       for (const layer of layers) applyLayer(input, layer);
-      Object.assign(input, { config_name: variation.name, model_name: model.model_name, suite: suite.name, cycle_id: null });
+      Object.assign(input, {
+        config_name: variation.name,
+        model_name: model.model_name,
+        suite: suite.name,
+        cycle_id: null,
+      });
       const checked = checkExperiment(input);
       const id = `${modelKey(model, options.baseDir)}::${suite.name}::${variation.name}`;
       const text = (p: Problem) => {
@@ -105,7 +117,9 @@ export function expandSuite(suite: Suite, options: ExpandOptions = {}): SuiteExp
       const twin = seenSettings.get(settings);
       if (twin) {
         const where = locate(variation.doc);
-        duplicateWarnings.add(`${where ? `${where} ` : ''}${formatPath(variation.doc)}: same settings as "${twin.name}"; both measure the same configuration`);
+        duplicateWarnings.add(
+          `${where ? `${where} ` : ''}${formatPath(variation.doc)}: same settings as "${twin.name}"; both measure the same configuration`,
+        );
       } else seenSettings.set(settings, variation);
       combinations.push({ model, variation, experiment, hash: configHash(experiment) });
     }

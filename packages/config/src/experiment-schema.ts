@@ -39,7 +39,9 @@ export const ExperimentSchema = z
     max_input_tokens: positiveInt().default(128),
     max_output_tokens: positiveInt().default(32),
     min_output_tokens: z.int().nonnegative().default(0),
-    batch_size: positiveInt().default(8).describe('prompts per batch; with adaptive batching: the most prompts per batch'),
+    batch_size: positiveInt()
+      .default(8)
+      .describe('prompts per batch; with adaptive batching: the most prompts per batch'),
     batching: BatchingSchema.prefault({}),
     precision: z.enum(['fp32', 'fp16', 'bf16']).default('fp32'),
     decoding: DecodingSchema.prefault({}),

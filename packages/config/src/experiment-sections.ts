@@ -9,8 +9,16 @@ const positiveSeconds = () => z.number().positive().nullable().default(null);
 /** How the model is loaded. */
 export const ModelSchema = z
   .strictObject({
-    revision: z.string().min(1).nullable().default(null).describe('hub revision (branch, tag or commit); null = default'),
-    quantization: z.enum(['none', 'int8', 'int4']).default('none').describe('bitsandbytes quantization (int4 = nf4); CUDA only'),
+    revision: z
+      .string()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('hub revision (branch, tag or commit); null = default'),
+    quantization: z
+      .enum(['none', 'int8', 'int4'])
+      .default('none')
+      .describe('bitsandbytes quantization (int4 = nf4); CUDA only'),
     trust_remote_code: z.boolean().default(false).describe('run code shipped with a hub model'),
     is_encoder_decoder: z.boolean().default(false).describe('true loads AutoModelForSeq2SeqLM'),
     inference_type: z.literal('pure_generative').default('pure_generative'),
@@ -25,11 +33,29 @@ export const ModelSchema = z
 /** Where prompts come from: the bundled sample, a local JSONL/CSV file, or a hub dataset. */
 export const DatasetSchema = z
   .strictObject({
-    source: z.enum(['builtin', 'file', 'hub']).default('builtin').describe('builtin sample, local file, or hub dataset'),
-    path: z.string().min(1).nullable().default(null).describe('file source: a .jsonl or .csv path (relative to the config file)'),
-    name: z.string().min(1).nullable().default(null).describe('hub source: dataset name, e.g. AIEnergyScore/text_generation'),
+    source: z
+      .enum(['builtin', 'file', 'hub'])
+      .default('builtin')
+      .describe('builtin sample, local file, or hub dataset'),
+    path: z
+      .string()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('file source: a .jsonl or .csv path (relative to the config file)'),
+    name: z
+      .string()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('hub source: dataset name, e.g. AIEnergyScore/text_generation'),
     split: z.string().min(1).default('train').describe('hub source: dataset split'),
-    column: z.string().min(1).nullable().default(null).describe('column holding the prompt; null = "prompt", else "text"'),
+    column: z
+      .string()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('column holding the prompt; null = "prompt", else "text"'),
     revision: z.string().min(1).nullable().default(null).describe('hub source: dataset revision'),
   })
   .describe('prompt source');
@@ -37,7 +63,10 @@ export const DatasetSchema = z
 /** Fixed batches, or adaptive batches filled up to a token budget. */
 export const BatchingSchema = z
   .strictObject({
-    strategy: z.enum(['fixed', 'adaptive']).default('fixed').describe('fixed: batch_size prompts per batch; adaptive: by token budget'),
+    strategy: z
+      .enum(['fixed', 'adaptive'])
+      .default('fixed')
+      .describe('fixed: batch_size prompts per batch; adaptive: by token budget'),
     max_tokens_per_batch: z
       .int()
       .positive()
@@ -57,7 +86,10 @@ export const DecodingSchema = z.strictObject({
 
 export const ShardingSchema = z
   .strictObject({
-    strategy: z.enum(['none', 'fsdp']).default('none').describe('recorded and passed to the launcher; fsdp needs num_processes > 1'),
+    strategy: z
+      .enum(['none', 'fsdp'])
+      .default('none')
+      .describe('recorded and passed to the launcher; fsdp needs num_processes > 1'),
   })
   .describe('model sharding');
 
@@ -74,24 +106,39 @@ export const SLURM_TIME = /^(?:\d+(?::\d+){0,2}|\d+-\d+(?::\d+){0,2}|unlimited|i
 /** The Slurm job of each experiment (launcher "slurm"; TS side only). */
 export const SlurmSchema = z
   .strictObject({
-    nodes: z.int().min(1).default(1).describe('nodes of the job; one `accelerate launch` per node, num_processes spread evenly'),
+    nodes: z
+      .int()
+      .min(1)
+      .default(1)
+      .describe('nodes of the job; one `accelerate launch` per node, num_processes spread evenly'),
     gpus_per_node: z.int().nonnegative().default(0).describe('--gpus-per-node; 0 = CPU nodes (gpu_ids empty)'),
-    cpus_per_task: z.int().min(1).nullable().default(null).describe("--cpus-per-task: CPUs of each node's task; null = Slurm's default"),
+    cpus_per_task: z
+      .int()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe("--cpus-per-task: CPUs of each node's task; null = Slurm's default"),
     mem: z
       .string()
       .regex(/^\d+[KMGT]?$/i, 'expected a size such as 64G, 512M or 0 (all of it)')
       .nullable()
       .default(null)
-      .describe('--mem: memory per node; null = Slurm\'s default'),
+      .describe("--mem: memory per node; null = Slurm's default"),
     partition: slurmName().describe('--partition; null = the default partition'),
     account: slurmName().describe('--account'),
     qos: slurmName().describe('--qos'),
     time_limit: z
-      .union([z.int().min(1), z.string().regex(SLURM_TIME, 'expected minutes or a Slurm time such as "2:00:00" or "1-12:00:00"')])
+      .union([
+        z.int().min(1),
+        z.string().regex(SLURM_TIME, 'expected minutes or a Slurm time such as "2:00:00" or "1-12:00:00"'),
+      ])
       .nullable()
       .default(null)
       .describe('--time: minutes, or "[days-]hours:minutes:seconds"; with timeout_s the smaller wins; null = none'),
-    extra_args: z.array(z.string().regex(/^-/, 'expected an sbatch option such as "--constraint=a100"')).default([]).describe('more sbatch options, passed as given'),
+    extra_args: z
+      .array(z.string().regex(/^-/, 'expected an sbatch option such as "--constraint=a100"'))
+      .default([])
+      .describe('more sbatch options, passed as given'),
   })
   .describe('the Slurm job of each experiment (launcher "slurm")');
 
@@ -102,10 +149,29 @@ export const SlurmSchema = z
  */
 export const MachinesSchema = z
   .strictObject({
-    num_machines: z.int().min(1).default(1).describe('machines of one accelerate world; num_processes is the total over all of them'),
-    machine_rank: z.int().nonnegative().default(0).describe("this machine's rank: 0 runs the main process and records the results"),
-    main_process_ip: z.string().min(1).nullable().default(null).describe('address of machine 0, reachable from every machine (num_machines > 1)'),
-    main_process_port: z.int().min(1).max(65535).nullable().default(null).describe("machine 0's rendezvous port, the same on every machine (num_machines > 1)"),
+    num_machines: z
+      .int()
+      .min(1)
+      .default(1)
+      .describe('machines of one accelerate world; num_processes is the total over all of them'),
+    machine_rank: z
+      .int()
+      .nonnegative()
+      .default(0)
+      .describe("this machine's rank: 0 runs the main process and records the results"),
+    main_process_ip: z
+      .string()
+      .min(1)
+      .nullable()
+      .default(null)
+      .describe('address of machine 0, reachable from every machine (num_machines > 1)'),
+    main_process_port: z
+      .int()
+      .min(1)
+      .max(65535)
+      .nullable()
+      .default(null)
+      .describe("machine 0's rendezvous port, the same on every machine (num_machines > 1)"),
   })
   .describe('several machines started by hand (launcher "accelerate")');
 
@@ -114,9 +180,14 @@ export const LaunchSchema = z
   .strictObject({
     launcher: z
       .string()
-      .regex(/^(?:auto|accelerate|python|slurm|\.{0,2}\/.+)$/, 'expected "auto", "accelerate", "python", "slurm", or a module path such as "./my-launcher.mjs"')
+      .regex(
+        /^(?:auto|accelerate|python|slurm|\.{0,2}\/.+)$/,
+        'expected "auto", "accelerate", "python", "slurm", or a module path such as "./my-launcher.mjs"',
+      )
       .default('auto')
-      .describe('"auto" (python for one process, accelerate for more), "accelerate", "python", "slurm" (one sbatch job per experiment), or a module path (relative to the config file) of a custom launcher'),
+      .describe(
+        '"auto" (python for one process, accelerate for more), "accelerate", "python", "slurm" (one sbatch job per experiment), or a module path (relative to the config file) of a custom launcher',
+      ),
     timeout_s: positiveSeconds().describe('wall-clock limit per attempt (s); null = none'),
     silence_timeout_s: positiveSeconds().describe('stop the worker when it prints nothing this long (s); null = none'),
     slurm: SlurmSchema.prefault({}),
@@ -129,9 +200,20 @@ export const TrafficSchema = z
   .strictObject({
     delay_min_ms: nonNegative().default(0).describe('uniform random delay before each batch (seeded): lower bound'),
     delay_max_ms: nonNegative().default(0).describe('upper bound; must be >= delay_min_ms'),
-    burst_size: z.int().positive().nullable().default(null).describe('after every burst_size batches wait burst_interval_ms'),
-    burst_interval_ms: nonNegative().nullable().default(null).describe('wait after each burst (ms); set with burst_size'),
-    inside_energy_window: z.boolean().default(false).describe('whether the waits are inside the measured energy window'),
+    burst_size: z
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe('after every burst_size batches wait burst_interval_ms'),
+    burst_interval_ms: nonNegative()
+      .nullable()
+      .default(null)
+      .describe('wait after each burst (ms); set with burst_size'),
+    inside_energy_window: z
+      .boolean()
+      .default(false)
+      .describe('whether the waits are inside the measured energy window'),
   })
   .describe('traffic simulation between batches');
 
@@ -156,7 +238,9 @@ export const EnergySchema = z
     allow_shared_host: z
       .boolean()
       .default(false)
-      .describe('allow --max-parallel > 1 with a host-level backend (codecarbon, rapl, zeus, auto on CPU): each job then reports the whole host, and its rows say energy_host_shared=true'),
+      .describe(
+        'allow --max-parallel > 1 with a host-level backend (codecarbon, rapl, zeus, auto on CPU): each job then reports the whole host, and its rows say energy_host_shared=true',
+      ),
   })
   .describe('energy measurement');
 

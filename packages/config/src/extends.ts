@@ -75,10 +75,18 @@ export async function loadLayered(file: string): Promise<LayeredConfig> {
     const own = withoutExtends(src.data);
     const srcKind = src === root ? kind : detectConfigKind(src.data);
     if (kind === 'experiment' && srcKind === 'suite') {
-      errors.push(`${where(root, ['extends'])} extends: ${src.file} is a suite; an experiment can only extend experiment files`);
+      errors.push(
+        `${where(root, ['extends'])} extends: ${src.file} is a suite; an experiment can only extend experiment files`,
+      );
     } else if (kind === 'suite' && srcKind === 'experiment') {
       if (!isPlainObject(data.base)) data.base = {};
-      mergeTracked(data.base as Record<string, unknown>, rebaseExperimentData(own, dir, rootDir), origins, ['base'], (rel) => ({ src, path: rel }));
+      mergeTracked(
+        data.base as Record<string, unknown>,
+        rebaseExperimentData(own, dir, rootDir),
+        origins,
+        ['base'],
+        (rel) => ({ src, path: rel }),
+      );
     } else {
       const rebased = kind === 'suite' ? rebaseSuiteData(own, dir, rootDir) : rebaseExperimentData(own, dir, rootDir);
       mergeTracked(data, rebased, origins, [], (rel) => ({ src, path: rel }));

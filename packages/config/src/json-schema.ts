@@ -7,7 +7,10 @@ type JsonSchema = Record<string, unknown>;
 
 const extendsProperty = {
   description: 'file(s) this one builds on, relative to this file; later ones and this file win',
-  anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', items: { type: 'string', minLength: 1 } }],
+  anyOf: [
+    { type: 'string', minLength: 1 },
+    { type: 'array', items: { type: 'string', minLength: 1 } },
+  ],
 };
 
 /** Files may say what they extend: a key the loader consumes, so only the input (editor) form has it. */

@@ -55,7 +55,8 @@ describe('experiment files', () => {
   it('layers defaults ← extends ← the file ← --set, and says where each problem comes from', async () => {
     const file = files({
       'study/exp.yaml': 'extends: [../common/base.yaml, ./gpu.yaml]\nconfig_name: x\nbatch_size: 0\n',
-      'common/base.yaml': 'model_name: ../models/tiny\ndataset:\n  source: file\n  path: prompts.csv\ndecoding:\n  mode: sampling\n  top_k: 5\n',
+      'common/base.yaml':
+        'model_name: ../models/tiny\ndataset:\n  source: file\n  path: prompts.csv\ndecoding:\n  mode: sampling\n  top_k: 5\n',
       'study/gpu.yaml': 'gpu_ids: [0]\nenergy:\n  backend: nvml\n',
     });
     const bad = await loadExperimentFile(file, { set: ['num_processes=2'] });
@@ -63,7 +64,9 @@ describe('experiment files', () => {
       '--set num_processes=2 num_processes: 2 processes do not fit 1 GPU(s) in gpu_ids',
       `${file}:3 batch_size: Too small: expected number to be >0`,
     ]);
-    const ok = await loadExperimentFile(file, { set: ['batch_size=4', 'decoding.top_k=null', 'decoding.temperature=0.7'] });
+    const ok = await loadExperimentFile(file, {
+      set: ['batch_size=4', 'decoding.top_k=null', 'decoding.temperature=0.7'],
+    });
     expect(ok.result.errors).toEqual([]);
     expect(ok.result.config).toMatchObject({
       batch_size: 4,
@@ -74,13 +77,21 @@ describe('experiment files', () => {
       energy: { backend: 'nvml', country_iso_code: 'USA' },
     });
     const resolved = await loadExperimentFile(file, { set: ['batch_size=4'], resolvePaths: true });
-    expect(resolved.result.config).toMatchObject({ model_name: path.join(dir, 'models/tiny'), dataset: { path: path.join(dir, 'common/prompts.csv') } });
+    expect(resolved.result.config).toMatchObject({
+      model_name: path.join(dir, 'models/tiny'),
+      dataset: { path: path.join(dir, 'common/prompts.csv') },
+    });
   });
 
   it('points a problem in a parent at the parent file', async () => {
-    const file = files({ 'child.yaml': 'extends: parent.yaml\nconfig_name: c\n', 'parent.yaml': 'model_name: org/m\n\nprecision: fp9\n' });
+    const file = files({
+      'child.yaml': 'extends: parent.yaml\nconfig_name: c\n',
+      'parent.yaml': 'model_name: org/m\n\nprecision: fp9\n',
+    });
     const { result } = await loadExperimentFile(file);
-    expect(result.errors).toEqual([`${path.join(dir, 'parent.yaml')}:3 precision: Invalid option: expected one of "fp32"|"fp16"|"bf16"`]);
+    expect(result.errors).toEqual([
+      `${path.join(dir, 'parent.yaml')}:3 precision: Invalid option: expected one of "fp32"|"fp16"|"bf16"`,
+    ]);
   });
 
   it('reports extends cycles and missing parents at the extends line', async () => {
@@ -97,7 +108,9 @@ describe('experiment files', () => {
 
   it('reports bad --set paths by name, with a hint', async () => {
     const file = files({ 'e.yaml': 'config_name: a\nmodel_name: org/m\n' });
-    const { result } = await loadExperimentFile(file, { set: ['batch_sise=4', 'novalue', 'decoding.mode.x=1', 'seed=[1,'] });
+    const { result } = await loadExperimentFile(file, {
+      set: ['batch_sise=4', 'novalue', 'decoding.mode.x=1', 'seed=[1,'],
+    });
     expect(result.errors).toEqual([
       '--set batch_sise=4: unknown setting "batch_sise" (did you mean "batch_size"?)',
       '--set novalue: expected path=value, e.g. batch_size=4',
@@ -114,9 +127,13 @@ describe('experiment files', () => {
 
   it('refuses a suite where an experiment is expected, and the reverse', async () => {
     const suite = files({ 's.yaml': 'name: s\nmodels: [org/m]\n' });
-    expect((await loadExperimentFile(suite)).result.errors).toEqual([`${suite}: is a suite (it has models), not a single experiment`]);
+    expect((await loadExperimentFile(suite)).result.errors).toEqual([
+      `${suite}: is a suite (it has models), not a single experiment`,
+    ]);
     const exp = files({ 'e.yaml': 'config_name: a\nmodel_name: org/m\n' });
-    expect((await loadSuiteFile(exp)).result.errors).toEqual([`${exp}: is a single experiment, not a suite (a suite has models)`]);
+    expect((await loadSuiteFile(exp)).result.errors).toEqual([
+      `${exp}: is a single experiment, not a suite (a suite has models)`,
+    ]);
   });
 });
 
@@ -138,26 +155,40 @@ describe('suite files', () => {
   it('expands, and locates an invalid combination at the value that causes it', async () => {
     const file = files({ 's.yaml': suiteText });
     const r = await loadSuiteFile(file);
-    expect(r.result.errors).toEqual([`${file}:10 num_processes: 2 processes do not fit 1 GPU(s) in gpu_ids (org/b::s::num_processes-2)`]);
+    expect(r.result.errors).toEqual([
+      `${file}:10 num_processes: 2 processes do not fit 1 GPU(s) in gpu_ids (org/b::s::num_processes-2)`,
+    ]);
     const skipped = await loadSuiteFile(file, { skipInvalid: true });
     expect(skipped.result.errors).toEqual([]);
     expect(skipped.invalid.map((i) => i.key)).toEqual(['org/b::s::num_processes-2']);
     expect(skipped.experiments.map((e) => e.key)).toEqual([
-      './models/a::s::num_processes-1::1', './models/a::s::num_processes-2::1', './models/a::s::precision-bf16::1', 'org/b::s::num_processes-1::1', 'org/b::s::precision-bf16::1',
-      './models/a::s::num_processes-1::2', './models/a::s::num_processes-2::2', './models/a::s::precision-bf16::2', 'org/b::s::num_processes-1::2', 'org/b::s::precision-bf16::2',
+      './models/a::s::num_processes-1::1',
+      './models/a::s::num_processes-2::1',
+      './models/a::s::precision-bf16::1',
+      'org/b::s::num_processes-1::1',
+      'org/b::s::precision-bf16::1',
+      './models/a::s::num_processes-1::2',
+      './models/a::s::num_processes-2::2',
+      './models/a::s::precision-bf16::2',
+      'org/b::s::num_processes-1::2',
+      'org/b::s::precision-bf16::2',
     ]);
   });
 
   it('applies suite-level and experiment-level --set overrides', async () => {
     const file = files({ 's.yaml': suiteText });
-    const r = await loadSuiteFile(file, { set: ['cycles=1', 'models=[./models/a]', 'base.batch_size=2', 'max_output_tokens=7'] });
+    const r = await loadSuiteFile(file, {
+      set: ['cycles=1', 'models=[./models/a]', 'base.batch_size=2', 'max_output_tokens=7'],
+    });
     expect(r.result.errors).toEqual([]);
     expect(r.experiments.map((e) => [e.key, e.experiment.batch_size, e.experiment.max_output_tokens])).toEqual([
       ['./models/a::s::num_processes-1::1', 2, 7],
       ['./models/a::s::num_processes-2::1', 2, 7],
       ['./models/a::s::precision-bf16::1', 2, 7],
     ]);
-    const bad = await loadSuiteFile(file, { set: ['controlled.precision=[fp16]', 'model_name=x', 'base.batch_sise=1'] });
+    const bad = await loadSuiteFile(file, {
+      set: ['controlled.precision=[fp16]', 'model_name=x', 'base.batch_sise=1'],
+    });
     expect(bad.result.errors).toEqual([
       '--set controlled.precision=[fp16]: "controlled" can only be replaced as a whole (--set controlled=<YAML value>)',
       '--set model_name=x: "model_name" is set by the suite for every experiment (use --set models=[...])',
@@ -168,7 +199,10 @@ describe('suite files', () => {
   it('locates suite problems in the file, and a --set problem at the --set', async () => {
     const file = files({ 's.yaml': suiteText.replace('[bf16]', '[bf17]') });
     const r = await loadSuiteFile(file, { set: ['cycles=0'] });
-    expect(r.result.errors).toEqual(['--set cycles=0 cycles: Too small: expected number to be >0', `${file}:11 controlled.precision[0]: Invalid option: expected one of "fp32"|"fp16"|"bf16"`]);
+    expect(r.result.errors).toEqual([
+      '--set cycles=0 cycles: Too small: expected number to be >0',
+      `${file}:11 controlled.precision[0]: Invalid option: expected one of "fp32"|"fp16"|"bf16"`,
+    ]);
   });
 
   it('extends suites and experiment files (which feed base), rebasing their paths', async () => {
@@ -181,7 +215,12 @@ describe('suite files', () => {
     expect(r.result.errors).toEqual([]);
     expect(r.experiments).toHaveLength(3);
     expect(r.experiments[0]!.key).toBe('../shared/tiny::s::batch_size-1::1');
-    expect(r.experiments[0]!.experiment).toMatchObject({ model_name: '../shared/tiny', seed: 3, batch_size: 1, dataset: { path: '../shared/p.jsonl' } });
+    expect(r.experiments[0]!.experiment).toMatchObject({
+      model_name: '../shared/tiny',
+      seed: 3,
+      batch_size: 1,
+      dataset: { path: '../shared/p.jsonl' },
+    });
   });
 
   it('points a bad value in an extended experiment file at that file', async () => {
@@ -196,18 +235,46 @@ describe('suite files', () => {
     expect(shown.kind).toBe('suite');
     if (shown.kind !== 'suite') return;
     expect(shown.errors).toEqual([]);
-    expect(shown.invalid).toEqual([{ key: 'org/b::s::num_processes-2', reasons: [`${file}:10 num_processes: 2 processes do not fit 1 GPU(s) in gpu_ids`] }]);
-    expect(shown.suite).toMatchObject({ name: 's', cycles: 1, models: [{ label: 'a', model_name: './models/a' }, { label: 'org/b', model_name: 'org/b', gpu_ids: [0] }] });
-    expect(shown.experiments[0]).toMatchObject({ key: `${path.join(dir, 'models/a')}::s::num_processes-1::1`, experiment: { model_name: path.join(dir, 'models/a'), cycle_id: 1 } });
+    expect(shown.invalid).toEqual([
+      {
+        key: 'org/b::s::num_processes-2',
+        reasons: [`${file}:10 num_processes: 2 processes do not fit 1 GPU(s) in gpu_ids`],
+      },
+    ]);
+    expect(shown.suite).toMatchObject({
+      name: 's',
+      cycles: 1,
+      models: [
+        { label: 'a', model_name: './models/a' },
+        { label: 'org/b', model_name: 'org/b', gpu_ids: [0] },
+      ],
+    });
+    expect(shown.experiments[0]).toMatchObject({
+      key: `${path.join(dir, 'models/a')}::s::num_processes-1::1`,
+      experiment: { model_name: path.join(dir, 'models/a'), cycle_id: 1 },
+    });
     expect(JSON.parse(JSON.stringify(shown))).toEqual(shown);
     const exp = await showConfig(files({ 'e.yaml': 'config_name: a\nmodel_name: ./m\n' }));
-    expect(exp).toMatchObject({ kind: 'experiment', errors: [], experiment: { model_name: path.join(dir, 'm'), retry: { max_retries: 3 } } });
+    expect(exp).toMatchObject({
+      kind: 'experiment',
+      errors: [],
+      experiment: { model_name: path.join(dir, 'm'), retry: { max_retries: 3 } },
+    });
   });
 });
 
 describe('parseSetOverrides', () => {
   it('parses values as YAML and names the target', () => {
-    expect(parseSetOverrides(['batch_size=4', 'precision=fp16', 'save_outputs=true', 'dataset.column=', 'gpu_ids=[0, 1]', 'decoding={mode: sampling}'])).toEqual({
+    expect(
+      parseSetOverrides([
+        'batch_size=4',
+        'precision=fp16',
+        'save_outputs=true',
+        'dataset.column=',
+        'gpu_ids=[0, 1]',
+        'decoding={mode: sampling}',
+      ]),
+    ).toEqual({
       errors: [],
       overrides: [
         { path: ['batch_size'], value: 4, target: 'experiment', text: 'batch_size=4' },
@@ -218,7 +285,12 @@ describe('parseSetOverrides', () => {
         { path: ['decoding'], value: { mode: 'sampling' }, target: 'experiment', text: 'decoding={mode: sampling}' },
       ],
     });
-    expect(parseSetOverrides(['cycles=2', 'base.model.quantization=int8', 'seed=1'], 'suite').overrides.map((o) => o.target)).toEqual(['suite', 'suite', 'experiment']);
-    expect(parseSetOverrides(['=1', 'a b=1']).errors).toEqual(['--set =1: expected path=value, e.g. batch_size=4', '--set a b=1: "a b" is not a setting path (keys joined by ".")']);
+    expect(
+      parseSetOverrides(['cycles=2', 'base.model.quantization=int8', 'seed=1'], 'suite').overrides.map((o) => o.target),
+    ).toEqual(['suite', 'suite', 'experiment']);
+    expect(parseSetOverrides(['=1', 'a b=1']).errors).toEqual([
+      '--set =1: expected path=value, e.g. batch_size=4',
+      '--set a b=1: "a b" is not a setting path (keys joined by ".")',
+    ]);
   });
 });

@@ -1,11 +1,11 @@
 import path from 'node:path';
-import type { Experiment } from './experiment-schema.js';
 import { expandSuite, type InvalidCombination, type SuiteExperiment } from './expand.js';
-import { loadLayered, type ConfigKind, type LayeredConfig } from './extends.js';
+import type { Experiment } from './experiment-schema.js';
+import { type ConfigKind, type LayeredConfig, loadLayered } from './extends.js';
 import { clonePlain, getIn, isPlainObject, mergeTracked, setIn } from './merge.js';
 import { checkExperiment, type ParseResult } from './parse.js';
 import { rebaseSuiteData, rebaseValueAt, resolveExperimentPaths } from './paths.js';
-import { problemText, type Problem } from './problems.js';
+import { type Problem, problemText } from './problems.js';
 import { parseSetOverrides, type SetOverride } from './set-overrides.js';
 import { checkSuite } from './suite-check.js';
 import { SUITE_ONLY_KEYS, type Suite } from './suite-schema.js';
@@ -85,7 +85,9 @@ async function load(file: string, options: LoadOptions, want?: ConfigKind): Prom
         ? `is a suite (it has ${SUITE_ONLY_KEYS.filter((k) => k in layered.data).join(', ')}), not a single experiment`
         : 'is a single experiment, not a suite (a suite has models)';
     const result = fail<never>(file, [`${file}: ${why}`]);
-    return kind === 'suite' ? { kind: 'experiment', file, result } : { kind: 'suite', file, result, experiments: [], invalid: [] };
+    return kind === 'suite'
+      ? { kind: 'experiment', file, result }
+      : { kind: 'suite', file, result, experiments: [], invalid: [] };
   }
   const sets = parseSetOverrides(options.set ?? [], kind);
   const experimentSets = sets.overrides.filter((s) => s.target === 'experiment');
@@ -110,13 +112,16 @@ async function load(file: string, options: LoadOptions, want?: ConfigKind): Prom
   const cwdDir = options.cwd;
   const expansion = expandSuite(checked.config, {
     skipInvalid: options.skipInvalid ?? false,
-    set: cwdDir ? experimentSets.map((s) => ({ ...s, value: rebaseValueAt(s.path, s.value, cwdDir, rootDir) })) : experimentSets,
+    set: cwdDir
+      ? experimentSets.map((s) => ({ ...s, value: rebaseValueAt(s.path, s.value, cwdDir, rootDir) }))
+      : experimentSets,
     locate: (p) => origins.locate(p) ?? file,
     ...(options.resolvePaths && { baseDir: rootDir }),
   });
   const { experiments, invalid } = expansion;
   const warnings = sortByPlace(expansion.warnings, file);
-  if (expansion.errors.length) return { kind, file, result: fail(file, expansion.errors, warnings), experiments, invalid };
+  if (expansion.errors.length)
+    return { kind, file, result: fail(file, expansion.errors, warnings), experiments, invalid };
   return { kind, file, result: { config: checked.config, errors: [], warnings }, experiments, invalid };
 }
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { applyRules } from './rules.js';
 import { parseExperiment } from './parse.js';
+import { applyRules } from './rules.js';
 
 const minimal = { config_name: 'demo', model_name: 'org/model' };
 const gpus = { gpu_ids: [0, 1], num_processes: 2 };
@@ -41,11 +41,25 @@ describe('parseExperiment', () => {
         timeout_s: null,
         silence_timeout_s: null,
         slurm: {
-          nodes: 1, gpus_per_node: 0, cpus_per_task: null, mem: null, partition: null, account: null, qos: null, time_limit: null, extra_args: [],
+          nodes: 1,
+          gpus_per_node: 0,
+          cpus_per_task: null,
+          mem: null,
+          partition: null,
+          account: null,
+          qos: null,
+          time_limit: null,
+          extra_args: [],
         },
         machines: { num_machines: 1, machine_rank: 0, main_process_ip: null, main_process_port: null },
       },
-      traffic: { delay_min_ms: 0, delay_max_ms: 0, burst_size: null, burst_interval_ms: null, inside_energy_window: false },
+      traffic: {
+        delay_min_ms: 0,
+        delay_max_ms: 0,
+        burst_size: null,
+        burst_interval_ms: null,
+        inside_energy_window: false,
+      },
       energy: {
         backend: 'auto',
         country_iso_code: 'USA',
@@ -61,10 +75,27 @@ describe('parseExperiment', () => {
       retry: { max_retries: 3, backoff_base_s: 2, halve_batch_on_oom: true },
       seed: 0,
       engine: 'transformers',
-      server: { command: null, url: null, host: '127.0.0.1', api: 'completions', ready_timeout_s: 300, request_timeout_s: 120, extra_body: {}, devices: null },
+      server: {
+        command: null,
+        url: null,
+        host: '127.0.0.1',
+        api: 'completions',
+        ready_timeout_s: 300,
+        request_timeout_s: 120,
+        extra_body: {},
+        devices: null,
+      },
       load: {
-        pattern: 'closed_loop', concurrency: null, rate: null, burst_size: null, burst_interval_ms: null,
-        num_requests: null, duration_s: null, max_tokens: null, warmup_requests: 2, trace_file: null,
+        pattern: 'closed_loop',
+        concurrency: null,
+        rate: null,
+        burst_size: null,
+        burst_interval_ms: null,
+        num_requests: null,
+        duration_s: null,
+        max_tokens: null,
+        warmup_requests: 2,
+        trace_file: null,
       },
       slo: { ttft_ms: null, tpot_ms: null },
     });
@@ -91,8 +122,14 @@ describe('parseExperiment', () => {
     [{ min_output_tokens: 20, max_output_tokens: 10 }, 'min_output_tokens: must be <= max_output_tokens (20 > 10)'],
     [{ batch_size: 'four' }, 'batch_size: Invalid input: expected number, received string'],
     [{ batch_size: 2.5 }, 'batch_size: Invalid input: expected int'],
-    [{ batching: { strategy: 'adaptive' } }, 'batching.max_tokens_per_batch: required when batching.strategy is "adaptive"'],
-    [{ batching: { max_tokens_per_batch: 2048 } }, 'batching.max_tokens_per_batch: only valid when batching.strategy is "adaptive"'],
+    [
+      { batching: { strategy: 'adaptive' } },
+      'batching.max_tokens_per_batch: required when batching.strategy is "adaptive"',
+    ],
+    [
+      { batching: { max_tokens_per_batch: 2048 } },
+      'batching.max_tokens_per_batch: only valid when batching.strategy is "adaptive"',
+    ],
     [{ batching: { strategy: 'adaptive', max_tokens_per_batch: -5 } }, 'batching.max_tokens_per_batch: Too small'],
     [{ precision: 'fp8' }, 'precision: Invalid option'],
     [{ decoding: { mode: 'greedy', temprature: 1 } }, 'decoding.temprature: unknown key'],
@@ -103,9 +140,15 @@ describe('parseExperiment', () => {
     [{ sharding: { strategy: 'fsdp' } }, 'sharding.strategy: "fsdp" needs num_processes > 1 (num_processes is 1)'],
     [{ num_processes: 4, gpu_ids: [0, 1] }, 'num_processes: 4 processes do not fit 2 GPU(s) in gpu_ids'],
     [{ gpu_ids: [1, 1], num_processes: 1 }, 'gpu_ids: must not repeat a GPU'],
-    [{ launch: { launcher: 'python' }, num_processes: 2 }, 'launch.launcher: "python" runs one process; num_processes is 2: use "accelerate" (or "slurm")'],
+    [
+      { launch: { launcher: 'python' }, num_processes: 2 },
+      'launch.launcher: "python" runs one process; num_processes is 2: use "accelerate" (or "slurm")',
+    ],
     [{ gpu_ids: [0, -1] }, 'gpu_ids[1]: Too small'],
-    [{ launch: { launcher: 'sge' } }, 'launch.launcher: expected "auto", "accelerate", "python", "slurm", or a module path'],
+    [
+      { launch: { launcher: 'sge' } },
+      'launch.launcher: expected "auto", "accelerate", "python", "slurm", or a module path',
+    ],
     [{ launch: { slurm: { nodes: 0 } } }, 'launch.slurm.nodes: Too small'],
     [{ launch: { slurm: { nodes: 1.5 } } }, 'launch.slurm.nodes: Invalid input: expected int'],
     [{ launch: { slurm: { gpus_per_node: -1 } } }, 'launch.slurm.gpus_per_node: Too small'],
@@ -119,25 +162,61 @@ describe('parseExperiment', () => {
     [{ launch: { slurm: { extra_args: ['exclusive'] } } }, 'launch.slurm.extra_args[0]: expected an sbatch option'],
     [{ launch: { slurm: { extra_args: '--exclusive' } } }, 'launch.slurm.extra_args: Invalid input: expected array'],
     [{ launch: { slurm: { node: 2 } } }, 'launch.slurm.node: unknown key'],
-    [{ num_processes: 3, launch: { launcher: 'slurm', slurm: { nodes: 2 } } }, 'num_processes: 3 processes do not split evenly over 2 nodes'],
-    [{ num_processes: 6, gpu_ids: [0, 1], launch: { launcher: 'slurm', slurm: { nodes: 2, gpus_per_node: 2 } } }, 'num_processes: 6 processes do not fit 2 GPU(s) in gpu_ids × 2 nodes'],
-    [{ launch: { launcher: 'slurm', slurm: { gpus_per_node: 4 } } }, 'launch.slurm.gpus_per_node: asks for 4 GPU(s) per node, but gpu_ids is empty'],
+    [
+      { num_processes: 3, launch: { launcher: 'slurm', slurm: { nodes: 2 } } },
+      'num_processes: 3 processes do not split evenly over 2 nodes',
+    ],
+    [
+      { num_processes: 6, gpu_ids: [0, 1], launch: { launcher: 'slurm', slurm: { nodes: 2, gpus_per_node: 2 } } },
+      'num_processes: 6 processes do not fit 2 GPU(s) in gpu_ids × 2 nodes',
+    ],
+    [
+      { launch: { launcher: 'slurm', slurm: { gpus_per_node: 4 } } },
+      'launch.slurm.gpus_per_node: asks for 4 GPU(s) per node, but gpu_ids is empty',
+    ],
     [{ gpu_ids: [0], launch: { launcher: 'slurm' } }, 'launch.slurm.gpus_per_node: must be > 0 when gpu_ids is set'],
-    [{ gpu_ids: [0, 1], num_processes: 2, launch: { launcher: 'slurm', slurm: { gpus_per_node: 1 } } }, 'gpu_ids: 2 GPU(s) per node, but launch.slurm.gpus_per_node allocates 1'],
+    [
+      { gpu_ids: [0, 1], num_processes: 2, launch: { launcher: 'slurm', slurm: { gpus_per_node: 1 } } },
+      'gpu_ids: 2 GPU(s) per node, but launch.slurm.gpus_per_node allocates 1',
+    ],
     [{ launch: { timeout_s: 0 } }, 'launch.timeout_s: Too small'],
     [{ launch: { machines: { num_machines: 0 } } }, 'launch.machines.num_machines: Too small'],
     [{ launch: { machines: { machine_rank: -1 } } }, 'launch.machines.machine_rank: Too small'],
     [{ launch: { machines: { main_process_ip: '' } } }, 'launch.machines.main_process_ip: Too small'],
     [{ launch: { machines: { main_process_port: 70000 } } }, 'launch.machines.main_process_port: Too big'],
-    [{ launch: { machines: { machine_rank: 1 } } }, 'launch.machines.machine_rank: must be < launch.machines.num_machines (1 >= 1)'],
-    [{ num_processes: 2, launch: { machines: { num_machines: 2, main_process_port: 29500 } } }, 'launch.machines.main_process_ip: required when launch.machines.num_machines > 1'],
-    [{ num_processes: 2, launch: { machines: { num_machines: 2, main_process_ip: '10.0.0.1' } } }, 'launch.machines.main_process_port: required when launch.machines.num_machines > 1'],
-    [{ num_processes: 3, launch: { machines: { ...machines2 } } }, 'num_processes: 3 processes do not split evenly over 2 machines (launch.machines.num_machines)'],
-    [{ num_processes: 2, launch: { launcher: 'slurm', machines: { ...machines2 } } }, 'launch.machines.num_machines: not with launch.launcher "slurm": Slurm starts the machines itself'],
-    [{ num_processes: 2, launch: { launcher: './mine.mjs', machines: { ...machines2 } } }, 'launch.machines.num_machines: > 1 needs launch.launcher "accelerate" (launcher is "./mine.mjs")'],
-    [{ num_processes: 6, gpu_ids: [0, 1], launch: { machines: { ...machines2 } } }, 'num_processes: 6 processes do not fit 2 GPU(s) in gpu_ids × 2 machines (launch.machines.num_machines)'],
+    [
+      { launch: { machines: { machine_rank: 1 } } },
+      'launch.machines.machine_rank: must be < launch.machines.num_machines (1 >= 1)',
+    ],
+    [
+      { num_processes: 2, launch: { machines: { num_machines: 2, main_process_port: 29500 } } },
+      'launch.machines.main_process_ip: required when launch.machines.num_machines > 1',
+    ],
+    [
+      { num_processes: 2, launch: { machines: { num_machines: 2, main_process_ip: '10.0.0.1' } } },
+      'launch.machines.main_process_port: required when launch.machines.num_machines > 1',
+    ],
+    [
+      { num_processes: 3, launch: { machines: { ...machines2 } } },
+      'num_processes: 3 processes do not split evenly over 2 machines (launch.machines.num_machines)',
+    ],
+    [
+      { num_processes: 2, launch: { launcher: 'slurm', machines: { ...machines2 } } },
+      'launch.machines.num_machines: not with launch.launcher "slurm": Slurm starts the machines itself',
+    ],
+    [
+      { num_processes: 2, launch: { launcher: './mine.mjs', machines: { ...machines2 } } },
+      'launch.machines.num_machines: > 1 needs launch.launcher "accelerate" (launcher is "./mine.mjs")',
+    ],
+    [
+      { num_processes: 6, gpu_ids: [0, 1], launch: { machines: { ...machines2 } } },
+      'num_processes: 6 processes do not fit 2 GPU(s) in gpu_ids × 2 machines (launch.machines.num_machines)',
+    ],
     [{ launch: { silence_timeout_s: -1 } }, 'launch.silence_timeout_s: Too small'],
-    [{ traffic: { delay_min_ms: 20, delay_max_ms: 10 } }, 'traffic.delay_max_ms: must be >= traffic.delay_min_ms (10 < 20)'],
+    [
+      { traffic: { delay_min_ms: 20, delay_max_ms: 10 } },
+      'traffic.delay_max_ms: must be >= traffic.delay_min_ms (10 < 20)',
+    ],
     [{ traffic: { delay_min_ms: -1 } }, 'traffic.delay_min_ms: Too small'],
     [{ traffic: { burst_size: 4 } }, 'traffic.burst_interval_ms: required when traffic.burst_size is set'],
     [{ traffic: { burst_interval_ms: 100 } }, 'traffic.burst_size: required when traffic.burst_interval_ms is set'],
@@ -186,8 +265,17 @@ describe('parseExperiment', () => {
   });
 
   it('skips a rule whose keys the schema rejected (no guesses from bad values)', () => {
-    const r = parseExperiment({ ...minimal, max_output_tokens: 'ten', min_output_tokens: 50, gpu_ids: 'all', num_processes: 8 });
-    expect(r.errors).toEqual(['max_output_tokens: Invalid input: expected number, received string', 'gpu_ids: Invalid input: expected array, received string']);
+    const r = parseExperiment({
+      ...minimal,
+      max_output_tokens: 'ten',
+      min_output_tokens: 50,
+      gpu_ids: 'all',
+      num_processes: 8,
+    });
+    expect(r.errors).toEqual([
+      'max_output_tokens: Invalid input: expected number, received string',
+      'gpu_ids: Invalid input: expected array, received string',
+    ]);
   });
 
   it('accepts every v2 option together when consistent', () => {
@@ -212,14 +300,34 @@ describe('parseExperiment', () => {
   });
 
   it('accepts a multi-node Slurm experiment: gpu_ids are the GPUs of each node', () => {
-    const slurm = { nodes: 2, gpus_per_node: 4, cpus_per_task: 32, mem: '256G', partition: 'gpu', account: 'my-project', qos: 'normal', time_limit: '1-02:00:00', extra_args: ['--exclusive'] };
-    const r = parseExperiment({ ...minimal, num_processes: 8, gpu_ids: [0, 1, 2, 3], launch: { launcher: 'slurm', slurm } });
+    const slurm = {
+      nodes: 2,
+      gpus_per_node: 4,
+      cpus_per_task: 32,
+      mem: '256G',
+      partition: 'gpu',
+      account: 'my-project',
+      qos: 'normal',
+      time_limit: '1-02:00:00',
+      extra_args: ['--exclusive'],
+    };
+    const r = parseExperiment({
+      ...minimal,
+      num_processes: 8,
+      gpu_ids: [0, 1, 2, 3],
+      launch: { launcher: 'slurm', slurm },
+    });
     expect(r.errors).toEqual([]);
     expect(r.warnings).toEqual([]);
     expect(r.config?.launch.slurm).toEqual(slurm);
-    expect(parseExperiment({ ...minimal, launch: { launcher: 'slurm', slurm: { time_limit: 90 } } }).config?.launch.slurm.time_limit).toBe(90);
+    expect(
+      parseExperiment({ ...minimal, launch: { launcher: 'slurm', slurm: { time_limit: 90 } } }).config?.launch.slurm
+        .time_limit,
+    ).toBe(90);
     // Without slurm, the same world of 8 does not fit 4 GPUs.
-    expect(parseExperiment({ ...minimal, num_processes: 8, gpu_ids: [0, 1, 2, 3], launch: { slurm } }).errors).toEqual(['num_processes: 8 processes do not fit 4 GPU(s) in gpu_ids']);
+    expect(parseExperiment({ ...minimal, num_processes: 8, gpu_ids: [0, 1, 2, 3], launch: { slurm } }).errors).toEqual([
+      'num_processes: 8 processes do not fit 4 GPU(s) in gpu_ids',
+    ]);
   });
 
   it('accepts two machines started by hand: gpu_ids are the GPUs of each machine', () => {
@@ -233,9 +341,14 @@ describe('parseExperiment', () => {
   });
 
   it('warns when the address of machine 0 is set for a single machine', () => {
-    const r = parseExperiment({ ...minimal, launch: { machines: { main_process_ip: 'node0', main_process_port: 29500 } } });
+    const r = parseExperiment({
+      ...minimal,
+      launch: { machines: { main_process_ip: 'node0', main_process_port: 29500 } },
+    });
     expect(r.config).toBeDefined();
-    expect(r.warnings).toEqual(['launch.machines: main_process_ip, main_process_port set but ignored: launch.machines.num_machines is 1']);
+    expect(r.warnings).toEqual([
+      'launch.machines: main_process_ip, main_process_port set but ignored: launch.machines.num_machines is 1',
+    ]);
   });
 
   it('warns when launch.slurm is set for another launcher', () => {

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
-import { ExperimentSchema, type Experiment } from './experiment-schema.js';
+import { type Experiment, ExperimentSchema } from './experiment-schema.js';
 import { isPlainObject } from './merge.js';
-import { issuesToProblems, problemText, type Problem } from './problems.js';
+import { issuesToProblems, type Problem, problemText } from './problems.js';
 import { checkRules } from './rules.js';
 
 export { formatIssues, formatPath } from './problems.js';
@@ -31,7 +31,8 @@ export function checkExperiment(input: unknown): Checked<Experiment> {
     return { config: found.errors.length ? undefined : parsed.data, ...found };
   }
   const errors = issuesToProblems(parsed.error.issues);
-  if (!isPlainObject(input) || errors.some((p) => p.path.length === 0)) return { config: undefined, errors, warnings: [] };
+  if (!isPlainObject(input) || errors.some((p) => p.path.length === 0))
+    return { config: undefined, errors, warnings: [] };
   const rejected = new Set(errors.map((p) => String(p.path[0])));
   const partial: Record<string, unknown> = {};
   const valid = new Set<string>();

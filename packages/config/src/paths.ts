@@ -13,7 +13,9 @@ export function resolveExperimentPaths(config: Experiment, baseDir: string): Exp
   const dataPath = config.dataset.path;
   const dataset = dataPath === null ? config.dataset : { ...config.dataset, path: path.resolve(baseDir, dataPath) };
   const launcher = config.launch.launcher;
-  const launch = isModulePath(launcher) ? { ...config.launch, launcher: path.resolve(baseDir, launcher) } : config.launch;
+  const launch = isModulePath(launcher)
+    ? { ...config.launch, launcher: path.resolve(baseDir, launcher) }
+    : config.launch;
   const trace = config.load.trace_file;
   const load = trace === null ? config.load : { ...config.load, trace_file: path.resolve(baseDir, trace) };
   return { ...config, model_name, dataset, launch, load };
@@ -34,7 +36,8 @@ function rebase(p: string, from: string, to: string): string {
 export function rebaseExperimentData(data: Record<string, unknown>, from: string, to: string): Record<string, unknown> {
   if (path.resolve(from) === path.resolve(to)) return data;
   const out = { ...data };
-  if (typeof out.model_name === 'string' && isLocalPath(out.model_name)) out.model_name = rebase(out.model_name, from, to);
+  if (typeof out.model_name === 'string' && isLocalPath(out.model_name))
+    out.model_name = rebase(out.model_name, from, to);
   if (isPlainObject(out.dataset) && typeof out.dataset.path === 'string') {
     out.dataset = { ...out.dataset, path: rebase(out.dataset.path, from, to) };
   }
@@ -54,7 +57,8 @@ export function rebaseValueAt(key: readonly string[], value: unknown, from: stri
 
 const mapValues = (o: unknown, f: (v: unknown, k: string) => unknown) =>
   isPlainObject(o) ? Object.fromEntries(Object.entries(o).map(([k, v]) => [k, f(v, k)])) : o;
-const asExperiment = (v: unknown, from: string, to: string) => (isPlainObject(v) ? rebaseExperimentData(v, from, to) : v);
+const asExperiment = (v: unknown, from: string, to: string) =>
+  isPlainObject(v) ? rebaseExperimentData(v, from, to) : v;
 
 /** `rebaseExperimentData` for every experiment-shaped part of suite data. */
 export function rebaseSuiteData(data: Record<string, unknown>, from: string, to: string): Record<string, unknown> {

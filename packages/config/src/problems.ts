@@ -31,7 +31,9 @@ const toDocPath = (path: ReadonlyArray<PropertyKey>): DocPath =>
 
 /** The only union branch that failed for a reason other than the value's type, if there is one. */
 function closestBranch(branches: readonly (readonly z.core.$ZodIssue[])[]): readonly z.core.$ZodIssue[] | undefined {
-  const typed = branches.filter((issues) => !issues.every((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value')));
+  const typed = branches.filter(
+    (issues) => !issues.every((i) => i.path.length === 0 && (i.code === 'invalid_type' || i.code === 'invalid_value')),
+  );
   return typed.length === 1 ? typed[0] : undefined;
 }
 

@@ -1,7 +1,7 @@
 import { canonicalJson } from './config-hash.js';
-import { SlurmSchema } from './experiment-sections.js';
 import type { Experiment, ExperimentKey } from './experiment-schema.js';
-import { problemText, type Findings } from './problems.js';
+import { SlurmSchema } from './experiment-sections.js';
+import { type Findings, problemText } from './problems.js';
 import { loadPattern, serverSource, servingLaunch, servingUnused } from './serving-rules.js';
 
 /**
@@ -27,7 +27,8 @@ export const rules: readonly Rule[] = [
   rule('sampling-parameters', ['decoding'], (c, out) => {
     if (c.decoding.mode !== 'greedy') return;
     for (const key of ['temperature', 'top_k', 'top_p'] as const) {
-      if (c.decoding[key] !== null) err(out, `decoding.${key}`, 'only valid when decoding.mode is "sampling" (mode is "greedy")');
+      if (c.decoding[key] !== null)
+        err(out, `decoding.${key}`, 'only valid when decoding.mode is "sampling" (mode is "greedy")');
     }
   }),
   rule('dataset-source', ['dataset'], (c, out) => {
@@ -39,7 +40,11 @@ export const rules: readonly Rule[] = [
   }),
   rule('python-launcher-one-process', ['launch', 'num_processes'], (c, out) => {
     if (c.launch.launcher === 'python' && c.num_processes > 1) {
-      err(out, 'launch.launcher', `"python" runs one process; num_processes is ${c.num_processes}: use "accelerate" (or "slurm")`);
+      err(
+        out,
+        'launch.launcher',
+        `"python" runs one process; num_processes is ${c.num_processes}: use "accelerate" (or "slurm")`,
+      );
     }
   }),
   rule('gpu-ids-unique', ['gpu_ids'], (c, out) => {
@@ -51,48 +56,102 @@ export const rules: readonly Rule[] = [
     // On several machines gpu_ids are the GPUs of each one: the world fits len(gpu_ids) × machines.
     const slurm = c.launch.launcher === 'slurm';
     const nodes = slurm ? c.launch.slurm.nodes : c.launch.machines.num_machines;
-    const where = nodes > 1 ? (slurm ? ` × ${nodes} nodes (launch.slurm.nodes)` : ` × ${nodes} machines (launch.machines.num_machines)`) : '';
-    if (c.num_processes > n * nodes) err(out, 'num_processes', `${c.num_processes} processes do not fit ${n} GPU(s) in gpu_ids${where}`);
-    else if (c.num_processes < n * nodes) warn(out, 'num_processes', `${n * nodes - c.num_processes} GPU(s) in gpu_ids${where} stay unused`);
+    const where =
+      nodes > 1
+        ? slurm
+          ? ` × ${nodes} nodes (launch.slurm.nodes)`
+          : ` × ${nodes} machines (launch.machines.num_machines)`
+        : '';
+    if (c.num_processes > n * nodes)
+      err(out, 'num_processes', `${c.num_processes} processes do not fit ${n} GPU(s) in gpu_ids${where}`);
+    else if (c.num_processes < n * nodes)
+      warn(out, 'num_processes', `${n * nodes - c.num_processes} GPU(s) in gpu_ids${where} stay unused`);
   }),
   rule('slurm-nodes', ['num_processes', 'launch'], (c, out) => {
     const { nodes } = c.launch.slurm;
     if (c.launch.launcher !== 'slurm' || c.num_processes % nodes === 0) return;
-    err(out, 'num_processes', `${c.num_processes} processes do not split evenly over ${nodes} nodes (launch.slurm.nodes)`);
+    err(
+      out,
+      'num_processes',
+      `${c.num_processes} processes do not split evenly over ${nodes} nodes (launch.slurm.nodes)`,
+    );
   }),
   rule('slurm-gpus', ['gpu_ids', 'launch'], (c, out) => {
     const g = c.launch.slurm.gpus_per_node;
     if (c.launch.launcher !== 'slurm') return;
-    if (g > 0 && c.gpu_ids.length === 0) err(out, 'launch.slurm.gpus_per_node', `asks for ${g} GPU(s) per node, but gpu_ids is empty (run on CPU); set gpu_ids to the GPUs of each node`);
-    if (g === 0 && c.gpu_ids.length > 0) err(out, 'launch.slurm.gpus_per_node', 'must be > 0 when gpu_ids is set: on Slurm the GPUs come from the allocation');
-    if (g > 0 && c.gpu_ids.length > g) err(out, 'gpu_ids', `${c.gpu_ids.length} GPU(s) per node, but launch.slurm.gpus_per_node allocates ${g}`);
+    if (g > 0 && c.gpu_ids.length === 0)
+      err(
+        out,
+        'launch.slurm.gpus_per_node',
+        `asks for ${g} GPU(s) per node, but gpu_ids is empty (run on CPU); set gpu_ids to the GPUs of each node`,
+      );
+    if (g === 0 && c.gpu_ids.length > 0)
+      err(
+        out,
+        'launch.slurm.gpus_per_node',
+        'must be > 0 when gpu_ids is set: on Slurm the GPUs come from the allocation',
+      );
+    if (g > 0 && c.gpu_ids.length > g)
+      err(out, 'gpu_ids', `${c.gpu_ids.length} GPU(s) per node, but launch.slurm.gpus_per_node allocates ${g}`);
   }),
   rule('slurm-unused', ['launch'], (c, out) => {
     if (c.launch.launcher === 'slurm') return;
     const defaults = SlurmSchema.parse({});
-    const set = Object.keys(defaults).filter((k) => canonicalJson(c.launch.slurm[k as keyof typeof defaults]) !== canonicalJson(defaults[k as keyof typeof defaults]));
-    if (set.length > 0) warn(out, 'launch.slurm', `${set.join(', ')} set but ignored: launch.launcher is "${c.launch.launcher}", not "slurm"`);
+    const set = Object.keys(defaults).filter(
+      (k) =>
+        canonicalJson(c.launch.slurm[k as keyof typeof defaults]) !==
+        canonicalJson(defaults[k as keyof typeof defaults]),
+    );
+    if (set.length > 0)
+      warn(
+        out,
+        'launch.slurm',
+        `${set.join(', ')} set but ignored: launch.launcher is "${c.launch.launcher}", not "slurm"`,
+      );
   }),
   rule('machines', ['num_processes', 'launch'], (c, out) => {
     const m = c.launch.machines;
     if (m.machine_rank >= m.num_machines) {
-      err(out, 'launch.machines.machine_rank', `must be < launch.machines.num_machines (${m.machine_rank} >= ${m.num_machines})`);
+      err(
+        out,
+        'launch.machines.machine_rank',
+        `must be < launch.machines.num_machines (${m.machine_rank} >= ${m.num_machines})`,
+      );
     }
     if (m.num_machines === 1) {
       const set = (['main_process_ip', 'main_process_port'] as const).filter((k) => m[k] !== null);
-      if (set.length > 0) warn(out, 'launch.machines', `${set.join(', ')} set but ignored: launch.machines.num_machines is 1`);
+      if (set.length > 0)
+        warn(out, 'launch.machines', `${set.join(', ')} set but ignored: launch.machines.num_machines is 1`);
       return;
     }
     const launcher = c.launch.launcher;
     if (launcher === 'slurm') {
-      err(out, 'launch.machines.num_machines', 'not with launch.launcher "slurm": Slurm starts the machines itself (set launch.slurm.nodes)');
+      err(
+        out,
+        'launch.machines.num_machines',
+        'not with launch.launcher "slurm": Slurm starts the machines itself (set launch.slurm.nodes)',
+      );
     } else if (launcher !== 'accelerate' && launcher !== 'auto') {
       err(out, 'launch.machines.num_machines', `> 1 needs launch.launcher "accelerate" (launcher is "${launcher}")`);
     }
-    if (m.main_process_ip === null) err(out, 'launch.machines.main_process_ip', 'required when launch.machines.num_machines > 1 (the address of machine 0)');
-    if (m.main_process_port === null) err(out, 'launch.machines.main_process_port', 'required when launch.machines.num_machines > 1 (the same port on every machine)');
+    if (m.main_process_ip === null)
+      err(
+        out,
+        'launch.machines.main_process_ip',
+        'required when launch.machines.num_machines > 1 (the address of machine 0)',
+      );
+    if (m.main_process_port === null)
+      err(
+        out,
+        'launch.machines.main_process_port',
+        'required when launch.machines.num_machines > 1 (the same port on every machine)',
+      );
     if (c.num_processes % m.num_machines !== 0) {
-      err(out, 'num_processes', `${c.num_processes} processes do not split evenly over ${m.num_machines} machines (launch.machines.num_machines)`);
+      err(
+        out,
+        'num_processes',
+        `${c.num_processes} processes do not split evenly over ${m.num_machines} machines (launch.machines.num_machines)`,
+      );
     }
   }),
   rule('batching-budget', ['batching'], (c, out) => {
@@ -101,7 +160,11 @@ export const rules: readonly Rule[] = [
       err(out, 'batching.max_tokens_per_batch', 'required when batching.strategy is "adaptive"');
     }
     if (b.strategy === 'fixed' && b.max_tokens_per_batch !== null) {
-      err(out, 'batching.max_tokens_per_batch', 'only valid when batching.strategy is "adaptive" (strategy is "fixed")');
+      err(
+        out,
+        'batching.max_tokens_per_batch',
+        'only valid when batching.strategy is "adaptive" (strategy is "fixed")',
+      );
     }
   }),
   rule('traffic-delay', ['traffic'], (c, out) => {

@@ -22,7 +22,11 @@ function unwrap(schema: z.ZodType): { inner: z.ZodType; description?: string; de
     inner = def.innerType!;
     description ??= inner.description;
   }
-  return { inner, ...(description !== undefined && { description }), ...(defaultValue !== undefined && { defaultValue }) };
+  return {
+    inner,
+    ...(description !== undefined && { description }),
+    ...(defaultValue !== undefined && { defaultValue }),
+  };
 }
 
 const isObjectSchema = (s: z.ZodType): s is z.ZodObject => s instanceof z.ZodObject;

@@ -24,7 +24,12 @@ describe('serving engine config', () => {
   });
 
   it('transformers stays the default engine, and serving keys set with it are warned about', () => {
-    const r = parseExperiment({ config_name: 'x', model_name: 'org/m', load: { concurrency: 4 }, slo: { ttft_ms: 100 } });
+    const r = parseExperiment({
+      config_name: 'x',
+      model_name: 'org/m',
+      load: { concurrency: 4 },
+      slo: { ttft_ms: 100 },
+    });
     expect(r.errors).toEqual([]);
     expect(r.config?.engine).toBe('transformers');
     expect(r.warnings.join('\n')).toMatch(/load: concurrency set but ignored: engine is "transformers"/);
@@ -33,11 +38,23 @@ describe('serving engine config', () => {
 
   // Each row: a patch over the valid serving experiment, and the start of the one error it must give.
   it.each([
-    [{ load: { pattern: 'closed_loop', concurrency: 2, rate: 5, num_requests: 8 } }, 'load.rate: only valid with load.pattern "constant" or "poisson"'],
-    [{ load: { pattern: 'closed_loop', num_requests: 8 } }, 'load.concurrency: required when load.pattern is "closed_loop"'],
+    [
+      { load: { pattern: 'closed_loop', concurrency: 2, rate: 5, num_requests: 8 } },
+      'load.rate: only valid with load.pattern "constant" or "poisson"',
+    ],
+    [
+      { load: { pattern: 'closed_loop', num_requests: 8 } },
+      'load.concurrency: required when load.pattern is "closed_loop"',
+    ],
     [{ load: { pattern: 'poisson', num_requests: 8 } }, 'load.rate: required when load.pattern is "poisson"'],
-    [{ load: { pattern: 'poisson', rate: 3, concurrency: 2, num_requests: 8 } }, 'load.concurrency: only valid with load.pattern "closed_loop"'],
-    [{ load: { pattern: 'bursty', burst_size: 4, num_requests: 8 } }, 'load.burst_interval_ms: required when load.pattern is "bursty"'],
+    [
+      { load: { pattern: 'poisson', rate: 3, concurrency: 2, num_requests: 8 } },
+      'load.concurrency: only valid with load.pattern "closed_loop"',
+    ],
+    [
+      { load: { pattern: 'bursty', burst_size: 4, num_requests: 8 } },
+      'load.burst_interval_ms: required when load.pattern is "bursty"',
+    ],
     [{ load: { pattern: 'trace' } }, 'load.trace_file: required when load.pattern is "trace"'],
     [{ load: { pattern: 'constant', rate: 2 } }, 'load.num_requests: set load.num_requests or load.duration_s'],
     [{ server: {} }, 'server.command: required when engine is "server"'],

@@ -32,14 +32,21 @@ export const servingUnused: Check = (c, out) => {
 export const serverSource: Check = (c, out) => {
   if (c.engine !== 'server') return;
   const { command, url, devices } = c.server;
-  if (command === null && url === null) err(out, 'server.command', 'required when engine is "server" (or set server.url to attach to a running server)');
-  if (command !== null && url !== null) err(out, 'server.url', 'only one of server.command (Joules starts the server) and server.url (attach) may be set');
+  if (command === null && url === null)
+    err(out, 'server.command', 'required when engine is "server" (or set server.url to attach to a running server)');
+  if (command !== null && url !== null)
+    err(out, 'server.url', 'only one of server.command (Joules starts the server) and server.url (attach) may be set');
   if (command !== null && !command.some((a) => a.includes('{port}'))) {
     err(out, 'server.command', 'must contain "{port}": Joules starts the server on a free port');
   }
-  if (command !== null && devices !== null) warn(out, 'server.devices', 'ignored with server.command: a started server runs on gpu_ids');
+  if (command !== null && devices !== null)
+    warn(out, 'server.devices', 'ignored with server.command: a started server runs on gpu_ids');
   if (url !== null && devices === null) {
-    warn(out, 'server.devices', 'not set: Joules cannot tell which devices the attached server uses and reports no energy');
+    warn(
+      out,
+      'server.devices',
+      'not set: Joules cannot tell which devices the attached server uses and reports no energy',
+    );
   }
 };
 
@@ -52,7 +59,8 @@ export const loadPattern: Check = (c, out) => {
   const p = l.pattern;
   const needs = (key: keyof typeof l, when: boolean, why: string) => {
     if (when && l[key] === null) err(out, `load.${key}`, `required when load.pattern is "${p}" (${why})`);
-    if (!when && l[key] !== null) err(out, `load.${key}`, `only valid with load.pattern ${why.split(':')[0]} (pattern is "${p}")`);
+    if (!when && l[key] !== null)
+      err(out, `load.${key}`, `only valid with load.pattern ${why.split(':')[0]} (pattern is "${p}")`);
   };
   needs('concurrency', p === 'closed_loop', '"closed_loop": the number of simultaneous users');
   needs('rate', OPEN_LOOP.has(p), '"constant" or "poisson": requests per second');
@@ -67,8 +75,15 @@ export const loadPattern: Check = (c, out) => {
 /** The load generator is one process; Slurm is not wired for servers yet. */
 export const servingLaunch: Check = (c, out) => {
   if (c.engine !== 'server') return;
-  if (c.num_processes !== 1) err(out, 'num_processes', `must be 1 with engine "server" (the server runs its own processes; num_processes is ${c.num_processes})`);
-  if (c.launch.launcher === 'slurm') err(out, 'launch.launcher', '"slurm" does not run engine "server" yet: use "accelerate" or "python" on the node');
+  if (c.num_processes !== 1)
+    err(
+      out,
+      'num_processes',
+      `must be 1 with engine "server" (the server runs its own processes; num_processes is ${c.num_processes})`,
+    );
+  if (c.launch.launcher === 'slurm')
+    err(out, 'launch.launcher', '"slurm" does not run engine "server" yet: use "accelerate" or "python" on the node');
   if (c.launch.machines.num_machines > 1) err(out, 'launch.machines.num_machines', 'must be 1 with engine "server"');
-  if (c.sharding.strategy !== 'none') err(out, 'sharding.strategy', 'not with engine "server": the server decides how the model is sharded');
+  if (c.sharding.strategy !== 'none')
+    err(out, 'sharding.strategy', 'not with engine "server": the server decides how the model is sharded');
 };

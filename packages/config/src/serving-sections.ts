@@ -10,7 +10,9 @@ export const SERVER_PLACEHOLDERS = ['{model}', '{host}', '{port}', '{gpu_ids}'] 
 export const EngineSchema = z
   .enum(['transformers', 'server'])
   .default('transformers')
-  .describe('transformers: Hugging Face generate on fixed batches; server: an OpenAI-compatible server under request load');
+  .describe(
+    'transformers: Hugging Face generate on fixed batches; server: an OpenAI-compatible server under request load',
+  );
 
 /** The inference server: started by Joules (`command`) or attached to (`url`). */
 export const ServerSchema = z
@@ -20,7 +22,9 @@ export const ServerSchema = z
       .min(1)
       .nullable()
       .default(null)
-      .describe('argv of the server with {model}, {host}, {port}, {gpu_ids} placeholders, e.g. ["vllm", "serve", "{model}", "--port", "{port}"]'),
+      .describe(
+        'argv of the server with {model}, {host}, {port}, {gpu_ids} placeholders, e.g. ["vllm", "serve", "{model}", "--port", "{port}"]',
+      ),
     url: z
       .string()
       .regex(/^https?:\/\/[^\s/]+(?:\/\S*)?$/, 'expected an http(s) URL such as "http://127.0.0.1:8000"')
@@ -28,9 +32,20 @@ export const ServerSchema = z
       .default(null)
       .describe('attach to a running server at this base URL instead of starting one'),
     host: z.string().min(1).default('127.0.0.1').describe('address a started server listens on ({host})'),
-    api: z.enum(['completions', 'chat']).default('completions').describe('/v1/completions (text prompts) or /v1/chat/completions'),
-    ready_timeout_s: z.number().positive().default(300).describe('how long to wait for a started server to answer /health (s)'),
-    request_timeout_s: z.number().positive().default(120).describe('a request (or its stream) silent this long fails as a stall (s)'),
+    api: z
+      .enum(['completions', 'chat'])
+      .default('completions')
+      .describe('/v1/completions (text prompts) or /v1/chat/completions'),
+    ready_timeout_s: z
+      .number()
+      .positive()
+      .default(300)
+      .describe('how long to wait for a started server to answer /health (s)'),
+    request_timeout_s: z
+      .number()
+      .positive()
+      .default(120)
+      .describe('a request (or its stream) silent this long fails as a stall (s)'),
     extra_body: z
       .record(z.string(), z.unknown())
       .default({})
@@ -39,7 +54,9 @@ export const ServerSchema = z
       .array(z.int().nonnegative())
       .nullable()
       .default(null)
-      .describe('attached server: the GPUs it runs on ([] = on this host\'s CPU); null = unknown, no energy is reported'),
+      .describe(
+        "attached server: the GPUs it runs on ([] = on this host's CPU); null = unknown, no energy is reported",
+      ),
   })
   .describe('the inference server (engine "server")');
 
@@ -49,15 +66,41 @@ export const LoadSchema = z
     pattern: z
       .enum(['closed_loop', 'constant', 'poisson', 'bursty', 'trace'])
       .default('closed_loop')
-      .describe('closed_loop: `concurrency` users; constant/poisson: `rate` requests/s; bursty: bursts of burst_size; trace: arrivals from trace_file'),
-    concurrency: z.int().positive().nullable().default(null).describe('closed_loop: simultaneous users, each sending its next request when the last ends'),
+      .describe(
+        'closed_loop: `concurrency` users; constant/poisson: `rate` requests/s; bursty: bursts of burst_size; trace: arrivals from trace_file',
+      ),
+    concurrency: z
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe('closed_loop: simultaneous users, each sending its next request when the last ends'),
     rate: z.number().positive().nullable().default(null).describe('constant, poisson: requests per second'),
     burst_size: z.int().positive().nullable().default(null).describe('bursty: requests sent at once'),
-    burst_interval_ms: z.number().nonnegative().nullable().default(null).describe('bursty: time between bursts (ms), plus the traffic delays'),
-    num_requests: z.int().positive().nullable().default(null).describe('measured requests; with duration_s too, whichever comes first'),
+    burst_interval_ms: z
+      .number()
+      .nonnegative()
+      .nullable()
+      .default(null)
+      .describe('bursty: time between bursts (ms), plus the traffic delays'),
+    num_requests: z
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe('measured requests; with duration_s too, whichever comes first'),
     duration_s: z.number().positive().nullable().default(null).describe('stop sending after this long (s)'),
-    max_tokens: z.int().positive().nullable().default(null).describe('max_tokens of each request; null = max_output_tokens'),
-    warmup_requests: z.int().nonnegative().default(2).describe('requests sent (one at a time) and not measured before the load'),
+    max_tokens: z
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe('max_tokens of each request; null = max_output_tokens'),
+    warmup_requests: z
+      .int()
+      .nonnegative()
+      .default(2)
+      .describe('requests sent (one at a time) and not measured before the load'),
     trace_file: z
       .string()
       .min(1)
@@ -70,7 +113,17 @@ export const LoadSchema = z
 /** Service-level objectives for goodput. */
 export const SloSchema = z
   .strictObject({
-    ttft_ms: z.number().positive().nullable().default(null).describe('a request meets the SLO when its time to first token is at most this (ms)'),
-    tpot_ms: z.number().positive().nullable().default(null).describe('... and its time per output token (after the first) is at most this (ms)'),
+    ttft_ms: z
+      .number()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe('a request meets the SLO when its time to first token is at most this (ms)'),
+    tpot_ms: z
+      .number()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe('... and its time per output token (after the first) is at most this (ms)'),
   })
   .describe('service-level objectives (engine "server")');

@@ -28,18 +28,31 @@ function unknownSetting(dotted: string, known: readonly string[]): string {
 function targetOf(path: string[], kind: 'experiment' | 'suite'): { target: SetOverride['target'] } | { error: string } {
   const dotted = path.join('.');
   if (kind === 'experiment') {
-    return schemaAt(ExperimentSchema, path) ? { target: 'experiment' } : { error: unknownSetting(dotted, experimentPaths) };
+    return schemaAt(ExperimentSchema, path)
+      ? { target: 'experiment' }
+      : { error: unknownSetting(dotted, experimentPaths) };
   }
   const [first, ...rest] = path as [string, ...string[]];
   if (first === 'base') {
     const ok = rest.length === 0 || rest.join('.') === 'config_name' || schemaAt(ExperimentOverridesSchema, rest);
-    return ok ? { target: 'suite' } : { error: unknownSetting(dotted, overridePaths.map((p) => `base.${p}`)) };
+    return ok
+      ? { target: 'suite' }
+      : {
+          error: unknownSetting(
+            dotted,
+            overridePaths.map((p) => `base.${p}`),
+          ),
+        };
   }
   if (SUITE_KEYS.includes(first)) {
-    return rest.length ? { error: `"${first}" can only be replaced as a whole (--set ${first}=<YAML value>)` } : { target: 'suite' };
+    return rest.length
+      ? { error: `"${first}" can only be replaced as a whole (--set ${first}=<YAML value>)` }
+      : { target: 'suite' };
   }
   if ((SUITE_SET_KEYS as readonly string[]).includes(first)) {
-    return { error: `"${first}" is set by the suite for every experiment${first === 'model_name' ? ' (use --set models=[...])' : ''}` };
+    return {
+      error: `"${first}" is set by the suite for every experiment${first === 'model_name' ? ' (use --set models=[...])' : ''}`,
+    };
   }
   return schemaAt(ExperimentOverridesSchema, path)
     ? { target: 'experiment' }

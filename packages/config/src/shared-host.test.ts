@@ -8,7 +8,10 @@ const exp = (patch: Record<string, unknown>) => {
   if (!r.config) throw new Error(r.errors.join('\n'));
   return r.config;
 };
-const job = (key: string, energy: Record<string, unknown>, patch: Record<string, unknown> = {}) => ({ key, experiment: exp({ energy, ...patch }) });
+const job = (key: string, energy: Record<string, unknown>, patch: Record<string, unknown> = {}) => ({
+  key,
+  experiment: exp({ energy, ...patch }),
+});
 
 describe('parallel jobs on one host with a host-level energy backend', () => {
   it('host-level backends: codecarbon, rapl, zeus, and auto on CPU; nvml and none are not', () => {
@@ -25,17 +28,31 @@ describe('parallel jobs on one host with a host-level energy backend', () => {
     const jobs = [job('a', { backend: 'codecarbon' }), job('b', { backend: 'nvml' }, { gpu_ids: [1] })];
     const problems = sharedHostProblems(jobs, 2);
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(/^a: --max-parallel 2 with energy\.backend codecarbon: .*whole host's CPU and RAM.*energy\.allow_shared_host: true/);
+    expect(problems[0]).toMatch(
+      /^a: --max-parallel 2 with energy\.backend codecarbon: .*whole host's CPU and RAM.*energy\.allow_shared_host: true/,
+    );
     expect(sharedHostProblems(jobs, 1)).toEqual([]);
     expect(sharedHostProblems(jobs.slice(0, 1), 4)).toEqual([]); // one job: nothing runs beside it
-    expect(sharedHostProblems([job('g1', { backend: 'nvml' }, { gpu_ids: [0] }), job('g2', { backend: 'nvml' }, { gpu_ids: [1] })], 2)).toEqual([]);
+    expect(
+      sharedHostProblems(
+        [job('g1', { backend: 'nvml' }, { gpu_ids: [0] }), job('g2', { backend: 'nvml' }, { gpu_ids: [1] })],
+        2,
+      ),
+    ).toEqual([]);
   });
 
-  it('the opt-in allows it, without an idle baseline (it would be measured under the other jobs\' load)', () => {
-    const allowed = [job('a', { backend: 'rapl', allow_shared_host: true }), job('b', { backend: 'rapl', allow_shared_host: true })];
+  it("the opt-in allows it, without an idle baseline (it would be measured under the other jobs' load)", () => {
+    const allowed = [
+      job('a', { backend: 'rapl', allow_shared_host: true }),
+      job('b', { backend: 'rapl', allow_shared_host: true }),
+    ];
     expect(sharedHostProblems(allowed, 2)).toEqual([]);
     const idle = [job('a', { backend: 'rapl', allow_shared_host: true, idle_baseline_s: 5 }), allowed[1]!];
-    expect(sharedHostProblems(idle, 2)).toEqual([expect.stringMatching(/^a: energy\.idle_baseline_s 5 with energy\.allow_shared_host and --max-parallel 2: .*other jobs' load/)]);
+    expect(sharedHostProblems(idle, 2)).toEqual([
+      expect.stringMatching(
+        /^a: energy\.idle_baseline_s 5 with energy\.allow_shared_host and --max-parallel 2: .*other jobs' load/,
+      ),
+    ]);
     expect(sharedHostProblems(idle, 1)).toEqual([]);
   });
 
@@ -44,7 +61,9 @@ describe('parallel jobs on one host with a host-level energy backend', () => {
     expect(energyHostShared(e, 2, 3)).toBe(true);
     expect(energyHostShared(e, 1, 3)).toBe(false);
     expect(energyHostShared(e, 2, 1)).toBe(false);
-    expect(energyHostShared(exp({ energy: { backend: 'nvml', allow_shared_host: true }, gpu_ids: [0] }), 2, 3)).toBe(false);
+    expect(energyHostShared(exp({ energy: { backend: 'nvml', allow_shared_host: true }, gpu_ids: [0] }), 2, 3)).toBe(
+      false,
+    );
   });
 });
 

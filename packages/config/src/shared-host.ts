@@ -27,7 +27,7 @@ export function sharedHostProblems(jobs: readonly SharedHostJob[], maxParallel: 
   const problems: string[] = [];
   for (const { key, experiment: e } of jobs) {
     if (!hostScopeEnergy(e)) continue;
-    const backend = e.energy.backend === 'auto' ? "auto (on CPU it picks rapl or codecarbon)" : e.energy.backend;
+    const backend = e.energy.backend === 'auto' ? 'auto (on CPU it picks rapl or codecarbon)' : e.energy.backend;
     if (!e.energy.allow_shared_host) {
       problems.push(
         `${key}: --max-parallel ${maxParallel} with energy.backend ${backend}: a host-level backend reports the whole host's CPU and RAM energy, ` +

@@ -1,8 +1,14 @@
-import { loadConfigFile, type LoadOptions } from './load.js';
+import { type LoadOptions, loadConfigFile } from './load.js';
 
 /** What `joules config show <file>` prints: the effective experiment(s) as plain data. */
 export type ConfigShow =
-  | { kind: 'experiment'; file: string; errors: string[]; warnings: string[]; experiment: Record<string, unknown> | null }
+  | {
+      kind: 'experiment';
+      file: string;
+      errors: string[];
+      warnings: string[];
+      experiment: Record<string, unknown> | null;
+    }
   | {
       kind: 'suite';
       file: string;
@@ -30,7 +36,9 @@ export async function showConfig(file: string, options: LoadOptions = {}): Promi
     file,
     errors,
     warnings,
-    suite: suite ? { ...suite, models: suite.models.map((m) => ({ label: m.label, model_name: m.model_name, ...m.overrides })) } : null,
+    suite: suite
+      ? { ...suite, models: suite.models.map((m) => ({ label: m.label, model_name: m.model_name, ...m.overrides })) }
+      : null,
     experiments: loaded.experiments.map((e) => ({ key: e.key, hash: e.hash, experiment: e.experiment })),
     invalid: loaded.invalid.map((i) => ({ key: i.key, reasons: i.reasons })),
   };

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import { isMap, LineCounter, parseDocument, type Document } from 'yaml';
+import { type Document, isMap, LineCounter, parseDocument } from 'yaml';
 import { ConfigFileError } from './errors.js';
 import type { DocPath } from './problems.js';
 
@@ -55,7 +55,9 @@ export async function readSource(file: string): Promise<SourceFile> {
     text = await readFile(file, 'utf8');
   } catch (cause) {
     const code = (cause as NodeJS.ErrnoException).code;
-    throw new ConfigFileError(file, code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? 'error'})`, { cause });
+    throw new ConfigFileError(file, code === 'ENOENT' ? 'file not found' : `cannot read (${code ?? 'error'})`, {
+      cause,
+    });
   }
   return parseSource(file, text);
 }

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { isPlainObject } from './merge.js';
-import { toParseResult, type Checked, type ParseResult } from './parse.js';
+import { type Checked, type ParseResult, toParseResult } from './parse.js';
 import { isLocalPath } from './paths.js';
 import { issuesToProblems, type Problem } from './problems.js';
 import { closestPath, schemaAt, schemaPaths } from './schema-paths.js';
@@ -8,9 +8,9 @@ import {
   ExperimentOverridesSchema,
   isSettingPath,
   SUITE_SET_KEYS,
-  SuiteSchema,
   type Suite,
   type SuiteModel,
+  SuiteSchema,
 } from './suite-schema.js';
 import { listVariations, MAX_VARIATIONS } from './variations.js';
 
@@ -20,7 +20,9 @@ const overridePaths = schemaPaths(ExperimentOverridesSchema);
 function axisKeyProblem(key: string, values: unknown): string | undefined {
   const first = key.split('.')[0]!;
   if ((SUITE_SET_KEYS as readonly string[]).includes(first)) {
-    return first === 'model_name' ? 'set by the suite: list models under `models`' : 'set by the suite for every experiment';
+    return first === 'model_name'
+      ? 'set by the suite: list models under `models`'
+      : 'set by the suite for every experiment';
   }
   if (isPlainObject(values) && !key.includes('.')) return undefined; // a factor: named mappings of settings
   const hint = closestPath(key, overridePaths);
@@ -43,21 +45,29 @@ function checkAxes(input: Record<string, unknown>, out: Problem[]): void {
         out.push({ path: [section, key], message: problem });
         continue;
       }
-      const entries = Array.isArray(values) ? values.map((v, i) => [i, v] as const) : isPlainObject(values) ? Object.entries(values) : null;
+      const entries = Array.isArray(values)
+        ? values.map((v, i) => [i, v] as const)
+        : isPlainObject(values)
+          ? Object.entries(values)
+          : null;
       if (!entries) continue;
       if (entries.length === 0) out.push({ path: [section, key], message: 'needs at least one value' });
       const schema = setting ? schemaAt(ExperimentOverridesSchema, key.split('.'))! : ExperimentOverridesSchema;
       const before = out.length;
       for (const [at, value] of entries) {
         if (!setting && !isPlainObject(value)) {
-          out.push({ path: [section, key, at], message: `expected a mapping of settings ("${key}" is a factor, not a setting)` });
+          out.push({
+            path: [section, key, at],
+            message: `expected a mapping of settings ("${key}" is a factor, not a setting)`,
+          });
           continue;
         }
         const r = schema.safeParse(value);
         if (!r.success) out.push(...issuesToProblems(r.error.issues, [section, key, at]));
       }
       const hint = !setting && out.length > before ? closestPath(key, overridePaths) : undefined;
-      if (hint) out.push({ path: [section, key], message: `not a setting, so read as a factor (did you mean "${hint}"?)` });
+      if (hint)
+        out.push({ path: [section, key], message: `not a setting, so read as a factor (did you mean "${hint}"?)` });
     }
   }
 }
@@ -89,7 +99,10 @@ function normalizeModels(models: readonly unknown[], out: Problem[]): SuiteModel
     if (label === undefined && labels.has(name)) name = model_name;
     const sameLabel = labels.get(name);
     if (sameLabel !== undefined && sameModel === undefined) {
-      out.push({ path: at('label'), message: `label "${name}" is already used by models[${sameLabel}]; give one of them a distinct \`label\`` });
+      out.push({
+        path: at('label'),
+        message: `label "${name}" is already used by models[${sameLabel}]; give one of them a distinct \`label\``,
+      });
     } else labels.set(name, i);
     return { label: name, model_name, overrides };
   });

@@ -33,7 +33,8 @@ export const SuiteBaseSchema = ExperimentOverridesSchema.extend({
 }).describe('settings shared by every experiment of the suite');
 
 /** Whether a dotted path names an experiment setting a suite may vary (`batch_size`, `decoding.temperature`). */
-export const isSettingPath = (key: string): boolean => schemaAt(ExperimentOverridesSchema, key.split('.')) !== undefined;
+export const isSettingPath = (key: string): boolean =>
+  schemaAt(ExperimentOverridesSchema, key.split('.')) !== undefined;
 
 /** An axis key: a dotted setting path such as `decoding.temperature`, or the name of a factor. */
 const axisKey = z
@@ -64,11 +65,14 @@ export const SuiteSchema = z
       .default('none')
       .describe(
         '"model": consecutive experiments with equal load settings share one worker session (the model loads once per cycle); ' +
-          'each cycle still runs every model\'s configs in their seeded order',
+          "each cycle still runs every model's configs in their seeded order",
       ),
     models: z.array(ModelEntrySchema).min(1).describe('models to run every configuration on'),
     base: SuiteBaseSchema.default({}),
-    include_base: z.boolean().default(false).describe('also run the base configuration itself (with variations present)'),
+    include_base: z
+      .boolean()
+      .default(false)
+      .describe('also run the base configuration itself (with variations present)'),
     controlled: z
       .record(axisKey, AxisSchema)
       .default({})

@@ -6,7 +6,11 @@ import { parseSuite } from './suite-check.js';
 
 const minimal = { name: 'study', models: ['org/a'] };
 /** 1..n, printed short in test names. */
-const range = (n: number) => Object.assign(Array.from({ length: n }, (_, i) => i + 1), { toJSON: () => `1..${n}` });
+const range = (n: number) =>
+  Object.assign(
+    Array.from({ length: n }, (_, i) => i + 1),
+    { toJSON: () => `1..${n}` },
+  );
 
 const expand = (input: Record<string, unknown>, options: Parameters<typeof expandSuite>[1] = {}) => {
   const parsed = parseSuite(input);
@@ -16,7 +20,10 @@ const expand = (input: Record<string, unknown>, options: Parameters<typeof expan
 
 describe('parseSuite', () => {
   it('fills the suite defaults and normalizes models', () => {
-    const r = parseSuite({ name: 's', models: ['org/a', { model_name: '../m/tiny', batch_size: 2 }, { model_name: 'x/y', label: 'why' }] });
+    const r = parseSuite({
+      name: 's',
+      models: ['org/a', { model_name: '../m/tiny', batch_size: 2 }, { model_name: 'x/y', label: 'why' }],
+    });
     expect(r.errors).toEqual([]);
     expect(r.config).toMatchObject({
       cycles: 1,
@@ -46,26 +53,52 @@ describe('parseSuite', () => {
     [{ models: [{ model_name: 'a/b', bacth_size: 2 }] }, 'models[0].bacth_size: unknown key'],
     [{ models: [{ model_name: 'a/b', label: 'a::b' }] }, 'models[0].label: no spaces and no "::"'],
     [{ models: ['org/a', 'org/a'] }, 'models[1]: "org/a" is already models[0]; vary a model\'s settings'],
-    [{ models: [{ model_name: 'a/b', label: 'x' }, { model_name: 'c/d', label: 'x' }] }, 'models[1].label: label "x" is already used by models[0]'],
+    [
+      {
+        models: [
+          { model_name: 'a/b', label: 'x' },
+          { model_name: 'c/d', label: 'x' },
+        ],
+      },
+      'models[1].label: label "x" is already used by models[0]',
+    ],
     [{ base: { precision: 'fp8' } }, 'base.precision: Invalid option'],
     [{ base: { cycle_id: 2 } }, 'base.cycle_id: unknown key'],
     [{ base: { decoding: { mode: 'beam' } } }, 'base.decoding.mode: Invalid option'],
     [{ controlled: { batch_size: [1, 'two'] } }, 'controlled.batch_size[1]: Invalid input: expected number'],
     [{ controlled: { batch_sise: [1, 2] } }, 'controlled.batch_sise: unknown setting (did you mean "batch_size"?)'],
     [{ controlled: { model_name: ['a/b'] } }, 'controlled.model_name: set by the suite: list models under `models`'],
-    [{ controlled: { 'decoding.temp': [0.5] } }, 'controlled.decoding.temp: unknown setting (did you mean "decoding.top_p"?)'],
+    [
+      { controlled: { 'decoding.temp': [0.5] } },
+      'controlled.decoding.temp: unknown setting (did you mean "decoding.top_p"?)',
+    ],
     [{ controlled: { precision: [] } }, 'controlled.precision: needs at least one value'],
-    [{ controlled: { precision: 'fp16' } }, 'controlled.precision: expected a list of values, or a mapping of names to values'],
+    [
+      { controlled: { precision: 'fp16' } },
+      'controlled.precision: expected a list of values, or a mapping of names to values',
+    ],
     [{ controlled: { decoding: { 'bad name': { mode: 'greedy' } } } }, 'controlled.decoding.bad name: invalid name'],
-    [{ controlled: { processes: { two: 2 } } }, 'controlled.processes.two: expected a mapping of settings ("processes" is a factor'],
+    [
+      { controlled: { processes: { two: 2 } } },
+      'controlled.processes.two: expected a mapping of settings ("processes" is a factor',
+    ],
     [{ controlled: { processes: { two: { num_procs: 2 } } } }, 'controlled.processes.two.num_procs: unknown key'],
-    [{ controlled: { decodng: { greedy: { mode: 'greedy' } } } }, 'controlled.decodng: not a setting, so read as a factor (did you mean "decoding"?)'],
+    [
+      { controlled: { decodng: { greedy: { mode: 'greedy' } } } },
+      'controlled.decodng: not a setting, so read as a factor (did you mean "decoding"?)',
+    ],
     [{ grid: { 'traffic.delay_max_ms': [-1] } }, 'grid.traffic.delay_max_ms[0]: Too small'],
     [{ grid: { 'x..y': [1] } }, 'grid.x..y: invalid name'],
     [{ scenarios: { chat: { batch_size: 0 } } }, 'scenarios.chat.batch_size: Too small'],
     [{ scenarios: { 'a/b': {} } }, 'scenarios.a/b: invalid name'],
-    [{ controlled: { precision: ['bf16'] }, scenarios: { 'precision-bf16': {} } }, 'scenarios.precision-bf16: config name "precision-bf16" is already used by controlled.precision[0]'],
-    [{ controlled: { 'model.revision': ['a/b', 'a_b'] } }, 'controlled.model.revision[1]: config name "model.revision-a_b" is already used'],
+    [
+      { controlled: { precision: ['bf16'] }, scenarios: { 'precision-bf16': {} } },
+      'scenarios.precision-bf16: config name "precision-bf16" is already used by controlled.precision[0]',
+    ],
+    [
+      { controlled: { 'model.revision': ['a/b', 'a_b'] } },
+      'controlled.model.revision[1]: config name "model.revision-a_b" is already used',
+    ],
     [{ grid: { seed: range(1000), batch_size: range(101) } }, 'grid: 101000 configurations; at most 100000'],
     [{ extends: 'x.yaml' }, 'extends: unknown key'], // the loader consumes `extends`; plain data has none
   ])('rejects %j with a message naming the path', (patch: Record<string, unknown>, expected: string) => {
@@ -94,14 +127,33 @@ describe('expandSuite', () => {
   it('makes every model × configuration × cycle, keyed model::suite::config::cycle', () => {
     const x = expand(suite);
     expect(x.errors).toEqual([]);
-    const names = ['base', 'batch_size-1', 'batch_size-4', 'decoding-nucleus', 'processes-two', 'chat', 'precision-fp32__decoding.mode-greedy', 'precision-bf16__decoding.mode-greedy'];
+    const names = [
+      'base',
+      'batch_size-1',
+      'batch_size-4',
+      'decoding-nucleus',
+      'processes-two',
+      'chat',
+      'precision-fp32__decoding.mode-greedy',
+      'precision-bf16__decoding.mode-greedy',
+    ];
     expect(x.experiments).toHaveLength(2 * 2 * names.length);
     expect(x.experiments.slice(0, names.length).map((e) => e.key)).toEqual(names.map((n) => `org/a::study::${n}::1`));
     expect(x.experiments.at(-1)!.key).toBe('./local/b::study::precision-bf16__decoding.mode-greedy::2');
     const e = x.experiments.find((e) => e.key === './local/b::study::batch_size-1::2')!;
-    expect(e.experiment).toMatchObject({ config_name: 'batch_size-1', model_name: './local/b', suite: 'study', cycle_id: 2, batch_size: 1, precision: 'fp16', gpu_ids: [0] });
+    expect(e.experiment).toMatchObject({
+      config_name: 'batch_size-1',
+      model_name: './local/b',
+      suite: 'study',
+      cycle_id: 2,
+      batch_size: 1,
+      precision: 'fp16',
+      gpu_ids: [0],
+    });
     expect(e.variation).toEqual({ kind: 'controlled', name: 'batch_size-1', factors: { batch_size: 1 } });
-    expect(x.experiments.find((e) => e.key === 'org/a::study::processes-two::1')!.variation.factors).toEqual({ processes: 'two' });
+    expect(x.experiments.find((e) => e.key === 'org/a::study::processes-two::1')!.variation.factors).toEqual({
+      processes: 'two',
+    });
     expect(x.experiments.find((e) => e.key === 'org/a::study::chat::1')!.experiment.traffic.delay_max_ms).toBe(100);
   });
 
@@ -126,9 +178,16 @@ describe('expandSuite', () => {
     const x = expand(bad);
     expect(x.experiments).toEqual([]);
     expect(x.invalid).toEqual([
-      { key: './local/b::study::num_processes-2', model: 'b', config_name: 'num_processes-2', reasons: ['num_processes: 2 processes do not fit 1 GPU(s) in gpu_ids'] },
+      {
+        key: './local/b::study::num_processes-2',
+        model: 'b',
+        config_name: 'num_processes-2',
+        reasons: ['num_processes: 2 processes do not fit 1 GPU(s) in gpu_ids'],
+      },
     ]);
-    expect(x.errors).toEqual(['num_processes: 2 processes do not fit 1 GPU(s) in gpu_ids (./local/b::study::num_processes-2)']);
+    expect(x.errors).toEqual([
+      'num_processes: 2 processes do not fit 1 GPU(s) in gpu_ids (./local/b::study::num_processes-2)',
+    ]);
   });
 
   it('skipInvalid drops invalid combinations and lists them', () => {
@@ -180,14 +239,28 @@ describe('expandSuite', () => {
   });
 
   it('warns when two configurations have the same settings', () => {
-    const x = expand({ name: 's', models: ['org/a'], base: { batch_size: 8 }, include_base: true, controlled: { batch_size: [4, 8] } });
+    const x = expand({
+      name: 's',
+      models: ['org/a'],
+      base: { batch_size: 8 },
+      include_base: true,
+      controlled: { batch_size: [4, 8] },
+    });
     expect(x.errors).toEqual([]);
-    expect(x.warnings).toEqual(['controlled.batch_size[1]: same settings as "base"; both measure the same configuration']);
+    expect(x.warnings).toEqual([
+      'controlled.batch_size[1]: same settings as "base"; both measure the same configuration',
+    ]);
   });
 
   it('resolves relative paths against baseDir, so hashes match what runs', () => {
-    const x = expand({ name: 's', models: ['./m'], base: { dataset: { source: 'file', path: 'p.csv' } } }, { baseDir: '/srv/study' });
-    expect(x.experiments[0]!.experiment).toMatchObject({ model_name: '/srv/study/m', dataset: { path: '/srv/study/p.csv' } });
+    const x = expand(
+      { name: 's', models: ['./m'], base: { dataset: { source: 'file', path: 'p.csv' } } },
+      { baseDir: '/srv/study' },
+    );
+    expect(x.experiments[0]!.experiment).toMatchObject({
+      model_name: '/srv/study/m',
+      dataset: { path: '/srv/study/p.csv' },
+    });
     expect(x.experiments[0]!.key).toBe('/srv/study/m::s::base::1');
     expect(x.experiments[0]!.model).toBe('m');
   });

@@ -1,5 +1,5 @@
 import { isPlainObject } from './merge.js';
-import { formatPath, type DocPath, type Problem } from './problems.js';
+import { type DocPath, formatPath, type Problem } from './problems.js';
 import { isSettingPath, type Suite } from './suite-schema.js';
 
 /** At most this many configurations per suite (before models × cycles). */
@@ -43,13 +43,22 @@ function flatten(value: unknown, prefix: string, out: Record<string, unknown> = 
 }
 
 /** A setting with its values, or a factor (not a setting) with named mappings of settings. */
-type Axis = { key: string; setting: boolean; values: { label: string; value: unknown; doc: DocPath; named: boolean }[] };
+type Axis = {
+  key: string;
+  setting: boolean;
+  values: { label: string; value: unknown; doc: DocPath; named: boolean }[];
+};
 
 function axesOf(section: 'controlled' | 'grid', axes: Record<string, unknown>): Axis[] {
   return Object.entries(axes).map(([key, values]) => {
     const entries = Array.isArray(values)
       ? values.map((value, i) => ({ label: slug(value), value, doc: [section, key, i], named: false }))
-      : Object.entries(values as Record<string, unknown>).map(([name, value]) => ({ label: name, value, doc: [section, key, name], named: true }));
+      : Object.entries(values as Record<string, unknown>).map(([name, value]) => ({
+          label: name,
+          value,
+          doc: [section, key, name],
+          named: true,
+        }));
     return { key, setting: isSettingPath(key), values: entries };
   });
 }
@@ -94,7 +103,8 @@ export function listVariations(suite: Suite): { variations: Variation[]; count: 
   const count = others + (withBase ? 1 : 0);
 
   const variations: Variation[] = [];
-  if (withBase) variations.push({ name: suite.base.config_name ?? 'base', kind: 'base', doc: ['base'], pieces: [], factors: {} });
+  if (withBase)
+    variations.push({ name: suite.base.config_name ?? 'base', kind: 'base', doc: ['base'], pieces: [], factors: {} });
   for (const axis of controlled) {
     for (const v of axis.values) {
       variations.push({
@@ -108,7 +118,13 @@ export function listVariations(suite: Suite): { variations: Variation[]; count: 
   }
   for (const [name, overrides] of scenarios) {
     const doc = ['scenarios', name];
-    variations.push({ name, kind: 'scenario', doc, pieces: [{ path: [], value: overrides, doc }], factors: flatten(overrides, '') });
+    variations.push({
+      name,
+      kind: 'scenario',
+      doc,
+      pieces: [{ path: [], value: overrides, doc }],
+      factors: flatten(overrides, ''),
+    });
   }
   if (count <= MAX_VARIATIONS) variations.push(...gridVariations(grid)); // else checkSuite reports the count
 
@@ -116,7 +132,8 @@ export function listVariations(suite: Suite): { variations: Variation[]; count: 
   const duplicates: Problem[] = [];
   for (const v of variations) {
     const first = seen.get(v.name);
-    if (first) duplicates.push({ path: v.doc, message: `config name "${v.name}" is already used by ${formatPath(first)}` });
+    if (first)
+      duplicates.push({ path: v.doc, message: `config name "${v.name}" is already used by ${formatPath(first)}` });
     else seen.set(v.name, v.doc);
   }
   return { variations, count, duplicates };

@@ -25,19 +25,45 @@ describe('`accelerate` stub on PATH', { timeout: 30_000 }, () => {
     const configPath = seen.argv[seen.argv.indexOf('--config') + 1];
     const port = seen.argv[seen.argv.indexOf('--main_process_port') + 1];
     expect(seen.argv).toEqual([
-      'launch', '--multi_gpu', '--num_processes', '4', '--num_machines', '1', '--gpu_ids', '4,5,6,7',
-      '--mixed_precision', 'bf16', '--dynamo_backend', 'no', '--main_process_port', port,
-      '-m', 'joules_worker', '--config', configPath, '--output-dir', j.outputDir,
+      'launch',
+      '--multi_gpu',
+      '--num_processes',
+      '4',
+      '--num_machines',
+      '1',
+      '--gpu_ids',
+      '4,5,6,7',
+      '--mixed_precision',
+      'bf16',
+      '--dynamo_backend',
+      'no',
+      '--main_process_port',
+      port,
+      '-m',
+      'joules_worker',
+      '--config',
+      configPath,
+      '--output-dir',
+      j.outputDir,
     ]);
     expect(Number(port)).toBeGreaterThan(1023);
     expect(configPath).toMatch(/joules-launch-[^/]+\/experiment\.json$/);
-    expect(seen.env).toEqual({ ACCELERATE_USE_CPU: null, CUDA_VISIBLE_DEVICES: '4,5,6,7', EXTRA: 'kept', JOULES_LAUNCH_ID: expect.any(String) });
+    expect(seen.env).toEqual({
+      ACCELERATE_USE_CPU: null,
+      CUDA_VISIBLE_DEVICES: '4,5,6,7',
+      EXTRA: 'kept',
+      JOULES_LAUNCH_ID: expect.any(String),
+    });
     expect(seen.config).toMatchObject({ num_processes: 4, gpu_ids: [4, 5, 6, 7], precision: 'bf16' });
     expect(outcome.command.slice(0, 2)).toEqual(['accelerate', 'launch']);
   });
 
   it('in a batch over GPUs [0..7] the 4-GPU job runs on the GPUs it was given, everywhere', async () => {
-    const blocker = await job('record', { num_processes: 2, gpu_ids: [0, 1] }, { id: 'first', env: { PATH: stubPath, FAKE_RECORD_DIR: await tempDir(), FAKE_SLEEP_MS: '300' } });
+    const blocker = await job(
+      'record',
+      { num_processes: 2, gpu_ids: [0, 1] },
+      { id: 'first', env: { PATH: stubPath, FAKE_RECORD_DIR: await tempDir(), FAKE_SLEEP_MS: '300' } },
+    );
     const j = await job('success', fourGpus, { id: 'second', env: { PATH: stubPath } });
     const [, result] = await runBatch([blocker, j], { launcher, gpus: [0, 1, 2, 3, 4, 5, 6, 7], maxParallel: 2 });
     expect(result!.outcome.status).toBe('succeeded');

@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { WorkerErrorFileSchema, type FailureKind, type WorkerErrorFile } from './worker-events.js';
+import { type FailureKind, type WorkerErrorFile, WorkerErrorFileSchema } from './worker-events.js';
 
 /** Exit codes of `python -m joules_worker` (contract v2); accelerate turns them all into 1. */
 export const WORKER_EXIT_CODES: Readonly<Record<number, FailureKind>> = {
@@ -17,7 +17,16 @@ export const WORKER_EXIT_CODES: Readonly<Record<number, FailureKind>> = {
  * The most telling failure first: an OOM on one rank explains the others' broken collectives;
  * a final cause (bad config, no model) beats a transient one; `other` says least.
  */
-const PRIORITY: readonly FailureKind[] = ['oom', 'model_not_found', 'bad_config', 'dataset', 'unsupported', 'server_error', 'transient', 'other'];
+const PRIORITY: readonly FailureKind[] = [
+  'oom',
+  'model_not_found',
+  'bad_config',
+  'dataset',
+  'unsupported',
+  'server_error',
+  'transient',
+  'other',
+];
 
 export async function readWorkerErrors(outputDir: string): Promise<WorkerErrorFile[]> {
   const names = await readdir(outputDir).catch(() => [] as string[]);

@@ -10,7 +10,12 @@ const MIXED_PRECISION: Record<Experiment['precision'], string> = { fp32: 'no', f
 export const DEVICE_ORDER_ENV = { CUDA_DEVICE_ORDER: 'PCI_BUS_ID' } as const;
 
 const workerArgs = (configPath: string, outputDir: string) => [
-  '-m', 'joules_worker', '--config', configPath, '--output-dir', outputDir,
+  '-m',
+  'joules_worker',
+  '--config',
+  configPath,
+  '--output-dir',
+  outputDir,
 ];
 
 /**
@@ -51,12 +56,20 @@ export function accelerateCommand(
   args.push('--mixed_precision', onGpu ? MIXED_PRECISION[experiment.precision] : 'no', '--dynamo_backend', 'no');
   args.push('--main_process_port', String(machines > 1 ? m.main_process_port : port));
   args.push(...workerArgs(configPath, outputDir));
-  const env: Record<string, string> = { ...DEVICE_ORDER_ENV, ...(onGpu ? { CUDA_VISIBLE_DEVICES: gpus } : { ACCELERATE_USE_CPU: 'true' }) };
+  const env: Record<string, string> = {
+    ...DEVICE_ORDER_ENV,
+    ...(onGpu ? { CUDA_VISIBLE_DEVICES: gpus } : { ACCELERATE_USE_CPU: 'true' }),
+  };
   return { file: accelerateBin, args, env };
 }
 
 /** A single worker process without accelerate (one process only). */
-export function pythonCommand(pythonBin: string, experiment: Experiment, configPath: string, outputDir: string): CommandLine {
+export function pythonCommand(
+  pythonBin: string,
+  experiment: Experiment,
+  configPath: string,
+  outputDir: string,
+): CommandLine {
   const env: Record<string, string> = { ...DEVICE_ORDER_ENV };
   if (experiment.gpu_ids.length > 0) env.CUDA_VISIBLE_DEVICES = String(experiment.gpu_ids[0]);
   return { file: pythonBin, args: workerArgs(configPath, outputDir), env };

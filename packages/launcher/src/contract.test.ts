@@ -11,7 +11,14 @@ describe('worker contract: progress events', () => {
   });
 
   it('parses events leniently: log lines and foreign JSON are not events', () => {
-    expect(parseWorkerEventLine('{"v":1,"rank":0,"time":1,"event":"warmup","i":1,"n":2}')).toEqual({ v: 1, rank: 0, time: 1, event: 'warmup', i: 1, n: 2 });
+    expect(parseWorkerEventLine('{"v":1,"rank":0,"time":1,"event":"warmup","i":1,"n":2}')).toEqual({
+      v: 1,
+      rank: 0,
+      time: 1,
+      event: 'warmup',
+      i: 1,
+      n: 2,
+    });
     expect(parseWorkerEventLine('Loading checkpoint shards: 100%')).toBeUndefined();
     expect(parseWorkerEventLine('{"event":"batch"}')).toBeUndefined();
     expect(parseWorkerEventLine('{not json')).toBeUndefined();

@@ -11,9 +11,24 @@ describe('dryRun', { timeout: 30_000 }, () => {
     const d = dryRun(new AccelerateLauncher({ accelerateBin: '/venv/bin/accelerate' }), j);
     expect(d.file).toBe('/venv/bin/accelerate');
     expect(d.args).toEqual([
-      'launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1', '--mixed_precision', 'no',
-      '--dynamo_backend', 'no', '--main_process_port', '<free port>', '-m', 'joules_worker',
-      '--config', DRY_RUN_CONFIG_PATH, '--output-dir', j.outputDir,
+      'launch',
+      '--multi_gpu',
+      '--num_processes',
+      '2',
+      '--num_machines',
+      '1',
+      '--mixed_precision',
+      'no',
+      '--dynamo_backend',
+      'no',
+      '--main_process_port',
+      '<free port>',
+      '-m',
+      'joules_worker',
+      '--config',
+      DRY_RUN_CONFIG_PATH,
+      '--output-dir',
+      j.outputDir,
     ]);
     expect(d.env).toEqual({ CUDA_DEVICE_ORDER: 'PCI_BUS_ID', ACCELERATE_USE_CPU: 'true', ...j.env });
     expect(d.text).toContain(`/venv/bin/accelerate launch --multi_gpu --num_processes 2 `);
@@ -34,13 +49,28 @@ describe('dryRun', { timeout: 30_000 }, () => {
   it('the python launcher: one command, no port', async () => {
     const j = await job('success', {});
     const d = dryRun(new PythonLauncher({ pythonBin: '/venv/bin/python' }), j, { configPath: '/c.json' });
-    expect([d.file, ...d.args]).toEqual(['/venv/bin/python', '-m', 'joules_worker', '--config', '/c.json', '--output-dir', j.outputDir]);
+    expect([d.file, ...d.args]).toEqual([
+      '/venv/bin/python',
+      '-m',
+      'joules_worker',
+      '--config',
+      '/c.json',
+      '--output-dir',
+      j.outputDir,
+    ]);
   });
 
   it('a launcher without a command cannot dry-run', async () => {
     const { experiment } = await job('x');
-    const remote = { name: 'remote', launch: async () => ({ status: 'interrupted', message: '', durationMs: 0, command: [] }) as const };
-    expect(() => dryRun(remote, { experiment, outputDir: '/o', logFile: '/l' }))
-      .toThrow(expect.objectContaining({ code: 'NO_COMMAND', message: 'launcher "remote" does not describe its command (no command method), so it cannot dry-run' }));
+    const remote = {
+      name: 'remote',
+      launch: async () => ({ status: 'interrupted', message: '', durationMs: 0, command: [] }) as const,
+    };
+    expect(() => dryRun(remote, { experiment, outputDir: '/o', logFile: '/l' })).toThrow(
+      expect.objectContaining({
+        code: 'NO_COMMAND',
+        message: 'launcher "remote" does not describe its command (no command method), so it cannot dry-run',
+      }),
+    );
   });
 });

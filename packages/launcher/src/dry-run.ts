@@ -2,7 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { formatCommandLine } from './command-lines.js';
 import { LaunchOptionsError } from './errors.js';
-import type { CommandLine, LaunchJob, Launcher } from './types.js';
+import type { CommandLine, Launcher, LaunchJob } from './types.js';
 
 export interface DryRun extends CommandLine {
   /** The command as one shell-quoted line, its extra environment first. */
@@ -20,9 +20,16 @@ export const DRY_RUN_PORT = '<free port>';
  * launch and are shown as placeholders unless given: the private config file (`configPath`) and the
  * rendezvous port (`port`, else `job.port`). Throws NO_COMMAND for a launcher without `command`.
  */
-export function dryRun(launcher: Launcher, job: LaunchJob, options: { configPath?: string; port?: number } = {}): DryRun {
+export function dryRun(
+  launcher: Launcher,
+  job: LaunchJob,
+  options: { configPath?: string; port?: number } = {},
+): DryRun {
   if (!launcher.command) {
-    throw new LaunchOptionsError(`launcher "${launcher.name}" does not describe its command (no command method), so it cannot dry-run`, 'NO_COMMAND');
+    throw new LaunchOptionsError(
+      `launcher "${launcher.name}" does not describe its command (no command method), so it cannot dry-run`,
+      'NO_COMMAND',
+    );
   }
   const port = options.port ?? job.port;
   const cmd = launcher.command(job, options.configPath ?? DRY_RUN_CONFIG_PATH, port ?? 0);

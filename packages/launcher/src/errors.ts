@@ -35,7 +35,11 @@ export class LauncherLoadError extends LauncherError {
 /** Options that cannot work: a retry policy or batch option out of range, a GPU pool too small. */
 export class LaunchOptionsError extends LauncherError {
   override name = 'LaunchOptionsError';
-  constructor(message: string, code: 'BAD_RETRY_POLICY' | 'BAD_BATCH_OPTIONS' | 'GPU_POOL_TOO_SMALL' | 'NO_COMMAND', options?: { cause?: unknown }) {
+  constructor(
+    message: string,
+    code: 'BAD_RETRY_POLICY' | 'BAD_BATCH_OPTIONS' | 'GPU_POOL_TOO_SMALL' | 'NO_COMMAND',
+    options?: { cause?: unknown },
+  ) {
     super(message, code, options);
   }
 }

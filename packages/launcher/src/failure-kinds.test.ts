@@ -7,7 +7,9 @@ import { FailureKindSchema } from './worker-events.js';
 
 // contract/failure-kinds.json is the one list of the worker's failure kinds and exit codes;
 // python/tests/test_failure_kinds.py holds the worker's errors.py to the same file.
-const contract = JSON.parse(readFileSync(fileURLToPath(new URL('../../../contract/failure-kinds.json', import.meta.url)), 'utf8')) as {
+const contract = JSON.parse(
+  readFileSync(fileURLToPath(new URL('../../../contract/failure-kinds.json', import.meta.url)), 'utf8'),
+) as {
   kinds: { kind: string; exit_code: number; retry: string }[];
 };
 
@@ -17,7 +19,9 @@ describe('contract/failure-kinds.json', () => {
   });
 
   it('gives the exit codes the launcher classifies by (1 means "other": the kind comes from the error file)', () => {
-    const byCode = Object.fromEntries(contract.kinds.filter((k) => k.exit_code !== 1).map((k) => [k.exit_code, k.kind]));
+    const byCode = Object.fromEntries(
+      contract.kinds.filter((k) => k.exit_code !== 1).map((k) => [k.exit_code, k.kind]),
+    );
     expect(WORKER_EXIT_CODES).toEqual(byCode);
     expect(contract.kinds.find((k) => k.exit_code === 1)?.kind).toBe('other');
     expect(new Set(contract.kinds.map((k) => k.exit_code)).size).toBe(contract.kinds.length);

@@ -1,66 +1,73 @@
+export { AccelerateLauncher, PythonLauncher } from './accelerate-launcher.js';
+export { readWorkerErrors, WORKER_EXIT_CODES } from './classify.js';
+export { accelerateCommand, formatCommandLine, pythonCommand } from './command-lines.js';
+export type { DryRun } from './dry-run.js';
+export { DRY_RUN_CONFIG_PATH, DRY_RUN_PORT, dryRun } from './dry-run.js';
+export type { LauncherLoadErrorCode, ServerErrorCode, SessionErrorCode, SlurmErrorCode } from './errors.js';
+export {
+  LauncherError,
+  LauncherLoadError,
+  LaunchOptionsError,
+  LaunchSetupError,
+  ServerError,
+  SessionError,
+  SlurmError,
+} from './errors.js';
+export { freePort, reservePort } from './free-port.js';
+export type { GpuNeed } from './gpu-pool.js';
+export { GpuPool, gpuNeed } from './gpu-pool.js';
+export type { FailedOutcome, InterruptedOutcome, JobEvent, SucceededOutcome } from './job-events.js';
+export type { LauncherFactory, LoadLauncherOptions } from './load-launcher.js';
+export { isLauncher, loadLauncher } from './load-launcher.js';
+export { killRunningLaunches, LAUNCH_MARKER } from './process-tree.js';
+export type { RetryDecision, RetryPolicy } from './retry-policy.js';
+export { backoffDelayMs, checkRetryPolicy, DEFAULT_RETRY_POLICY, decideRetry, RETRY_RULES } from './retry-policy.js';
+export type { BatchJob, BatchOptions, BatchResult } from './run-batch.js';
+export { runBatch } from './run-batch.js';
+export { DEFAULT_KILL_GRACE_MS, forwardedSignal } from './run-process.js';
+export type { AttemptRecord, RetryOptions, RetryResult } from './run-with-retry.js';
+export { runWithRetry } from './run-with-retry.js';
+export { logTail, probeHealth, withLogTail } from './server/health.js';
+export type { ServerPlaceholders } from './server/server-argv.js';
+export { serverArgv, serverEnv } from './server/server-argv.js';
+export type { ServerLauncherOptions } from './server/server-launcher.js';
+export { closeServers, ServerLauncher, serverKey, serverLogFile } from './server/server-launcher.js';
+export type { FoundEngine } from './server/serving-engines.js';
+export { findServingEngines, SERVING_ENGINES } from './server/serving-engines.js';
+export type { ServerExit, ServerHandle, StartServerOptions } from './server/start-server.js';
+export { startServer } from './server/start-server.js';
+export type { SessionOutcome, WorkerSessionOptions } from './session/index.js';
+export { loadSettings, loadSettingsDiff, loadSettingsKey, sessionSupport, WorkerSession } from './session/index.js';
+export type { SlurmJobInfo } from './slurm/job-state.js';
+export { querySlurmJob } from './slurm/job-state.js';
+export type { SlurmResources } from './slurm/resources.js';
+export type { SlurmGpus, SlurmPartition, SlurmStatus } from './slurm/sinfo.js';
+export { slurmStatus } from './slurm/sinfo.js';
+export type { SlurmClient } from './slurm/slurm-cli.js';
 export type {
+  SlurmLauncherOptions,
+  SlurmLaunchOptions,
+  SlurmStartedEvent,
+  SubmitRecord,
+} from './slurm/slurm-launcher.js';
+export { findSubmittedJob, SlurmLauncher, slurmJobDir } from './slurm/slurm-launcher.js';
+export type {
+  CommandLine,
+  LaunchEvent,
   Launcher,
   LaunchJob,
   LaunchOptions,
   LaunchOutcome,
-  LaunchEvent,
-  CommandLine,
   OutcomeKind,
+  ServerOutcomeKind,
   TimeoutKind,
 } from './types.js';
-export { AccelerateLauncher, PythonLauncher } from './accelerate-launcher.js';
-export { WorkerLauncher } from './worker-launcher.js';
-export { accelerateCommand, pythonCommand, formatCommandLine } from './command-lines.js';
-export { loadLauncher, isLauncher } from './load-launcher.js';
-export type { LoadLauncherOptions, LauncherFactory } from './load-launcher.js';
-export { runWithRetry } from './run-with-retry.js';
-export type { RetryResult, AttemptRecord, RetryOptions } from './run-with-retry.js';
-export { runBatch } from './run-batch.js';
-export type { BatchJob, BatchOptions, BatchResult } from './run-batch.js';
-export { GpuPool, gpuNeed } from './gpu-pool.js';
-export type { GpuNeed } from './gpu-pool.js';
-export { DEFAULT_RETRY_POLICY, RETRY_RULES, decideRetry, backoffDelayMs, checkRetryPolicy } from './retry-policy.js';
-export type { RetryPolicy, RetryDecision } from './retry-policy.js';
-export type { JobEvent, SucceededOutcome, FailedOutcome, InterruptedOutcome } from './job-events.js';
-export { dryRun, DRY_RUN_CONFIG_PATH, DRY_RUN_PORT } from './dry-run.js';
-export type { DryRun } from './dry-run.js';
-export { DEFAULT_KILL_GRACE_MS, forwardedSignal } from './run-process.js';
-export { LAUNCH_MARKER, killRunningLaunches } from './process-tree.js';
-export { WORKER_EXIT_CODES, readWorkerErrors } from './classify.js';
+export type { FailureKind, WorkerErrorFile, WorkerEvent } from './worker-events.js';
 export {
-  WorkerEventSchema,
-  WorkerErrorFileSchema,
   FailureKindSchema,
   parseWorkerEventLine,
+  WorkerErrorFileSchema,
+  WorkerEventSchema,
   workerEventJsonSchema,
 } from './worker-events.js';
-export type { WorkerEvent, WorkerErrorFile, FailureKind } from './worker-events.js';
-export { freePort, reservePort } from './free-port.js';
-export { LauncherError, LaunchSetupError, LauncherLoadError, LaunchOptionsError } from './errors.js';
-export type { LauncherLoadErrorCode } from './errors.js';
-export { SlurmLauncher, findSubmittedJob, slurmJobDir } from './slurm/slurm-launcher.js';
-export type { SlurmLauncherOptions, SlurmLaunchOptions, SlurmStartedEvent, SubmitRecord } from './slurm/slurm-launcher.js';
-export type { SlurmResources } from './slurm/resources.js';
-export { querySlurmJob } from './slurm/job-state.js';
-export type { SlurmJobInfo } from './slurm/job-state.js';
-export { slurmStatus } from './slurm/sinfo.js';
-export type { SlurmStatus, SlurmPartition, SlurmGpus } from './slurm/sinfo.js';
-export { SlurmError } from './errors.js';
-export type { SlurmErrorCode } from './errors.js';
-export type { SlurmClient } from './slurm/slurm-cli.js';
-export { startServer } from './server/start-server.js';
-export type { StartServerOptions, ServerHandle, ServerExit } from './server/start-server.js';
-export { serverArgv, serverEnv } from './server/server-argv.js';
-export type { ServerPlaceholders } from './server/server-argv.js';
-export { probeHealth, logTail, withLogTail } from './server/health.js';
-export { ServerError } from './errors.js';
-export type { ServerErrorCode } from './errors.js';
-export { ServerLauncher, closeServers, serverKey, serverLogFile } from './server/server-launcher.js';
-export type { ServerLauncherOptions } from './server/server-launcher.js';
-export type { ServerOutcomeKind } from './types.js';
-export { WorkerSession, loadSettings, loadSettingsKey, loadSettingsDiff, sessionSupport } from './session/index.js';
-export type { SessionOutcome, WorkerSessionOptions } from './session/index.js';
-export { SessionError } from './errors.js';
-export type { SessionErrorCode } from './errors.js';
-export { findServingEngines, SERVING_ENGINES } from './server/serving-engines.js';
-export type { FoundEngine } from './server/serving-engines.js';
+export { WorkerLauncher } from './worker-launcher.js';

@@ -10,14 +10,21 @@ const packageDir = fileURLToPath(new URL('..', import.meta.url));
 
 describe('loadLauncher: built-ins', () => {
   it('accelerate and python, with their executables', async () => {
-    expect(await loadLauncher('accelerate', { cwd: '/', accelerateBin: '/v/bin/accelerate' })).toBeInstanceOf(AccelerateLauncher);
+    expect(await loadLauncher('accelerate', { cwd: '/', accelerateBin: '/v/bin/accelerate' })).toBeInstanceOf(
+      AccelerateLauncher,
+    );
     expect(await loadLauncher('python', { cwd: '/', pythonBin: '/v/bin/python' })).toBeInstanceOf(PythonLauncher);
   });
 
   it.each([
     ['accelerate', { cwd: '/' }, 'LAUNCHER_OPTION_MISSING', 'launcher "accelerate" needs the accelerateBin option'],
     ['python', { cwd: '/' }, 'LAUNCHER_OPTION_MISSING', 'launcher "python" needs the pythonBin option'],
-    ['slurm', { cwd: '/' }, 'UNKNOWN_LAUNCHER', 'launch.launcher: unknown launcher "slurm"; use "accelerate", "python" or a module path such as "./my-launcher.mjs"'],
+    [
+      'slurm',
+      { cwd: '/' },
+      'UNKNOWN_LAUNCHER',
+      'launch.launcher: unknown launcher "slurm"; use "accelerate", "python" or a module path such as "./my-launcher.mjs"',
+    ],
   ])('%s with %o: %s', async (spec, options, code, message) => {
     await expect(loadLauncher(spec, options)).rejects.toMatchObject({ name: 'LauncherLoadError', code, message });
   });
@@ -48,14 +55,21 @@ describe('loadLauncher: modules', () => {
   });
 
   it.each([
-    ['./missing.mjs', 'LAUNCHER_MODULE_NOT_FOUND', /^launch\.launcher: module \.\/missing\.mjs not found \(looked for .*\/missing\.mjs\)$/],
+    [
+      './missing.mjs',
+      'LAUNCHER_MODULE_NOT_FOUND',
+      /^launch\.launcher: module \.\/missing\.mjs not found \(looked for .*\/missing\.mjs\)$/,
+    ],
     ['./nodefault.mjs', 'NOT_A_LAUNCHER', /nodefault\.mjs does not export a launcher: .*; got no default export$/],
     ['./wrong.mjs', 'NOT_A_LAUNCHER', /got an object with keys hello$/],
     ['./returns-number.mjs', 'NOT_A_LAUNCHER', /got a factory that returned number$/],
     ['./throws.mjs', 'LAUNCHER_MODULE_FAILED', /the factory exported by .*throws\.mjs threw: no GPU here$/],
     ['./syntax.mjs', 'LAUNCHER_MODULE_FAILED', /^launch\.launcher: cannot import .*syntax\.mjs: /],
   ])('%s: %s', async (spec, code, message) => {
-    await expect(loadLauncher(spec, { cwd: dir })).rejects.toMatchObject({ code, message: expect.stringMatching(message) });
+    await expect(loadLauncher(spec, { cwd: dir })).rejects.toMatchObject({
+      code,
+      message: expect.stringMatching(message),
+    });
   });
 
   it('isLauncher checks the shape', () => {
@@ -71,11 +85,19 @@ describe("the README's custom launcher (src/__fixtures__/taskset-launcher.mjs)",
     const readme = await readFile(path.join(packageDir, 'README.md'), 'utf8');
     const shown = /```js\n([\s\S]*?)```/.exec(readme)?.[1];
     const fixture = await readFile(path.join(packageDir, 'src/__fixtures__/taskset-launcher.mjs'), 'utf8');
-    expect(fixture.split('\n').filter((l) => !l.startsWith('// The custom launcher') && !l.startsWith('// some CPU cores')).join('\n')).toBe(shown);
+    expect(
+      fixture
+        .split('\n')
+        .filter((l) => !l.startsWith('// The custom launcher') && !l.startsWith('// some CPU cores'))
+        .join('\n'),
+    ).toBe(shown);
   });
 
   it('loads by path and runs a job pinned to one CPU core', async () => {
-    const launcher = await loadLauncher('./src/__fixtures__/taskset-launcher.mjs', { cwd: packageDir, accelerateBin: fake });
+    const launcher = await loadLauncher('./src/__fixtures__/taskset-launcher.mjs', {
+      cwd: packageDir,
+      accelerateBin: fake,
+    });
     expect(launcher.name).toBe('taskset-accelerate');
     const j = await job('success', { num_processes: 2 }, { env: { JOULES_CORES: '0' } });
     const outcome = await launcher.launch(j);

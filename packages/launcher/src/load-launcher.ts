@@ -21,12 +21,24 @@ export type LauncherFactory = (options: LoadLauncherOptions) => Launcher | Promi
 export function isLauncher(value: unknown): value is Launcher {
   if ((typeof value !== 'object' && typeof value !== 'function') || value === null) return false;
   const v = value as Record<string, unknown>;
-  return typeof v.name === 'string' && v.name !== '' && typeof v.launch === 'function' && (v.command === undefined || typeof v.command === 'function');
+  return (
+    typeof v.name === 'string' &&
+    v.name !== '' &&
+    typeof v.launch === 'function' &&
+    (v.command === undefined || typeof v.command === 'function')
+  );
 }
 
 const isModulePath = (spec: string) => /^(\.{1,2}\/|\/|file:)/.test(spec);
 const isClass = (fn: unknown) => typeof fn === 'function' && /^class[\s{]/.test(Function.prototype.toString.call(fn));
-const describe = (v: unknown) => (v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v === 'object' ? `an object with keys ${Object.keys(v).join(', ') || '(none)'}` : typeof v);
+const describe = (v: unknown) =>
+  v === null
+    ? 'null'
+    : Array.isArray(v)
+      ? 'an array'
+      : typeof v === 'object'
+        ? `an object with keys ${Object.keys(v).join(', ') || '(none)'}`
+        : typeof v;
 
 /**
  * The launcher a config names (`launch.launcher`): `accelerate`, `python`, or a module path
@@ -40,7 +52,9 @@ export async function loadLauncher(spec: string, options: LoadLauncherOptions): 
       const field = spec === 'accelerate' ? 'accelerateBin' : 'pythonBin';
       throw new LauncherLoadError(`launcher "${spec}" needs the ${field} option`, 'LAUNCHER_OPTION_MISSING');
     }
-    return spec === 'accelerate' ? new AccelerateLauncher({ accelerateBin: bin }) : new PythonLauncher({ pythonBin: bin });
+    return spec === 'accelerate'
+      ? new AccelerateLauncher({ accelerateBin: bin })
+      : new PythonLauncher({ pythonBin: bin });
   }
   if (!isModulePath(spec)) {
     throw new LauncherLoadError(
@@ -50,13 +64,20 @@ export async function loadLauncher(spec: string, options: LoadLauncherOptions): 
   }
   const file = spec.startsWith('file:') ? fileURLToPath(spec) : path.resolve(options.cwd, spec);
   if (!existsSync(file)) {
-    throw new LauncherLoadError(`launch.launcher: module ${spec} not found (looked for ${file})`, 'LAUNCHER_MODULE_NOT_FOUND');
+    throw new LauncherLoadError(
+      `launch.launcher: module ${spec} not found (looked for ${file})`,
+      'LAUNCHER_MODULE_NOT_FOUND',
+    );
   }
   let exported: unknown;
   try {
     exported = ((await import(/* @vite-ignore */ pathToFileURL(file).href)) as { default?: unknown }).default;
   } catch (cause) {
-    throw new LauncherLoadError(`launch.launcher: cannot import ${file}: ${cause instanceof Error ? cause.message : String(cause)}`, 'LAUNCHER_MODULE_FAILED', { cause });
+    throw new LauncherLoadError(
+      `launch.launcher: cannot import ${file}: ${cause instanceof Error ? cause.message : String(cause)}`,
+      'LAUNCHER_MODULE_FAILED',
+      { cause },
+    );
   }
   let launcher = exported;
   if (typeof exported === 'function' && !isLauncher(exported)) {
@@ -66,11 +87,20 @@ export async function loadLauncher(spec: string, options: LoadLauncherOptions): 
         : await (exported as LauncherFactory)(options);
     } catch (cause) {
       const why = cause instanceof Error ? cause.message : String(cause);
-      throw new LauncherLoadError(`launch.launcher: the factory exported by ${file} threw: ${why}`, 'LAUNCHER_MODULE_FAILED', { cause });
+      throw new LauncherLoadError(
+        `launch.launcher: the factory exported by ${file} threw: ${why}`,
+        'LAUNCHER_MODULE_FAILED',
+        { cause },
+      );
     }
   }
   if (!isLauncher(launcher)) {
-    const got = exported === undefined ? 'no default export' : launcher === exported ? describe(exported) : `a factory that returned ${describe(launcher)}`;
+    const got =
+      exported === undefined
+        ? 'no default export'
+        : launcher === exported
+          ? describe(exported)
+          : `a factory that returned ${describe(launcher)}`;
     throw new LauncherLoadError(
       `launch.launcher: ${file} does not export a launcher: the default export must be an object with a "name" string and a "launch" function, or a function returning one; got ${got}`,
       'NOT_A_LAUNCHER',

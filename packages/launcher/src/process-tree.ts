@@ -56,9 +56,9 @@ function kill(pid: number, signal: NodeJS.Signals): void {
 export async function signalTree(rootPid: number, id: string, signal: NodeJS.Signals): Promise<void> {
   const marked = await markedPids(id);
   // Members of the group get the group's signal; a second one would reach them twice.
-  const outside = (await Promise.all(marked.map(async (pid) => ((await processGroup(pid)) === rootPid ? undefined : pid)))).filter(
-    (pid): pid is number => pid !== undefined,
-  );
+  const outside = (
+    await Promise.all(marked.map(async (pid) => ((await processGroup(pid)) === rootPid ? undefined : pid)))
+  ).filter((pid): pid is number => pid !== undefined);
   kill(-rootPid, signal);
   for (const pid of outside) kill(pid, signal);
 }

@@ -15,7 +15,11 @@ export interface RetryPolicy {
   halveBatchOnOom: boolean;
 }
 
-export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({ maxRetries: 3, backoffBaseS: 2, halveBatchOnOom: true });
+export const DEFAULT_RETRY_POLICY: Readonly<RetryPolicy> = Object.freeze({
+  maxRetries: 3,
+  backoffBaseS: 2,
+  halveBatchOnOom: true,
+});
 
 /**
  * What each failure kind leads to. `final`: fail at once, another attempt cannot succeed;
@@ -41,7 +45,11 @@ export const RETRY_RULES: Readonly<Record<OutcomeKind, 'final' | 'retry' | 'halv
 export type RetryDecision = { retry: true; experiment: Experiment; reason: string } | { retry: false; reason: string };
 
 /** Whether (and with which experiment) a failed attempt is worth another one. */
-export function decideRetry(outcome: Extract<LaunchOutcome, { status: 'failed' }>, experiment: Experiment, policy: RetryPolicy): RetryDecision {
+export function decideRetry(
+  outcome: Extract<LaunchOutcome, { status: 'failed' }>,
+  experiment: Experiment,
+  policy: RetryPolicy,
+): RetryDecision {
   const rule = RETRY_RULES[outcome.kind];
   if (rule === 'final') return { retry: false, reason: `${outcome.kind} is not retried` };
   if (rule === 'retry') return { retry: true, experiment, reason: `${outcome.kind} may pass on another attempt` };
@@ -49,7 +57,11 @@ export function decideRetry(outcome: Extract<LaunchOutcome, { status: 'failed' }
   if (!policy.halveBatchOnOom) return { retry: false, reason: `out of memory at batch size ${size} (halving is off)` };
   if (size <= 1) return { retry: false, reason: 'out of memory at batch size 1' };
   const half = Math.floor(size / 2);
-  return { retry: true, experiment: { ...experiment, batch_size: half }, reason: `out of memory: batch size ${size} → ${half}` };
+  return {
+    retry: true,
+    experiment: { ...experiment, batch_size: half },
+    reason: `out of memory: batch size ${size} → ${half}`,
+  };
 }
 
 /** p-retry's options for the policy: its delay is minTimeout·factor^(retries consumed). */
@@ -70,10 +82,16 @@ export function checkRetryPolicy(policy: Partial<RetryPolicy> | undefined): Retr
     throw new LaunchOptionsError(`retry.maxRetries: expected an integer ≥ 0, got ${p.maxRetries}`, 'BAD_RETRY_POLICY');
   }
   if (typeof p.backoffBaseS !== 'number' || !Number.isFinite(p.backoffBaseS) || p.backoffBaseS < 0) {
-    throw new LaunchOptionsError(`retry.backoffBaseS: expected a finite number ≥ 0, got ${p.backoffBaseS}`, 'BAD_RETRY_POLICY');
+    throw new LaunchOptionsError(
+      `retry.backoffBaseS: expected a finite number ≥ 0, got ${p.backoffBaseS}`,
+      'BAD_RETRY_POLICY',
+    );
   }
   if (typeof p.halveBatchOnOom !== 'boolean') {
-    throw new LaunchOptionsError(`retry.halveBatchOnOom: expected a boolean, got ${String(p.halveBatchOnOom)}`, 'BAD_RETRY_POLICY');
+    throw new LaunchOptionsError(
+      `retry.halveBatchOnOom: expected a boolean, got ${String(p.halveBatchOnOom)}`,
+      'BAD_RETRY_POLICY',
+    );
   }
   return p;
 }

@@ -3,8 +3,8 @@ import { LaunchOptionsError } from './errors.js';
 import { GpuPool, gpuNeed } from './gpu-pool.js';
 import type { FailedOutcome, JobEvent } from './job-events.js';
 import { checkRetryPolicy, type RetryPolicy } from './retry-policy.js';
-import { runWithRetry, type RetryResult } from './run-with-retry.js';
-import type { LaunchJob, Launcher } from './types.js';
+import { type RetryResult, runWithRetry } from './run-with-retry.js';
+import type { Launcher, LaunchJob } from './types.js';
 
 /** A job of a batch; `launcher` and `retry` override the batch's own. */
 export interface BatchJob extends LaunchJob {
@@ -50,12 +50,16 @@ function checkBatch(jobs: readonly BatchJob[], options: BatchOptions): { ids: st
   }
   const { gpus } = options;
   if (gpus && (gpus.some((g) => !Number.isInteger(g) || g < 0) || new Set(gpus).size !== gpus.length)) {
-    throw new LaunchOptionsError(`gpus: expected distinct GPU indices ≥ 0, got [${gpus.join(', ')}]`, 'BAD_BATCH_OPTIONS');
+    throw new LaunchOptionsError(
+      `gpus: expected distinct GPU indices ≥ 0, got [${gpus.join(', ')}]`,
+      'BAD_BATCH_OPTIONS',
+    );
   }
   checkRetryPolicy(options.retry);
   const ids = jobs.map((job, i) => job.id ?? String(i));
   jobs.forEach((job, i) => {
-    if (ids.indexOf(ids[i]!) !== i) throw new LaunchOptionsError(`jobs[${i}].id: "${ids[i]}" is used twice`, 'BAD_BATCH_OPTIONS');
+    if (ids.indexOf(ids[i]!) !== i)
+      throw new LaunchOptionsError(`jobs[${i}].id: "${ids[i]}" is used twice`, 'BAD_BATCH_OPTIONS');
     if (job.retry) checkRetryPolicy(job.retry);
     const need = gpuNeed(job.experiment, gpus !== undefined);
     if (gpus && 'count' in need && need.count > gpus.length) {
@@ -85,7 +89,12 @@ export async function runBatch(jobs: readonly BatchJob[], options: BatchOptions)
   const runOne = async (job: BatchJob, jobId: string): Promise<BatchResult> => {
     const need = gpuNeed(job.experiment, pooled);
     const stopped = (): BatchResult => {
-      const outcome = { status: 'interrupted', message: 'interrupted before it started', durationMs: 0, command: [] } as const;
+      const outcome = {
+        status: 'interrupted',
+        message: 'interrupted before it started',
+        durationMs: 0,
+        command: [],
+      } as const;
       emit({ type: 'interrupted', jobId, attempts: 0, outcome });
       return { jobId, outcome, experiment: job.experiment, attempts: [] };
     };
@@ -100,10 +109,15 @@ export async function runBatch(jobs: readonly BatchJob[], options: BatchOptions)
       const experiment = pooled && gpuIds.length > 0 ? { ...job.experiment, gpu_ids: gpuIds } : job.experiment;
       const { launcher = options.launcher, retry = options.retry, ...launchJob } = job;
       const prepared = options.prepare ? await options.prepare({ ...job, id: jobId, experiment }) : {};
-      const result: BatchResult = await runWithRetry(launcher, { ...launchJob, id: jobId, experiment, ...prepared }, retry, {
-        ...(signal && { signal }),
-        onEvent: emit,
-      });
+      const result: BatchResult = await runWithRetry(
+        launcher,
+        { ...launchJob, id: jobId, experiment, ...prepared },
+        retry,
+        {
+          ...(signal && { signal }),
+          onEvent: emit,
+        },
+      );
       if (options.settle) {
         try {
           await options.settle(result);
@@ -114,7 +128,16 @@ export async function runBatch(jobs: readonly BatchJob[], options: BatchOptions)
       return result;
     } catch (error) {
       const message = `launcher failed: ${error instanceof Error ? error.message : String(error)}`;
-      const outcome: FailedOutcome = { status: 'failed', kind: 'other', message, exitCode: null, signal: null, errors: [], durationMs: 0, command: [] };
+      const outcome: FailedOutcome = {
+        status: 'failed',
+        kind: 'other',
+        message,
+        exitCode: null,
+        signal: null,
+        errors: [],
+        durationMs: 0,
+        command: [],
+      };
       emit({ type: 'failed', jobId, attempts: 0, reason: message, outcome, experiment: job.experiment });
       return { jobId, outcome, experiment: job.experiment, attempts: [], reason: message, error };
     } finally {

@@ -3,7 +3,7 @@ import type { Experiment } from '@joules/config';
 import pRetry, { AbortError } from 'p-retry';
 import type { FailedOutcome, InterruptedOutcome, JobEvent } from './job-events.js';
 import { backoffDelayMs, backoffOptions, checkRetryPolicy, decideRetry, type RetryPolicy } from './retry-policy.js';
-import type { LaunchEvent, LaunchJob, LaunchOutcome, Launcher } from './types.js';
+import type { LaunchEvent, Launcher, LaunchJob, LaunchOutcome } from './types.js';
 
 /** One attempt of a job, as it ran. */
 export interface AttemptRecord {
@@ -35,12 +35,20 @@ export interface RetryOptions {
 
 /** Thrown inside p-retry for a failed attempt; wrapped in AbortError when it must not be retried. */
 class AttemptFailure extends Error {
-  constructor(readonly outcome: FailedOutcome, readonly reason: string) {
+  constructor(
+    readonly outcome: FailedOutcome,
+    readonly reason: string,
+  ) {
     super(outcome.message);
   }
 }
 
-const interrupted = (message: string): InterruptedOutcome => ({ status: 'interrupted', message, durationMs: 0, command: [] });
+const interrupted = (message: string): InterruptedOutcome => ({
+  status: 'interrupted',
+  message,
+  durationMs: 0,
+  command: [],
+});
 
 /**
  * Run `job` with `launcher` until it succeeds, fails for good, or is interrupted: p-retry waits
@@ -49,7 +57,12 @@ const interrupted = (message: string): InterruptedOutcome => ({ status: 'interru
  * is reported as events; it resolves once nothing of the job runs any more.
  * It rejects only when the launcher itself throws (e.g. its binary is missing).
  */
-export async function runWithRetry(launcher: Launcher, job: LaunchJob, policy?: Partial<RetryPolicy>, options: RetryOptions = {}): Promise<RetryResult> {
+export async function runWithRetry(
+  launcher: Launcher,
+  job: LaunchJob,
+  policy?: Partial<RetryPolicy>,
+  options: RetryOptions = {},
+): Promise<RetryResult> {
   const p = checkRetryPolicy(policy);
   const jobId = job.id ?? job.experiment.config_name;
   const emit = options.onEvent ?? (() => {});
@@ -61,7 +74,9 @@ export async function runWithRetry(launcher: Launcher, job: LaunchJob, policy?: 
     const experiment = next;
     const outputDir = path.join(job.outputDir, `attempt-${attempt}`);
     const tag = (e: LaunchEvent): JobEvent =>
-      e.type === 'started' ? { ...e, jobId, attempt, gpuIds: experiment.gpu_ids, batchSize: experiment.batch_size } : { ...e, jobId, attempt };
+      e.type === 'started'
+        ? { ...e, jobId, attempt, gpuIds: experiment.gpu_ids, batchSize: experiment.batch_size }
+        : { ...e, jobId, attempt };
     const startedAt = new Date().toISOString();
     let outcome: LaunchOutcome;
     try {
@@ -76,8 +91,21 @@ export async function runWithRetry(launcher: Launcher, job: LaunchJob, policy?: 
     if (outcome.status !== 'failed') return outcome;
     const decision = decideRetry(outcome, experiment, p);
     const willRetry = decision.retry && attempt <= p.maxRetries;
-    const reason = decision.retry && !willRetry ? `gave up after ${attempt} attempts (max_retries ${p.maxRetries})` : decision.reason;
-    emit({ type: 'attempt-failed', jobId, attempt, kind: outcome.kind, message: outcome.message, willRetry, reason, outcome, experiment });
+    const reason =
+      decision.retry && !willRetry
+        ? `gave up after ${attempt} attempts (max_retries ${p.maxRetries})`
+        : decision.reason;
+    emit({
+      type: 'attempt-failed',
+      jobId,
+      attempt,
+      kind: outcome.kind,
+      message: outcome.message,
+      willRetry,
+      reason,
+      outcome,
+      experiment,
+    });
     if (!decision.retry) throw new AbortError(new AttemptFailure(outcome, reason));
     next = decision.experiment;
     throw new AttemptFailure(outcome, reason);
@@ -96,7 +124,14 @@ export async function runWithRetry(launcher: Launcher, job: LaunchJob, policy?: 
         if (!(error instanceof AttemptFailure) || retriesLeft <= 0 || signal?.aborted) return;
         const previousBatchSize = attempts.at(-1)?.experiment.batch_size ?? next.batch_size;
         const attempt = attemptNumber + 1;
-        emit({ type: 'retrying', jobId, attempt, delayMs: backoffDelayMs(attempt, p), batchSize: next.batch_size, previousBatchSize });
+        emit({
+          type: 'retrying',
+          jobId,
+          attempt,
+          delayMs: backoffDelayMs(attempt, p),
+          batchSize: next.batch_size,
+          previousBatchSize,
+        });
       },
     });
   } catch (error) {

@@ -8,13 +8,20 @@ import { experiment, tempDir, waitUntil } from './__fixtures__/helpers.js';
 import { withPrivateConfigFile } from './private-config-file.js';
 import { launchDirPrefix, processStartTicks, sweepStaleLaunchDirs } from './stale-launch-dirs.js';
 
-const exists = (p: string) => access(p).then(() => true, () => false);
+const exists = (p: string) =>
+  access(p).then(
+    () => true,
+    () => false,
+  );
 const holder = fileURLToPath(new URL('./__fixtures__/hold-config-file.ts', import.meta.url));
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 
 describe('private config folders of dead owners', { timeout: 30_000 }, () => {
   it('a SIGKILLed launch leaves its folder; the next launch on the host sweeps it', async () => {
-    const child = spawn(process.execPath, ['--conditions=@joules/source', '--import', 'tsx', holder], { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--conditions=@joules/source', '--import', 'tsx', holder], {
+      cwd: repoRoot,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
     expect(await waitUntil(() => out.includes('\n'), 20_000)).toBe(true);
@@ -55,7 +62,9 @@ describe('private config folders of dead owners', { timeout: 30_000 }, () => {
       const dayAgo = (Date.now() - 25 * 3600_000) / 1000;
       await utimes(path.join(tmp, names.legacyOld), dayAgo, dayAgo);
       const removed = await sweepStaleLaunchDirs(tmp);
-      expect(removed.map((r) => path.basename(r)).sort()).toEqual([names.legacyOld, names.rebooted, names.reused].sort());
+      expect(removed.map((r) => path.basename(r)).sort()).toEqual(
+        [names.legacyOld, names.rebooted, names.reused].sort(),
+      );
       expect((await readdir(tmp)).sort()).toEqual([names.legacyNew, names.live, names.other, names.self].sort());
     } finally {
       sleeper.kill('SIGKILL');

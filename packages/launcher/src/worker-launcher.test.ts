@@ -22,9 +22,18 @@ describe('PythonLauncher with a fixture worker', { timeout: 30_000 }, () => {
     expect(outcome.status).toBe('succeeded');
     if (outcome.status !== 'succeeded') return;
     expect(outcome.rankFiles).toEqual([path.join(j.outputDir, 'rank-0.json')]);
-    expect(events.map((e) => (e.type === 'worker' ? e.event.event : e.type))).toEqual(['started', 'stage', 'batch', 'exited']);
+    expect(events.map((e) => (e.type === 'worker' ? e.event.event : e.type))).toEqual([
+      'started',
+      'stage',
+      'batch',
+      'exited',
+    ]);
     const log = await readFile(j.logFile, 'utf8');
-    expect(log).toMatch(new RegExp(`^--- joules: fake, attempt 1, \\S+: CUDA_DEVICE_ORDER=PCI_BUS_ID ${fake} -m joules_worker --config \\S+ --output-dir ${j.outputDir}\n`));
+    expect(log).toMatch(
+      new RegExp(
+        `^--- joules: fake, attempt 1, \\S+: CUDA_DEVICE_ORDER=PCI_BUS_ID ${fake} -m joules_worker --config \\S+ --output-dir ${j.outputDir}\n`,
+      ),
+    );
     expect(log).not.toContain('FAKE_SCENARIO'); // job.env (tokens, maybe) stays out of the log
     expect(log).toContain('an ordinary log line');
     const seen = JSON.parse(await readFile(path.join(j.dir, 'argv.json'), 'utf8'));
@@ -96,13 +105,21 @@ describe('PythonLauncher with a fixture worker', { timeout: 30_000 }, () => {
   it('does not start at all when the signal is already aborted', async () => {
     const j = await job('success');
     const outcome = await launcher.launch(j, { signal: AbortSignal.abort() });
-    expect(outcome).toEqual({ status: 'interrupted', message: 'interrupted before it started', durationMs: 0, command: [] });
+    expect(outcome).toEqual({
+      status: 'interrupted',
+      message: 'interrupted before it started',
+      durationMs: 0,
+      command: [],
+    });
     await expect(readFile(path.join(j.dir, 'argv.json'))).rejects.toThrow(/ENOENT/);
   });
 
   it('throws LaunchSetupError when the executable is missing', async () => {
     const missing = new PythonLauncher({ pythonBin: path.join(os.tmpdir(), 'no-such-python-here') });
-    await expect(missing.launch(await job('success'))).rejects.toMatchObject({ name: 'LaunchSetupError', code: 'LAUNCH_SETUP' });
+    await expect(missing.launch(await job('success'))).rejects.toMatchObject({
+      name: 'LaunchSetupError',
+      code: 'LAUNCH_SETUP',
+    });
   });
 });
 
@@ -124,9 +141,24 @@ describe('AccelerateLauncher', { timeout: 30_000 }, () => {
     const seen = JSON.parse(await readFile(path.join(j.dir, 'argv.json'), 'utf8'));
     const port = seen.argv[seen.argv.indexOf('--main_process_port') + 1];
     expect(seen.argv).toEqual([
-      'launch', '--multi_gpu', '--num_processes', '2', '--num_machines', '1', '--mixed_precision', 'no',
-      '--dynamo_backend', 'no', '--main_process_port', port, '-m', 'joules_worker',
-      '--config', seen.argv[seen.argv.indexOf('--config') + 1], '--output-dir', j.outputDir,
+      'launch',
+      '--multi_gpu',
+      '--num_processes',
+      '2',
+      '--num_machines',
+      '1',
+      '--mixed_precision',
+      'no',
+      '--dynamo_backend',
+      'no',
+      '--main_process_port',
+      port,
+      '-m',
+      'joules_worker',
+      '--config',
+      seen.argv[seen.argv.indexOf('--config') + 1],
+      '--output-dir',
+      j.outputDir,
     ]);
     expect(Number(port)).toBeGreaterThan(0);
     expect(seen.env).toMatchObject({ ACCELERATE_USE_CPU: 'true', CUDA_VISIBLE_DEVICES: null });
@@ -166,7 +198,11 @@ describe('AccelerateLauncher', { timeout: 30_000 }, () => {
     let ready = 0;
     let killed = -1;
     const outcome = await new AccelerateLauncher({ accelerateBin: fake }).launch(
-      await job('tree', { num_processes: 2 }, { killGraceMs: 60_000, env: { FAKE_PID_DIR: pidDir, FAKE_STUBBORN_LAUNCHER: '1' } }),
+      await job(
+        'tree',
+        { num_processes: 2 },
+        { killGraceMs: 60_000, env: { FAKE_PID_DIR: pidDir, FAKE_STUBBORN_LAUNCHER: '1' } },
+      ),
       { onEvent: (e) => e.type === 'worker' && ++ready === 2 && (killed = killRunningLaunches()) },
     );
     expect(killed).toBe(2);

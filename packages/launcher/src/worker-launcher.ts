@@ -1,10 +1,10 @@
 import { mkdir } from 'node:fs/promises';
-import { readWorkerErrors, kindFromExitCode, rankFiles } from './classify.js';
+import { kindFromExitCode, rankFiles, readWorkerErrors } from './classify.js';
 import { formatCommandLine } from './command-lines.js';
 import { reservePort } from './free-port.js';
 import { withPrivateConfigFile } from './private-config-file.js';
-import { runProcess, type ProcessRun } from './run-process.js';
-import type { CommandLine, LaunchJob, LaunchOptions, LaunchOutcome, Launcher } from './types.js';
+import { type ProcessRun, runProcess } from './run-process.js';
+import type { CommandLine, Launcher, LaunchJob, LaunchOptions, LaunchOutcome } from './types.js';
 
 /**
  * Shared launch logic for launchers that run one command per job: the private config file, a free
@@ -16,7 +16,8 @@ export abstract class WorkerLauncher implements Launcher {
   abstract command(job: LaunchJob, configPath: string, port: number): CommandLine;
 
   async launch(job: LaunchJob, options: LaunchOptions = {}): Promise<LaunchOutcome> {
-    if (options.signal?.aborted) return { status: 'interrupted', message: 'interrupted before it started', durationMs: 0, command: [] };
+    if (options.signal?.aborted)
+      return { status: 'interrupted', message: 'interrupted before it started', durationMs: 0, command: [] };
     await mkdir(job.outputDir, { recursive: true });
     const lease = job.port === undefined ? await reservePort() : { port: job.port, release: () => {} };
     try {
@@ -53,7 +54,17 @@ async function outcomeOf(run: ProcessRun, job: LaunchJob, command: readonly stri
       run.timedOut === 'silence'
         ? `no output for ${job.silenceTimeoutMs} ms; process tree killed`
         : `timed out after ${job.timeoutMs} ms (wall clock); process tree killed`;
-    return { status: 'failed', kind: 'timeout', timeout: run.timedOut, message, exitCode, signal, errors, durationMs, command };
+    return {
+      status: 'failed',
+      kind: 'timeout',
+      timeout: run.timedOut,
+      message,
+      exitCode,
+      signal,
+      errors,
+      durationMs,
+      command,
+    };
   }
   if (exitCode === 0 && missing.length === 0 && errors.length === 0) {
     return { status: 'succeeded', rankFiles: files, exitCode: 0, durationMs, command };

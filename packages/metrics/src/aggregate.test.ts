@@ -1,14 +1,16 @@
 import { describe, expect, it } from 'vitest';
+import { rawRank, reading } from './__fixtures__/raw.js';
 import { aggregateRanks } from './aggregate.js';
 import { deriveMetrics } from './derive.js';
 import { MetricsError } from './errors.js';
-import { rawRank, reading } from './__fixtures__/raw.js';
 
 const gpu = (host: string, n: number | string) => `${host}/gpu/GPU-${n}`;
 
 describe('energy: each device counted once', () => {
   it('2 ranks on 2 GPUs (no sharing): both count', () => {
-    const ranks = [0, 1].map((r) => rawRank({ rank: r, deviceId: `cuda:${r}`, readings: [reading(gpu('node-1', r), 'gpu', 40 + r)] }));
+    const ranks = [0, 1].map((r) =>
+      rawRank({ rank: r, deviceId: `cuda:${r}`, readings: [reading(gpu('node-1', r), 'gpu', 40 + r)] }),
+    );
     const t = aggregateRanks(ranks);
     expect(t.energy_total_j).toBe(81);
     expect(t.energy_by_scope_j.gpu).toBe(81);
@@ -47,7 +49,12 @@ describe('energy: each device counted once', () => {
 
   it('4 ranks where two pairs share a GPU: each GPU once (largest reading kept)', () => {
     const ranks = [0, 1, 2, 3].map((r) =>
-      rawRank({ rank: r, world_size: 4, deviceId: `cuda:${r % 2}`, readings: [reading(gpu('node-1', r % 2), 'gpu', 100 + r)] }),
+      rawRank({
+        rank: r,
+        world_size: 4,
+        deviceId: `cuda:${r % 2}`,
+        readings: [reading(gpu('node-1', r % 2), 'gpu', 100 + r)],
+      }),
     );
     const t = aggregateRanks(ranks);
     expect(t.energy_total_j).toBe(102 + 103);
@@ -59,7 +66,14 @@ describe('energy: each device counted once', () => {
       const host = `node-${r < 2 ? 'a' : 'b'}`;
       const local = r % 2;
       const machineLevel = local === 0 ? [reading(`${host}/cpu`, 'cpu', 50 + r), reading(`${host}/ram`, 'ram', 5)] : [];
-      return rawRank({ rank: r, world_size: 4, host, deviceId: 'cuda:0', uuid: `GPU-${host}`, readings: [reading(gpu(host, 0), 'gpu', 200), ...machineLevel] });
+      return rawRank({
+        rank: r,
+        world_size: 4,
+        host,
+        deviceId: 'cuda:0',
+        uuid: `GPU-${host}`,
+        readings: [reading(gpu(host, 0), 'gpu', 200), ...machineLevel],
+      });
     });
     const t = aggregateRanks(ranks);
     expect(t.energy_by_scope_j).toEqual({ gpu: 400, cpu: 50 + 52, ram: 10, machine: null });
@@ -69,7 +83,13 @@ describe('energy: each device counted once', () => {
 
   it('same GPU index on two hosts are two devices (energy and memory)', () => {
     const ranks = [0, 1].map((r) =>
-      rawRank({ rank: r, host: `node-${r}`, deviceId: 'cuda:0', readings: [reading(gpu(`node-${r}`, 0), 'gpu', 50)], peak: 10 }),
+      rawRank({
+        rank: r,
+        host: `node-${r}`,
+        deviceId: 'cuda:0',
+        readings: [reading(gpu(`node-${r}`, 0), 'gpu', 50)],
+        peak: 10,
+      }),
     );
     const t = aggregateRanks(ranks);
     expect(t.energy_total_j).toBe(100);
@@ -77,9 +97,17 @@ describe('energy: each device counted once', () => {
     expect(Object.keys(t.peak_memory_by_device)).toEqual(['node-0/cuda:0', 'node-1/cuda:0']);
   });
 
-  it('a whole-machine reading contains that host\'s components: they show in the split, not twice in the total', () => {
+  it("a whole-machine reading contains that host's components: they show in the split, not twice in the total", () => {
     const ranks = [
-      rawRank({ rank: 0, host: 'a', readings: [reading('a/machine', 'machine', 900), reading('a/gpu/GPU-0', 'gpu', 500), reading('a/cpu', 'cpu', 100)] }),
+      rawRank({
+        rank: 0,
+        host: 'a',
+        readings: [
+          reading('a/machine', 'machine', 900),
+          reading('a/gpu/GPU-0', 'gpu', 500),
+          reading('a/cpu', 'cpu', 100),
+        ],
+      }),
       rawRank({ rank: 1, host: 'b', readings: [reading('b/gpu/GPU-0', 'gpu', 450)] }),
     ];
     const t = aggregateRanks(ranks);
@@ -112,11 +140,18 @@ describe('other totals', () => {
     expect(t.peak_memory_max_process_bytes).toBe(300);
     expect(t.peak_memory_kind).toBe('cuda_max_allocated');
     const none = aggregateRanks([rawRank({ rank: 0, world_size: 1, peak: null })]);
-    expect([none.peak_memory_bytes, none.peak_memory_max_process_bytes, none.peak_memory_kind]).toEqual([null, null, null]);
+    expect([none.peak_memory_bytes, none.peak_memory_max_process_bytes, none.peak_memory_kind]).toEqual([
+      null,
+      null,
+      null,
+    ]);
   });
 
   it('FLOPs: 2·N·T estimate summed (null if any rank lacks it), quantized if any rank is', () => {
-    const t = aggregateRanks([rawRank({ rank: 0, flops: [1, 2], analytic: 10 }), rawRank({ rank: 1, flops: [3, 4], analytic: 20, quantized: true })]);
+    const t = aggregateRanks([
+      rawRank({ rank: 0, flops: [1, 2], analytic: 10 }),
+      rawRank({ rank: 1, flops: [3, 4], analytic: 20, quantized: true }),
+    ]);
     expect([t.flops_prefill, t.flops_decode, t.flops_total, t.flops_analytic_2nt]).toEqual([4, 6, 10, 30]);
     expect(t.flops_quantized).toBe(true);
     expect(aggregateRanks([rawRank({ rank: 0, analytic: 10 }), rawRank({ rank: 1 })]).flops_analytic_2nt).toBeNull();
@@ -152,7 +187,11 @@ describe('bad input', () => {
   it.each([
     ['NO_RANKS', [], /no rank measurements/],
     ['DUPLICATE_RANK', [rawRank({ rank: 0 }), rawRank({ rank: 0 })], /rank 0 given twice/],
-    ['WORLD_SIZE_MISMATCH', [rawRank({ rank: 0, world_size: 2 }), rawRank({ rank: 1, world_size: 3 })], /rank 1 has world_size 3/],
+    [
+      'WORLD_SIZE_MISMATCH',
+      [rawRank({ rank: 0, world_size: 2 }), rawRank({ rank: 1, world_size: 3 })],
+      /rank 1 has world_size 3/,
+    ],
     ['RANK_OUT_OF_RANGE', [rawRank({ rank: 2, world_size: 2 })], /rank 2 is not below world_size 2/],
   ])('%s', (code, ranks, message) => {
     let error: unknown;

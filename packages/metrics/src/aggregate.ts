@@ -1,7 +1,7 @@
-import type { BatchMeasurement, EnergyReading, RawMeasurement } from './raw-measurement.js';
 import { accountEnergy, type EnergyScope } from './energy-accounting.js';
 import { MetricsError } from './errors.js';
 import { ratio, sum } from './numbers.js';
+import type { BatchMeasurement, EnergyReading, RawMeasurement } from './raw-measurement.js';
 
 export type { EnergyScope } from './energy-accounting.js';
 
@@ -68,9 +68,16 @@ function checkRanks(ranks: readonly RawMeasurement[]): RawMeasurement[] {
     if (seen.has(r.rank)) throw new MetricsError(`aggregateRanks: rank ${r.rank} given twice`, 'DUPLICATE_RANK');
     seen.add(r.rank);
     if (r.world_size !== worldSize) {
-      throw new MetricsError(`aggregateRanks: rank ${r.rank} has world_size ${r.world_size}, rank ${ranks[0]!.rank} has ${worldSize}`, 'WORLD_SIZE_MISMATCH');
+      throw new MetricsError(
+        `aggregateRanks: rank ${r.rank} has world_size ${r.world_size}, rank ${ranks[0]!.rank} has ${worldSize}`,
+        'WORLD_SIZE_MISMATCH',
+      );
     }
-    if (r.rank >= r.world_size) throw new MetricsError(`aggregateRanks: rank ${r.rank} is not below world_size ${r.world_size}`, 'RANK_OUT_OF_RANGE');
+    if (r.rank >= r.world_size)
+      throw new MetricsError(
+        `aggregateRanks: rank ${r.rank} is not below world_size ${r.world_size}`,
+        'RANK_OUT_OF_RANGE',
+      );
   }
   return [...ranks].sort((a, b) => a.rank - b.rank);
 }
@@ -127,7 +134,8 @@ export function aggregateRanks(input: readonly RawMeasurement[]): ProcessTotals 
     energy_estimated: energy.estimated,
     energy_backend: joined(ranks.map((r) => r.energy.backend)),
     energy_samples: samples.length ? sum(samples) : null,
-    carbon_intensity_g_per_kwh: ranks.find((r) => r.energy.carbon_intensity_g_per_kwh !== null)?.energy.carbon_intensity_g_per_kwh ?? null,
+    carbon_intensity_g_per_kwh:
+      ranks.find((r) => r.energy.carbon_intensity_g_per_kwh !== null)?.energy.carbon_intensity_g_per_kwh ?? null,
     throttling_observed: throttling.length ? throttling.some((t) => t.observed) : null,
     throttling_reasons: [...new Set(throttling.flatMap((t) => t.reasons))].sort(),
   };

@@ -1,5 +1,14 @@
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, copyFileSync, existsSync } from 'node:fs';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,9 +26,16 @@ function install(): string {
   try {
     execFileSync(path.join(root, 'node_modules/.bin/tsc'), ['-b', pkgDir], { cwd: root, encoding: 'utf8' });
   } catch (error) {
-    throw new Error(`tsc -b packages/metrics failed:\n${(error as { stdout?: string }).stdout ?? ''}`, { cause: error });
+    throw new Error(`tsc -b packages/metrics failed:\n${(error as { stdout?: string }).stdout ?? ''}`, {
+      cause: error,
+    });
   }
-  const packed = JSON.parse(execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], { cwd: pkgDir, encoding: 'utf8' })) as { filename: string }[];
+  const packed = JSON.parse(
+    execFileSync('npm', ['pack', '--json', '--ignore-scripts', '--pack-destination', tmp], {
+      cwd: pkgDir,
+      encoding: 'utf8',
+    }),
+  ) as { filename: string }[];
   const app = path.join(tmp, 'app');
   const target = path.join(app, 'node_modules/@joules/metrics');
   mkdirSync(target, { recursive: true });
@@ -41,13 +57,17 @@ describe('consumer: the packed package alone, with zod', () => {
     expect(readdirSync(path.join(app, 'node_modules')).sort()).toEqual(['@joules', 'zod']);
     expect(readdirSync(path.join(app, 'node_modules/@joules'))).toEqual(['metrics']);
     expect(existsSync(path.join(installed, 'src'))).toBe(false);
-    const manifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const manifest = JSON.parse(readFileSync(path.join(installed, 'package.json'), 'utf8')) as {
+      dependencies: Record<string, string>;
+    };
     expect(Object.keys(manifest.dependencies)).toEqual(['zod']);
     const js = readdirSync(path.join(installed, 'dist')).filter((f) => f.endsWith('.js'));
     expect(js).toContain('index.js');
     for (const file of js) {
       const code = readFileSync(path.join(installed, 'dist', file), 'utf8');
-      const specifiers = [...code.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]/g)].map((x) => x[1]!);
+      const specifiers = [...code.matchAll(/(?:^|\n)\s*(?:import|export)\b[^'"]*?from\s*['"]([^'"]+)['"]/g)].map(
+        (x) => x[1]!,
+      );
       for (const s of specifiers) expect(s === 'zod' || s.startsWith('./'), `${file} imports ${s}`).toBe(true);
       expect(code, file).not.toMatch(/(?:^|\n)\s*import\s*['"]/); // no side-effect imports
       expect(code, file).not.toMatch(/\b(process|Buffer|require|__dirname)\b\s*[.(]/);
@@ -56,12 +76,29 @@ describe('consumer: the packed package alone, with zod', () => {
   });
 
   it('a plain .mjs file imports it and gets the worked example', () => {
-    const out = JSON.parse(execFileSync(process.execPath, ['consumer.mjs'], { cwd: app, encoding: 'utf8', env: { PATH: process.env.PATH ?? '' } })) as {
+    const out = JSON.parse(
+      execFileSync(process.execPath, ['consumer.mjs'], {
+        cwd: app,
+        encoding: 'utf8',
+        env: { PATH: process.env.PATH ?? '' },
+      }),
+    ) as {
       exports: string[];
       metrics: Record<string, number | null>;
       cycles: { n: number; metrics: { energy_total_j: { mean: number; std: number; ci95_half_width: number } } }[];
     };
-    expect(out.exports).toEqual(expect.arrayContaining(['RawMeasurementSchema', 'aggregateRanks', 'deriveMetrics', 'toResultRecord', 'RESULT_COLUMNS', 'parseResultRecord', 'cycleStatistics', 'summarizeResults']));
+    expect(out.exports).toEqual(
+      expect.arrayContaining([
+        'RawMeasurementSchema',
+        'aggregateRanks',
+        'deriveMetrics',
+        'toResultRecord',
+        'RESULT_COLUMNS',
+        'parseResultRecord',
+        'cycleStatistics',
+        'summarizeResults',
+      ]),
+    );
     expect(out.metrics.energy_total_j).toBe(36);
     expect(out.metrics.energy_per_token_j).toBeCloseTo(36 / 124, 12);
     expect(out.metrics.energy_adjusted_j).toBeCloseTo(11, 12);

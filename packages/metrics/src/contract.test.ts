@@ -1,9 +1,9 @@
-import { readdirSync, readFileSync, existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { aggregateRanks } from './aggregate.js';
 import { deriveMetrics } from './derive.js';
-import { rawMeasurementJsonSchema, RawMeasurementSchema } from './raw-measurement.js';
+import { RawMeasurementSchema, rawMeasurementJsonSchema } from './raw-measurement.js';
 
 const contract = fileURLToPath(new URL('../../../contract/', import.meta.url));
 const json = (file: string): unknown => JSON.parse(readFileSync(file, 'utf8'));
@@ -12,7 +12,8 @@ const json = (file: string): unknown => JSON.parse(readFileSync(file, 'utf8'));
 function expectClose(actual: unknown, expected: unknown, path: string): void {
   if (typeof expected === 'number' && typeof actual === 'number') {
     const tolerance = 1e-9 * Math.max(Math.abs(expected), Number.MIN_VALUE);
-    if (!(Math.abs(actual - expected) <= tolerance)) expect.fail(`${path}: ${actual} is not ${expected} (±${tolerance})`);
+    if (!(Math.abs(actual - expected) <= tolerance))
+      expect.fail(`${path}: ${actual} is not ${expected} (±${tolerance})`);
   } else if (expected !== null && typeof expected === 'object' && !Array.isArray(expected)) {
     expect(actual, path).toBeTypeOf('object');
     for (const [k, v] of Object.entries(expected)) {
@@ -37,7 +38,8 @@ describe('worker contract: raw measurement', () => {
     const files = readdirSync(dir).filter((f) => /^rank-\d+\.json$/.test(f));
     const ranks = files.map((f) => {
       const parsed = RawMeasurementSchema.safeParse(json(dir + f));
-      if (!parsed.success) expect.fail(`${run}/${f}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+      if (!parsed.success)
+        expect.fail(`${run}/${f}: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
       return parsed.data;
     });
     expect(ranks.length).toBe(ranks[0]!.world_size);
@@ -49,7 +51,10 @@ describe('worker contract: raw measurement', () => {
     for (const v of Object.values(m)) if (typeof v === 'number') expect(Number.isFinite(v)).toBe(true);
     expect(deriveMetrics(aggregateRanks([...ranks].reverse()))).toEqual(m);
     if (existsSync(`${dir}expected.json`)) {
-      const expected = json(`${dir}expected.json`) as { metrics: Record<string, unknown>; totals?: Record<string, unknown> };
+      const expected = json(`${dir}expected.json`) as {
+        metrics: Record<string, unknown>;
+        totals?: Record<string, unknown>;
+      };
       expect(Object.keys(expected.metrics).sort(), 'expected.json names every metric').toEqual(Object.keys(m).sort());
       expectClose(m, expected.metrics, 'metrics');
       if (expected.totals) expectClose(t, expected.totals, 'totals');

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { rawRank, reading } from './__fixtures__/raw.js';
 import { aggregateRanks } from './aggregate.js';
 import { deriveMetrics } from './derive.js';
 import { MetricsError } from './errors.js';
-import { rawRank, reading } from './__fixtures__/raw.js';
 
 // Worked by hand (README "Worked example"): two CPU ranks on one host. Both report the same
 // machine-level CPU and RAM readings (30 J, idle 8 W; 6 J, idle 2 W). The original summed them
@@ -10,12 +10,34 @@ import { rawRank, reading } from './__fixtures__/raw.js';
 // Each reading covered 2.5 s (its active_s): idle is subtracted over that.
 const shared = [reading('node-1/cpu', 'cpu', 30, true, 8, 2.5), reading('node-1/ram', 'ram', 6, true, 2, 2.5)];
 const rank0 = rawRank({
-  rank: 0, prompts: 4, input: 100, output: 64, duration: 2.0, flops: [1e9, 3e9], peak: 1000, readings: shared, intensity: 400,
-  batches: [{ latency_s: 0.5, ttft_s: 0.1, generated_steps: 5 }, { latency_s: 0.7, ttft_s: 0.1, generated_steps: 4 }],
+  rank: 0,
+  prompts: 4,
+  input: 100,
+  output: 64,
+  duration: 2.0,
+  flops: [1e9, 3e9],
+  peak: 1000,
+  readings: shared,
+  intensity: 400,
+  batches: [
+    { latency_s: 0.5, ttft_s: 0.1, generated_steps: 5 },
+    { latency_s: 0.7, ttft_s: 0.1, generated_steps: 4 },
+  ],
 });
 const rank1 = rawRank({
-  rank: 1, prompts: 4, input: 80, output: 60, duration: 2.5, flops: [1e9, 2e9], peak: 1500, readings: shared, intensity: 400,
-  batches: [{ latency_s: 0.9, ttft_s: 0.2, generated_steps: 8 }, { latency_s: 0.4, ttft_s: null, generated_steps: 4 }],
+  rank: 1,
+  prompts: 4,
+  input: 80,
+  output: 60,
+  duration: 2.5,
+  flops: [1e9, 2e9],
+  peak: 1500,
+  readings: shared,
+  intensity: 400,
+  batches: [
+    { latency_s: 0.9, ttft_s: 0.2, generated_steps: 8 },
+    { latency_s: 0.4, ttft_s: null, generated_steps: 4 },
+  ],
 });
 
 describe('aggregateRanks + deriveMetrics: the worked example', () => {
@@ -110,7 +132,9 @@ describe('deriveMetrics options and edge cases', () => {
   });
 
   it('no intensity anywhere: emissions are null, not 0', () => {
-    const m = deriveMetrics(aggregateRanks([rawRank({ rank: 0, world_size: 1, readings: [reading('h/cpu', 'cpu', 5)] })]));
+    const m = deriveMetrics(
+      aggregateRanks([rawRank({ rank: 0, world_size: 1, readings: [reading('h/cpu', 'cpu', 5)] })]),
+    );
     expect(m.carbon_intensity_g_per_kwh).toBeNull();
     expect(m.emissions_kg).toBeNull();
   });
@@ -126,14 +150,24 @@ describe('deriveMetrics options and edge cases', () => {
   });
 
   it('idle above the measured energy clamps at 0 per reading', () => {
-    const r = rawRank({ rank: 0, world_size: 1, duration: 10, readings: [reading('h/gpu/A', 'gpu', 500, false, 60, 10), reading('h/cpu', 'cpu', 100, false, 5, 10)] });
+    const r = rawRank({
+      rank: 0,
+      world_size: 1,
+      duration: 10,
+      readings: [reading('h/gpu/A', 'gpu', 500, false, 60, 10), reading('h/cpu', 'cpu', 100, false, 5, 10)],
+    });
     const m = deriveMetrics(aggregateRanks([r]));
     expect(m.energy_adjusted_j).toBe(0 + 50); // max(0, 500 − 600) + max(0, 100 − 50)
     expect(deriveMetrics(aggregateRanks([r]), { idle_power_w: 100 }).energy_adjusted_j).toBe(0);
   });
 
   it('a counted reading without an idle power enters unadjusted; none with one: null', () => {
-    const mixed = rawRank({ rank: 0, world_size: 1, duration: 2, readings: [reading('h/gpu/A', 'gpu', 100, false, 10, 2), reading('h/ram', 'ram', 7, false, null, 2)] });
+    const mixed = rawRank({
+      rank: 0,
+      world_size: 1,
+      duration: 2,
+      readings: [reading('h/gpu/A', 'gpu', 100, false, 10, 2), reading('h/ram', 'ram', 7, false, null, 2)],
+    });
     expect(deriveMetrics(aggregateRanks([mixed])).energy_adjusted_j).toBe(80 + 7);
     const none = rawRank({ rank: 0, world_size: 1, readings: [reading('h/ram', 'ram', 7)] });
     expect(deriveMetrics(aggregateRanks([none])).energy_adjusted_j).toBeNull();
@@ -142,13 +176,33 @@ describe('deriveMetrics options and edge cases', () => {
 
   it('no readings: energy is null, and so is everything divided by it', () => {
     const m = deriveMetrics(aggregateRanks([rawRank({ rank: 0, world_size: 1 })]));
-    for (const k of ['energy_total_j', 'energy_total_kwh', 'tokens_per_j', 'energy_per_token_j', 'queries_per_kwh', 'wh_per_1k_queries', 'flops_per_j', 'emissions_kg', 'energy_gpu_j', 'energy_adjusted_j', 'energy_mean_per_process_j'] as const) {
+    for (const k of [
+      'energy_total_j',
+      'energy_total_kwh',
+      'tokens_per_j',
+      'energy_per_token_j',
+      'queries_per_kwh',
+      'wh_per_1k_queries',
+      'flops_per_j',
+      'emissions_kg',
+      'energy_gpu_j',
+      'energy_adjusted_j',
+      'energy_mean_per_process_j',
+    ] as const) {
       expect(m[k], k).toBeNull();
     }
   });
 
   it('zero energy and zero tokens give null ratios, never NaN or Infinity', () => {
-    const r = rawRank({ rank: 0, world_size: 1, output: 0, prompts: 0, duration: 0, latencies: [], readings: [reading('h/cpu', 'cpu', 0)] });
+    const r = rawRank({
+      rank: 0,
+      world_size: 1,
+      output: 0,
+      prompts: 0,
+      duration: 0,
+      latencies: [],
+      readings: [reading('h/cpu', 'cpu', 0)],
+    });
     const m = deriveMetrics(aggregateRanks([r]));
     for (const v of Object.values(m)) if (typeof v === 'number') expect(Number.isFinite(v)).toBe(true);
     expect(m.energy_total_j).toBe(0);
@@ -166,23 +220,44 @@ describe('deriveMetrics options and edge cases', () => {
 describe('idle subtraction per reading (issue 13, item 6)', () => {
   it("each reading's idle power times its own active_s, not the longest rank's window", () => {
     // GPU A's rank computed 2 s, GPU B's 3 s (T = 3 s); both idle at 50 W.
-    const a = rawRank({ rank: 0, duration: 2, deviceId: 'cuda:0', readings: [reading('h/gpu/A', 'gpu', 200, false, 50, 2)] });
-    const b = rawRank({ rank: 1, duration: 3, deviceId: 'cuda:1', readings: [reading('h/gpu/B', 'gpu', 300, false, 50, 3)] });
+    const a = rawRank({
+      rank: 0,
+      duration: 2,
+      deviceId: 'cuda:0',
+      readings: [reading('h/gpu/A', 'gpu', 200, false, 50, 2)],
+    });
+    const b = rawRank({
+      rank: 1,
+      duration: 3,
+      deviceId: 'cuda:1',
+      readings: [reading('h/gpu/B', 'gpu', 300, false, 50, 3)],
+    });
     const m = deriveMetrics(aggregateRanks([a, b]));
     expect(m.total_time_s).toBe(3);
-    expect(m.energy_adjusted_j).toBe((200 - 50 * 2) + (300 - 50 * 3)); // 250 J; × T would give 200 J
+    expect(m.energy_adjusted_j).toBe(200 - 50 * 2 + (300 - 50 * 3)); // 250 J; × T would give 200 J
     expect(m.idle_power_w).toBe(100);
   });
 
   it('a reader that paused for traffic waits subtracts idle only over its active spans', () => {
-    const r = rawRank({ rank: 0, world_size: 1, duration: 10, readings: [reading('h/gpu/A', 'gpu', 700, false, 60, 6)] });
+    const r = rawRank({
+      rank: 0,
+      world_size: 1,
+      duration: 10,
+      readings: [reading('h/gpu/A', 'gpu', 700, false, 60, 6)],
+    });
     expect(deriveMetrics(aggregateRanks([r])).energy_adjusted_j).toBe(700 - 60 * 6);
   });
 });
 
 describe('no total without every device (issue 13, item 4)', () => {
   const gpu = (rank: number, j: number | null) =>
-    rawRank({ rank, duration: 2, deviceId: `cuda:${rank}`, flops: [1e9, 1e9], readings: [reading(`h/gpu/${rank}`, 'gpu', j, false, 30, 2)] });
+    rawRank({
+      rank,
+      duration: 2,
+      deviceId: `cuda:${rank}`,
+      flops: [1e9, 1e9],
+      readings: [reading(`h/gpu/${rank}`, 'gpu', j, false, 30, 2)],
+    });
 
   it('one rank without a reading: no total, no J/token, tokens/J, FLOPs/J; energy_complete false, the reason kept', () => {
     const t = aggregateRanks([gpu(0, 400), gpu(1, null)]);
@@ -190,9 +265,18 @@ describe('no total without every device (issue 13, item 4)', () => {
     expect(t.energy_missing).toEqual([{ rank: 1, device_id: 'h/gpu/1', scope: 'gpu', reason: 'not read (test)' }]);
     const m = deriveMetrics(t, { carbon_intensity_g_per_kwh: 400 });
     expect(m).toMatchObject({
-      energy_complete: false, energy_total_j: null, energy_total_kwh: null, energy_gpu_j: null, energy_adjusted_j: null,
-      energy_per_token_j: null, tokens_per_j: null, flops_per_j: null, queries_per_kwh: null, wh_per_1k_queries: null,
-      emissions_kg: null, energy_mean_per_process_j: null,
+      energy_complete: false,
+      energy_total_j: null,
+      energy_total_kwh: null,
+      energy_gpu_j: null,
+      energy_adjusted_j: null,
+      energy_per_token_j: null,
+      tokens_per_j: null,
+      flops_per_j: null,
+      queries_per_kwh: null,
+      wh_per_1k_queries: null,
+      emissions_kg: null,
+      energy_mean_per_process_j: null,
     });
     expect(m.flops_total).toBe(4e9); // what was measured still stands
   });
@@ -207,12 +291,30 @@ describe('no total without every device (issue 13, item 4)', () => {
   it('every device read: complete and a total; nothing measured: null (not false)', () => {
     const m = deriveMetrics(aggregateRanks([gpu(0, 400), gpu(1, 300)]));
     expect(m).toMatchObject({ energy_complete: true, energy_total_j: 700 });
-    expect(deriveMetrics(aggregateRanks([rawRank({ rank: 0, world_size: 1 })]))).toMatchObject({ energy_complete: null, energy_total_j: null });
+    expect(deriveMetrics(aggregateRanks([rawRank({ rank: 0, world_size: 1 })]))).toMatchObject({
+      energy_complete: null,
+      energy_total_j: null,
+    });
   });
 
   it('the results row carries energy_complete', async () => {
     const { toResultRecord } = await import('./result-record.js');
-    const id = { experiment_id: '1', config_name: 'c', model_name: 'm', suite: null, cycle_id: null, task_type: 't', num_processes: 2, batch_size: 1, precision: 'fp32', config_hash: 'h' };
-    expect(toResultRecord(id, deriveMetrics(aggregateRanks([gpu(0, 400), gpu(1, null)])))).toMatchObject({ energy_complete: false, energy_total_j: null, tokens_per_j: null });
+    const id = {
+      experiment_id: '1',
+      config_name: 'c',
+      model_name: 'm',
+      suite: null,
+      cycle_id: null,
+      task_type: 't',
+      num_processes: 2,
+      batch_size: 1,
+      precision: 'fp32',
+      config_hash: 'h',
+    };
+    expect(toResultRecord(id, deriveMetrics(aggregateRanks([gpu(0, 400), gpu(1, null)])))).toMatchObject({
+      energy_complete: false,
+      energy_total_j: null,
+      tokens_per_j: null,
+    });
   });
 });

@@ -1,8 +1,8 @@
 import type { ProcessTotals } from './aggregate.js';
 import { MetricsError } from './errors.js';
+import { idleAdjustedEnergy } from './idle-energy.js';
 import { batchTimings } from './latency.js';
 import { JOULES_PER_KWH, JOULES_PER_WH, ratio } from './numbers.js';
-import { idleAdjustedEnergy } from './idle-energy.js';
 
 export interface DeriveOptions {
   /**
@@ -84,7 +84,10 @@ export interface ExperimentMetrics {
 function checkOption(name: string, value: number | null | undefined, min: number): void {
   if (value === undefined || value === null) return;
   if (typeof value !== 'number' || !Number.isFinite(value) || value < min) {
-    throw new MetricsError(`deriveMetrics: option ${name} must be a finite number >= ${min}, got ${String(value)}`, 'BAD_OPTION');
+    throw new MetricsError(
+      `deriveMetrics: option ${name} must be a finite number >= ${min}, got ${String(value)}`,
+      'BAD_OPTION',
+    );
   }
 }
 

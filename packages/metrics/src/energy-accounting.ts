@@ -1,5 +1,5 @@
-import type { EnergyReading, RawMeasurement } from './raw-measurement.js';
 import { sum } from './numbers.js';
+import type { EnergyReading, RawMeasurement } from './raw-measurement.js';
 
 export type EnergyScope = EnergyReading['scope'];
 
@@ -45,7 +45,9 @@ export function accountEnergy(ranks: readonly RawMeasurement[]): EnergyAccount {
   }
   const entries = [...kept.values()].sort((a, b) => compare(a.reading, b.reading));
   const machineHosts = new Set(entries.filter((e) => e.reading.scope === 'machine').map((e) => e.host));
-  const counted = entries.filter((e) => e.reading.scope === 'machine' || !machineHosts.has(e.host)).map((e) => e.reading);
+  const counted = entries
+    .filter((e) => e.reading.scope === 'machine' || !machineHosts.has(e.host))
+    .map((e) => e.reading);
   const readings = entries.map((e) => e.reading);
 
   const missing = ranks.flatMap((r) =>
@@ -58,7 +60,8 @@ export function accountEnergy(ranks: readonly RawMeasurement[]): EnergyAccount {
 
   const by_scope_j: Record<EnergyScope, number | null> = { gpu: null, cpu: null, ram: null, machine: null };
   const unread = new Set(missing.map((m) => m.scope));
-  for (const r of readings) if (r.energy_j !== null && !unread.has(r.scope)) by_scope_j[r.scope] = (by_scope_j[r.scope] ?? 0) + r.energy_j;
+  for (const r of readings)
+    if (r.energy_j !== null && !unread.has(r.scope)) by_scope_j[r.scope] = (by_scope_j[r.scope] ?? 0) + r.energy_j;
   // A device that could not be read (energy_j null) is never 0 J: its scope and the total are refused (null).
   const joules = counted.map((r) => r.energy_j);
   return {
@@ -68,7 +71,8 @@ export function accountEnergy(ranks: readonly RawMeasurement[]): EnergyAccount {
     total_j: counted.length && complete === true ? sum(joules as number[]) : null,
     complete,
     missing,
-    estimated: counted.some((r) => r.estimated) || ranks.some((r) => r.energy.estimated && r.energy.readings.length > 0),
+    estimated:
+      counted.some((r) => r.estimated) || ranks.some((r) => r.energy.estimated && r.energy.readings.length > 0),
   };
 }
 

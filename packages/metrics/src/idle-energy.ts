@@ -18,7 +18,8 @@ export interface IdleAdjustment {
 export function idleAdjustedEnergy(t: ProcessTotals, idlePowerW: number | null): IdleAdjustment {
   const energy = t.energy_total_j;
   if (energy === null) return { adjusted_j: null, idle_power_w: idlePowerW };
-  if (idlePowerW !== null) return { adjusted_j: Math.max(0, energy - idlePowerW * t.window_s), idle_power_w: idlePowerW };
+  if (idlePowerW !== null)
+    return { adjusted_j: Math.max(0, energy - idlePowerW * t.window_s), idle_power_w: idlePowerW };
   let adjusted = 0;
   let idle = 0;
   let known = false;

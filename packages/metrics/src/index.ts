@@ -1,31 +1,31 @@
+export type { EnergyScope, ProcessTotals } from './aggregate.js';
+export { aggregateRanks } from './aggregate.js';
+export type { DeriveOptions, ExperimentMetrics } from './derive.js';
+export { deriveMetrics } from './derive.js';
+export type { EnergyAccount } from './energy-accounting.js';
+export { accountEnergy } from './energy-accounting.js';
+export type { MetricsErrorCode } from './errors.js';
+export { MetricsError } from './errors.js';
+export type { IdleAdjustment } from './idle-energy.js';
+export { idleAdjustedEnergy } from './idle-energy.js';
+export type { BatchTimings } from './latency.js';
+export { batchTimings } from './latency.js';
+export type { Distribution } from './numbers.js';
+export { distribution, JOULES_PER_KWH, JOULES_PER_WH, mean, percentile, ratio, sum } from './numbers.js';
+export type { BatchMeasurement, EnergyReading, RawMeasurement } from './raw-measurement.js';
 export {
-  RawMeasurementSchema,
-  EnergyReadingSchema,
   BatchSchema,
+  EnergyReadingSchema,
+  RawMeasurementSchema,
   rawMeasurementJsonSchema,
 } from './raw-measurement.js';
-export type { RawMeasurement, EnergyReading, BatchMeasurement } from './raw-measurement.js';
-export { aggregateRanks } from './aggregate.js';
-export type { ProcessTotals, EnergyScope } from './aggregate.js';
-export { accountEnergy } from './energy-accounting.js';
-export type { EnergyAccount } from './energy-accounting.js';
-export { deriveMetrics } from './derive.js';
-export type { DeriveOptions, ExperimentMetrics } from './derive.js';
-export { batchTimings } from './latency.js';
-export type { BatchTimings } from './latency.js';
-export { idleAdjustedEnergy } from './idle-energy.js';
-export type { IdleAdjustment } from './idle-energy.js';
-export { RESULT_COLUMNS, METRIC_COLUMNS, toResultRecord, parseResultRecord } from './result-record.js';
-export type { ExperimentIdentity, ResultRecord, ResultColumn, CellValue } from './result-record.js';
-export { describeSample } from './statistics.js';
-export type { SampleStatistics } from './statistics.js';
-export { studentTCdf, studentTQuantile, tCritical95 } from './student-t.js';
-export { groupStatistics, cycleStatistics, effectiveHashOf } from './summaries.js';
-export type { GroupStatistics, GroupOptions, CycleStatistics, RecordLike } from './summaries.js';
-export { summaryTable, summarizeResults, DEFAULT_SUMMARY_STATS } from './summary-table.js';
-export type { SummaryTable, StatName } from './summary-table.js';
-export { MetricsError } from './errors.js';
-export type { MetricsErrorCode } from './errors.js';
-export { ratio, mean, percentile, distribution, sum, JOULES_PER_KWH, JOULES_PER_WH } from './numbers.js';
-export type { Distribution } from './numbers.js';
+export type { CellValue, ExperimentIdentity, ResultColumn, ResultRecord } from './result-record.js';
+export { METRIC_COLUMNS, parseResultRecord, RESULT_COLUMNS, toResultRecord } from './result-record.js';
 export * from './serving/index.js';
+export type { SampleStatistics } from './statistics.js';
+export { describeSample } from './statistics.js';
+export { studentTCdf, studentTQuantile, tCritical95 } from './student-t.js';
+export type { CycleStatistics, GroupOptions, GroupStatistics, RecordLike } from './summaries.js';
+export { cycleStatistics, effectiveHashOf, groupStatistics } from './summaries.js';
+export type { StatName, SummaryTable } from './summary-table.js';
+export { DEFAULT_SUMMARY_STATS, summarizeResults, summaryTable } from './summary-table.js';

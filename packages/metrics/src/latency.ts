@@ -1,5 +1,5 @@
+import { type Distribution, distribution } from './numbers.js';
 import type { BatchMeasurement } from './raw-measurement.js';
-import { distribution, type Distribution } from './numbers.js';
 
 /** Per-batch timing statistics over every batch (`generate` call) of every rank. */
 export interface BatchTimings {

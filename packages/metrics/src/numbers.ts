@@ -29,7 +29,10 @@ function sortedPercentile(sorted: readonly number[], q: number): number {
 /** Percentile with linear interpolation between closest ranks (numpy's default), q in [0, 100]. */
 export function percentile(values: readonly number[], q: number): number | null {
   if (!values.length) return null;
-  return sortedPercentile([...values].sort((a, b) => a - b), q);
+  return sortedPercentile(
+    [...values].sort((a, b) => a - b),
+    q,
+  );
 }
 
 /** Mean, percentiles (numpy's linear interpolation), min and max of a sample; all null when empty. */

@@ -1,12 +1,12 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { rawRank, reading } from './__fixtures__/raw.js';
 import { aggregateRanks } from './aggregate.js';
 import { deriveMetrics } from './derive.js';
 import { distribution } from './numbers.js';
 import type { EnergyReading, RawMeasurement } from './raw-measurement.js';
 import { toResultRecord } from './result-record.js';
 import { describeSample } from './statistics.js';
-import { rawRank, reading } from './__fixtures__/raw.js';
 
 const close = (a: number | null, b: number | null, rel = 1e-9) => {
   if (a === null || b === null) return expect(a).toBe(b);
@@ -21,14 +21,18 @@ const batchArb = fc
     ttftShare: fc.option(fc.double({ min: 0, max: 1, noNaN: true }), { nil: null }),
     generated_steps: fc.integer({ min: 0, max: 64 }),
   })
-  .map(({ latency_s, ttftShare, generated_steps }) => ({ latency_s, ttft_s: ttftShare === null ? null : latency_s * ttftShare, generated_steps }));
+  .map(({ latency_s, ttftShare, generated_steps }) => ({
+    latency_s,
+    ttft_s: ttftShare === null ? null : latency_s * ttftShare,
+    generated_steps,
+  }));
 const readingArb = fc.record({
   device: fc.constantFrom('h/gpu/A', 'h/gpu/B', 'h/cpu', 'h/ram', 'g/gpu/A', 'g/machine'),
   energy_j: energyJ,
   estimated: fc.boolean(),
   idle: fc.option(fc.double({ min: 0, max: 1000, noNaN: true }), { nil: null }),
 });
-const scopeOf = (device: string): EnergyReading['scope'] => (device.split('/')[1] as EnergyReading['scope']);
+const scopeOf = (device: string): EnergyReading['scope'] => device.split('/')[1] as EnergyReading['scope'];
 
 /** 1–6 arbitrary valid ranks of one run; devices drawn from a small pool, so ranks often share them. */
 const runArb = fc.integer({ min: 1, max: 6 }).chain((n) =>
@@ -50,8 +54,17 @@ const runArb = fc.integer({ min: 1, max: 6 }).chain((n) =>
         })
         .map((g) =>
           rawRank({
-            rank, world_size: n, prompts: g.prompts, input: g.input, output: g.output, duration: g.duration, batches: g.batches,
-            flops: [g.prefill, g.decode], peak: g.peak, intensity: g.intensity, deviceId: g.device,
+            rank,
+            world_size: n,
+            prompts: g.prompts,
+            input: g.input,
+            output: g.output,
+            duration: g.duration,
+            batches: g.batches,
+            flops: [g.prefill, g.decode],
+            peak: g.peak,
+            intensity: g.intensity,
+            deviceId: g.device,
             host: g.readings.some((r) => r.device.startsWith('g/')) ? 'g' : 'h',
             readings: g.readings.map((r) => reading(r.device, scopeOf(r.device), r.energy_j, r.estimated, r.idle)),
           }),
@@ -70,12 +83,27 @@ describe('properties', () => {
     fc.assert(
       fc.property(runArb, optionsArb, (ranks, options) => {
         const m = deriveMetrics(aggregateRanks(ranks), options);
-        const row = toResultRecord({ experiment_id: '1', config_name: 'c', model_name: 'm', suite: null, cycle_id: null, task_type: 't', num_processes: ranks.length, batch_size: 1, precision: 'fp32', config_hash: 'h' }, m);
+        const row = toResultRecord(
+          {
+            experiment_id: '1',
+            config_name: 'c',
+            model_name: 'm',
+            suite: null,
+            cycle_id: null,
+            task_type: 't',
+            num_processes: ranks.length,
+            batch_size: 1,
+            precision: 'fp32',
+            config_hash: 'h',
+          },
+          m,
+        );
         for (const v of [...Object.values(m), ...Object.values(row)]) {
           if (typeof v === 'number') expect(Number.isFinite(v)).toBe(true);
           else expect(['string', 'boolean', 'object']).toContain(typeof v); // null is an object
         }
-        if (m.energy_adjusted_j !== null && m.energy_total_j !== null) expect(m.energy_adjusted_j).toBeLessThanOrEqual(m.energy_total_j * (1 + 1e-12));
+        if (m.energy_adjusted_j !== null && m.energy_total_j !== null)
+          expect(m.energy_adjusted_j).toBeLessThanOrEqual(m.energy_total_j * (1 + 1e-12));
       }),
     );
   });
@@ -86,7 +114,8 @@ describe('properties', () => {
         const m = deriveMetrics(aggregateRanks(ranks));
         if (m.energy_per_token_j === null) return;
         close(m.energy_per_token_j * m.total_output_tokens, m.energy_total_j, 1e-12);
-        if (m.energy_total_j === 0) expect(m.tokens_per_j).toBeNull(); // tokens per zero joules: undefined
+        if (m.energy_total_j === 0)
+          expect(m.tokens_per_j).toBeNull(); // tokens per zero joules: undefined
         else close(m.tokens_per_j! * m.energy_total_j!, m.total_output_tokens, 1e-12);
         close((m.energy_total_kwh! * 3_600_000) / m.total_output_tokens, m.energy_per_token_j, 1e-12);
       }),
@@ -95,10 +124,13 @@ describe('properties', () => {
 
   it('metrics and totals do not depend on the order of the ranks', () => {
     fc.assert(
-      fc.property(runArb.chain((ranks) => fc.tuple(fc.constant(ranks), fc.shuffledSubarray(ranks, { minLength: ranks.length }))), ([ranks, shuffled]) => {
-        expect(aggregateRanks(shuffled)).toEqual(aggregateRanks(ranks));
-        expect(deriveMetrics(aggregateRanks(shuffled))).toEqual(deriveMetrics(aggregateRanks(ranks)));
-      }),
+      fc.property(
+        runArb.chain((ranks) => fc.tuple(fc.constant(ranks), fc.shuffledSubarray(ranks, { minLength: ranks.length }))),
+        ([ranks, shuffled]) => {
+          expect(aggregateRanks(shuffled)).toEqual(aggregateRanks(ranks));
+          expect(deriveMetrics(aggregateRanks(shuffled))).toEqual(deriveMetrics(aggregateRanks(ranks)));
+        },
+      ),
     );
   });
 
@@ -129,7 +161,14 @@ interface Run {
 
 const splitArb = fc
   .record({
-    devices: fc.array(fc.record({ energy_j: fc.integer({ min: 0, max: 1e6 }), idle: fc.option(fc.integer({ min: 0, max: 500 }), { nil: null }), peak: fc.integer({ min: 0, max: 1e10 }) }), { minLength: 1, maxLength: 3 }),
+    devices: fc.array(
+      fc.record({
+        energy_j: fc.integer({ min: 0, max: 1e6 }),
+        idle: fc.option(fc.integer({ min: 0, max: 500 }), { nil: null }),
+        peak: fc.integer({ min: 0, max: 1e10 }),
+      }),
+      { minLength: 1, maxLength: 3 },
+    ),
     batches: fc.array(batchArb, { maxLength: 12 }),
     prompts: fc.integer({ min: 0, max: 10_000 }),
     output: fc.integer({ min: 0, max: 1e6 }),
@@ -146,7 +185,10 @@ const splitArb = fc
 
 /** Deal `total` into `k` non-negative integer parts using the given random draws. */
 function deal(total: number, k: number, draws: number[]): number[] {
-  const cuts = draws.slice(0, k - 1).map((d) => d % (total + 1)).sort((a, b) => a - b);
+  const cuts = draws
+    .slice(0, k - 1)
+    .map((d) => d % (total + 1))
+    .sort((a, b) => a - b);
   return [...cuts, total].map((c, i) => c - (i === 0 ? 0 : cuts[i - 1]!));
 }
 
@@ -166,10 +208,25 @@ function split(run: Run, extra: number, seed: number[]): RawMeasurement[] {
     const d = run.devices[dev]!;
     const first = r < D; // the first rank on a device reads it last: the full value; others read less
     return rawRank({
-      rank: r, world_size: k, prompts: prompts[r]!, output: output[r]!, flops: [flops[r]!, 0], deviceId: `cuda:${dev}`,
-      duration: first ? run.window : run.window * 0.99, peak: perRankPeak[r]!,
+      rank: r,
+      world_size: k,
+      prompts: prompts[r]!,
+      output: output[r]!,
+      flops: [flops[r]!, 0],
+      deviceId: `cuda:${dev}`,
+      duration: first ? run.window : run.window * 0.99,
+      peak: perRankPeak[r]!,
       batches: run.batches.filter((_, i) => (i + (seed[63] ?? 0)) % k === r),
-      readings: [reading(`h/gpu/${dev}`, 'gpu', first ? d.energy_j : d.energy_j * 0.9, false, d.idle, first ? run.window : run.window * 0.99)],
+      readings: [
+        reading(
+          `h/gpu/${dev}`,
+          'gpu',
+          first ? d.energy_j : d.energy_j * 0.9,
+          false,
+          d.idle,
+          first ? run.window : run.window * 0.99,
+        ),
+      ],
     });
   });
 }
@@ -189,11 +246,19 @@ describe('splitting a run into ranks never changes totals', () => {
         expect(t.peak_memory_bytes).toBe(run.devices.reduce((s, d) => s + d.peak, 0));
         expect(t.window_s).toBe(run.window);
         const withIdle = run.devices.filter((d) => d.idle !== null);
-        const adjusted = run.devices.reduce((s, d) => s + (d.idle === null ? d.energy_j : Math.max(0, d.energy_j - d.idle * run.window)), 0);
+        const adjusted = run.devices.reduce(
+          (s, d) => s + (d.idle === null ? d.energy_j : Math.max(0, d.energy_j - d.idle * run.window)),
+          0,
+        );
         close(m.energy_adjusted_j, withIdle.length ? adjusted : null);
         const all = distribution(run.batches.map((b) => b.latency_s));
         close(m.latency_mean_s, all.mean, 1e-12);
-        expect([m.latency_p50_s, m.latency_p99_s, m.latency_min_s, m.latency_max_s]).toEqual([all.p50, all.p99, all.min, all.max]);
+        expect([m.latency_p50_s, m.latency_p99_s, m.latency_min_s, m.latency_max_s]).toEqual([
+          all.p50,
+          all.p99,
+          all.min,
+          all.max,
+        ]);
       }),
     );
   });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { RawMeasurementSchema } from './raw-measurement.js';
 import { rawRank, reading } from './__fixtures__/raw.js';
+import { RawMeasurementSchema } from './raw-measurement.js';
 
 const issues = (value: unknown) => {
   const r = RawMeasurementSchema.safeParse(value);
@@ -38,12 +38,18 @@ describe('RawMeasurementSchema (schema_version 3)', () => {
     expect(issues({ ...valid, energy: { ...valid.energy, readings: [unread], complete: true } })).toEqual([
       'energy.complete: must be false when a reading is null',
     ]);
-    expect(issues({ ...valid, energy: { ...valid.energy, readings: [{ ...unread, missing_reason: null }], complete: false } })).toEqual([
-      'energy.readings.0.missing_reason: must be set exactly when energy_j is null',
-    ]);
-    expect(issues({ ...valid, energy: { ...valid.energy, readings: [{ ...valid.energy.readings[0]!, missing_reason: 'x' }] } })).toEqual([
-      'energy.readings.0.missing_reason: must be set exactly when energy_j is null',
-    ]);
+    expect(
+      issues({
+        ...valid,
+        energy: { ...valid.energy, readings: [{ ...unread, missing_reason: null }], complete: false },
+      }),
+    ).toEqual(['energy.readings.0.missing_reason: must be set exactly when energy_j is null']);
+    expect(
+      issues({
+        ...valid,
+        energy: { ...valid.energy, readings: [{ ...valid.energy.readings[0]!, missing_reason: 'x' }] },
+      }),
+    ).toEqual(['energy.readings.0.missing_reason: must be set exactly when energy_j is null']);
   });
 
   it('gpu_state records temperature, P-state and power limit per GPU', () => {
@@ -51,14 +57,19 @@ describe('RawMeasurementSchema (schema_version 3)', () => {
     const gpu_state = { idle: [state], window_start: [{ ...state, temp_c: 63, pstate: 0 }] };
     expect(issues({ ...valid, energy: { ...valid.energy, gpu_state } })).toEqual([]);
     expect(issues({ ...valid, energy: { ...valid.energy, gpu_state: { ...gpu_state, idle: null } } })).toEqual([]);
-    expect(issues({ ...valid, energy: { ...valid.energy, gpu_state: { idle: null, window_start: [{ ...state, pstate: -1 }] } } })[0]).toMatch(
-      /^energy\.gpu_state\.window_start\.0\.pstate/,
-    );
+    expect(
+      issues({
+        ...valid,
+        energy: { ...valid.energy, gpu_state: { idle: null, window_start: [{ ...state, pstate: -1 }] } },
+      })[0],
+    ).toMatch(/^energy\.gpu_state\.window_start\.0\.pstate/);
   });
 
   it('requires the v2 fields (no silent defaults)', () => {
     const { idle_power_w: _idle, ...oldReading } = valid.energy.readings[0]!;
-    expect(issues({ ...valid, energy: { ...valid.energy, readings: [oldReading] } })).toEqual([expect.stringMatching(/^energy\.readings\.0\.idle_power_w: /)]);
+    expect(issues({ ...valid, energy: { ...valid.energy, readings: [oldReading] } })).toEqual([
+      expect.stringMatching(/^energy\.readings\.0\.idle_power_w: /),
+    ]);
     const { samples: _s, ...noSamples } = valid.energy;
     expect(issues({ ...valid, energy: noSamples })).toEqual([expect.stringMatching(/^energy\.samples: /)]);
     const { ttft_s: _t, ...oldBatch } = valid.batches[0]!;
@@ -69,7 +80,9 @@ describe('RawMeasurementSchema (schema_version 3)', () => {
 
   it('rejects unknown keys', () => {
     expect(issues({ ...valid, extra: 1 })).toHaveLength(1);
-    expect(issues({ ...valid, energy: { ...valid.energy, idle: { duration_s: 5, cached: false, extra: 1 } } })).toHaveLength(1);
+    expect(
+      issues({ ...valid, energy: { ...valid.energy, idle: { duration_s: 5, cached: false, extra: 1 } } }),
+    ).toHaveLength(1);
   });
 
   it('a batch ttft cannot exceed its latency', () => {
@@ -91,7 +104,14 @@ describe('RawMeasurementSchema (schema_version 3)', () => {
   });
 
   it('negative energy, idle power or delay are rejected with their path', () => {
-    expect(issues({ ...valid, energy: { ...valid.energy, readings: [{ ...valid.energy.readings[0]!, idle_power_w: -1 }] } })[0]).toMatch(/^energy\.readings\.0\.idle_power_w/);
-    expect(issues({ ...valid, batches: [{ ...valid.batches[0]!, delay_before_s: -0.1 }] })[0]).toMatch(/^batches\.0\.delay_before_s/);
+    expect(
+      issues({
+        ...valid,
+        energy: { ...valid.energy, readings: [{ ...valid.energy.readings[0]!, idle_power_w: -1 }] },
+      })[0],
+    ).toMatch(/^energy\.readings\.0\.idle_power_w/);
+    expect(issues({ ...valid, batches: [{ ...valid.batches[0]!, delay_before_s: -0.1 }] })[0]).toMatch(
+      /^batches\.0\.delay_before_s/,
+    );
   });
 });

@@ -11,11 +11,18 @@ const count = () => z.int().nonnegative();
  */
 export const EnergyReadingSchema = z
   .strictObject({
-    device_id: z.string().min(1).describe('one physical device on one host, e.g. "node-1/cpu" or "node-1/gpu/GPU-uuid"'),
+    device_id: z
+      .string()
+      .min(1)
+      .describe('one physical device on one host, e.g. "node-1/cpu" or "node-1/gpu/GPU-uuid"'),
     scope: z.enum(['gpu', 'cpu', 'ram', 'machine']),
-    energy_j: nonNegative().nullable().describe('joules over this reading\'s active spans, or null when the device could not be read'),
+    energy_j: nonNegative()
+      .nullable()
+      .describe("joules over this reading's active spans, or null when the device could not be read"),
     missing_reason: z.string().min(1).nullable().describe('why energy_j is null (null when it is a number)'),
-    active_s: nonNegative().describe('seconds this reading covered (its active spans; traffic waits it paused for excluded)'),
+    active_s: nonNegative().describe(
+      'seconds this reading covered (its active spans; traffic waits it paused for excluded)',
+    ),
     estimated: z.boolean().describe('true when modelled (e.g. from TDP), not read from a counter'),
     idle_power_w: nonNegative().nullable().describe('idle power of this device (W), or null when not measured'),
   })
@@ -32,16 +39,21 @@ const GpuStateSchema = z.strictObject({
   power_limit_w: nonNegative().nullable().describe('enforced power limit (W), or null'),
 });
 
-export const BatchSchema = z.strictObject({
-  size: count(),
-  input_tokens: count(),
-  output_tokens: count(),
-  padded_input_length: count(),
-  generated_steps: count(),
-  latency_s: nonNegative(),
-  ttft_s: nonNegative().nullable().describe('time to first token of this batch (measured), or null'),
-  delay_before_s: nonNegative().describe('simulated traffic wait before this batch'),
-}).refine((b) => b.ttft_s === null || b.ttft_s <= b.latency_s, { message: 'must not exceed latency_s', path: ['ttft_s'] });
+export const BatchSchema = z
+  .strictObject({
+    size: count(),
+    input_tokens: count(),
+    output_tokens: count(),
+    padded_input_length: count(),
+    generated_steps: count(),
+    latency_s: nonNegative(),
+    ttft_s: nonNegative().nullable().describe('time to first token of this batch (measured), or null'),
+    delay_before_s: nonNegative().describe('simulated traffic wait before this batch'),
+  })
+  .refine((b) => b.ttft_s === null || b.ttft_s <= b.latency_s, {
+    message: 'must not exceed latency_s',
+    path: ['ttft_s'],
+  });
 
 const ModelSchema = z.strictObject({
   name: z.string().min(1),
@@ -84,11 +96,17 @@ const EnergySchema = z
       .strictObject({ observed: z.boolean(), reasons: z.array(z.string()) })
       .nullable()
       .describe('from NVML clock-throttle reasons, or null'),
-    complete: z.boolean().describe('false when any reading of this rank is null (a device that could not be read): no total may be published'),
+    complete: z
+      .boolean()
+      .describe(
+        'false when any reading of this rank is null (a device that could not be read): no total may be published',
+      ),
     gpu_state: z
       .strictObject({ idle: z.array(GpuStateSchema).nullable(), window_start: z.array(GpuStateSchema) })
       .nullable()
-      .describe('GPU temperature / power state at the idle baseline (null: no baseline) and at window start, or null without NVML'),
+      .describe(
+        'GPU temperature / power state at the idle baseline (null: no baseline) and at window start, or null without NVML',
+      ),
   })
   .refine((e) => !e.readings.some((r) => r.energy_j === null) || !e.complete, {
     message: 'must be false when a reading is null',

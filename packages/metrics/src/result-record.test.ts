@@ -1,28 +1,78 @@
 import { describe, expect, it } from 'vitest';
+import { rawRank, reading } from './__fixtures__/raw.js';
 import { aggregateRanks } from './aggregate.js';
 import { deriveMetrics } from './derive.js';
 import { MetricsError } from './errors.js';
-import { METRIC_COLUMNS, parseResultRecord, RESULT_COLUMNS, toResultRecord, type ExperimentIdentity } from './result-record.js';
-import { rawRank, reading } from './__fixtures__/raw.js';
+import {
+  type ExperimentIdentity,
+  METRIC_COLUMNS,
+  parseResultRecord,
+  RESULT_COLUMNS,
+  toResultRecord,
+} from './result-record.js';
 
 // The Foundation issue's columns: the tracker and the CLI's end-to-end test rely on this exact order.
 const FOUNDATION = [
-  'experiment_id', 'config_name', 'model_name', 'suite', 'cycle_id', 'task_type', 'num_processes',
-  'batch_size', 'precision', 'num_prompts', 'total_input_tokens', 'total_output_tokens', 'total_time_s',
-  'throughput_tokens_per_s', 'throughput_queries_per_s', 'latency_mean_s', 'latency_p50_s',
-  'latency_p90_s', 'latency_p99_s', 'energy_total_j', 'energy_total_kwh', 'energy_gpu_j', 'energy_cpu_j',
-  'energy_ram_j', 'energy_adjusted_j', 'energy_per_token_j', 'tokens_per_j', 'flops_prefill',
-  'flops_decode', 'flops_total', 'flops_per_j', 'queries_per_kwh', 'wh_per_1k_queries',
-  'peak_memory_bytes', 'emissions_kg', 'energy_backend', 'energy_estimated', 'config_hash',
+  'experiment_id',
+  'config_name',
+  'model_name',
+  'suite',
+  'cycle_id',
+  'task_type',
+  'num_processes',
+  'batch_size',
+  'precision',
+  'num_prompts',
+  'total_input_tokens',
+  'total_output_tokens',
+  'total_time_s',
+  'throughput_tokens_per_s',
+  'throughput_queries_per_s',
+  'latency_mean_s',
+  'latency_p50_s',
+  'latency_p90_s',
+  'latency_p99_s',
+  'energy_total_j',
+  'energy_total_kwh',
+  'energy_gpu_j',
+  'energy_cpu_j',
+  'energy_ram_j',
+  'energy_adjusted_j',
+  'energy_per_token_j',
+  'tokens_per_j',
+  'flops_prefill',
+  'flops_decode',
+  'flops_total',
+  'flops_per_j',
+  'queries_per_kwh',
+  'wh_per_1k_queries',
+  'peak_memory_bytes',
+  'emissions_kg',
+  'energy_backend',
+  'energy_estimated',
+  'config_hash',
 ];
 
 const id: ExperimentIdentity = {
-  experiment_id: '000007', config_name: 'demo', model_name: 'tiny', suite: null, cycle_id: 2, task_type: 'text_generation',
-  num_processes: 2, batch_size: 4, precision: 'fp32', config_hash: 'abc123',
+  experiment_id: '000007',
+  config_name: 'demo',
+  model_name: 'tiny',
+  suite: null,
+  cycle_id: 2,
+  task_type: 'text_generation',
+  num_processes: 2,
+  batch_size: 4,
+  precision: 'fp32',
+  config_hash: 'abc123',
 };
 const metrics = deriveMetrics(
   aggregateRanks([
-    rawRank({ rank: 0, readings: [reading('n/gpu/A', 'gpu', 30, false, 5)], batches: [{ latency_s: 1, ttft_s: 0.25, generated_steps: 4 }], throttling: { observed: false, reasons: [] } }),
+    rawRank({
+      rank: 0,
+      readings: [reading('n/gpu/A', 'gpu', 30, false, 5)],
+      batches: [{ latency_s: 1, ttft_s: 0.25, generated_steps: 4 }],
+      throttling: { observed: false, reasons: [] },
+    }),
     rawRank({ rank: 1, output: 0 }),
   ]),
   { pue: 1.5 },
@@ -43,24 +93,60 @@ describe('result record', () => {
   });
 
   it('measurement columns carry a unit suffix (or are counts, ratios named by their unit)', () => {
-    const unitless = new Set(['num_prompts', 'pue', 'flops_prefill', 'flops_decode', 'flops_total', 'flops_analytic_2nt', 'flops_per_token', 'queries_per_kwh', 'tokens_per_j', 'total_input_tokens', 'total_output_tokens',
+    const unitless = new Set([
+      'num_prompts',
+      'pue',
+      'flops_prefill',
+      'flops_decode',
+      'flops_total',
+      'flops_analytic_2nt',
+      'flops_per_token',
+      'queries_per_kwh',
+      'tokens_per_j',
+      'total_input_tokens',
+      'total_output_tokens',
       // serving engine: counts and shares
-      'serving_requests', 'serving_errors', 'serving_error_share', 'serving_output_tokens', 'serving_goodput_share']);
-    for (const c of METRIC_COLUMNS) if (!unitless.has(c)) expect(c).toMatch(/_(s|j|kwh|w|bytes|kg|per_s|per_j|per_kwh|per_1k_queries)$/);
+      'serving_requests',
+      'serving_errors',
+      'serving_error_share',
+      'serving_output_tokens',
+      'serving_goodput_share',
+    ]);
+    for (const c of METRIC_COLUMNS)
+      if (!unitless.has(c)) expect(c).toMatch(/_(s|j|kwh|w|bytes|kg|per_s|per_j|per_kwh|per_1k_queries)$/);
   });
 
   it('toResultRecord puts values in column order, no NaN or Infinity', () => {
     const row = toResultRecord(id, metrics);
     expect(Object.keys(row)).toEqual([...RESULT_COLUMNS]);
     for (const v of Object.values(row)) if (typeof v === 'number') expect(Number.isFinite(v)).toBe(true);
-    expect(row).toMatchObject({ experiment_id: '000007', cycle_id: 2, energy_total_j: 30, ttft_mean_s: 0.25, time_per_output_token_mean_s: 0.25, pue: 1.5, throttling_observed: false, idle_power_w: 5 });
-    expect(toResultRecord(id, { ...metrics, latency_mean_s: Number.NaN, tokens_per_j: Number.POSITIVE_INFINITY })).toMatchObject({ latency_mean_s: null, tokens_per_j: null });
+    expect(row).toMatchObject({
+      experiment_id: '000007',
+      cycle_id: 2,
+      energy_total_j: 30,
+      ttft_mean_s: 0.25,
+      time_per_output_token_mean_s: 0.25,
+      pue: 1.5,
+      throttling_observed: false,
+      idle_power_w: 5,
+    });
+    expect(
+      toResultRecord(id, { ...metrics, latency_mean_s: Number.NaN, tokens_per_j: Number.POSITIVE_INFINITY }),
+    ).toMatchObject({ latency_mean_s: null, tokens_per_j: null });
   });
 
   it('effective_config_hash defaults to the planned hash, energy_host_shared to false; both are appended at the end', () => {
     const after = RESULT_COLUMNS.indexOf('throttling_observed') + 1;
-    expect(RESULT_COLUMNS.slice(after, after + 3)).toEqual(['energy_complete', 'energy_host_shared', 'effective_config_hash']);
-    expect(toResultRecord(id, metrics)).toMatchObject({ config_hash: 'abc123', effective_config_hash: 'abc123', energy_host_shared: false });
+    expect(RESULT_COLUMNS.slice(after, after + 3)).toEqual([
+      'energy_complete',
+      'energy_host_shared',
+      'effective_config_hash',
+    ]);
+    expect(toResultRecord(id, metrics)).toMatchObject({
+      config_hash: 'abc123',
+      effective_config_hash: 'abc123',
+      energy_host_shared: false,
+    });
     const halved = toResultRecord({ ...id, effective_config_hash: 'def456', energy_host_shared: true }, metrics);
     expect(halved).toMatchObject({ config_hash: 'abc123', effective_config_hash: 'def456', energy_host_shared: true });
     expect(parseResultRecord(asCsvRow(halved))).toEqual(halved);
@@ -74,11 +160,20 @@ describe('result record', () => {
   it('parseResultRecord: missing or empty cells are null (rows written before a column was appended)', () => {
     const old = Object.fromEntries(FOUNDATION.map((c) => [c, '']));
     const parsed = parseResultRecord({ ...old, experiment_id: '000001', energy_estimated: 'false', num_prompts: '12' });
-    expect(parsed).toMatchObject({ experiment_id: '000001', energy_estimated: false, num_prompts: 12, ttft_mean_s: null, pue: null });
+    expect(parsed).toMatchObject({
+      experiment_id: '000001',
+      energy_estimated: false,
+      num_prompts: 12,
+      ttft_mean_s: null,
+      pue: null,
+    });
   });
 
   it('parseResultRecord keeps text columns text, even when they look numeric', () => {
-    expect(parseResultRecord({ experiment_id: '000001', config_name: '42' })).toMatchObject({ experiment_id: '000001', config_name: '42' });
+    expect(parseResultRecord({ experiment_id: '000001', config_name: '42' })).toMatchObject({
+      experiment_id: '000001',
+      config_name: '42',
+    });
   });
 
   it.each([

@@ -38,43 +38,116 @@ export type CellValue = string | number | boolean | null;
  * the first 38 are the Foundation columns, the rest were appended with contract v2.
  */
 export const RESULT_COLUMNS = [
-  'experiment_id', 'config_name', 'model_name', 'suite', 'cycle_id', 'task_type', 'num_processes',
-  'batch_size', 'precision', 'num_prompts', 'total_input_tokens', 'total_output_tokens', 'total_time_s',
-  'throughput_tokens_per_s', 'throughput_queries_per_s', 'latency_mean_s', 'latency_p50_s',
-  'latency_p90_s', 'latency_p99_s', 'energy_total_j', 'energy_total_kwh', 'energy_gpu_j', 'energy_cpu_j',
-  'energy_ram_j', 'energy_adjusted_j', 'energy_per_token_j', 'tokens_per_j', 'flops_prefill',
-  'flops_decode', 'flops_total', 'flops_per_j', 'queries_per_kwh', 'wh_per_1k_queries',
-  'peak_memory_bytes', 'emissions_kg', 'energy_backend', 'energy_estimated', 'config_hash',
+  'experiment_id',
+  'config_name',
+  'model_name',
+  'suite',
+  'cycle_id',
+  'task_type',
+  'num_processes',
+  'batch_size',
+  'precision',
+  'num_prompts',
+  'total_input_tokens',
+  'total_output_tokens',
+  'total_time_s',
+  'throughput_tokens_per_s',
+  'throughput_queries_per_s',
+  'latency_mean_s',
+  'latency_p50_s',
+  'latency_p90_s',
+  'latency_p99_s',
+  'energy_total_j',
+  'energy_total_kwh',
+  'energy_gpu_j',
+  'energy_cpu_j',
+  'energy_ram_j',
+  'energy_adjusted_j',
+  'energy_per_token_j',
+  'tokens_per_j',
+  'flops_prefill',
+  'flops_decode',
+  'flops_total',
+  'flops_per_j',
+  'queries_per_kwh',
+  'wh_per_1k_queries',
+  'peak_memory_bytes',
+  'emissions_kg',
+  'energy_backend',
+  'energy_estimated',
+  'config_hash',
   // appended (contract v2)
-  'latency_min_s', 'latency_max_s',
-  'ttft_mean_s', 'ttft_p50_s', 'ttft_p90_s', 'ttft_p99_s', 'ttft_min_s', 'ttft_max_s',
-  'time_per_output_token_mean_s', 'time_per_output_token_p50_s', 'time_per_output_token_p90_s',
-  'time_per_output_token_p99_s', 'time_per_output_token_min_s', 'time_per_output_token_max_s',
-  'energy_machine_j', 'energy_mean_per_process_j', 'idle_power_w',
-  'flops_per_token', 'flops_analytic_2nt', 'flops_method', 'flops_quantized',
-  'peak_memory_max_process_bytes', 'peak_memory_kind',
-  'carbon_intensity_g_per_kwh', 'pue', 'throttling_observed',
+  'latency_min_s',
+  'latency_max_s',
+  'ttft_mean_s',
+  'ttft_p50_s',
+  'ttft_p90_s',
+  'ttft_p99_s',
+  'ttft_min_s',
+  'ttft_max_s',
+  'time_per_output_token_mean_s',
+  'time_per_output_token_p50_s',
+  'time_per_output_token_p90_s',
+  'time_per_output_token_p99_s',
+  'time_per_output_token_min_s',
+  'time_per_output_token_max_s',
+  'energy_machine_j',
+  'energy_mean_per_process_j',
+  'idle_power_w',
+  'flops_per_token',
+  'flops_analytic_2nt',
+  'flops_method',
+  'flops_quantized',
+  'peak_memory_max_process_bytes',
+  'peak_memory_kind',
+  'carbon_intensity_g_per_kwh',
+  'pue',
+  'throttling_observed',
   // appended (issue 13: complete energy, shared hosts, the effective config)
-  'energy_complete', 'energy_host_shared', 'effective_config_hash',
+  'energy_complete',
+  'energy_host_shared',
+  'effective_config_hash',
   // appended (issue 15: the serving engine; empty for transformers rows)
   ...SERVING_COLUMNS,
   // appended (issue 14: model reuse)
-  'model_reused', 'model_load_s',
+  'model_reused',
+  'model_load_s',
 ] as const;
 
 export type ResultColumn = (typeof RESULT_COLUMNS)[number];
 export type ResultRecord = Record<ResultColumn, CellValue>;
 
 const STRING_COLUMNS: ReadonlySet<string> = new Set<ResultColumn>([
-  'engine', 'load_pattern',
-  'experiment_id', 'config_name', 'model_name', 'suite', 'task_type', 'precision', 'energy_backend',
-  'config_hash', 'flops_method', 'peak_memory_kind', 'effective_config_hash',
+  'engine',
+  'load_pattern',
+  'experiment_id',
+  'config_name',
+  'model_name',
+  'suite',
+  'task_type',
+  'precision',
+  'energy_backend',
+  'config_hash',
+  'flops_method',
+  'peak_memory_kind',
+  'effective_config_hash',
 ]);
 const BOOLEAN_COLUMNS: ReadonlySet<string> = new Set<ResultColumn>([
-  'serving_tokens_counted', 'energy_estimated', 'flops_quantized', 'throttling_observed', 'energy_complete', 'energy_host_shared',
+  'serving_tokens_counted',
+  'energy_estimated',
+  'flops_quantized',
+  'throttling_observed',
+  'energy_complete',
+  'energy_host_shared',
   'model_reused',
 ]);
-const IDENTITY_NUMBERS: ReadonlySet<string> = new Set<ResultColumn>(['cycle_id', 'num_processes', 'batch_size', 'load_concurrency', 'load_rate']);
+const IDENTITY_NUMBERS: ReadonlySet<string> = new Set<ResultColumn>([
+  'cycle_id',
+  'num_processes',
+  'batch_size',
+  'load_concurrency',
+  'load_rate',
+]);
 
 /** The numeric measurement columns (what cycle statistics and summaries are computed over), in table order. */
 export const METRIC_COLUMNS: readonly ResultColumn[] = RESULT_COLUMNS.filter(
@@ -116,11 +189,13 @@ export function parseResultRecord(row: Readonly<Record<string, string | undefine
     if (raw === undefined || raw === '') out[column] = null;
     else if (STRING_COLUMNS.has(column)) out[column] = raw;
     else if (BOOLEAN_COLUMNS.has(column)) {
-      if (raw !== 'true' && raw !== 'false') throw new MetricsError(`column ${column}: expected true or false, got ${JSON.stringify(raw)}`, 'BAD_RECORD');
+      if (raw !== 'true' && raw !== 'false')
+        throw new MetricsError(`column ${column}: expected true or false, got ${JSON.stringify(raw)}`, 'BAD_RECORD');
       out[column] = raw === 'true';
     } else {
       const n = Number(raw);
-      if (!DECIMAL.test(raw.trim()) || !Number.isFinite(n)) throw new MetricsError(`column ${column}: expected a finite number, got ${JSON.stringify(raw)}`, 'BAD_RECORD');
+      if (!DECIMAL.test(raw.trim()) || !Number.isFinite(n))
+        throw new MetricsError(`column ${column}: expected a finite number, got ${JSON.stringify(raw)}`, 'BAD_RECORD');
       out[column] = n;
     }
   }

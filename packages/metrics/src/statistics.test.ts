@@ -1,13 +1,20 @@
 import { describe, expect, it } from 'vitest';
+import { MetricsError } from './errors.js';
 import { describeSample } from './statistics.js';
 import { studentTCdf, studentTQuantile, tCritical95 } from './student-t.js';
-import { MetricsError } from './errors.js';
 
 describe("Student's t", () => {
   // Two-sided 95 % critical values t_{0.975, df} from published tables (NIST/SEMATECH e-Handbook 1.3.6.7.2).
   it.each([
-    [1, 12.706204736], [2, 4.302652730], [3, 3.182446305], [4, 2.776445105], [5, 2.570581836],
-    [9, 2.262157163], [10, 2.228138852], [29, 2.045229642], [100, 1.983971519],
+    [1, 12.706204736],
+    [2, 4.30265273],
+    [3, 3.182446305],
+    [4, 2.776445105],
+    [5, 2.570581836],
+    [9, 2.262157163],
+    [10, 2.228138852],
+    [29, 2.045229642],
+    [100, 1.983971519],
   ])('t_{0.975, %i} = %f', (df, t) => {
     expect(tCritical95(df)).toBeCloseTo(t, 8);
   });
@@ -37,7 +44,7 @@ describe('describeSample', () => {
     expect(s.mean).toBe(38);
     expect(s.std).toBe(2); // √(((−2)² + 2² + 0²) / (3 − 1))
     expect(s.cv).toBeCloseTo(2 / 38, 15);
-    expect(s.ci95_half_width).toBeCloseTo((4.302652730 * 2) / Math.sqrt(3), 8);
+    expect(s.ci95_half_width).toBeCloseTo((4.30265273 * 2) / Math.sqrt(3), 8);
     expect(s.ci95_half_width).toBeCloseTo(4.968275, 6);
     expect(s.ci95_low).toBeCloseTo(33.031725, 6);
     expect(s.ci95_high).toBeCloseTo(42.968275, 6);
@@ -50,7 +57,15 @@ describe('describeSample', () => {
   });
 
   it('skips nulls; one value has a mean but no spread; none has nothing', () => {
-    expect(describeSample([null, 5, null])).toEqual({ n: 1, mean: 5, std: null, cv: null, ci95_low: null, ci95_high: null, ci95_half_width: null });
+    expect(describeSample([null, 5, null])).toEqual({
+      n: 1,
+      mean: 5,
+      std: null,
+      cv: null,
+      ci95_low: null,
+      ci95_high: null,
+      ci95_half_width: null,
+    });
     expect(describeSample([null])).toMatchObject({ n: 0, mean: null });
     expect(describeSample([])).toMatchObject({ n: 0, mean: null, std: null });
   });

@@ -16,7 +16,15 @@ export interface SampleStatistics {
   ci95_half_width: number | null;
 }
 
-const EMPTY: SampleStatistics = { n: 0, mean: null, std: null, cv: null, ci95_low: null, ci95_high: null, ci95_half_width: null };
+const EMPTY: SampleStatistics = {
+  n: 0,
+  mean: null,
+  std: null,
+  cv: null,
+  ci95_low: null,
+  ci95_high: null,
+  ci95_half_width: null,
+};
 
 /** n, mean, std, CV and 95 % CI of the finite numbers among `values` (nulls are skipped). */
 export function describeSample(values: readonly (number | null)[]): SampleStatistics {

@@ -67,7 +67,8 @@ export function studentTCdf(t: number, df: number): number {
 /** The t with P(T ≤ t) = p, for p in (0, 1) and df > 0. */
 export function studentTQuantile(p: number, df: number): number {
   if (!(p > 0 && p < 1)) throw new MetricsError(`studentTQuantile: p must be in (0, 1), got ${p}`, 'BAD_OPTION');
-  if (!(df > 0) || !Number.isFinite(df)) throw new MetricsError(`studentTQuantile: df must be a finite number > 0, got ${df}`, 'BAD_OPTION');
+  if (!(df > 0) || !Number.isFinite(df))
+    throw new MetricsError(`studentTQuantile: df must be a finite number > 0, got ${df}`, 'BAD_OPTION');
   if (p < 0.5) return -studentTQuantile(1 - p, df);
   let lo = 0;
   let hi = 1;

@@ -1,6 +1,6 @@
 import { MetricsError } from './errors.js';
-import { METRIC_COLUMNS, type CellValue } from './result-record.js';
-import { statisticsOf, type SampleStatistics } from './statistics.js';
+import { type CellValue, METRIC_COLUMNS } from './result-record.js';
+import { type SampleStatistics, statisticsOf } from './statistics.js';
 
 /** A results-table row with typed values (from toResultRecord or parseResultRecord). */
 export type RecordLike = Readonly<Record<string, CellValue | undefined>>;
@@ -72,7 +72,10 @@ function valueOf(r: RecordLike, column: string, i: number): number {
   const v = r[column];
   if (typeof v === 'number') return Number.isFinite(v) ? v : Number.NaN;
   if (v === null || v === undefined) return Number.NaN;
-  throw new MetricsError(`record ${i}: column ${column} is ${typeof v} ${JSON.stringify(v)}, not a number (parse CSV rows with parseResultRecord first)`, 'BAD_RECORD');
+  throw new MetricsError(
+    `record ${i}: column ${column} is ${typeof v} ${JSON.stringify(v)}, not a number (parse CSV rows with parseResultRecord first)`,
+    'BAD_RECORD',
+  );
 }
 
 /**
@@ -85,11 +88,19 @@ export function groupStatistics(records: readonly RecordLike[], options: GroupOp
   return describeGroups(records, byColumns(options.by), options.by, options.metrics ?? METRIC_COLUMNS);
 }
 
-function describeGroups(records: readonly RecordLike[], grouping: Grouping, by: readonly string[], metrics: readonly string[]): GroupStatistics[] {
+function describeGroups(
+  records: readonly RecordLike[],
+  grouping: Grouping,
+  by: readonly string[],
+  metrics: readonly string[],
+): GroupStatistics[] {
   const M = metrics.length;
   const { keys, start, order } = partition(records, grouping);
   // Same trick as the result rows: clones of one JSON-built object keep a compact shape.
-  const template = JSON.parse(JSON.stringify(Object.fromEntries(metrics.map((c) => [c, null])))) as Record<string, SampleStatistics>;
+  const template = JSON.parse(JSON.stringify(Object.fromEntries(metrics.map((c) => [c, null])))) as Record<
+    string,
+    SampleStatistics
+  >;
   const out: GroupStatistics[] = [];
   // One group's values of one metric at a time: no matrix of every value (100,000 × 80 doubles).
   let largest = 0;
@@ -149,7 +160,8 @@ export function effectiveHashOf(r: RecordLike, i = 0): string {
   const effective = r.effective_config_hash;
   if (typeof effective === 'string' && effective !== '') return effective;
   const hash = r.config_hash;
-  if (typeof hash !== 'string' || hash === '') throw new MetricsError(`record ${i}: config_hash is missing`, 'BAD_RECORD');
+  if (typeof hash !== 'string' || hash === '')
+    throw new MetricsError(`record ${i}: config_hash is missing`, 'BAD_RECORD');
   return hash;
 }
 
@@ -158,7 +170,10 @@ export function effectiveHashOf(r: RecordLike, i = 0): string {
  * hash: a cycle that ran with a halved batch size after an OOM is never averaged with the
  * cycles that ran as planned.
  */
-export function cycleStatistics(records: readonly RecordLike[], options: { metrics?: readonly string[] } = {}): CycleStatistics[] {
+export function cycleStatistics(
+  records: readonly RecordLike[],
+  options: { metrics?: readonly string[] } = {},
+): CycleStatistics[] {
   const hashes = records.map((r, i) => effectiveHashOf(r, i));
   const first = new Map<string, RecordLike>();
   const cycles = new Map<string, Set<number | null>>();
@@ -167,7 +182,8 @@ export function cycleStatistics(records: readonly RecordLike[], options: { metri
     const hash = hashes[i]!;
     if (!first.has(hash)) first.set(hash, r);
     const id = r.cycle_id ?? null;
-    if (id !== null && typeof id !== 'number') throw new MetricsError(`record ${i}: cycle_id is not a number`, 'BAD_RECORD');
+    if (id !== null && typeof id !== 'number')
+      throw new MetricsError(`record ${i}: cycle_id is not a number`, 'BAD_RECORD');
     let set = cycles.get(hash);
     if (!set) cycles.set(hash, (set = new Set()));
     set.add(id);

@@ -1,7 +1,7 @@
 import type { CellValue } from './result-record.js';
 import { METRIC_COLUMNS } from './result-record.js';
 import type { SampleStatistics } from './statistics.js';
-import { groupStatistics, type GroupOptions, type GroupStatistics, type RecordLike } from './summaries.js';
+import { type GroupOptions, type GroupStatistics, groupStatistics, type RecordLike } from './summaries.js';
 
 export type StatName = keyof SampleStatistics;
 
@@ -42,7 +42,10 @@ export function summaryTable(
  * A summary across many experiments: group by columns (model, config, …) and give each metric's
  * mean over the group's records (the mean of cycles when grouping by config) with its spread.
  */
-export function summarizeResults(records: readonly RecordLike[], options: GroupOptions & { stats?: readonly StatName[] }): SummaryTable {
+export function summarizeResults(
+  records: readonly RecordLike[],
+  options: GroupOptions & { stats?: readonly StatName[] },
+): SummaryTable {
   const metrics = options.metrics ?? METRIC_COLUMNS;
   return summaryTable(groupStatistics(records, { by: options.by, metrics }), {
     by: options.by,

@@ -2,7 +2,8 @@ import { parseExperiment } from '@joules/config';
 import { describe, expect, it } from 'vitest';
 import { effectiveLauncher, launchJob } from './experiment-jobs.js';
 
-const exp = (over: Record<string, unknown>) => parseExperiment({ config_name: 'x', model_name: 'm/m', ...over }).config!;
+const exp = (over: Record<string, unknown>) =>
+  parseExperiment({ config_name: 'x', model_name: 'm/m', ...over }).config!;
 const machines = { num_machines: 2, machine_rank: 0, main_process_ip: '10.0.0.7', main_process_port: 29555 };
 
 describe('launch.launcher: auto', () => {

@@ -43,7 +43,16 @@ export type RunnerEvent =
       latencyS?: number;
     }
   /** A worker rank's latest power sample of one device (`device`: the worker's device id, `<host>/gpu/<uuid>`); `time` in Unix seconds. */
-  | { type: 'experiment-power'; key: string; experimentId: string; rank: number; host: string; device: string; watts: number; time: number }
+  | {
+      type: 'experiment-power';
+      key: string;
+      experimentId: string;
+      rank: number;
+      host: string;
+      device: string;
+      watts: number;
+      time: number;
+    }
   | {
       type: 'experiment-attempt-failed';
       key: string;
@@ -78,13 +87,35 @@ export type RunnerEvent =
       modelLoadS: number | null;
       dir: string;
     }
-  | { type: 'experiment-failed'; key: string; experimentId: string; kind: string; message: string; attempts: number; logFile: string }
+  | {
+      type: 'experiment-failed';
+      key: string;
+      experimentId: string;
+      kind: string;
+      message: string;
+      attempts: number;
+      logFile: string;
+    }
   | { type: 'experiment-interrupted'; key: string; experimentId: string; logFile: string }
   /** Model reuse: one worker session took these experiments, loading the model once. */
   | { type: 'session-started'; sessionId: string; model: string; key: string }
   /** The session's worker exited (`done`: closed after its last experiment); `experiments` it ran. */
-  | { type: 'session-ended'; sessionId: string; model: string; reason: 'done' | 'failed' | 'interrupted'; experiments: number }
-  | { type: 'suite-finished'; done: number; failed: number; skipped: number; interrupted: number; energyJ: number; seconds: number };
+  | {
+      type: 'session-ended';
+      sessionId: string;
+      model: string;
+      reason: 'done' | 'failed' | 'interrupted';
+      experiments: number;
+    }
+  | {
+      type: 'suite-finished';
+      done: number;
+      failed: number;
+      skipped: number;
+      interrupted: number;
+      energyJ: number;
+      seconds: number;
+    };
 
 export type RunnerEventType = RunnerEvent['type'];
 

@@ -1,10 +1,26 @@
 import { readFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { configHash, effectiveConfigHash, type Experiment } from '@joules/config';
-import { loadLauncher, ServerLauncher, SlurmLauncher, type JobEvent, type LaunchJob, type Launcher, type RetryPolicy, type RetryResult, type SlurmResources } from '@joules/launcher';
-import { aggregateRanks, deriveMetrics, RawMeasurementSchema, type ExperimentMetrics, type RawMeasurement } from '@joules/metrics';
-import { recordExperiment, recordFailure, resultsLayout, type RecordedExperiment } from '@joules/tracker';
+import { configHash, type Experiment, effectiveConfigHash } from '@joules/config';
+import {
+  type JobEvent,
+  type Launcher,
+  type LaunchJob,
+  loadLauncher,
+  type RetryPolicy,
+  type RetryResult,
+  ServerLauncher,
+  SlurmLauncher,
+  type SlurmResources,
+} from '@joules/launcher';
+import {
+  aggregateRanks,
+  deriveMetrics,
+  type ExperimentMetrics,
+  type RawMeasurement,
+  RawMeasurementSchema,
+} from '@joules/metrics';
+import { type RecordedExperiment, recordExperiment, recordFailure, resultsLayout } from '@joules/tracker';
 import { servingColumnsOf } from './serving-metrics-of.js';
 import type { WorkerEnv } from './worker-env.js';
 
@@ -50,7 +66,9 @@ export function effectiveLauncher(experiment: Experiment): string {
 /** The experiment as the worker gets it: `launch.launcher` resolved (never `auto`). */
 export function resolvedExperiment(experiment: Experiment): Experiment {
   const launcher = effectiveLauncher(experiment);
-  return launcher === experiment.launch.launcher ? experiment : { ...experiment, launch: { ...experiment.launch, launcher } };
+  return launcher === experiment.launch.launcher
+    ? experiment
+    : { ...experiment, launch: { ...experiment.launch, launcher } };
 }
 
 /** The launcher an experiment asks for (`launch.launcher`, `auto` resolved), built once per distinct spec. */
@@ -64,14 +82,18 @@ export function launcherCache(worker: WorkerEnv, cwd: string, options: LauncherC
       const pollMs = slurmPollMs();
       launcher =
         spec === 'slurm'
-          ? Promise.resolve(new SlurmLauncher({
-            accelerateBin: worker.accelerate,
-            resources: (job) => slurmResources(job.experiment),
-            ...(options.detach !== undefined && { detach: options.detach }),
-            ...(pollMs !== undefined && { pollMs }),
-          }))
-          // ServerLauncher passes other engines through; engine "server" gets its inference server.
-          : loadLauncher(spec, { cwd, accelerateBin: worker.accelerate, pythonBin: worker.python }).then((l) => new ServerLauncher(l, { pathPrefix: path.dirname(worker.python) }));
+          ? Promise.resolve(
+              new SlurmLauncher({
+                accelerateBin: worker.accelerate,
+                resources: (job) => slurmResources(job.experiment),
+                ...(options.detach !== undefined && { detach: options.detach }),
+                ...(pollMs !== undefined && { pollMs }),
+              }),
+            )
+          : // ServerLauncher passes other engines through; engine "server" gets its inference server.
+            loadLauncher(spec, { cwd, accelerateBin: worker.accelerate, pythonBin: worker.python }).then(
+              (l) => new ServerLauncher(l, { pathPrefix: path.dirname(worker.python) }),
+            );
       cache.set(spec, launcher);
     }
     return launcher;
@@ -98,9 +120,14 @@ export function launchJob(resultsDir: string, experimentId: string, experiment: 
     logFile: layout.logFile(experimentId),
     // Ranks on this host exit if this process dies (SIGKILL included) instead of running on as orphans.
     // Not on Slurm: its jobs outlive this process on purpose (a restarted suite reattaches to them).
-    env: effectiveLauncher(experiment) === 'slurm' ? {} : { JOULES_PARENT_PID: String(process.pid), JOULES_PARENT_HOST: os.hostname() },
+    env:
+      effectiveLauncher(experiment) === 'slurm'
+        ? {}
+        : { JOULES_PARENT_PID: String(process.pid), JOULES_PARENT_HOST: os.hostname() },
     ...(experiment.launch.timeout_s !== null && { timeoutMs: experiment.launch.timeout_s * 1000 }),
-    ...(experiment.launch.silence_timeout_s !== null && { silenceTimeoutMs: experiment.launch.silence_timeout_s * 1000 }),
+    ...(experiment.launch.silence_timeout_s !== null && {
+      silenceTimeoutMs: experiment.launch.silence_timeout_s * 1000,
+    }),
     ...(machines.num_machines > 1 && machines.main_process_port !== null && { port: machines.main_process_port }),
   };
 }

@@ -1,12 +1,12 @@
-export { runExperiment } from './run-experiment.js';
-export type { RunExperimentOptions } from './run-experiment.js';
-export { runSuite } from './run-suite.js';
-export type { RunSuiteOptions } from './run-suite.js';
-export type { ExperimentOutcome, SuiteOutcome, SuiteExperimentOutcome } from './outcomes.js';
-export type { RunnerEvent, RunnerEventType, EventSink } from './events.js';
-export { effectiveLauncher, launchJob, recordSuccess, retryPolicy } from './experiment-jobs.js';
-export { resolveWorkerEnv, checkoutRoot } from './worker-env.js';
-export type { WorkerEnv } from './worker-env.js';
-export { RunnerError, RunConfigError, RunOptionsError, WorkerEnvError } from './errors.js';
 /** Second Ctrl-C: SIGKILL every worker process tree this process started (suites, sessions, runs). */
 export { killRunningLaunches as killRunningWorkers } from '@joules/launcher';
+export { RunConfigError, RunnerError, RunOptionsError, WorkerEnvError } from './errors.js';
+export type { EventSink, RunnerEvent, RunnerEventType } from './events.js';
+export { effectiveLauncher, launchJob, recordSuccess, retryPolicy } from './experiment-jobs.js';
+export type { ExperimentOutcome, SuiteExperimentOutcome, SuiteOutcome } from './outcomes.js';
+export type { RunExperimentOptions } from './run-experiment.js';
+export { runExperiment } from './run-experiment.js';
+export type { RunSuiteOptions } from './run-suite.js';
+export { runSuite } from './run-suite.js';
+export type { WorkerEnv } from './worker-env.js';
+export { checkoutRoot, resolveWorkerEnv } from './worker-env.js';

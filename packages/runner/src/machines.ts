@@ -107,11 +107,16 @@ export function awaitWorld(outputDir: string, n: number, o: WaitOptions): Promis
 }
 
 /** Present ranks that are not one world of `n`: ranks 0..n-1, each with world_size n. */
-export function worldProblem(ranks: readonly Pick<RawMeasurement, 'rank' | 'world_size'>[], n: number): string | undefined {
+export function worldProblem(
+  ranks: readonly Pick<RawMeasurement, 'rank' | 'world_size'>[],
+  n: number,
+): string | undefined {
   const seen = ranks.map((r) => r.rank).sort((a, b) => a - b);
   if (seen.join(',') !== Array.from({ length: n }, (_, i) => i).join(',')) {
     return `expected ranks 0..${n - 1} of one world, got ${seen.join(', ') || 'none'}`;
   }
   const wrong = ranks.find((r) => r.world_size !== n);
-  return wrong ? `rank ${wrong.rank} ran in a world of ${wrong.world_size}, not ${n} (the machines did not form one world)` : undefined;
+  return wrong
+    ? `rank ${wrong.rank} ran in a world of ${wrong.world_size}, not ${n} (the machines did not form one world)`
+    : undefined;
 }

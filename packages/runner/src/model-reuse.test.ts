@@ -21,16 +21,25 @@ afterEach(() => {
 });
 
 type Row = Record<string, string>;
-const rowsOf = async (dir: string) => parse(await readFile(path.join(dir, 'text_generation_results.csv'), 'utf8'), { columns: true }) as Row[];
-const textsOf = async (dir: string, id: string) => JSON.parse(await readFile(path.join(dir, 'raw_results', id, `${id}_8_text_output.json`), 'utf8')).outputs;
+const rowsOf = async (dir: string) =>
+  parse(await readFile(path.join(dir, 'text_generation_results.csv'), 'utf8'), { columns: true }) as Row[];
+const textsOf = async (dir: string, id: string) =>
+  JSON.parse(await readFile(path.join(dir, 'raw_results', id, `${id}_8_text_output.json`), 'utf8')).outputs;
 
 describe('model reuse (slow)', () => {
-  it('a reused session gives the same tokens, texts and FLOPs as fresh runs, loading the model once', { timeout: 300_000 }, async () => {
+  it('a reused session gives the same tokens, texts and FLOPs as fresh runs, loading the model once', {
+    timeout: 300_000,
+  }, async () => {
     const fresh = await tmp();
     const reused = await tmp();
     const a = await runSuite({ suite: fixture('reuse-greedy.yaml'), resultsDir: fresh });
     const events: RunnerEvent[] = [];
-    const b = await runSuite({ suite: fixture('reuse-greedy.yaml'), resultsDir: reused, reuseModel: true, onEvent: (e) => events.push(e) });
+    const b = await runSuite({
+      suite: fixture('reuse-greedy.yaml'),
+      resultsDir: reused,
+      reuseModel: true,
+      onEvent: (e) => events.push(e),
+    });
     expect([a.done, b.done]).toEqual([3, 3]);
     expect(a.experiments.map((e) => e.modelReused)).toEqual([false, false, false]);
     expect(b.experiments.map((e) => e.modelReused)).toEqual([false, true, true]);
@@ -56,23 +65,48 @@ describe('model reuse (slow)', () => {
     }
   });
 
-  it('an OOM in the 3rd experiment of a session retries in a fresh session with the batch halved; the rest reuses again', { timeout: 300_000 }, async () => {
+  it('an OOM in the 3rd experiment of a session retries in a fresh session with the batch halved; the rest reuses again', {
+    timeout: 300_000,
+  }, async () => {
     process.env.JOULES_WORKER_FAULT = 'oom_above_batch:2';
     const dir = await tmp();
     const events: RunnerEvent[] = [];
-    const outcome = await runSuite({ suite: fixture('reuse-oom.yaml'), resultsDir: dir, onEvent: (e) => events.push(e) });
+    const outcome = await runSuite({
+      suite: fixture('reuse-oom.yaml'),
+      resultsDir: dir,
+      onEvent: (e) => events.push(e),
+    });
     expect(outcome).toMatchObject({ done: 5, failed: 0 });
     const keyOf = (name: string) => outcome.experiments.find((e) => e.key.includes(`::${name}::`))!.key;
     const finished = new Map(events.flatMap((e) => (e.type === 'experiment-finished' ? [[e.key, e] as const] : [])));
-    expect(['a', 'b', 'c', 'd', 'e'].map((n) => finished.get(keyOf(n))!.modelReused)).toEqual([false, true, false, true, true]);
+    expect(['a', 'b', 'c', 'd', 'e'].map((n) => finished.get(keyOf(n))!.modelReused)).toEqual([
+      false,
+      true,
+      false,
+      true,
+      true,
+    ]);
     expect(finished.get(keyOf('c'))).toMatchObject({ batchSize: 2, plannedBatchSize: 4 });
 
     const failedAttempt = events.find((e) => e.type === 'experiment-attempt-failed');
     expect(failedAttempt).toMatchObject({ key: keyOf('c'), attempt: 1, kind: 'oom', willRetry: true });
-    expect(events.find((e) => e.type === 'experiment-retrying')).toMatchObject({ key: keyOf('c'), batchSize: 2, previousBatchSize: 4 });
-    const sessions = events.filter((e) => e.type === 'session-started' || e.type === 'session-ended').map((e) => `${e.type}:${e.sessionId}${'reason' in e ? `:${e.reason}:${e.experiments}` : ''}`);
-    expect(sessions).toEqual(['session-started:session-1', 'session-ended:session-1:failed:3', 'session-started:session-2', 'session-ended:session-2:done:3']);
-    const failures = parse(await readFile(path.join(dir, 'failed_experiments.csv'), 'utf8'), { columns: true }) as Row[];
+    expect(events.find((e) => e.type === 'experiment-retrying')).toMatchObject({
+      key: keyOf('c'),
+      batchSize: 2,
+      previousBatchSize: 4,
+    });
+    const sessions = events
+      .filter((e) => e.type === 'session-started' || e.type === 'session-ended')
+      .map((e) => `${e.type}:${e.sessionId}${'reason' in e ? `:${e.reason}:${e.experiments}` : ''}`);
+    expect(sessions).toEqual([
+      'session-started:session-1',
+      'session-ended:session-1:failed:3',
+      'session-started:session-2',
+      'session-ended:session-2:done:3',
+    ]);
+    const failures = parse(await readFile(path.join(dir, 'failed_experiments.csv'), 'utf8'), {
+      columns: true,
+    }) as Row[];
     expect(failures).toHaveLength(1);
     expect(failures[0]).toMatchObject({ kind: 'oom', config_name: 'c' });
   });

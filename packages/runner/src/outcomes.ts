@@ -15,10 +15,25 @@ export type ExperimentOutcome =
       resultsDir: string;
       logFile: string;
     }
-  | { status: 'failed'; experimentId: string; experiment: Experiment; kind: string; message: string; attempts: number; logFile: string; resultsDir: string }
+  | {
+      status: 'failed';
+      experimentId: string;
+      experiment: Experiment;
+      kind: string;
+      message: string;
+      attempts: number;
+      logFile: string;
+      resultsDir: string;
+    }
   | { status: 'interrupted'; experimentId: string; experiment: Experiment; logFile: string; resultsDir: string }
   /** A machine with rank > 0 of a hand-started multi-machine world: it ran its ranks, machine 0 records. */
-  | { status: 'followed'; machineRank: number; experimentId?: string; result: 'succeeded' | 'failed' | 'interrupted'; kind?: string }
+  | {
+      status: 'followed';
+      machineRank: number;
+      experimentId?: string;
+      result: 'succeeded' | 'failed' | 'interrupted';
+      kind?: string;
+    }
   /** `dryRun`: the command lines and config, nothing launched. */
   | { status: 'dry-run'; text: string };
 

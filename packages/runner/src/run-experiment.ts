@@ -1,11 +1,18 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { loadExperimentFile } from '@joules/config';
-import { closeServers, dryRun, runWithRetry, type Launcher } from '@joules/launcher';
+import { closeServers, dryRun, type Launcher, runWithRetry } from '@joules/launcher';
 import { allocateExperimentId } from '@joules/tracker';
 import { RunConfigError } from './errors.js';
-import { safeSink, type EventSink } from './events.js';
-import { effectiveLauncher, failureRecorder, launchJob, launcherCache, recordSuccess, retryPolicy } from './experiment-jobs.js';
+import { type EventSink, safeSink } from './events.js';
+import {
+  effectiveLauncher,
+  failureRecorder,
+  launcherCache,
+  launchJob,
+  recordSuccess,
+  retryPolicy,
+} from './experiment-jobs.js';
 import { forwardJobEvent } from './job-events.js';
 import { isMultiMachine } from './machines.js';
 import type { ExperimentOutcome } from './outcomes.js';
@@ -38,22 +45,38 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   const emit = safeSink(options.onEvent);
   const cwd = options.cwd ?? process.cwd();
   const file = path.resolve(cwd, options.config);
-  const { result } = await loadExperimentFile(file, { resolvePaths: true, cwd, ...(options.set && { set: options.set }) });
+  const { result } = await loadExperimentFile(file, {
+    resolvePaths: true,
+    cwd,
+    ...(options.set && { set: options.set }),
+  });
   for (const w of result.warnings) emit({ type: 'notice', level: 'warning', message: w });
   if (!result.config) throw new RunConfigError(result.errors);
   const experiment = result.config;
   const resultsDir = path.resolve(cwd, options.resultsDir ?? 'results');
   const worker = await resolveWorkerEnv(options.python);
-  const launcher = await launcherCache(worker, path.dirname(file), { ...(options.launcher && { override: options.launcher }) })(experiment);
+  const launcher = await launcherCache(worker, path.dirname(file), {
+    ...(options.launcher && { override: options.launcher }),
+  })(experiment);
 
-  if (options.dryRun) return { status: 'dry-run', text: dryRun(launcher, launchJob(resultsDir, '<id>', experiment)).text };
-  emit({ type: 'experiment-planned', key: experiment.config_name, experiment, launcher: options.launcher ? launcher.name : effectiveLauncher(experiment) });
+  if (options.dryRun)
+    return { status: 'dry-run', text: dryRun(launcher, launchJob(resultsDir, '<id>', experiment)).text };
+  emit({
+    type: 'experiment-planned',
+    key: experiment.config_name,
+    experiment,
+    launcher: options.launcher ? launcher.name : effectiveLauncher(experiment),
+  });
   const rel = (p: string) => path.relative(cwd, p) || '.';
 
   if (isMultiMachine(experiment)) {
     const { runOnMachines } = await import('./run-machines.js');
     return runOnMachines({
-      experiment, resultsDir, launcher, emit, rel,
+      experiment,
+      resultsDir,
+      launcher,
+      emit,
+      rel,
       progress: (event, id) => forwardJobEvent(emit, event, id, id),
       ...(options.signal && { signal: options.signal }),
     });
@@ -80,14 +103,30 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   }
   if (outcome.outcome.status === 'failed') {
     const { kind, message } = outcome.outcome;
-    emit({ type: 'experiment-failed', key: experimentId, experimentId, kind, message, attempts: outcome.attempts.length, logFile: job.logFile });
+    emit({
+      type: 'experiment-failed',
+      key: experimentId,
+      experimentId,
+      kind,
+      message,
+      attempts: outcome.attempts.length,
+      logFile: job.logFile,
+    });
     return { status: 'failed', ...base, kind, message, attempts: outcome.attempts.length };
   }
   const { recorded, metrics } = await recordSuccess(resultsDir, experimentId, experiment, outcome, startedAt);
   await rm(job.outputDir, { recursive: true, force: true });
   emit({
-    type: 'experiment-finished', key: experimentId, experimentId, energyTotalJ: metrics.energy_total_j, energyPerTokenJ: metrics.energy_per_token_j,
-    batchSize: outcome.experiment.batch_size, plannedBatchSize: experiment.batch_size, modelReused: false, modelLoadS: null, dir: recorded.dir,
+    type: 'experiment-finished',
+    key: experimentId,
+    experimentId,
+    energyTotalJ: metrics.energy_total_j,
+    energyPerTokenJ: metrics.energy_per_token_j,
+    batchSize: outcome.experiment.batch_size,
+    plannedBatchSize: experiment.batch_size,
+    modelReused: false,
+    modelLoadS: null,
+    dir: recorded.dir,
   });
   return { status: 'succeeded', ...base, ran: outcome.experiment, recorded, metrics };
 }

@@ -2,11 +2,19 @@ import { existsSync } from 'node:fs';
 import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Experiment } from '@joules/config';
-import type { JobEvent, LaunchEvent, LaunchJob, LaunchOutcome, Launcher, RetryResult } from '@joules/launcher';
+import type { JobEvent, LaunchEvent, Launcher, LaunchJob, LaunchOutcome, RetryResult } from '@joules/launcher';
 import { allocateExperimentId, recordFailure } from '@joules/tracker';
 import type { EventSink } from './events.js';
 import { launchJob, recordSuccess } from './experiment-jobs.js';
-import { announce, awaitRendezvous, awaitWorld, localRanks, machinesWaitMs, rendezvousFile, worldProblem } from './machines.js';
+import {
+  announce,
+  awaitRendezvous,
+  awaitWorld,
+  localRanks,
+  machinesWaitMs,
+  rendezvousFile,
+  worldProblem,
+} from './machines.js';
 import type { ExperimentOutcome } from './outcomes.js';
 
 export interface MachineRun {
@@ -25,12 +33,15 @@ const span = (ranks: number[]) => (ranks.length === 1 ? `rank ${ranks[0]}` : `ra
 /** One attempt on this machine (a retry would need every machine again). */
 function launchOnce(run: MachineRun, job: LaunchJob): Promise<LaunchOutcome> {
   const jobId = job.id ?? '';
-  return run.launcher.launch({ ...job, attempt: 1 }, {
-    ...(run.signal && { signal: run.signal }),
-    onEvent: (e: LaunchEvent) => {
-      if (e.type === 'worker') run.progress({ type: 'worker', jobId, attempt: 1, event: e.event }, jobId);
+  return run.launcher.launch(
+    { ...job, attempt: 1 },
+    {
+      ...(run.signal && { signal: run.signal }),
+      onEvent: (e: LaunchEvent) => {
+        if (e.type === 'worker') run.progress({ type: 'worker', jobId, attempt: 1, event: e.event }, jobId);
+      },
     },
-  });
+  );
 }
 
 /**
@@ -51,21 +62,53 @@ export async function runOnMachines(run: MachineRun): Promise<ExperimentOutcome>
   const startedAt = new Date().toISOString();
   const fail = async (kind: string, message: string): Promise<ExperimentOutcome> => {
     await recordFailure(run.resultsDir, {
-      experimentId, configName: experiment.config_name, modelName: experiment.model_name, attempt: 1, kind, message, config: experiment, final: true,
+      experimentId,
+      configName: experiment.config_name,
+      modelName: experiment.model_name,
+      attempt: 1,
+      kind,
+      message,
+      config: experiment,
+      final: true,
     });
-    emit({ type: 'experiment-failed', key: experimentId, experimentId, kind, message, attempts: 1, logFile: job.logFile });
-    return { status: 'failed', experimentId, experiment, kind, message, attempts: 1, logFile: job.logFile, resultsDir: run.resultsDir };
+    emit({
+      type: 'experiment-failed',
+      key: experimentId,
+      experimentId,
+      kind,
+      message,
+      attempts: 1,
+      logFile: job.logFile,
+    });
+    return {
+      status: 'failed',
+      experimentId,
+      experiment,
+      kind,
+      message,
+      attempts: 1,
+      logFile: job.logFile,
+      resultsDir: run.resultsDir,
+    };
   };
   let outcome: LaunchOutcome;
   try {
     await announce(file, experimentId, experiment);
     emit({ type: 'experiment-started', key: experimentId, experimentId, attempt: 1 });
     emit({
-      type: 'notice', level: 'info', key: experimentId,
-      message: `${who}: experiment ${experimentId}, waiting for the other machines at ${m.main_process_ip}:${m.main_process_port} ` +
+      type: 'notice',
+      level: 'info',
+      key: experimentId,
+      message:
+        `${who}: experiment ${experimentId}, waiting for the other machines at ${m.main_process_ip}:${m.main_process_port} ` +
         '(on each: the same config and --results-dir, --set launch.machines.machine_rank=<r>)',
     });
-    emit({ type: 'notice', level: 'info', key: experimentId, message: 'one attempt across machines: retries would need every machine again' });
+    emit({
+      type: 'notice',
+      level: 'info',
+      key: experimentId,
+      message: 'one attempt across machines: retries would need every machine again',
+    });
     outcome = await launchOnce(run, job);
   } finally {
     await rm(file, { force: true });
@@ -76,34 +119,69 @@ export async function runOnMachines(run: MachineRun): Promise<ExperimentOutcome>
   };
   if (outcome.status === 'interrupted') return interrupted();
   // This machine's ranks are done; the other machines' files may still be on their way.
-  if (outcome.status === 'failed' && !(outcome.exitCode === 0 && outcome.errors.length === 0 && outcome.kind !== 'timeout')) {
+  if (
+    outcome.status === 'failed' &&
+    !(outcome.exitCode === 0 && outcome.errors.length === 0 && outcome.kind !== 'timeout')
+  ) {
     return fail(outcome.kind, outcome.message);
   }
   const lost = localRanks(experiment).filter((r) => !existsSync(path.join(job.outputDir, `rank-${r}.json`)));
   if (lost.length > 0) return fail('crashed', `worker exited 0 but wrote no result for rank(s) ${lost.join(', ')}`);
-  const world = await awaitWorld(job.outputDir, experiment.num_processes, { timeoutMs: machinesWaitMs(), ...(run.signal && { signal: run.signal }) });
+  const world = await awaitWorld(job.outputDir, experiment.num_processes, {
+    timeoutMs: machinesWaitMs(),
+    ...(run.signal && { signal: run.signal }),
+  });
   if (world === 'aborted') return interrupted();
-  if (world === 'timeout') return fail('other', `the other machines wrote no result within ${machinesWaitMs() / 1000} s (JOULES_MACHINES_WAIT_S); see their logs`);
+  if (world === 'timeout')
+    return fail(
+      'other',
+      `the other machines wrote no result within ${machinesWaitMs() / 1000} s (JOULES_MACHINES_WAIT_S); see their logs`,
+    );
   if ('errors' in world) {
     const first = world.errors[0]!;
     return fail(first.kind, `rank ${first.rank}: ${first.message}`);
   }
-  const ranks = await Promise.all(world.files.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as { rank: number; world_size: number }));
+  const ranks = await Promise.all(
+    world.files.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as { rank: number; world_size: number }),
+  );
   const problem = worldProblem(ranks, experiment.num_processes);
   if (problem) return fail('other', problem);
   const result: RetryResult = {
     jobId: experimentId,
-    outcome: { status: 'succeeded', rankFiles: world.files, exitCode: 0, durationMs: outcome.durationMs, command: outcome.command },
+    outcome: {
+      status: 'succeeded',
+      rankFiles: world.files,
+      exitCode: 0,
+      durationMs: outcome.durationMs,
+      command: outcome.command,
+    },
     experiment: job.experiment,
     attempts: [],
   };
   const { recorded, metrics } = await recordSuccess(run.resultsDir, experimentId, experiment, result, startedAt);
   await rm(job.outputDir, { recursive: true, force: true });
   emit({
-    type: 'experiment-finished', key: experimentId, experimentId, energyTotalJ: metrics.energy_total_j, energyPerTokenJ: metrics.energy_per_token_j,
-    batchSize: experiment.batch_size, plannedBatchSize: experiment.batch_size, modelReused: false, modelLoadS: null, dir: recorded.dir,
+    type: 'experiment-finished',
+    key: experimentId,
+    experimentId,
+    energyTotalJ: metrics.energy_total_j,
+    energyPerTokenJ: metrics.energy_per_token_j,
+    batchSize: experiment.batch_size,
+    plannedBatchSize: experiment.batch_size,
+    modelReused: false,
+    modelLoadS: null,
+    dir: recorded.dir,
   });
-  return { status: 'succeeded', experimentId, experiment, ran: job.experiment, recorded, metrics, resultsDir: run.resultsDir, logFile: job.logFile };
+  return {
+    status: 'succeeded',
+    experimentId,
+    experiment,
+    ran: job.experiment,
+    recorded,
+    metrics,
+    resultsDir: run.resultsDir,
+    logFile: job.logFile,
+  };
 }
 
 /** A machine with rank > 0: wait for machine 0's experiment id, run this machine's ranks, record nothing. */
@@ -111,13 +189,19 @@ async function follow(run: MachineRun, file: string, who: string): Promise<Exper
   const { experiment, emit } = run;
   const machineRank = experiment.launch.machines.machine_rank;
   const waitMs = machinesWaitMs();
-  emit({ type: 'notice', level: 'info', message: `${who}: waiting for machine 0 to announce the experiment (${run.rel(file)})` });
+  emit({
+    type: 'notice',
+    level: 'info',
+    message: `${who}: waiting for machine 0 to announce the experiment (${run.rel(file)})`,
+  });
   const rv = await awaitRendezvous(file, { timeoutMs: waitMs, ...(run.signal && { signal: run.signal }) });
   if (rv === 'aborted') return { status: 'followed', machineRank, result: 'interrupted' };
   if (rv === 'timeout') {
     emit({
-      type: 'notice', level: 'error',
-      message: `${who}: machine 0 did not announce this experiment within ${waitMs / 1000} s (JOULES_MACHINES_WAIT_S): ` +
+      type: 'notice',
+      level: 'error',
+      message:
+        `${who}: machine 0 did not announce this experiment within ${waitMs / 1000} s (JOULES_MACHINES_WAIT_S): ` +
         `${run.rel(file)} never appeared. Start machine 0 with the same config and the same shared --results-dir.`,
     });
     return { status: 'followed', machineRank, result: 'failed', kind: 'timeout' };
@@ -126,16 +210,28 @@ async function follow(run: MachineRun, file: string, who: string): Promise<Exper
   const base = launchJob(run.resultsDir, id, experiment);
   const logFile = base.logFile.replace(/\.log$/, `.machine-${machineRank}.log`);
   const job: LaunchJob = { ...base, id, logFile };
-  emit({ type: 'notice', level: 'info', key: id, message: `${who}: experiment ${id} (machine 0 on ${rv.host}); log: ${run.rel(logFile)}` });
+  emit({
+    type: 'notice',
+    level: 'info',
+    key: id,
+    message: `${who}: experiment ${id} (machine 0 on ${rv.host}); log: ${run.rel(logFile)}`,
+  });
   const outcome = await launchOnce(run, job);
   if (outcome.status === 'interrupted') {
     emit({ type: 'notice', level: 'error', key: id, message: `${who}: interrupted` });
     return { status: 'followed', machineRank, experimentId: id, result: 'interrupted' };
   }
   // The launcher expects the whole world's files; here only this machine's accelerate matters.
-  const ok = outcome.status === 'succeeded' || (outcome.exitCode === 0 && outcome.errors.length === 0 && outcome.kind !== 'timeout');
+  const ok =
+    outcome.status === 'succeeded' ||
+    (outcome.exitCode === 0 && outcome.errors.length === 0 && outcome.kind !== 'timeout');
   if (!ok) {
-    emit({ type: 'notice', level: 'error', key: id, message: `${who}: failed (${outcome.kind}): ${outcome.message}; machine 0 records the experiment's outcome (log: ${run.rel(logFile)})` });
+    emit({
+      type: 'notice',
+      level: 'error',
+      key: id,
+      message: `${who}: failed (${outcome.kind}): ${outcome.message}; machine 0 records the experiment's outcome (log: ${run.rel(logFile)})`,
+    });
     return { status: 'followed', machineRank, experimentId: id, result: 'failed', kind: outcome.kind };
   }
   emit({ type: 'notice', level: 'info', key: id, message: `${who}: done; machine 0 records experiment ${id}` });

@@ -19,7 +19,9 @@ const tmp = async () => {
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
 
 describe('runSuite (slow)', () => {
-  it('runs a 2-experiment suite, reports typed events, records 2 rows; run again it skips both', { timeout: 240_000 }, async () => {
+  it('runs a 2-experiment suite, reports typed events, records 2 rows; run again it skips both', {
+    timeout: 240_000,
+  }, async () => {
     const resultsDir = await tmp();
     const events: RunnerEvent[] = [];
     const outcome = await runSuite({ suite: fixture('two-configs.yaml'), resultsDir, onEvent: (e) => events.push(e) });
@@ -42,13 +44,20 @@ describe('runSuite (slow)', () => {
     const attempt = events.find((e) => e.type === 'experiment-attempt');
     expect(attempt).toMatchObject({ attempt: 1, gpuIds: [] });
 
-    const rows = parse(await readFile(path.join(resultsDir, 'text_generation_results.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    const rows = parse(await readFile(path.join(resultsDir, 'text_generation_results.csv'), 'utf8'), {
+      columns: true,
+    }) as Record<string, string>[];
     expect(rows.map((r) => r.config_name).sort()).toEqual(['batch-2', 'batch-4']);
     expect(rows.every((r) => r.total_output_tokens === '16')).toBe(true);
     const folders = (await readdir(path.join(resultsDir, 'raw_results'))).filter((n) => /^\d+$/.test(n));
     expect(folders.sort()).toEqual(rows.map((r) => r.experiment_id).sort());
     // `auto` ran the single process through plain python, and recorded that.
-    const setup = JSON.parse(await readFile(path.join(resultsDir, 'raw_results', folders[0]!, `${folders[0]}_1_experiment_setup.json`), 'utf8'));
+    const setup = JSON.parse(
+      await readFile(
+        path.join(resultsDir, 'raw_results', folders[0]!, `${folders[0]}_1_experiment_setup.json`),
+        'utf8',
+      ),
+    );
     expect(JSON.stringify(setup)).toContain('"python"');
 
     const again: RunnerEvent[] = [];
@@ -59,7 +68,9 @@ describe('runSuite (slow)', () => {
 
   it('rejects a bad suite with every problem named, before anything runs or is written', async () => {
     const resultsDir = path.join(await tmp(), 'results');
-    const error = await runSuite({ suite: fixture('two-configs.yaml'), resultsDir, set: ['batch_size=zero'] }).catch((e: unknown) => e);
+    const error = await runSuite({ suite: fixture('two-configs.yaml'), resultsDir, set: ['batch_size=zero'] }).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(RunConfigError);
     expect((error as RunConfigError).errors.join('\n')).toMatch(/batch_size/);
     await expect(readdir(resultsDir)).rejects.toThrow(/ENOENT/);

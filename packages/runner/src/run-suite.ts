@@ -1,16 +1,34 @@
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
-import { energyHostShared, loadSuiteFile, sharedHostProblems, type SuiteExperiment } from '@joules/config';
-import { dryRun, loadSettingsKey, runBatch, sessionSupport, type BatchJob, type BatchResult, type Launcher, type SessionOutcome, closeServers } from '@joules/launcher';
-import { resumeSuite, type ProgressJournal } from '@joules/tracker';
+import { energyHostShared, loadSuiteFile, type SuiteExperiment, sharedHostProblems } from '@joules/config';
+import {
+  type BatchJob,
+  type BatchResult,
+  closeServers,
+  dryRun,
+  type Launcher,
+  loadSettingsKey,
+  runBatch,
+  type SessionOutcome,
+  sessionSupport,
+} from '@joules/launcher';
+import { type ProgressJournal, resumeSuite } from '@joules/tracker';
 import { RunConfigError } from './errors.js';
-import { safeSink, type EventSink } from './events.js';
-import { effectiveLauncher, failureRecorder, launchJob, launcherCache, recordSuccess, resolvedExperiment, retryPolicy } from './experiment-jobs.js';
+import { type EventSink, safeSink } from './events.js';
+import {
+  effectiveLauncher,
+  failureRecorder,
+  launcherCache,
+  launchJob,
+  recordSuccess,
+  resolvedExperiment,
+  retryPolicy,
+} from './experiment-jobs.js';
 import { forwardJobEvent } from './job-events.js';
 import type { SuiteExperimentOutcome, SuiteOutcome } from './outcomes.js';
-import { slurmJobHandle, slurmReattach, type Reattach } from './slurm-resume.js';
 import { reuseOrder } from './reuse-order.js';
 import { SessionPool } from './session-pool.js';
+import { type Reattach, slurmJobHandle, slurmReattach } from './slurm-resume.js';
 import { resolveWorkerEnv } from './worker-env.js';
 
 export interface RunSuiteOptions {
@@ -55,24 +73,53 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> 
   const emit = safeSink(options.onEvent);
   const cwd = options.cwd ?? process.cwd();
   const file = path.resolve(cwd, options.suite);
-  const loaded = await loadSuiteFile(file, { resolvePaths: true, cwd, skipInvalid: options.skipInvalid === true, ...(options.set && { set: options.set }) });
+  const loaded = await loadSuiteFile(file, {
+    resolvePaths: true,
+    cwd,
+    skipInvalid: options.skipInvalid === true,
+    ...(options.set && { set: options.set }),
+  });
   for (const w of loaded.result.warnings) emit({ type: 'notice', level: 'warning', message: w });
-  for (const i of options.skipInvalid ? loaded.invalid : []) emit({ type: 'notice', level: 'info', key: i.key, message: `dropped ${i.key}: ${i.reasons.join('; ')}` });
+  for (const i of options.skipInvalid ? loaded.invalid : [])
+    emit({ type: 'notice', level: 'info', key: i.key, message: `dropped ${i.key}: ${i.reasons.join('; ')}` });
   if (!loaded.result.config) throw new RunConfigError(loaded.result.errors);
   const multi = loaded.experiments.filter((e) => e.experiment.launch.machines.num_machines > 1);
   if (multi.length) {
-    throw new RunConfigError(multi.map((e) => `${e.key}: launch.machines.num_machines > 1 is for \`joules run\` on each machine (docs/cluster.md); in a suite use launch.launcher: slurm`));
+    throw new RunConfigError(
+      multi.map(
+        (e) =>
+          `${e.key}: launch.machines.num_machines > 1 is for \`joules run\` on each machine (docs/cluster.md); in a suite use launch.launcher: slurm`,
+      ),
+    );
   }
   const suiteName = loaded.result.config.name;
   const resultsDir = path.resolve(cwd, options.resultsDir ?? 'results');
   const worker = await resolveWorkerEnv(options.python);
-  const launcherFor = launcherCache(worker, path.dirname(file), { detach: options.detach === true, ...(options.launcher && { override: options.launcher }) });
+  const launcherFor = launcherCache(worker, path.dirname(file), {
+    detach: options.detach === true,
+    ...(options.launcher && { override: options.launcher }),
+  });
   const byKey = new Map<string, SuiteExperiment>(loaded.experiments.map((e) => [e.key, e]));
-  const empty = { suite: suiteName, resultsDir, total: loaded.experiments.length, done: 0, failed: 0, skipped: 0, interrupted: 0, energyJ: 0, seconds: 0, experiments: [] };
+  const empty = {
+    suite: suiteName,
+    resultsDir,
+    total: loaded.experiments.length,
+    done: 0,
+    failed: 0,
+    skipped: 0,
+    interrupted: 0,
+    energyJ: 0,
+    seconds: 0,
+    experiments: [],
+  };
 
   if (options.dryRun) {
     const texts: { key: string; text: string }[] = [];
-    for (const e of loaded.experiments) texts.push({ key: e.key, text: dryRun(await launcherFor(e.experiment), launchJob(resultsDir, '<id>', e.experiment)).text });
+    for (const e of loaded.experiments)
+      texts.push({
+        key: e.key,
+        text: dryRun(await launcherFor(e.experiment), launchJob(resultsDir, '<id>', e.experiment)).text,
+      });
     return { ...empty, dryRun: texts };
   }
 
@@ -80,17 +127,37 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> 
   const onHost = loaded.experiments.filter((e) => !isSlurm(e));
   const sharedHost = sharedHostProblems(onHost, options.maxParallel ?? 1);
   if (sharedHost.length) throw new RunConfigError(sharedHost);
-  const hostShared = (e: SuiteExperiment) => !isSlurm(e) && energyHostShared(e.experiment, options.maxParallel ?? 1, onHost.length);
+  const hostShared = (e: SuiteExperiment) =>
+    !isSlurm(e) && energyHostShared(e.experiment, options.maxParallel ?? 1, onHost.length);
 
   const t0 = Date.now();
   const items = loaded.experiments.map((e) => ({ key: e.key, configHash: e.hash }));
-  const { journal, plan } = await resumeSuite(resultsDir, items, { rerunFailed: options.rerunFailed === true, rerunChanged: options.rerunChanged === true });
+  const { journal, plan } = await resumeSuite(resultsDir, items, {
+    rerunFailed: options.rerunFailed === true,
+    rerunChanged: options.rerunChanged === true,
+  });
   for (const c of plan.changed.filter((c) => !c.rerun)) {
-    emit({ type: 'notice', level: 'warning', key: c.key, message: `${c.key} is done (${c.experimentId}) with another config than the suite now gives; kept (--rerun-changed reruns it)` });
+    emit({
+      type: 'notice',
+      level: 'warning',
+      key: c.key,
+      message: `${c.key} is done (${c.experimentId}) with another config than the suite now gives; kept (--rerun-changed reruns it)`,
+    });
   }
-  for (const k of plan.failed) emit({ type: 'notice', level: 'note', key: k, message: `${k} failed before; not rerun (--rerun-failed reruns it)` });
+  for (const k of plan.failed)
+    emit({
+      type: 'notice',
+      level: 'note',
+      key: k,
+      message: `${k} failed before; not rerun (--rerun-failed reruns it)`,
+    });
   for (const r of plan.running) {
-    emit({ type: 'notice', level: 'note', key: r.key, message: `${r.key} is running in another live process (${r.owner?.host ?? '?'} pid ${r.owner?.pid ?? '?'}); skipped` });
+    emit({
+      type: 'notice',
+      level: 'note',
+      key: r.key,
+      message: `${r.key} is running in another live process (${r.owner?.host ?? '?'} pid ${r.owner?.pid ?? '?'}); skipped`,
+    });
   }
   const skipped = items.length - plan.run.length;
   emit({ type: 'suite-planned', suite: suiteName, total: items.length, toRun: plan.run.length, skipped, resultsDir });
@@ -105,7 +172,11 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> 
   // Model reuse: each cycle's experiments of one model load run back to back, in one worker session.
   const reuse = options.reuseModel === true || loaded.result.config.reuse === 'model';
   const toRun = reuse
-    ? reuseOrder(plan.run, (item) => byKey.get(item.key)!.cycle, (item) => loadSettingsKey(resolvedExperiment(byKey.get(item.key)!.experiment)))
+    ? reuseOrder(
+        plan.run,
+        (item) => byKey.get(item.key)!.cycle,
+        (item) => loadSettingsKey(resolvedExperiment(byKey.get(item.key)!.experiment)),
+      )
     : plan.run;
   const pools = new Map<Launcher, SessionPool>();
   const pooled = (launcher: Launcher) => {
@@ -117,14 +188,22 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> 
     const e = byKey.get(item.key)!;
     let launcher = await launcherFor(e.experiment);
     const previousId = item.previous?.experimentId;
-    const again = previousId && (await slurmReattach(item.previous, launcher, launchJob(resultsDir, previousId, e.experiment)));
+    const again =
+      previousId && (await slurmReattach(item.previous, launcher, launchJob(resultsDir, previousId, e.experiment)));
     if (again) {
       reattach.set(item.key, again);
       launcher = again.launcher;
-      emit({ type: 'notice', level: 'note', key: item.key, message: `${item.key}: reattaching to Slurm job ${again.jobId} (${again.state}) as ${again.experimentId}` });
+      emit({
+        type: 'notice',
+        level: 'note',
+        key: item.key,
+        message: `${item.key}: reattaching to Slurm job ${again.jobId} (${again.state}) as ${again.experimentId}`,
+      });
     }
     // On Slurm gpu_ids name GPUs of the allocated nodes, not of this one: keep them out of the local GPU bookkeeping.
-    const experiment = isSlurm(e) ? { ...resolvedExperiment(e.experiment), gpu_ids: [] } : resolvedExperiment(e.experiment);
+    const experiment = isSlurm(e)
+      ? { ...resolvedExperiment(e.experiment), gpu_ids: [] }
+      : resolvedExperiment(e.experiment);
     if (reuse && !again && sessionSupport(launcher, experiment) === null) launcher = pooled(launcher);
     jobs.push({ id: item.key, experiment, outputDir: '', logFile: '', launcher, retry: retryPolicy(e.experiment) });
   }
@@ -139,10 +218,18 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> 
       writes.push(recordFailure(event));
       if (event.type === 'started' && event.schedulerJobId !== undefined && id !== undefined) {
         const handle = slurmJobHandle(event.schedulerJobId);
-        writes.push(journal.setJob(event.jobId, id, handle).then(
-          () => undefined,
-          (error: unknown) => emit({ type: 'notice', level: 'warning', key: event.jobId, message: `${event.jobId}: could not record ${handle} in the journal: ${error instanceof Error ? error.message : String(error)}` }),
-        ));
+        writes.push(
+          journal.setJob(event.jobId, id, handle).then(
+            () => undefined,
+            (error: unknown) =>
+              emit({
+                type: 'notice',
+                level: 'warning',
+                key: event.jobId,
+                message: `${event.jobId}: could not record ${handle} in the journal: ${error instanceof Error ? error.message : String(error)}`,
+              }),
+          ),
+        );
       }
     },
     prepare: async (job) => {
@@ -168,12 +255,20 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> 
   const interrupted = count('interrupted');
   for (const r of results) {
     if (r.error && !state.outcomes.has(r.jobId)) {
-      state.outcomes.set(r.jobId, { key: r.jobId, status: 'failed', message: r.error instanceof Error ? r.error.message : String(r.error) });
+      state.outcomes.set(r.jobId, {
+        key: r.jobId,
+        status: 'failed',
+        message: r.error instanceof Error ? r.error.message : String(r.error),
+      });
     } else if (!state.outcomes.has(r.jobId)) state.outcomes.set(r.jobId, { key: r.jobId, status: 'interrupted' });
   }
   const summary = {
     done: count('succeeded') - results.filter((r) => r.error && r.outcome.status === 'succeeded').length,
-    failed, skipped, interrupted, energyJ: state.energyJ, seconds: (Date.now() - t0) / 1000,
+    failed,
+    skipped,
+    interrupted,
+    energyJ: state.energyJ,
+    seconds: (Date.now() - t0) / 1000,
   };
   emit({ type: 'suite-finished', ...summary });
   return { suite: suiteName, resultsDir, total: items.length, ...summary, experiments: [...state.outcomes.values()] };
@@ -200,21 +295,52 @@ function settleWith(c: SettleContext) {
     const logFile = launchJob(c.resultsDir, id, planned).logFile;
     const { outcome } = result;
     if (outcome.status === 'succeeded') {
-      const { recorded, metrics } = await recordSuccess(c.resultsDir, id, planned, result, c.startedAt.get(key)!, { energyHostShared: c.hostShared(c.byKey.get(key)!) });
-      await c.journal.finish(key, id, 'done', result.experiment.batch_size !== planned.batch_size ? { note: `batch_size ${result.experiment.batch_size} after OOM` } : {});
+      const { recorded, metrics } = await recordSuccess(c.resultsDir, id, planned, result, c.startedAt.get(key)!, {
+        energyHostShared: c.hostShared(c.byKey.get(key)!),
+      });
+      await c.journal.finish(
+        key,
+        id,
+        'done',
+        result.experiment.batch_size !== planned.batch_size
+          ? { note: `batch_size ${result.experiment.batch_size} after OOM` }
+          : {},
+      );
       await rm(launchJob(c.resultsDir, id, result.experiment).outputDir, { recursive: true, force: true });
       c.state.energyJ += metrics.energy_total_j ?? 0;
       const session = outcome as Partial<SessionOutcome>;
       const modelReused = session.modelReused ?? false;
       c.state.outcomes.set(key, { key, experimentId: id, status: 'done', modelReused });
       c.emit({
-        type: 'experiment-finished', key, experimentId: id, energyTotalJ: metrics.energy_total_j, energyPerTokenJ: metrics.energy_per_token_j,
-        batchSize: result.experiment.batch_size, plannedBatchSize: planned.batch_size, modelReused, modelLoadS: session.modelLoadS ?? null, dir: recorded.dir,
+        type: 'experiment-finished',
+        key,
+        experimentId: id,
+        energyTotalJ: metrics.energy_total_j,
+        energyPerTokenJ: metrics.energy_per_token_j,
+        batchSize: result.experiment.batch_size,
+        plannedBatchSize: planned.batch_size,
+        modelReused,
+        modelLoadS: session.modelLoadS ?? null,
+        dir: recorded.dir,
       });
     } else if (outcome.status === 'failed') {
       await c.journal.finish(key, id, 'failed', { error: `${outcome.kind}: ${outcome.message}` });
-      c.state.outcomes.set(key, { key, experimentId: id, status: 'failed', kind: outcome.kind, message: outcome.message });
-      c.emit({ type: 'experiment-failed', key, experimentId: id, kind: outcome.kind, message: outcome.message, attempts: result.attempts.length, logFile });
+      c.state.outcomes.set(key, {
+        key,
+        experimentId: id,
+        status: 'failed',
+        kind: outcome.kind,
+        message: outcome.message,
+      });
+      c.emit({
+        type: 'experiment-failed',
+        key,
+        experimentId: id,
+        kind: outcome.kind,
+        message: outcome.message,
+        attempts: result.attempts.length,
+        logFile,
+      });
     } else {
       await c.journal.finish(key, id, 'interrupted');
       c.state.outcomes.set(key, { key, experimentId: id, status: 'interrupted' });

@@ -29,22 +29,36 @@ async function run(server: string, load = 'warmup_requests: 0, num_requests: 2')
   const dir = await mkdtemp(path.join(os.tmpdir(), 'joules-serving-fault-'));
   dirs.push(dir);
   const config = path.join(dir, 'fault.yaml');
-  await writeFile(config, `config_name: fault\nmodel_name: ${model}\nengine: server\nserver: ${server}\nload: { pattern: closed_loop, concurrency: 1, ${load} }\nnum_input_prompts: 2\nmax_output_tokens: 4\nenergy: { backend: none }\nretry: { max_retries: 0 }\nlaunch: { launcher: python }\n`);
+  await writeFile(
+    config,
+    `config_name: fault\nmodel_name: ${model}\nengine: server\nserver: ${server}\nload: { pattern: closed_loop, concurrency: 1, ${load} }\nnum_input_prompts: 2\nmax_output_tokens: 4\nenergy: { backend: none }\nretry: { max_retries: 0 }\nlaunch: { launcher: python }\n`,
+  );
   const outcome = await runExperiment({ config, resultsDir: path.join(dir, 'results') });
   const logs = path.join(dir, 'results', 'logs');
   const serverLog = (await readdir(logs).catch(() => [] as string[])).find((n) => n.endsWith('-server.log'));
-  const pids = serverLog ? [...(await readFile(path.join(logs, serverLog), 'utf8')).matchAll(/^(?:pid|child)=(\d+)$/gm)].map((m) => Number(m[1])) : [];
+  const pids = serverLog
+    ? [...(await readFile(path.join(logs, serverLog), 'utf8')).matchAll(/^(?:pid|child)=(\d+)$/gm)].map((m) =>
+        Number(m[1]),
+      )
+    : [];
   const deadline = Date.now() + 5000;
   while (pids.some(alive) && Date.now() < deadline) await sleep(50);
-  const failures = parse(await readFile(path.join(dir, 'results', 'failed_experiments.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+  const failures = parse(await readFile(path.join(dir, 'results', 'failed_experiments.csv'), 'utf8'), {
+    columns: true,
+  }) as Record<string, string>[];
   const csv = await readFile(path.join(dir, 'results', 'text_generation_results.csv'), 'utf8').catch(() => null);
   return { outcome, pids, failures, csv };
 }
-const fault = (mode: string, extra = '') => `{ command: [${process.execPath}, ${faultServer}, --port, "{port}", --mode, ${mode}, --child], ready_timeout_s: 20${extra} }`;
+const fault = (mode: string, extra = '') =>
+  `{ command: [${process.execPath}, ${faultServer}, --port, "{port}", --mode, ${mode}, --child], ready_timeout_s: 20${extra} }`;
 
 describe('engine server failures (slow)', () => {
   it.each([
-    ['crash-on-request', 'server_crashed', /server died during the experiment \(exit code 139\)[\s\S]*segmentation fault \(simulated\)/],
+    [
+      'crash-on-request',
+      'server_crashed',
+      /server died during the experiment \(exit code 139\)[\s\S]*segmentation fault \(simulated\)/,
+    ],
     ['garbage', 'server_error', /\(garbage\).*not a server-sent event line[\s\S]*--- last lines of/],
     ['truncated', 'server_error', /\(truncated\).*before a finish_reason or \[DONE\]/],
     ['http500', 'server_error', /all 2 requests failed.*HTTP 500.*internal error \(fault-server\)/],
@@ -58,7 +72,9 @@ describe('engine server failures (slow)', () => {
     expect(r.csv).toBeNull();
   });
 
-  it('a stalled stream fails after server.request_timeout_s as server_error (stall)', { timeout: 120_000 }, async () => {
+  it('a stalled stream fails after server.request_timeout_s as server_error (stall)', {
+    timeout: 120_000,
+  }, async () => {
     const r = await run(fault('stall', ', request_timeout_s: 2'));
     expect(r.outcome).toMatchObject({ status: 'failed', kind: 'server_error' });
     expect((r.outcome as { message: string }).message).toMatch(/\(stall\).*no data from the server for 2 s/);

@@ -1,7 +1,13 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Experiment } from '@joules/config';
-import { servingColumns, servingMetrics, ServingRequestSchema, ServingSummarySchema, type ServingRequest } from '@joules/metrics';
+import {
+  type ServingRequest,
+  ServingRequestSchema,
+  ServingSummarySchema,
+  servingColumns,
+  servingMetrics,
+} from '@joules/metrics';
 import { SERVING_WORKER_FILES } from '@joules/tracker';
 
 /**
@@ -9,17 +15,26 @@ import { SERVING_WORKER_FILES } from '@joules/tracker';
  * requests file and load summary in `workDir`. Undefined for other engines. A line or summary that
  * does not match its schema is an error naming the file (and line).
  */
-export async function servingColumnsOf(workDir: string, experiment: Experiment): Promise<ReturnType<typeof servingColumns> | undefined> {
+export async function servingColumnsOf(
+  workDir: string,
+  experiment: Experiment,
+): Promise<ReturnType<typeof servingColumns> | undefined> {
   if (experiment.engine !== 'server') return undefined;
   const summaryFile = path.join(workDir, SERVING_WORKER_FILES.summary);
   const summary = ServingSummarySchema.safeParse(JSON.parse(await readFile(summaryFile, 'utf8')));
-  if (!summary.success) throw new Error(`${summaryFile}: not a valid serving summary (${summary.error.issues[0]?.path.join('.')}: ${summary.error.issues[0]?.message})`);
+  if (!summary.success)
+    throw new Error(
+      `${summaryFile}: not a valid serving summary (${summary.error.issues[0]?.path.join('.')}: ${summary.error.issues[0]?.message})`,
+    );
   const requestsFile = path.join(workDir, SERVING_WORKER_FILES.requests);
   const requests: ServingRequest[] = [];
   (await readFile(requestsFile, 'utf8')).split('\n').forEach((line, i) => {
     if (line.trim() === '') return;
     const r = ServingRequestSchema.safeParse(JSON.parse(line));
-    if (!r.success) throw new Error(`${requestsFile}:${i + 1}: not a valid request line (${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message})`);
+    if (!r.success)
+      throw new Error(
+        `${requestsFile}:${i + 1}: not a valid request line (${r.error.issues[0]?.path.join('.')}: ${r.error.issues[0]?.message})`,
+      );
     requests.push(r.data);
   });
   return servingColumns(servingMetrics(requests, summary.data, experiment.slo));

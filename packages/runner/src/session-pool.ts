@@ -1,4 +1,12 @@
-import { WorkerSession, loadSettingsKey, type LaunchJob, type LaunchOptions, type LaunchOutcome, type Launcher, type SessionOutcome } from '@joules/launcher';
+import {
+  type Launcher,
+  type LaunchJob,
+  type LaunchOptions,
+  type LaunchOutcome,
+  loadSettingsKey,
+  type SessionOutcome,
+  WorkerSession,
+} from '@joules/launcher';
 import type { EventSink } from './events.js';
 
 /**
@@ -28,15 +36,25 @@ export class SessionPool implements Launcher {
     const key = loadSettingsKey(job.experiment);
     let session = [...this.sessions].find(([s, info]) => !info.busy && s.alive && s.key === key)?.[0];
     if (!session) {
-      await Promise.all([...this.sessions].filter(([s, info]) => !info.busy && s.key !== key).map(([s]) => this.end(s, 'done')));
-      session = new WorkerSession(this.base, { ...(job.killGraceMs !== undefined && { killGraceMs: job.killGraceMs }) });
+      await Promise.all(
+        [...this.sessions].filter(([s, info]) => !info.busy && s.key !== key).map(([s]) => this.end(s, 'done')),
+      );
+      session = new WorkerSession(this.base, {
+        ...(job.killGraceMs !== undefined && { killGraceMs: job.killGraceMs }),
+      });
       this.count += 1;
-      this.sessions.set(session, { id: `session-${this.count}`, model: job.experiment.model_name, busy: false, keys: [] });
+      this.sessions.set(session, {
+        id: `session-${this.count}`,
+        model: job.experiment.model_name,
+        busy: false,
+        keys: [],
+      });
     }
     const info = this.sessions.get(session)!;
     info.busy = true;
     info.keys.push(this.keyOf(job));
-    if (info.keys.length === 1) this.emit({ type: 'session-started', sessionId: info.id, model: info.model, key: info.keys[0]! });
+    if (info.keys.length === 1)
+      this.emit({ type: 'session-started', sessionId: info.id, model: info.model, key: info.keys[0]! });
     let outcome: SessionOutcome | undefined;
     try {
       outcome = await session.run(job, options);

@@ -2,7 +2,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { checkExperimentFolder, verifyResults, withResultsDb, type Manifest } from '@joules/tracker';
+import { checkExperimentFolder, type Manifest, verifyResults, withResultsDb } from '@joules/tracker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runExperiment } from './run-experiment.js';
 
@@ -11,14 +11,28 @@ import { runExperiment } from './run-experiment.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const FAKE_PYNVML = path.join(root, 'python/tests/fake_pynvml');
 const model = path.join(root, '.joules/models/tiny-llama');
-const ENV_KEYS = ['PYTHONPATH', 'FAKE_PYNVML_CONFIG', 'JOULES_WORKER_CPU_WITH_GPU_IDS', 'JOULES_CACHE_DIR', 'HF_HUB_OFFLINE'] as const;
+const ENV_KEYS = [
+  'PYTHONPATH',
+  'FAKE_PYNVML_CONFIG',
+  'JOULES_WORKER_CPU_WITH_GPU_IDS',
+  'JOULES_CACHE_DIR',
+  'HF_HUB_OFFLINE',
+] as const;
 
 let dir = '';
 const saved: Record<string, string | undefined> = {};
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'joules-side-e2e-'));
   const fake = path.join(dir, 'fake-nvml.json');
-  await writeFile(fake, JSON.stringify({ devices: [{ uuid: 'GPU-5e1d0000-fake-4e1b-9a3d-0123456789ab', name: 'NVIDIA H200', power_w: 150, power_limit_w: 700 }], t0: 0 }));
+  await writeFile(
+    fake,
+    JSON.stringify({
+      devices: [
+        { uuid: 'GPU-5e1d0000-fake-4e1b-9a3d-0123456789ab', name: 'NVIDIA H200', power_w: 150, power_limit_w: 700 },
+      ],
+      t0: 0,
+    }),
+  );
   for (const k of ENV_KEYS) saved[k] = process.env[k];
   Object.assign(process.env, {
     PYTHONPATH: [FAKE_PYNVML, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter),
@@ -37,13 +51,28 @@ afterAll(async () => {
 });
 
 describe('nothing the worker measured is lost (slow)', () => {
-  it('save_token_ids and the NVML timeseries reach raw_results/<id>/, in the manifest, verified and queryable', { timeout: 300_000 }, async () => {
+  it('save_token_ids and the NVML timeseries reach raw_results/<id>/, in the manifest, verified and queryable', {
+    timeout: 300_000,
+  }, async () => {
     const config = path.join(dir, 'side.yaml');
-    await writeFile(config, [
-      'config_name: side-files', `model_name: ${model}`, 'num_input_prompts: 4', 'max_input_tokens: 32', 'max_output_tokens: 6',
-      'min_output_tokens: 6', 'batch_size: 2', 'warmup_iterations: 0', 'gpu_ids: [0]', 'save_token_ids: true',
-      'energy: { backend: nvml, measure_power_secs: 0.05 }', 'launch: { launcher: python }', '',
-    ].join('\n'));
+    await writeFile(
+      config,
+      [
+        'config_name: side-files',
+        `model_name: ${model}`,
+        'num_input_prompts: 4',
+        'max_input_tokens: 32',
+        'max_output_tokens: 6',
+        'min_output_tokens: 6',
+        'batch_size: 2',
+        'warmup_iterations: 0',
+        'gpu_ids: [0]',
+        'save_token_ids: true',
+        'energy: { backend: nvml, measure_power_secs: 0.05 }',
+        'launch: { launcher: python }',
+        '',
+      ].join('\n'),
+    );
     const results = path.join(dir, 'results');
     const outcome = await runExperiment({ config, resultsDir: results });
     if (outcome.status !== 'succeeded') {
@@ -53,25 +82,38 @@ describe('nothing the worker measured is lost (slow)', () => {
     const id = outcome.experimentId;
     const folder = path.join(results, 'raw_results', id);
     const names = await readdir(folder);
-    expect(names).toEqual(expect.arrayContaining([`${id}_8_token_output.json`, `${id}_timeseries_rank_0.jsonl`, 'manifest.json']));
+    expect(names).toEqual(
+      expect.arrayContaining([`${id}_8_token_output.json`, `${id}_timeseries_rank_0.jsonl`, 'manifest.json']),
+    );
     const manifest = JSON.parse(await readFile(path.join(folder, 'manifest.json'), 'utf8')) as Manifest;
-    expect(manifest.files.map((f) => f.name)).toEqual(expect.arrayContaining([`${id}_8_token_output.json`, `${id}_timeseries_rank_0.jsonl`]));
+    expect(manifest.files.map((f) => f.name)).toEqual(
+      expect.arrayContaining([`${id}_8_token_output.json`, `${id}_timeseries_rank_0.jsonl`]),
+    );
     expect(await checkExperimentFolder(folder, { hashes: true })).toMatchObject({ ok: true });
     expect(await verifyResults(results, { hashes: true })).toEqual({ ok: 1, legacy: [], problems: [] });
 
-    const tokens = JSON.parse(await readFile(path.join(folder, `${id}_8_token_output.json`), 'utf8')) as { outputs: { rank: number; prompt: string; token_ids: number[] }[] };
+    const tokens = JSON.parse(await readFile(path.join(folder, `${id}_8_token_output.json`), 'utf8')) as {
+      outputs: { rank: number; prompt: string; token_ids: number[] }[];
+    };
     expect(tokens.outputs).toHaveLength(4);
     for (const o of tokens.outputs) expect(o.token_ids.length).toBeGreaterThan(0);
-    const samples = (await readFile(path.join(folder, `${id}_timeseries_rank_0.jsonl`), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { power_w: number });
+    const samples = (await readFile(path.join(folder, `${id}_timeseries_rank_0.jsonl`), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { power_w: number });
     expect(samples.length).toBeGreaterThan(0);
     expect(samples.every((s) => s.power_w === 150)).toBe(true);
     // The work folder is gone; the copies are what is left.
     await expect(readdir(path.join(results, '.joules', 'work', id))).rejects.toThrow();
 
     await withResultsDb(results, async (db) => {
-      expect(await db.query('SELECT count(*)::INTEGER AS n, min(power_w) AS p FROM timeseries')).toEqual([{ n: samples.length, p: 150 }]);
+      expect(await db.query('SELECT count(*)::INTEGER AS n, min(power_w) AS p FROM timeseries')).toEqual([
+        { n: samples.length, p: 150 },
+      ]);
       expect(await db.query('SELECT len(outputs)::INTEGER AS n FROM token_output')).toEqual([{ n: 4 }]);
-      expect(await db.query('SELECT energy_complete, effective_config_hash = config_hash AS same FROM results')).toEqual([{ energy_complete: true, same: true }]);
+      expect(
+        await db.query('SELECT energy_complete, effective_config_hash = config_hash AS same FROM results'),
+      ).toEqual([{ energy_complete: true, same: true }]);
     });
   });
 });

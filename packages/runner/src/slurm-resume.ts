@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import { findSubmittedJob, querySlurmJob, SlurmLauncher, type LaunchJob, type Launcher } from '@joules/launcher';
+import { findSubmittedJob, type Launcher, type LaunchJob, querySlurmJob, SlurmLauncher } from '@joules/launcher';
 import type { ProgressEntry } from '@joules/tracker';
 
 /** How the journal names a Slurm job (`ProgressEntry.job`). */
@@ -32,10 +32,16 @@ async function leftFiles(outputDir: string): Promise<boolean> {
  * without --detach cancels: then it runs anew), or one Slurm forgot that left worker files.
  * `job` is the launch job of the previous attempt (its experiment id's folders).
  */
-export async function slurmReattach(previous: ProgressEntry | undefined, launcher: Launcher, job: LaunchJob): Promise<Reattach | undefined> {
+export async function slurmReattach(
+  previous: ProgressEntry | undefined,
+  launcher: Launcher,
+  job: LaunchJob,
+): Promise<Reattach | undefined> {
   if (!(launcher instanceof SlurmLauncher) || !previous?.experimentId) return undefined;
   if (previous.status !== 'running' && previous.status !== 'interrupted') return undefined;
-  const journalId = previous.job?.startsWith(SLURM_JOB_PREFIX) ? previous.job.slice(SLURM_JOB_PREFIX.length) : undefined;
+  const journalId = previous.job?.startsWith(SLURM_JOB_PREFIX)
+    ? previous.job.slice(SLURM_JOB_PREFIX.length)
+    : undefined;
   const jobId = journalId ?? (await findSubmittedJob(job))?.jobId;
   if (!jobId) return undefined;
   const info = await querySlurmJob({}, jobId);

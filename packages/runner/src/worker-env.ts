@@ -16,7 +16,9 @@ export interface WorkerEnv {
  * checkout's `python/.venv` made by `npm run bootstrap`. `accelerate` sits beside it.
  */
 export async function resolveWorkerEnv(pythonFlag?: string, env: NodeJS.ProcessEnv = process.env): Promise<WorkerEnv> {
-  const python = path.resolve(pythonFlag ?? env.JOULES_PYTHON ?? path.join(checkoutRoot, 'python', '.venv', 'bin', 'python'));
+  const python = path.resolve(
+    pythonFlag ?? env.JOULES_PYTHON ?? path.join(checkoutRoot, 'python', '.venv', 'bin', 'python'),
+  );
   const accelerate = path.join(path.dirname(python), 'accelerate');
   for (const file of [python, accelerate]) {
     try {

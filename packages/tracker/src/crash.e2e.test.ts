@@ -34,7 +34,12 @@ async function readRows(file: string, columns: readonly string[]): Promise<strin
 }
 
 /** Check after each kill; folders of acks from `checkedUpTo` on are hashed, the older ones only looked up. */
-async function checkInvariants(dir: string, acks: readonly Ack[], kills: number, checkedUpTo = 0): Promise<ProgressJournal> {
+async function checkInvariants(
+  dir: string,
+  acks: readonly Ack[],
+  kills: number,
+  checkedUpTo = 0,
+): Promise<ProgressJournal> {
   const journal = await ProgressJournal.open(dir);
   const rows = await readRows(path.join(dir, 'crash_results.csv'), CRASH_COLUMNS);
   const failures = await readRows(path.join(dir, 'failed_experiments.csv'), FAILURE_COLUMNS);
@@ -49,9 +54,13 @@ async function checkInvariants(dir: string, acks: readonly Ack[], kills: number,
       expect(rowById.get(ack.id)?.[1], `acknowledged ${ack.id} missing from the CSV`).toBe(ack.key);
       expect(journal.get(ack.key)).toMatchObject({ status: 'done', experimentId: ack.id });
       expect(folders.has(ack.id), `folder of ${ack.id} gone`).toBe(true);
-      if (i >= checkedUpTo) expect((await checkExperimentFolder(path.join(dir, 'raw_results', ack.id), { hashes: true })).ok).toBe(true);
+      if (i >= checkedUpTo)
+        expect((await checkExperimentFolder(path.join(dir, 'raw_results', ack.id), { hashes: true })).ok).toBe(true);
     } else {
-      expect(failures.filter((f) => f[1] === ack.id), `failure ${ack.id} not logged once`).toHaveLength(1);
+      expect(
+        failures.filter((f) => f[1] === ack.id),
+        `failure ${ack.id} not logged once`,
+      ).toHaveLength(1);
     }
   }
   // Ids: unique, allocated in order (each child's grow), never null; at most one lost (in flight) per kill.
@@ -60,7 +69,9 @@ async function checkInvariants(dir: string, acks: readonly Ack[], kills: number,
     const own = acks.filter((a) => a.child === child).map((a) => Number(a.id));
     expect(own.every((id, i) => i === 0 || id > own[i - 1]!)).toBe(true);
   }
-  const last = Number((await readFile(path.join(dir, '.joules', 'last_experiment_id'), 'utf8').catch(() => '0')).trim());
+  const last = Number(
+    (await readFile(path.join(dir, '.joules', 'last_experiment_id'), 'utf8').catch(() => '0')).trim(),
+  );
   const used = new Set([...ids, ...failures.map((f) => f[1]!)].map(Number));
   expect([...used].every((id) => Number.isInteger(id) && id >= 1 && id <= last)).toBe(true);
   expect(last - used.size).toBeLessThanOrEqual(kills);
@@ -71,7 +82,7 @@ describe('crash safety (SIGKILL at random moments)', () => {
   it('keeps every acknowledged record exactly once over 50 kills, then finishes the suite', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'joules-crash-'));
     let seed = 20_240_601;
-    const random = () => ((seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31);
+    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
     const acks: Ack[] = [];
     const delays: number[] = [];
     for (let round = 1; round <= 50; round++) {

@@ -36,7 +36,10 @@ describe('appendCsvRows', () => {
     const result = await appendCsvRows(file, cols, [['3', 'c', 3, true]]);
     expect(result.droppedBytes).toBe(Buffer.byteLength('2,"cut after the newline\n'));
     const rows = parse(await readFile(file, 'utf8'), { columns: true }) as Record<string, string>[];
-    expect(rows.map((r) => [r.id, r.name])).toEqual([['1', 'multi\nline'], ['3', 'c']]);
+    expect(rows.map((r) => [r.id, r.name])).toEqual([
+      ['1', 'multi\nline'],
+      ['3', 'c'],
+    ]);
   });
 
   it('cuts NUL bytes a power cut left at the end', async () => {
@@ -61,7 +64,9 @@ describe('appendCsvRows', () => {
 
   it('keeps concurrent appends whole', async () => {
     const file = path.join(await tmp(), 'r.csv');
-    await Promise.all(Array.from({ length: 25 }, (_, i) => appendCsvRows(file, cols, [[String(i), 'x'.repeat(500), i, true]])));
+    await Promise.all(
+      Array.from({ length: 25 }, (_, i) => appendCsvRows(file, cols, [[String(i), 'x'.repeat(500), i, true]])),
+    );
     const rows = parse(await readFile(file, 'utf8'), { columns: true }) as Record<string, string>[];
     expect(rows).toHaveLength(25);
     expect(new Set(rows.map((r) => r.id)).size).toBe(25);

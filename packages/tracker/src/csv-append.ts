@@ -87,9 +87,14 @@ export interface AppendResult {
  * header differs is kept under a dated name and a new one started (never misaligned); a torn
  * last row is cut first; each append is one write + fsync.
  */
-export async function appendCsvRows(file: string, columns: readonly string[], rows: readonly (readonly Cell[])[]): Promise<AppendResult> {
+export async function appendCsvRows(
+  file: string,
+  columns: readonly string[],
+  rows: readonly (readonly Cell[])[],
+): Promise<AppendResult> {
   for (const row of rows) {
-    if (row.length !== columns.length) throw new TrackerInputError(`row has ${row.length} cells, ${path.basename(file)} has ${columns.length} columns`);
+    if (row.length !== columns.length)
+      throw new TrackerInputError(`row has ${row.length} cells, ${path.basename(file)} has ${columns.length} columns`);
   }
   const header = csvLine(columns);
   return withLock(path.dirname(file), `.${path.basename(file)}`, async () => {

@@ -17,8 +17,14 @@ describe('parseCsv', () => {
   });
 
   it('leaves out a torn last record', () => {
-    expect(parseCsv('a,b\n1,2\n3,"x\ny')).toEqual([['a', 'b'], ['1', '2']]);
-    expect(parseCsv('a,b\n1,2\n3,4')).toEqual([['a', 'b'], ['1', '2']]);
+    expect(parseCsv('a,b\n1,2\n3,"x\ny')).toEqual([
+      ['a', 'b'],
+      ['1', '2'],
+    ]);
+    expect(parseCsv('a,b\n1,2\n3,4')).toEqual([
+      ['a', 'b'],
+      ['1', '2'],
+    ]);
   });
 });
 

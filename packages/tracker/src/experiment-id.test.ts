@@ -1,9 +1,9 @@
-import { mkdtemp, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { allocateExperimentId } from './experiment-id.js';
 import { ResultsFileError } from './errors.js';
+import { allocateExperimentId } from './experiment-id.js';
 
 const tmp = () => mkdtemp(path.join(os.tmpdir(), 'joules-id-'));
 

@@ -1,8 +1,8 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { writeFileAtomic } from './atomic-write.js';
 import { ResultsFileError } from './errors.js';
+import { type ResultsLayout, resultsLayout } from './layout.js';
 import { withLock } from './lock.js';
-import { resultsLayout, type ResultsLayout } from './layout.js';
 
 /** Width of experiment ids: 000001 … 999999 sort as text; larger ids simply grow wider. */
 export const EXPERIMENT_ID_WIDTH = 6;
@@ -22,7 +22,11 @@ async function highestExistingId(layout: ResultsLayout): Promise<number> {
   return max;
 }
 
-const exists = (file: string) => stat(file).then(() => true, () => false);
+const exists = (file: string) =>
+  stat(file).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * Allocate the next experiment id under a lock shared by every process using this results
@@ -36,7 +40,8 @@ export async function allocateExperimentId(resultsDir: string): Promise<string> 
     let last: number | undefined;
     try {
       const text = (await readFile(layout.counterFile, 'utf8')).trim();
-      if (!/^\d+$/.test(text)) throw new ResultsFileError(layout.counterFile, `expected a number, found "${text.slice(0, 20)}"`);
+      if (!/^\d+$/.test(text))
+        throw new ResultsFileError(layout.counterFile, `expected a number, found "${text.slice(0, 20)}"`);
       last = Number(text);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;

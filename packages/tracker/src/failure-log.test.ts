@@ -6,7 +6,14 @@ import { describe, expect, it } from 'vitest';
 import { FAILURE_COLUMNS, recordFailure } from './failure-log.js';
 
 const tmp = () => mkdtemp(path.join(os.tmpdir(), 'joules-fail-'));
-const failure = { experimentId: '000003', configName: 'b8', modelName: 'org/m', kind: 'oom', message: 'CUDA out of memory.\nTried to allocate "2 GiB"', config: { batch_size: 8 } };
+const failure = {
+  experimentId: '000003',
+  configName: 'b8',
+  modelName: 'org/m',
+  kind: 'oom',
+  message: 'CUDA out of memory.\nTried to allocate "2 GiB"',
+  config: { batch_size: 8 },
+};
 
 describe('recordFailure', () => {
   it('logs every attempt and marks the final one', async () => {
@@ -16,17 +23,30 @@ describe('recordFailure', () => {
     const rows = parse(await readFile(file, 'utf8'), { columns: true }) as Record<string, string>[];
     expect(Object.keys(rows[0]!)).toEqual([...FAILURE_COLUMNS]);
     expect(FAILURE_COLUMNS.at(-1)).toBe('final');
-    expect(rows.map((r) => [r.attempt, r.final])).toEqual([['1', 'false'], ['2', 'true']]);
-    expect(rows[0]).toMatchObject({ timestamp: '2024-05-01T00:00:00.000Z', error_message: failure.message, config_json: '{"batch_size":8}' });
+    expect(rows.map((r) => [r.attempt, r.final])).toEqual([
+      ['1', 'false'],
+      ['2', 'true'],
+    ]);
+    expect(rows[0]).toMatchObject({
+      timestamp: '2024-05-01T00:00:00.000Z',
+      error_message: failure.message,
+      config_json: '{"batch_size":8}',
+    });
   });
 
   it('keeps a log with the old columns (no "final") aside and starts a new one', async () => {
     const dir = await tmp();
-    await writeFile(path.join(dir, 'failed_experiments.csv'), `${FAILURE_COLUMNS.slice(0, -1).join(',')}\n2024,000001,a,m,1,oom,x,{}\n`);
+    await writeFile(
+      path.join(dir, 'failed_experiments.csv'),
+      `${FAILURE_COLUMNS.slice(0, -1).join(',')}\n2024,000001,a,m,1,oom,x,{}\n`,
+    );
     await recordFailure(dir, { ...failure, attempt: 1 });
     const names = (await readdir(dir)).filter((n) => n.startsWith('failed_experiments')).sort();
     expect(names).toHaveLength(2);
-    const rows = parse(await readFile(path.join(dir, 'failed_experiments.csv'), 'utf8'), { columns: true }) as Record<string, string>[];
+    const rows = parse(await readFile(path.join(dir, 'failed_experiments.csv'), 'utf8'), { columns: true }) as Record<
+      string,
+      string
+    >[];
     expect(rows).toMatchObject([{ experiment_id: '000003', final: 'true' }]);
   });
 });

@@ -3,7 +3,15 @@ import { resultsLayout } from './layout.js';
 
 /** Columns of `failed_experiments.csv`. Append only; never reorder (a new set starts a new file). */
 export const FAILURE_COLUMNS = [
-  'timestamp', 'experiment_id', 'config_name', 'model_name', 'attempt', 'kind', 'error_message', 'config_json', 'final',
+  'timestamp',
+  'experiment_id',
+  'config_name',
+  'model_name',
+  'attempt',
+  'kind',
+  'error_message',
+  'config_json',
+  'final',
 ] as const;
 
 export interface FailureRecord {
@@ -26,7 +34,17 @@ export interface FailureRecord {
 export async function recordFailure(resultsDir: string, f: FailureRecord, now = new Date()): Promise<string> {
   const file = resultsLayout(resultsDir).failuresCsv;
   await appendCsvRows(file, FAILURE_COLUMNS, [
-    [now.toISOString(), f.experimentId, f.configName, f.modelName, f.attempt, f.kind, f.message, JSON.stringify(f.config) ?? null, f.final ?? true],
+    [
+      now.toISOString(),
+      f.experimentId,
+      f.configName,
+      f.modelName,
+      f.attempt,
+      f.kind,
+      f.message,
+      JSON.stringify(f.config) ?? null,
+      f.final ?? true,
+    ],
   ]);
   return file;
 }

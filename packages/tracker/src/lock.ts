@@ -81,7 +81,10 @@ async function takeOver(file: string, judged: LockState, staleMs: number, text: 
   try {
     const now = await readLock(file);
     if (!now) return true;
-    const same = now.token === judged.token && now.isDir === judged.isDir && (now.token !== undefined || now.mtimeMs === judged.mtimeMs);
+    const same =
+      now.token === judged.token &&
+      now.isDir === judged.isDir &&
+      (now.token !== undefined || now.mtimeMs === judged.mtimeMs);
     if (same && isStale(now, staleMs)) await rm(file, { recursive: now.isDir, force: true });
     return true;
   } finally {
@@ -116,15 +119,19 @@ export async function acquireLock(lockFile: string, options: LockOptions = {}): 
     await sleep(delay * (0.5 + Math.random()));
     delay = Math.min(delay * 1.5, 100);
   }
-  const refresh = setInterval(() => {
-    const now = new Date();
-    utimes(lockFile, now, now).catch(() => undefined);
-  }, Math.max(1_000, staleMs / 3));
+  const refresh = setInterval(
+    () => {
+      const now = new Date();
+      utimes(lockFile, now, now).catch(() => undefined);
+    },
+    Math.max(1_000, staleMs / 3),
+  );
   refresh.unref();
   return async () => {
     clearInterval(refresh);
     const state = await readLock(lockFile);
-    if (state?.token === token) await unlink(lockFile).catch((error) => (isCode(error, 'ENOENT') ? undefined : Promise.reject(error)));
+    if (state?.token === token)
+      await unlink(lockFile).catch((error) => (isCode(error, 'ENOENT') ? undefined : Promise.reject(error)));
   };
 }
 

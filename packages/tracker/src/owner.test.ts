@@ -21,11 +21,16 @@ describe('ownerAlive', () => {
     expect(ownerAlive({ pid: await deadPid(), host: os.hostname() })).toBe(false);
   });
 
-  it.runIf(process.platform === 'linux')('takes a live pid with another start time for a reused pid (dead owner)', () => {
-    const child = liveProcess();
-    children.push(child);
-    expect(ownerAlive({ pid: child.pid!, host: os.hostname(), start: `${currentOwner().start!.split(':')[0]}:1` })).toBe(false);
-  });
+  it.runIf(process.platform === 'linux')(
+    'takes a live pid with another start time for a reused pid (dead owner)',
+    () => {
+      const child = liveProcess();
+      children.push(child);
+      expect(
+        ownerAlive({ pid: child.pid!, host: os.hostname(), start: `${currentOwner().start!.split(':')[0]}:1` }),
+      ).toBe(false);
+    },
+  );
 
   it('cannot tell for another host', () => {
     expect(ownerAlive({ pid: process.pid, host: `${os.hostname()}-elsewhere` })).toBeUndefined();

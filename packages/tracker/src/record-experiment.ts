@@ -1,9 +1,9 @@
-import { RESULT_COLUMNS, toResultRecord, type ResultRecord } from '@joules/metrics';
-import { resultsLayout } from './layout.js';
+import { RESULT_COLUMNS, type ResultRecord, toResultRecord } from '@joules/metrics';
 import { TrackerInputError } from './errors.js';
+import { resultsLayout } from './layout.js';
 import { commitExperiment } from './raw/commit.js';
 import { collectSideFiles } from './raw/side-files.js';
-import { resultDocuments, type ExperimentRun } from './result-documents.js';
+import { type ExperimentRun, resultDocuments } from './result-documents.js';
 
 export interface RecordedExperiment {
   dir: string;
@@ -17,11 +17,22 @@ export interface RecordedExperiment {
 }
 
 async function sideFilesOf(run: ExperimentRun) {
-  if (run.workDir !== undefined) return collectSideFiles(run.experimentId, run.workDir, run.ranks, run.experiment.save_token_ids, run.experiment.engine);
+  if (run.workDir !== undefined)
+    return collectSideFiles(
+      run.experimentId,
+      run.workDir,
+      run.ranks,
+      run.experiment.save_token_ids,
+      run.experiment.engine,
+    );
   const named = run.ranks.find((r) => r.energy.timeseries_file !== null);
   const serving = run.experiment.engine === 'server';
   if (named || run.experiment.save_token_ids || serving) {
-    const what = named ? `rank ${named.rank} names ${named.energy.timeseries_file}` : serving ? 'engine "server" writes a requests file' : 'save_token_ids is on';
+    const what = named
+      ? `rank ${named.rank} names ${named.energy.timeseries_file}`
+      : serving
+        ? 'engine "server" writes a requests file'
+        : 'save_token_ids is on';
     throw new TrackerInputError(`workDir: required when the worker wrote side files (${what}); they would be lost`);
   }
   return { documents: {}, files: [] };
@@ -30,7 +41,10 @@ async function sideFilesOf(run: ExperimentRun) {
 /** Model reuse as the worker recorded it (rank 0's environment: `model_reused`, `model_load_s`). */
 function modelLoad(run: ExperimentRun): { model_reused: boolean; model_load_s: number | null } {
   const env = [...run.ranks].sort((a, b) => a.rank - b.rank)[0]?.environment ?? {};
-  return { model_reused: env.model_reused === true, model_load_s: typeof env.model_load_s === 'number' ? env.model_load_s : null };
+  return {
+    model_reused: env.model_reused === true,
+    model_load_s: typeof env.model_load_s === 'number' ? env.model_load_s : null,
+  };
 }
 
 /**

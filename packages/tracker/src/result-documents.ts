@@ -1,7 +1,7 @@
 import type { Experiment } from '@joules/config';
 import type { ExperimentMetrics, ProcessTotals, RawMeasurement } from '@joules/metrics';
-import { datasetRowsSkipped, effectiveGenerationConfig } from './worker-records.js';
 import { SIDE_FILE_NAMES } from './raw/side-files.js';
+import { datasetRowsSkipped, effectiveGenerationConfig } from './worker-records.js';
 
 export interface ExperimentRun {
   experimentId: string;
@@ -81,15 +81,23 @@ export function resultDocuments(run: ExperimentRun): Record<string, unknown> {
       throughput_tokens_per_s: m.throughput_tokens_per_s,
       throughput_queries_per_s: m.throughput_queries_per_s,
       latency_s: {
-        mean: m.latency_mean_s, p50: m.latency_p50_s, p90: m.latency_p90_s, p99: m.latency_p99_s,
-        min: m.latency_min_s, max: m.latency_max_s, unit: 'seconds per batch',
+        mean: m.latency_mean_s,
+        p50: m.latency_p50_s,
+        p90: m.latency_p90_s,
+        p99: m.latency_p99_s,
+        min: m.latency_min_s,
+        max: m.latency_max_s,
+        unit: 'seconds per batch',
       },
       per_rank: ranks.map((r) => ({ rank: r.rank, window: r.window, tokens: r.tokens, batches: r.batches })),
     },
     '5_compute_metrics': {
       experiment_id: id,
       flops: {
-        prefill: m.flops_prefill, decode: m.flops_decode, total: m.flops_total, per_output_token: m.flops_per_token,
+        prefill: m.flops_prefill,
+        decode: m.flops_decode,
+        total: m.flops_total,
+        per_output_token: m.flops_per_token,
         method: [...new Set(ranks.map((r) => r.flops.method))].join('+'),
       },
       memory: {
@@ -126,7 +134,11 @@ export function resultDocuments(run: ExperimentRun): Record<string, unknown> {
   for (const r of ranks) docs[`raw_rank_${r.rank}`] = r;
   for (const r of ranks) {
     docs[`6_local_energy_results_process_${r.rank}`] = {
-      experiment_id: id, rank: r.rank, host: r.host, device: r.device, ...r.energy,
+      experiment_id: id,
+      rank: r.rank,
+      host: r.host,
+      device: r.device,
+      ...r.energy,
       // The samples' file in this folder (raw_rank_<r> keeps the worker's own name).
       timeseries_file: r.energy.timeseries_file === null ? null : `${id}_${SIDE_FILE_NAMES.timeseries(r.rank)}`,
     };
@@ -134,7 +146,11 @@ export function resultDocuments(run: ExperimentRun): Record<string, unknown> {
   if (e.save_outputs) {
     docs['8_text_output'] = {
       experiment_id: id,
-      outputs: ranks.flatMap((r) => (r.outputs ? r.outputs.texts.map((text, i) => ({ rank: r.rank, prompt: r.outputs!.prompts[i] ?? null, text })) : [])),
+      outputs: ranks.flatMap((r) =>
+        r.outputs
+          ? r.outputs.texts.map((text, i) => ({ rank: r.rank, prompt: r.outputs!.prompts[i] ?? null, text }))
+          : [],
+      ),
     };
   }
   return docs;

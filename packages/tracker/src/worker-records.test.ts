@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseExperiment } from '@joules/config';
-import { aggregateRanks, deriveMetrics, RawMeasurementSchema, type RawMeasurement } from '@joules/metrics';
+import { aggregateRanks, deriveMetrics, type RawMeasurement, RawMeasurementSchema } from '@joules/metrics';
 import { describe, expect, it } from 'vitest';
 import { resultDocuments } from './result-documents.js';
 import { datasetRowsSkipped, effectiveGenerationConfig } from './worker-records.js';
@@ -12,7 +12,11 @@ const rank = (r: number): RawMeasurement =>
   RawMeasurementSchema.parse(JSON.parse(readFileSync(`${FIXTURE}rank-${r}.json`, 'utf8')));
 
 const GENERATION = {
-  mode: 'greedy_search', do_sample: false, num_beams: 1, repetition_penalty: 1.0, eos_token_id: [2],
+  mode: 'greedy_search',
+  do_sample: false,
+  num_beams: 1,
+  repetition_penalty: 1.0,
+  eos_token_id: [2],
   overridden_model_defaults: { repetition_penalty: 1.2, num_beams: 4 },
 };
 const SKIPPED = { count: 1, lines: [1], reason: 'no prompt column (metadata record)' };
@@ -20,7 +24,10 @@ const SKIPPED = { count: 1, lines: [1], reason: 'no prompt column (metadata reco
 function withRecords(r: RawMeasurement): RawMeasurement {
   const dataset = r.environment['dataset'];
   const base = typeof dataset === 'object' && dataset !== null && !Array.isArray(dataset) ? dataset : {};
-  return { ...r, environment: { ...r.environment, generation: GENERATION, dataset: { ...base, rows_skipped: SKIPPED } } };
+  return {
+    ...r,
+    environment: { ...r.environment, generation: GENERATION, dataset: { ...base, rows_skipped: SKIPPED } },
+  };
 }
 
 function withoutRecords(r: RawMeasurement): RawMeasurement {
@@ -35,8 +42,15 @@ function variables(ranks: RawMeasurement[]): Record<string, unknown> {
   if (!parsed.config) throw new Error(parsed.errors.join('\n'));
   const totals = aggregateRanks(ranks);
   const docs = resultDocuments({
-    experimentId: '000001', experiment: parsed.config, configHash: 'abc', launcher: 'accelerate',
-    startedAt: '2026-12-01T00:00:00Z', finishedAt: '2026-12-01T00:01:00Z', ranks, totals, metrics: deriveMetrics(totals),
+    experimentId: '000001',
+    experiment: parsed.config,
+    configHash: 'abc',
+    launcher: 'accelerate',
+    startedAt: '2026-12-01T00:00:00Z',
+    finishedAt: '2026-12-01T00:01:00Z',
+    ranks,
+    totals,
+    metrics: deriveMetrics(totals),
   });
   return docs['2_experiment_variables'] as Record<string, unknown>;
 }
@@ -59,7 +73,9 @@ describe('_2_experiment_variables.json', () => {
     expect(doc['effective_generation_config']).toBeNull();
     expect(doc['dataset_rows_skipped']).toBeNull();
     const r = rank(0);
-    expect(effectiveGenerationConfig({ ...r, environment: { ...r.environment, generation: 'not a record' } })).toBeNull();
+    expect(
+      effectiveGenerationConfig({ ...r, environment: { ...r.environment, generation: 'not a record' } }),
+    ).toBeNull();
     expect(datasetRowsSkipped({ ...r, environment: { ...r.environment, dataset: { rows_skipped: null } } })).toBeNull();
   });
 });

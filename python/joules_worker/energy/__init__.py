@@ -60,7 +60,19 @@ def choose_backend(name: str, ctx: BackendContext) -> tuple[type[EnergyBackend],
 
 
 __all__ = [
-    "AUTO_ORDER", "BACKENDS", "BackendContext", "CodeCarbonBackend", "EnergyBackend", "EnergyReading",
-    "EnergyResult", "GpuRef", "NoneBackend", "NvmlBackend", "RaplBackend", "ZeusBackend",
-    "choose_backend", "get_backend", "reset_probes",
+    "AUTO_ORDER",
+    "BACKENDS",
+    "BackendContext",
+    "CodeCarbonBackend",
+    "EnergyBackend",
+    "EnergyReading",
+    "EnergyResult",
+    "GpuRef",
+    "NoneBackend",
+    "NvmlBackend",
+    "RaplBackend",
+    "ZeusBackend",
+    "choose_backend",
+    "get_backend",
+    "reset_probes",
 ]

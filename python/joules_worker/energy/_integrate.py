@@ -75,6 +75,6 @@ def trapezoid_j(samples: Sequence[tuple[float, float]], spans: Sequence[tuple[fl
     ordered = sorted(samples)
     for a, b in spans:
         inside = [(t, p) for t, p in ordered if a <= t <= b]
-        for (t0, p0), (t1, p1) in zip(inside, inside[1:]):
+        for (t0, p0), (t1, p1) in zip(inside, inside[1:], strict=False):
             total += (t1 - t0) * (p0 + p1) / 2
     return total

@@ -71,7 +71,7 @@ def _uuid_candidates(uuid: str) -> list[str]:
     environment.cuda_uuid prefixes "GPU-". Try the other prefix too, so that a MIG slice is found."""
     for prefix, other in (("GPU-", "MIG-"), ("MIG-", "GPU-")):
         if uuid.startswith(prefix):
-            return [uuid, other + uuid[len(prefix):]]
+            return [uuid, other + uuid[len(prefix) :]]
     return [uuid, f"GPU-{uuid}", f"MIG-{uuid}"]
 
 
@@ -110,7 +110,9 @@ def nvml_index(pynvml: Any, device: NvmlDevice) -> int | None:
 def state(pynvml: Any, device: NvmlDevice) -> dict[str, Any]:
     """{device_id, temp_c, pstate, power_limit_w}: what the idle baseline and the window are compared on."""
     h = device.handle
-    pstate = _read(pynvml.nvmlDeviceGetPerformanceState, h) if hasattr(pynvml, "nvmlDeviceGetPerformanceState") else None
+    pstate = (
+        _read(pynvml.nvmlDeviceGetPerformanceState, h) if hasattr(pynvml, "nvmlDeviceGetPerformanceState") else None
+    )
     limit_mw = _read(pynvml.nvmlDeviceGetEnforcedPowerLimit, h)
     temp = _read(pynvml.nvmlDeviceGetTemperature, h, pynvml.NVML_TEMPERATURE_GPU)
     return {
@@ -153,7 +155,10 @@ def sample(pynvml: Any, device: NvmlDevice, t: float) -> dict[str, Any]:
     h = device.handle
     power_mw = _read(pynvml.nvmlDeviceGetPowerUsage, h)
     util = _read(pynvml.nvmlDeviceGetUtilizationRates, h)
-    reasons_fn = getattr(pynvml, "nvmlDeviceGetCurrentClocksEventReasons", None) or pynvml.nvmlDeviceGetCurrentClocksThrottleReasons
+    reasons_fn = (
+        getattr(pynvml, "nvmlDeviceGetCurrentClocksEventReasons", None)
+        or pynvml.nvmlDeviceGetCurrentClocksThrottleReasons
+    )
     mask = _read(reasons_fn, h)
     return {
         "t": t,
@@ -226,7 +231,11 @@ class Sampler:
     def power(self, device_id: str) -> list[tuple[float, float]]:
         """(monotonic time, watts) of one device."""
         with self._lock:
-            return [(m, r["power_w"]) for m, r in zip(self.row_m, self.rows, strict=True) if r["device_id"] == device_id and r["power_w"] is not None]
+            return [
+                (m, r["power_w"])
+                for m, r in zip(self.row_m, self.rows, strict=True)
+                if r["device_id"] == device_id and r["power_w"] is not None
+            ]
 
     def rows_in(self, spans: Any) -> list[dict[str, Any]]:
         """The rows sampled inside ``spans`` (a ``Spans`` in monotonic time)."""

@@ -61,7 +61,9 @@ class EnergyResult:
     idle: dict[str, Any] | None = None  # {"duration_s", "cached"} when an idle baseline was applied
     timeseries_file: str | None = None  # set by the runner once the samples are written
     throttling: dict[str, Any] | None = None  # {"observed", "reasons"} from NVML clock-event reasons
-    gpu_state: dict[str, Any] | None = None  # {"idle": [...] | None, "window_start": [...]} (GPU temp, P-state, power limit)
+    gpu_state: dict[str, Any] | None = (
+        None  # {"idle": [...] | None, "window_start": [...]} (GPU temp, P-state, power limit)
+    )
     timeseries: list[dict[str, Any]] = field(default_factory=list, repr=False)  # not part of the block
 
     @property
@@ -222,8 +224,13 @@ class EnergyBackend(ABC):
     def _result(self, start: float | None, end: float, **kw: Any) -> EnergyResult:
         """A result with this backend's name, version and the carbon-intensity override."""
         result = EnergyResult(
-            backend=self.NAME, backend_version=self.version(), method=kw.pop("method", "none"),
-            estimated=kw.pop("estimated", False), start_unix_s=start, end_unix_s=end, **kw,
+            backend=self.NAME,
+            backend_version=self.version(),
+            method=kw.pop("method", "none"),
+            estimated=kw.pop("estimated", False),
+            start_unix_s=start,
+            end_unix_s=end,
+            **kw,
         )
         if self.ctx.config.carbon_intensity_g_per_kwh is not None:
             result.carbon_intensity_g_per_kwh = self.ctx.config.carbon_intensity_g_per_kwh

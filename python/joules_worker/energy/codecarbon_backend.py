@@ -156,7 +156,9 @@ class CodeCarbonBackend(EnergyBackend):
         notes = [cpu_note] if cpu_estimated else []
         notes.append(f"RAM power modelled by CodeCarbon from installed memory ({_w(last.ram_power)})")
         if len(self._gpus) > 1 and any(r.scope == "gpu" for r in result.readings):
-            notes.append(f"GPU energy is CodeCarbon's sum over GPUs {self._gpu_names()} (NVML indices here {self._gpu_ids})")
+            notes.append(
+                f"GPU energy is CodeCarbon's sum over GPUs {self._gpu_names()} (NVML indices here {self._gpu_ids})"
+            )
         if self._spans > 1:
             notes.append(f"{self._spans} CodeCarbon tasks (traffic waits excluded)")
         result.add_note("; ".join(notes))

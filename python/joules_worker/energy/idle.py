@@ -59,7 +59,9 @@ def _ttl_s() -> float:
 
 def power_limits_key(states: list[dict[str, Any]] | None) -> str:
     """The GPUs' enforced power limits, as part of the cache key ("" without NVML)."""
-    return ",".join(f"{s['device_id']}={s['power_limit_w']}" for s in sorted(states or [], key=lambda s: s["device_id"]))
+    return ",".join(
+        f"{s['device_id']}={s['power_limit_w']}" for s in sorted(states or [], key=lambda s: s["device_id"])
+    )
 
 
 def _entry_path(backend: str, device_id: str, limits: str = "") -> Path:
@@ -74,17 +76,31 @@ def _load(backend: str, device_id: str, min_duration_s: float, limits: str = "")
         return None
     fresh = time.time() - float(entry.get("measured_unix_s", 0)) < _ttl_s()
     long_enough = float(entry.get("duration_s", 0)) >= 0.9 * min_duration_s
-    same = entry.get("device_id") == device_id and entry.get("backend") == backend and entry.get("power_limits", "") == limits
+    same = (
+        entry.get("device_id") == device_id
+        and entry.get("backend") == backend
+        and entry.get("power_limits", "") == limits
+    )
     return entry if fresh and long_enough and same else None
 
 
 def _store(
-    backend: str, device_id: str, power_w: float, duration_s: float, limits: str = "", gpu_state: list[dict[str, Any]] | None = None
+    backend: str,
+    device_id: str,
+    power_w: float,
+    duration_s: float,
+    limits: str = "",
+    gpu_state: list[dict[str, Any]] | None = None,
 ) -> None:
     path = _entry_path(backend, device_id, limits)
     entry = {
-        "backend": backend, "device_id": device_id, "power_w": power_w, "duration_s": duration_s,
-        "measured_unix_s": time.time(), "power_limits": limits, "gpu_state": gpu_state,
+        "backend": backend,
+        "device_id": device_id,
+        "power_w": power_w,
+        "duration_s": duration_s,
+        "measured_unix_s": time.time(),
+        "power_limits": limits,
+        "gpu_state": gpu_state,
     }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -107,9 +123,15 @@ def measure_idle(
     if expected:
         entries = [_load(cls.NAME, d, seconds, limits) for d in expected]
         if all(e is not None for e in entries):
-            logger.info("idle power from the cache (%s): %s", cache_dir(), {e["device_id"]: round(e["power_w"], 2) for e in entries})
+            logger.info(
+                "idle power from the cache (%s): %s",
+                cache_dir(),
+                {e["device_id"]: round(e["power_w"], 2) for e in entries},
+            )
             return IdleBaseline(
-                {e["device_id"]: float(e["power_w"]) for e in entries}, min(float(e["duration_s"]) for e in entries), True,
+                {e["device_id"]: float(e["power_w"]) for e in entries},
+                min(float(e["duration_s"]) for e in entries),
+                True,
                 next((e["gpu_state"] for e in entries if e.get("gpu_state")), None),
             )
     logger.info("measuring idle power for %.1f s", seconds)

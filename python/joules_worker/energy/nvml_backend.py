@@ -63,7 +63,9 @@ class NvmlBackend(EnergyBackend):
                 self.has_counter.add(d.device_id)
             elif _nvml._read(pynvml.nvmlDeviceGetPowerUsage, d.handle) is None:
                 kind = "a MIG slice" if d.uuid.startswith("MIG-") else "this GPU (MIG or vGPU?)"
-                self.missing.append((d.device_id, f"{d.uuid}: NVML gives neither an energy counter nor power for {kind}: not measured"))
+                self.missing.append(
+                    (d.device_id, f"{d.uuid}: NVML gives neither an energy counter nor power for {kind}: not measured")
+                )
                 continue
             self.devices.append(d)
         self.sampler: _nvml.Sampler | None = _nvml.Sampler(self.devices, self.ctx.config.measure_power_secs)

@@ -96,7 +96,9 @@ class RaplBackend(EnergyBackend):
         self._wraps = {z.device_id: z.wrap_uj() for z in self.zones}
 
     def _start(self) -> None:
-        self.counters = {z.device_id: CounterTotal(z.read_uj(), self._wraps[z.device_id], z.device_id) for z in self.zones}
+        self.counters = {
+            z.device_id: CounterTotal(z.read_uj(), self._wraps[z.device_id], z.device_id) for z in self.zones
+        }
         self.reads_taken = 1 if self.zones else 0
         self._active = True
         self._lock = threading.Lock()
@@ -146,7 +148,9 @@ class RaplBackend(EnergyBackend):
         result.samples = self.reads_taken if self.zones else None
         for z in self.zones:
             counter = self.counters[z.device_id]
-            result.readings.append(EnergyReading(z.device_id, z.scope, counter.total / 1e6, estimated=False, active_s=self.active_s))
+            result.readings.append(
+                EnergyReading(z.device_id, z.scope, counter.total / 1e6, estimated=False, active_s=self.active_s)
+            )
             if counter.wraps:
                 result.add_note(f"{z.path.name}: energy counter wrapped {counter.wraps}x")
         return result

@@ -91,16 +91,22 @@ class ZeusBackend(EnergyBackend):
         end = self._mark_end()
         self._monitor = None
         active = self.active_s
-        result = self._result(self._unix_start, end, method=self._method if self._gpu else ("counter" if self._cpu else "none"))
+        result = self._result(
+            self._unix_start, end, method=self._method if self._gpu else ("counter" if self._cpu else "none")
+        )
         by_cuda = {(g.cuda_index if g.cuda_index is not None else g.index): g for g in self.ctx.gpus}
         for index, joules in sorted(self._gpu.items()):
             gpu = by_cuda.get(index)
             name = gpu.uuid if gpu is not None and gpu.uuid else f"cuda{index}"
-            result.readings.append(EnergyReading(f"{self.ctx.host}/gpu/{name}", "gpu", joules, estimated=False, active_s=active))
+            result.readings.append(
+                EnergyReading(f"{self.ctx.host}/gpu/{name}", "gpu", joules, estimated=False, active_s=active)
+            )
         for scope, part in (("cpu", self._cpu), ("ram", self._dram)):
             for index, joules in sorted(part.items()):
                 result.readings.append(
-                    EnergyReading(f"{self.ctx.host}/{scope}/package-{index}", scope, joules, estimated=False, active_s=active)
+                    EnergyReading(
+                        f"{self.ctx.host}/{scope}/package-{index}", scope, joules, estimated=False, active_s=active
+                    )
                 )
         result.add_note(self._method_note)
         return result
@@ -111,7 +117,10 @@ def zeus_gpu_method(monitor: Any, indices: list[int]) -> tuple[str, str]:
     gpus = getattr(monitor, "gpus", None)
     supports = getattr(gpus, "supportsGetTotalEnergyConsumption", None)
     if supports is None:
-        return "polling", "GPU energy from ZeusMonitor; Zeus does not say whether it read the energy counter or polled power"
+        return (
+            "polling",
+            "GPU energy from ZeusMonitor; Zeus does not say whether it read the energy counter or polled power",
+        )
     try:
         counter = {i: bool(supports(i)) for i in indices}
     except Exception as e:  # noqa: BLE001 - a question to Zeus must not take the run down

@@ -16,5 +16,5 @@ class Engine(ABC):
     name: ClassVar[str]
 
     @abstractmethod
-    def run(self, config: "ExperimentConfig", output_dir: str | Path, events: "EventEmitter") -> Path:
+    def run(self, config: ExperimentConfig, output_dir: str | Path, events: EventEmitter) -> Path:
         """Run the experiment on this rank; returns the path of rank-<r>.json."""

@@ -46,7 +46,12 @@ class RequestRecord:
 
 
 def request_body(api: str, model: str, prompt: str, max_tokens: int, extra: dict[str, Any]) -> dict[str, Any]:
-    body: dict[str, Any] = {"model": model, "max_tokens": max_tokens, "stream": True, "stream_options": {"include_usage": True}}
+    body: dict[str, Any] = {
+        "model": model,
+        "max_tokens": max_tokens,
+        "stream": True,
+        "stream_options": {"include_usage": True},
+    }
     if api == "chat":
         body["messages"] = [{"role": "user", "content": prompt}]
     else:
@@ -84,14 +89,21 @@ async def _read_line(content: Any, timeout_s: float) -> bytes:
 
 
 async def stream_request(
-    session: Any, url: str, body: dict[str, Any], record: RequestRecord, api: str, timeout_s: float,
+    session: Any,
+    url: str,
+    body: dict[str, Any],
+    record: RequestRecord,
+    api: str,
+    timeout_s: float,
 ) -> RequestRecord:
     """Send ``body``, read the SSE stream into ``record``; errors end in record.error, never raise."""
     import aiohttp
 
     last = None
     try:
-        async with session.post(url, json=body, timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout_s)) as resp:
+        async with session.post(
+            url, json=body, timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout_s)
+        ) as resp:
             record.status = resp.status
             if resp.status >= 400:
                 text = (await resp.text())[:500]
@@ -119,7 +131,9 @@ async def stream_request(
                 if not isinstance(chunk, dict):
                     raise StreamError("garbage", f"a data chunk that is not a JSON object: {data[:120]!r}")
                 if "error" in chunk:
-                    raise StreamError("http", f"the server reported an error mid-stream: {json.dumps(chunk['error'])[:300]}")
+                    raise StreamError(
+                        "http", f"the server reported an error mid-stream: {json.dumps(chunk['error'])[:300]}"
+                    )
                 now = time.time()
                 if any(isinstance(c, dict) and c.get("finish_reason") for c in chunk.get("choices") or []):
                     done = True  # some servers (transformers serve) send no [DONE] after the last chunk

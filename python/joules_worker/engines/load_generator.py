@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Sequence
+from typing import Any
 
 from joules_worker.engines.http_stream import RequestRecord, endpoint, request_body, stream_request
 from joules_worker.engines.load_patterns import Arrival
@@ -36,14 +37,22 @@ def _session(limit: int) -> Any:
     return aiohttp.ClientSession(connector=connector)
 
 
-async def _one(session: Any, target: Target, index: int, prompt: str, max_tokens: int, scheduled: float | None) -> RequestRecord:
+async def _one(
+    session: Any, target: Target, index: int, prompt: str, max_tokens: int, scheduled: float | None
+) -> RequestRecord:
     record = RequestRecord(index=index, scheduled_s=scheduled, send_unix_s=time.time())
     body = request_body(target.api, target.model, prompt, max_tokens, target.extra_body)
-    return await stream_request(session, endpoint(target.base_url, target.api), body, record, target.api, target.request_timeout_s)
+    return await stream_request(
+        session, endpoint(target.base_url, target.api), body, record, target.api, target.request_timeout_s
+    )
 
 
 async def closed_loop(
-    target: Target, request_for: RequestFor, concurrency: int, num_requests: int | None, duration_s: float | None,
+    target: Target,
+    request_for: RequestFor,
+    concurrency: int,
+    num_requests: int | None,
+    duration_s: float | None,
 ) -> tuple[float, list[RequestRecord]]:
     """Returns (load start, records in send order)."""
     records: list[RequestRecord] = []
@@ -70,7 +79,10 @@ async def closed_loop(
 
 
 async def open_loop(
-    target: Target, request_for: RequestFor, arrivals: Sequence[Arrival], max_connections: int = 10_000,
+    target: Target,
+    request_for: RequestFor,
+    arrivals: Sequence[Arrival],
+    max_connections: int = 10_000,
 ) -> tuple[float, list[RequestRecord]]:
     """Send each arrival at its offset (a sleep to just before it, then a short spin for precision)."""
     loop = asyncio.get_running_loop()

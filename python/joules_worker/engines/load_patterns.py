@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import json
 import random
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any
 
 from joules_worker.errors import BadConfigError
 
@@ -59,8 +60,12 @@ def poisson_offsets(rate: float, num_requests: int | None, duration_s: float | N
 
 
 def bursty_offsets(
-    burst_size: int, interval_ms: float, jitter_ms: tuple[float, float], num_requests: int | None,
-    duration_s: float | None, seed: int,
+    burst_size: int,
+    interval_ms: float,
+    jitter_ms: tuple[float, float],
+    num_requests: int | None,
+    duration_s: float | None,
+    seed: int,
 ) -> list[float]:
     """Bursts of ``burst_size`` requests sent at once, ``interval_ms`` apart, each burst delayed by a
     seeded uniform jitter in [traffic.delay_min_ms, traffic.delay_max_ms] (the original's traffic
@@ -113,7 +118,10 @@ def whole_window(load_start: float, ends: Sequence[float]) -> tuple[float, float
 
 
 def steady_window(
-    sends: Sequence[float], ends: Sequence[float], closed_loop: bool, concurrency: int | None,
+    sends: Sequence[float],
+    ends: Sequence[float],
+    closed_loop: bool,
+    concurrency: int | None,
 ) -> tuple[float, float] | None:
     """The steady-state window (see the module docstring), or None where there is none."""
     if not sends:

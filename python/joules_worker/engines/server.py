@@ -22,10 +22,20 @@ from joules_worker.engines.base import Engine
 from joules_worker.engines.http_stream import RequestRecord
 from joules_worker.engines.load_generator import Target, closed_loop, open_loop, sequential
 from joules_worker.engines.load_patterns import (
-    Arrival, bursty_offsets, constant_offsets, poisson_offsets, read_trace, steady_window, whole_window,
+    Arrival,
+    bursty_offsets,
+    constant_offsets,
+    poisson_offsets,
+    read_trace,
+    steady_window,
+    whole_window,
 )
 from joules_worker.engines.serving_output import (
-    REQUESTS_FILE, SERVING_FILE, batch_records, count_missing_tokens, serving_summary,
+    REQUESTS_FILE,
+    SERVING_FILE,
+    batch_records,
+    count_missing_tokens,
+    serving_summary,
 )
 from joules_worker.errors import BadConfigError, ServerError
 from joules_worker.events import EventEmitter
@@ -60,17 +70,23 @@ class ServerEngine(Engine):
     name = "server"
 
     def run(self, config: ExperimentConfig, output_dir: str | Path, events: EventEmitter) -> Path:
-        from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
         import torch
+        from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer
 
         out_dir = Path(output_dir)
         server = config.server
         if server.url is None:
-            raise BadConfigError("server.url: the worker needs the server's address (joules sets it when it starts the server)")
+            raise BadConfigError(
+                "server.url: the worker needs the server's address (joules sets it when it starts the server)"
+            )
         host = env.host_name()
         events.stage("loading_model")
-        tokenizer = AutoTokenizer.from_pretrained(config.model_name, revision=config.model.revision, trust_remote_code=config.model.trust_remote_code)
-        model_config = AutoConfig.from_pretrained(config.model_name, revision=config.model.revision, trust_remote_code=config.model.trust_remote_code)
+        tokenizer = AutoTokenizer.from_pretrained(
+            config.model_name, revision=config.model.revision, trust_remote_code=config.model.trust_remote_code
+        )
+        model_config = AutoConfig.from_pretrained(
+            config.model_name, revision=config.model.revision, trust_remote_code=config.model.trust_remote_code
+        )
         with torch.device("meta"):  # shapes only: the server holds the weights
             meta_model = AutoModelForCausalLM.from_config(model_config)
 
@@ -93,7 +109,10 @@ class ServerEngine(Engine):
         gpus = tuple(GpuRef(index=i) for i in devices or ())
         bctx = BackendContext(config.energy, host, True, gpus, gpus)
         if devices is None:
-            backend_cls, note = get_backend("none"), "no energy: server.devices is not set, so the server's devices are unknown"
+            backend_cls, note = (
+                get_backend("none"),
+                "no energy: server.devices is not set, so the server's devices are unknown",
+            )
         else:
             backend_cls, note = choose_backend(config.energy.backend, bctx)
 
@@ -113,7 +132,11 @@ class ServerEngine(Engine):
         backend.start()
         try:
             if config.load.pattern == "closed_loop":
-                start, records = asyncio.run(closed_loop(target, request_for, config.load.concurrency, config.load.num_requests, config.load.duration_s))
+                start, records = asyncio.run(
+                    closed_loop(
+                        target, request_for, config.load.concurrency, config.load.num_requests, config.load.duration_s
+                    )
+                )
             else:
                 start, records = asyncio.run(open_loop(target, request_for, arrivals(config)))
         except BaseException:
@@ -127,27 +150,59 @@ class ServerEngine(Engine):
         counted = count_missing_tokens(records, prompts, count)
         ok = [r for r in records if r.ok]
         whole = whole_window(start, [r.end_unix_s for r in records if r.end_unix_s is not None])
-        steady = steady_window([r.send_unix_s for r in records], [r.end_unix_s for r in ok], config.load.pattern == "closed_loop", config.load.concurrency)
+        steady = steady_window(
+            [r.send_unix_s for r in records],
+            [r.end_unix_s for r in ok],
+            config.load.pattern == "closed_loop",
+            config.load.concurrency,
+        )
         batches = batch_records(records)
         energy = result.to_dict()
         values = [r.get("energy_j") for r in energy["readings"]]
         whole_j = sum(values) if values and all(v is not None for v in values) else None
         write_jsonl_atomic(out_dir / REQUESTS_FILE, [r.to_dict() for r in records])
-        write_json_atomic(out_dir / SERVING_FILE, serving_summary(
-            pattern=config.load.pattern, concurrency=config.load.concurrency, rate=config.load.rate, api=server.api,
-            url=server.url, devices=devices, whole=whole, steady=steady, energy_whole_j=whole_j, records=records,
-            counted=counted, warmup=len(warm),
-        ))
+        write_json_atomic(
+            out_dir / SERVING_FILE,
+            serving_summary(
+                pattern=config.load.pattern,
+                concurrency=config.load.concurrency,
+                rate=config.load.rate,
+                api=server.api,
+                url=server.url,
+                devices=devices,
+                whole=whole,
+                steady=steady,
+                energy_whole_j=whole_j,
+                records=records,
+                counted=counted,
+                warmup=len(warm),
+            ),
+        )
         from joules_worker.flops import analytic_model, flops_block
 
         model_info = env.model_block(meta_model, config.model_name)
-        flops = flops_block(analytic_model(meta_model), batches, "analytic", model_info["num_parameters"] - model_info["num_embedding_parameters"], False)
+        flops = flops_block(
+            analytic_model(meta_model),
+            batches,
+            "analytic",
+            model_info["num_parameters"] - model_info["num_embedding_parameters"],
+            False,
+        )
         ctx = DistContext(rank=0, local_rank=0, world_size=1, device=torch.device("cpu"))
         data = measurement(
-            ctx=ctx, host=host, device=env.device_block(ctx.device), model=model_info,
-            window=(whole[0], whole[1], whole[1] - whole[0]), batches=batches, flops=flops, memory=memory.read(),
-            energy=energy, outputs=None,
-            environment=env.environment_block(host=host, gpus=gpus, dataset=dataset_record(config.dataset), sharding="none"),
+            ctx=ctx,
+            host=host,
+            device=env.device_block(ctx.device),
+            model=model_info,
+            window=(whole[0], whole[1], whole[1] - whole[0]),
+            batches=batches,
+            flops=flops,
+            memory=memory.read(),
+            energy=energy,
+            outputs=None,
+            environment=env.environment_block(
+                host=host, gpus=gpus, dataset=dataset_record(config.dataset), sharding="none"
+            ),
         )
         path = write_json_atomic(out_dir / "rank-0.json", data)
         events.emit("result", path=str(path))

@@ -3,7 +3,8 @@ request) and ``serving-rank-0.json`` (the load's windows and their energy)."""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from joules_worker.engines.http_stream import RequestRecord
 from joules_worker.generation import BatchRecord
@@ -21,7 +22,7 @@ def count_missing_tokens(records: Sequence[RequestRecord], prompts: Sequence[str
         return 0
     inputs = count([prompts[r.index % len(prompts)] for r in todo], True)
     outputs = count([r.text for r in todo], False)
-    for r, i, o in zip(todo, inputs, outputs):
+    for r, i, o in zip(todo, inputs, outputs, strict=False):
         if r.input_tokens is None:
             r.input_tokens = i
         if r.output_tokens is None:
@@ -38,10 +39,17 @@ def batch_records(records: Sequence[RequestRecord]) -> list[BatchRecord]:
         if not r.ok or r.end_unix_s is None:
             continue
         tokens_in, tokens_out = r.input_tokens or 0, r.output_tokens or 0
-        out.append(BatchRecord(
-            size=1, input_tokens=tokens_in, output_tokens=tokens_out, padded_input_length=tokens_in,
-            generated_steps=tokens_out, latency_s=r.end_unix_s - r.send_unix_s, ttft_s=r.ttft_s,
-        ))
+        out.append(
+            BatchRecord(
+                size=1,
+                input_tokens=tokens_in,
+                output_tokens=tokens_out,
+                padded_input_length=tokens_in,
+                generated_steps=tokens_out,
+                latency_s=r.end_unix_s - r.send_unix_s,
+                ttft_s=r.ttft_s,
+            )
+        )
     return out
 
 
@@ -53,9 +61,19 @@ def window_dict(window: tuple[float, float] | None) -> dict[str, float] | None:
 
 
 def serving_summary(
-    *, pattern: str, concurrency: int | None, rate: float | None, api: str, url: str, devices: list[int] | None,
-    whole: tuple[float, float], steady: tuple[float, float] | None, energy_whole_j: float | None,
-    records: Sequence[RequestRecord], counted: int, warmup: int,
+    *,
+    pattern: str,
+    concurrency: int | None,
+    rate: float | None,
+    api: str,
+    url: str,
+    devices: list[int] | None,
+    whole: tuple[float, float],
+    steady: tuple[float, float] | None,
+    energy_whole_j: float | None,
+    records: Sequence[RequestRecord],
+    counted: int,
+    warmup: int,
 ) -> dict[str, Any]:
     """Steady-window energy is the whole window's prorated by time (the backends read one span);
     ``steady_energy_method`` says so."""

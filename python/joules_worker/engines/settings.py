@@ -4,21 +4,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, Optional
+from typing import Any, Literal
 
 from joules_worker._schema import check
 
 
 @dataclass(frozen=True)
 class ServerConfig:
-    command: Optional[list[str]] = None
-    url: Optional[str] = None  # the TS side sets it to the server it started
+    command: list[str] | None = None
+    url: str | None = None  # the TS side sets it to the server it started
     host: str = "127.0.0.1"
     api: Literal["completions", "chat"] = "completions"
     ready_timeout_s: float = 300.0
     request_timeout_s: float = 120.0
     extra_body: dict[str, Any] = field(default_factory=dict)
-    devices: Optional[list[int]] = None  # GPUs the server runs on; [] = this host's CPU; None = unknown
+    devices: list[int] | None = None  # GPUs the server runs on; [] = this host's CPU; None = unknown
 
     def __post_init__(self) -> None:
         check(self.ready_timeout_s > 0, "ready_timeout_s", "must be > 0")
@@ -29,15 +29,15 @@ class ServerConfig:
 @dataclass(frozen=True)
 class LoadConfig:
     pattern: Literal["closed_loop", "constant", "poisson", "bursty", "trace"] = "closed_loop"
-    concurrency: Optional[int] = None
-    rate: Optional[float] = None
-    burst_size: Optional[int] = None
-    burst_interval_ms: Optional[float] = None
-    num_requests: Optional[int] = None
-    duration_s: Optional[float] = None
-    max_tokens: Optional[int] = None
+    concurrency: int | None = None
+    rate: float | None = None
+    burst_size: int | None = None
+    burst_interval_ms: float | None = None
+    num_requests: int | None = None
+    duration_s: float | None = None
+    max_tokens: int | None = None
     warmup_requests: int = 2
-    trace_file: Optional[str] = None
+    trace_file: str | None = None
 
     def __post_init__(self) -> None:
         for key in ("concurrency", "rate", "burst_size", "num_requests", "duration_s", "max_tokens"):
@@ -49,8 +49,8 @@ class LoadConfig:
 
 @dataclass(frozen=True)
 class SloConfig:
-    ttft_ms: Optional[float] = None
-    tpot_ms: Optional[float] = None
+    ttft_ms: float | None = None
+    tpot_ms: float | None = None
 
     def __post_init__(self) -> None:
         check(self.ttft_ms is None or self.ttft_ms > 0, "ttft_ms", "must be > 0")
@@ -73,5 +73,6 @@ def check_load(load: LoadConfig) -> None:
         check(wanted or value is None, f"load.{key}", f'not valid with load.pattern "{p}"')
     check(
         p == "trace" or load.num_requests is not None or load.duration_s is not None,
-        "load.num_requests", "set load.num_requests or load.duration_s (or both)",
+        "load.num_requests",
+        "set load.num_requests or load.duration_s (or both)",
     )

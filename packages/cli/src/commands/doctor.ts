@@ -1,10 +1,10 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
 import { findServingEngines, slurmStatus } from '@joules/launcher';
-import { probeWorkerEnv, type ProbeResult } from '../doctor-probe.js';
-import { EXIT, ExitError } from '../errors.js';
-import { bold, green, red, type Output } from '../output.js';
 import { checkoutRoot as repoRoot, resolveWorkerEnv, WorkerEnvError } from '@joules/runner';
+import { type ProbeResult, probeWorkerEnv } from '../doctor-probe.js';
+import { EXIT, ExitError } from '../errors.js';
+import { bold, green, type Output, red } from '../output.js';
 
 type Status = 'ok' | 'warn' | 'fail' | 'info';
 interface Check {
@@ -14,7 +14,11 @@ interface Check {
   hint?: string;
 }
 
-const exists = (p: string) => access(p, constants.R_OK).then(() => true, () => false);
+const exists = (p: string) =>
+  access(p, constants.R_OK).then(
+    () => true,
+    () => false,
+  );
 
 function energyChecks(p: ProbeResult): Check[] {
   const gpus = p.gpus ?? [];
@@ -22,17 +26,36 @@ function energyChecks(p: ProbeResult): Check[] {
   checks.push(
     gpus.length
       ? { name: 'GPUs', status: 'ok', detail: `${gpus.length}: ${gpus.join(', ')} (CUDA ${p.cuda_version ?? '?'})` }
-      : { name: 'GPUs', status: 'info', detail: 'none visible to torch: experiments run on CPU', hint: 'on a GPU machine install a CUDA build of torch (README, "Running on a GPU machine")' },
+      : {
+          name: 'GPUs',
+          status: 'info',
+          detail: 'none visible to torch: experiments run on CPU',
+          hint: 'on a GPU machine install a CUDA build of torch (README, "Running on a GPU machine")',
+        },
   );
   checks.push(
     p.nvml.ok
-      ? { name: 'NVML', status: 'ok', detail: `driver ${p.nvml.driver}, ${p.nvml.devices} device(s): GPU energy from hardware counters` }
-      : { name: 'NVML', status: 'info', detail: `unavailable (${p.nvml.error ?? 'not installed'})`, hint: 'needs an NVIDIA GPU and driver, and nvidia-ml-py in the worker venv' },
+      ? {
+          name: 'NVML',
+          status: 'ok',
+          detail: `driver ${p.nvml.driver}, ${p.nvml.devices} device(s): GPU energy from hardware counters`,
+        }
+      : {
+          name: 'NVML',
+          status: 'info',
+          detail: `unavailable (${p.nvml.error ?? 'not installed'})`,
+          hint: 'needs an NVIDIA GPU and driver, and nvidia-ml-py in the worker venv',
+        },
   );
   checks.push(
     p.rapl.readable
       ? { name: 'RAPL', status: 'ok', detail: `${p.rapl.zones} powercap zone(s) readable: CPU energy from counters` }
-      : { name: 'RAPL', status: 'info', detail: p.rapl.zones ? 'zones exist but are not readable' : 'no /sys/class/powercap zones', hint: p.rapl.zones ? 'make energy_uj readable (e.g. a udev rule) to measure CPU energy' : undefined },
+      : {
+          name: 'RAPL',
+          status: 'info',
+          detail: p.rapl.zones ? 'zones exist but are not readable' : 'no /sys/class/powercap zones',
+          hint: p.rapl.zones ? 'make energy_uj readable (e.g. a udev rule) to measure CPU energy' : undefined,
+        },
   );
   const cc = p.packages.codecarbon;
   const measured = p.nvml.ok || p.rapl.readable;
@@ -51,9 +74,11 @@ function energyChecks(p: ProbeResult): Check[] {
 export async function doctor(options: { python?: string; json?: boolean }, output: Output): Promise<number> {
   const checks: Check[] = [];
   const [major, minor] = process.versions.node.split('.').map(Number) as [number, number];
-  checks.push(major > 20 || (major === 20 && minor >= 11)
-    ? { name: 'node', status: 'ok', detail: process.version }
-    : { name: 'node', status: 'fail', detail: process.version, hint: 'Joules needs Node >= 20.11' });
+  checks.push(
+    major > 20 || (major === 20 && minor >= 11)
+      ? { name: 'node', status: 'ok', detail: process.version }
+      : { name: 'node', status: 'fail', detail: process.version, hint: 'Joules needs Node >= 20.11' },
+  );
   let probe: ProbeResult | undefined;
   let venvBin: string[] = [];
   try {
@@ -69,14 +94,20 @@ export async function doctor(options: { python?: string; json?: boolean }, outpu
     checks.push({ name: 'python', status: 'ok', detail: probe.python });
     for (const name of ['torch', 'transformers', 'accelerate', 'joules-worker']) {
       const v = probe.packages[name];
-      checks.push(v ? { name, status: 'ok', detail: v } : { name, status: 'fail', detail: 'not installed', hint: 'run `npm run bootstrap`' });
+      checks.push(
+        v
+          ? { name, status: 'ok', detail: v }
+          : { name, status: 'fail', detail: 'not installed', hint: 'run `npm run bootstrap`' },
+      );
     }
     checks.push(...energyChecks(probe));
   }
   const tiny = path.join(repoRoot, '.joules', 'models', 'tiny-llama', 'config.json');
-  checks.push((await exists(tiny))
-    ? { name: 'tiny model', status: 'ok', detail: path.dirname(tiny) }
-    : { name: 'tiny model', status: 'warn', detail: 'not built', hint: 'run `npm run bootstrap`' });
+  checks.push(
+    (await exists(tiny))
+      ? { name: 'tiny model', status: 'ok', detail: path.dirname(tiny) }
+      : { name: 'tiny model', status: 'warn', detail: 'not built', hint: 'run `npm run bootstrap`' },
+  );
 
   // Serving engines (engine "server"): which of the README's recipes can start here.
   const engines = await findServingEngines(venvBin);
@@ -85,7 +116,9 @@ export async function doctor(options: { python?: string; json?: boolean }, outpu
     name: 'servers',
     status: found.length ? 'ok' : 'info',
     detail: engines.map((e) => `${e.name}: ${e.path ?? 'not found'}`).join('; '),
-    ...(found.length === 0 && { hint: 'only needed for `engine: server`; `npm run bootstrap` installs transformers serve' }),
+    ...(found.length === 0 && {
+      hint: 'only needed for `engine: server`; `npm run bootstrap` installs transformers serve',
+    }),
   });
 
   const slurm = await slurmStatus();
@@ -95,10 +128,18 @@ export async function doctor(options: { python?: string; json?: boolean }, outpu
           name: 'Slurm',
           status: 'ok',
           detail: slurm.partitions
-            .map((p) => `${p.name}${p.isDefault ? '*' : ''}: ${p.nodes.total} node(s)${p.gpus.length ? `, GPUs ${p.gpus.map((g) => `${g.perNode}×${g.type ?? 'gpu'}`).join(', ')}` : ''}`)
+            .map(
+              (p) =>
+                `${p.name}${p.isDefault ? '*' : ''}: ${p.nodes.total} node(s)${p.gpus.length ? `, GPUs ${p.gpus.map((g) => `${g.perNode}×${g.type ?? 'gpu'}`).join(', ')}` : ''}`,
+            )
             .join('; '),
         }
-      : { name: 'Slurm', status: 'info', detail: `not reachable (${slurm.reason.split('\n').at(-1)})`, hint: 'only needed for `launch.launcher: slurm` (docs/cluster.md)' },
+      : {
+          name: 'Slurm',
+          status: 'info',
+          detail: `not reachable (${slurm.reason.split('\n').at(-1)})`,
+          hint: 'only needed for `launch.launcher: slurm` (docs/cluster.md)',
+        },
   );
   if (options.json) output.out(JSON.stringify({ checks, probe: probe ?? null }));
   else {

@@ -1,6 +1,6 @@
 import path from 'node:path';
-import { stringify } from 'csv-stringify/sync';
 import { withResultsDb, writeFileAtomic } from '@joules/tracker';
+import { stringify } from 'csv-stringify/sync';
 import { EXIT, ExitError } from '../errors.js';
 import type { Output } from '../output.js';
 import { textTable } from '../text-table.js';
@@ -25,7 +25,8 @@ export async function results(options: ResultsOptions, output: Output): Promise<
   const cwd = options.cwd ?? process.cwd();
   const resultsDir = path.resolve(cwd, options.resultsDir ?? 'results');
   const format = options.format ?? 'table';
-  if (!['table', 'csv', 'json', 'parquet'].includes(format)) throw new ExitError(EXIT.usage, `--format: expected table, csv, json or parquet, got "${format}"`);
+  if (!['table', 'csv', 'json', 'parquet'].includes(format))
+    throw new ExitError(EXIT.usage, `--format: expected table, csv, json or parquet, got "${format}"`);
   if (format === 'parquet' && !options.out) throw new ExitError(EXIT.usage, '--format parquet needs --out FILE');
   const sql = options.sql ?? DEFAULT_SQL;
   return withResultsDb(resultsDir, async (db) => {
@@ -45,8 +46,16 @@ export async function results(options: ResultsOptions, output: Output): Promise<
       format === 'json'
         ? rows.map((r) => JSON.stringify(r)).join('\n')
         : format === 'csv'
-          ? stringify(rows.map((r) => columns.map((c) => (r[c] === null ? '' : typeof r[c] === 'object' ? JSON.stringify(r[c]) : r[c]))), { header: true, columns })
-          : textTable(columns, rows.map((r) => columns.map((c) => r[c])));
+          ? stringify(
+              rows.map((r) =>
+                columns.map((c) => (r[c] === null ? '' : typeof r[c] === 'object' ? JSON.stringify(r[c]) : r[c])),
+              ),
+              { header: true, columns },
+            )
+          : textTable(
+              columns,
+              rows.map((r) => columns.map((c) => r[c])),
+            );
     if (options.out) await writeFileAtomic(path.resolve(cwd, options.out), text.endsWith('\n') ? text : `${text}\n`);
     else if (text) output.out(text.trimEnd());
     return EXIT.ok;

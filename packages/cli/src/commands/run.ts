@@ -1,8 +1,8 @@
 import path from 'node:path';
-import { runExperiment, type ExperimentOutcome, type RunnerEvent } from '@joules/runner';
+import { type ExperimentOutcome, type RunnerEvent, runExperiment } from '@joules/runner';
 import { EXIT } from '../errors.js';
 import { fmt } from '../format.js';
-import { bold, dim, red, type Output } from '../output.js';
+import { bold, dim, type Output, red } from '../output.js';
 
 export interface RunOptions {
   config: string;
@@ -22,8 +22,10 @@ function progress(output: Output, event: RunnerEvent): void {
     case 'experiment-planned': {
       const e = event.experiment;
       const machines = e.launch.machines.num_machines;
-      output.err(`${bold(output, 'joules run')} ${e.config_name}: ${e.model_name}, ` +
-        `${e.num_processes} process(es)${machines > 1 ? ` on ${machines} machines` : ''} on ${e.gpu_ids.length ? `GPU ${e.gpu_ids.join(',')}` : 'CPU'} (${event.launcher})`);
+      output.err(
+        `${bold(output, 'joules run')} ${e.config_name}: ${e.model_name}, ` +
+          `${e.num_processes} process(es)${machines > 1 ? ` on ${machines} machines` : ''} on ${e.gpu_ids.length ? `GPU ${e.gpu_ids.join(',')}` : 'CPU'} (${event.launcher})`,
+      );
       break;
     }
     case 'notice':
@@ -31,10 +33,14 @@ function progress(output: Output, event: RunnerEvent): void {
       else output.err(event.level === 'error' ? red(output, event.message) : event.message);
       break;
     case 'experiment-retrying':
-      output.err(`${who} retry in ${(event.delayMs / 1000).toFixed(0)} s${event.batchSize !== event.previousBatchSize ? ` with batch_size ${event.batchSize}` : ''}`);
+      output.err(
+        `${who} retry in ${(event.delayMs / 1000).toFixed(0)} s${event.batchSize !== event.previousBatchSize ? ` with batch_size ${event.batchSize}` : ''}`,
+      );
       break;
     case 'experiment-attempt-failed':
-      output.err(`${who} ${red(output, `attempt ${event.attempt} failed (${event.kind}): ${event.message}`)}; ${event.reason}`);
+      output.err(
+        `${who} ${red(output, `attempt ${event.attempt} failed (${event.kind}): ${event.message}`)}; ${event.reason}`,
+      );
       break;
     case 'experiment-stage':
       output.err(`${who} ${dim(output, `rank ${event.rank}`)} ${event.stage.replace('_', ' ')}`);
@@ -42,7 +48,10 @@ function progress(output: Output, event: RunnerEvent): void {
     case 'experiment-progress': {
       const rank = dim(output, `rank ${event.rank}`);
       if (event.phase === 'warmup') output.err(`${who} ${rank} warm-up ${event.i}/${event.n}`);
-      else output.err(`${who} ${rank} batch ${event.i}/${event.n} (${event.size} prompts, ${(event.latencyS ?? 0).toFixed(3)} s)`);
+      else
+        output.err(
+          `${who} ${rank} batch ${event.i}/${event.n} (${event.size} prompts, ${(event.latencyS ?? 0).toFixed(3)} s)`,
+        );
       break;
     }
     default:
@@ -54,7 +63,8 @@ function progress(output: Output, event: RunnerEvent): void {
 export async function run(options: RunOptions, output: Output): Promise<number> {
   const cwd = options.cwd ?? process.cwd();
   const outcome = await runExperiment({
-    config: options.config, cwd,
+    config: options.config,
+    cwd,
     ...(options.set && { set: options.set }),
     ...(options.resultsDir !== undefined && { resultsDir: options.resultsDir }),
     ...(options.python !== undefined && { python: options.python }),
@@ -71,19 +81,39 @@ function printOutcome(output: Output, json: boolean, rel: (p: string) => string,
       output.out(o.text);
       return EXIT.ok;
     case 'interrupted':
-      output.err(red(output, `experiment ${o.experimentId} interrupted; nothing was recorded (log: ${rel(o.logFile)})`));
+      output.err(
+        red(output, `experiment ${o.experimentId} interrupted; nothing was recorded (log: ${rel(o.logFile)})`),
+      );
       if (json) output.out(JSON.stringify({ experiment_id: o.experimentId, status: 'interrupted' }));
       return EXIT.interrupted;
     case 'failed':
-      output.err(red(output, `experiment ${o.experimentId} failed (${o.kind}) after ${o.attempts} attempt(s): ${o.message}`));
-      output.err(`log: ${rel(o.logFile)}; failures recorded in ${rel(path.join(o.resultsDir, 'failed_experiments.csv'))}`);
-      if (json) output.out(JSON.stringify({ experiment_id: o.experimentId, status: 'failed', kind: o.kind, message: o.message, attempts: o.attempts, log: o.logFile }));
+      output.err(
+        red(output, `experiment ${o.experimentId} failed (${o.kind}) after ${o.attempts} attempt(s): ${o.message}`),
+      );
+      output.err(
+        `log: ${rel(o.logFile)}; failures recorded in ${rel(path.join(o.resultsDir, 'failed_experiments.csv'))}`,
+      );
+      if (json)
+        output.out(
+          JSON.stringify({
+            experiment_id: o.experimentId,
+            status: 'failed',
+            kind: o.kind,
+            message: o.message,
+            attempts: o.attempts,
+            log: o.logFile,
+          }),
+        );
       return EXIT.failed;
     case 'followed':
       if (json && o.experimentId !== undefined && o.result !== 'interrupted') {
-        output.out(JSON.stringify(o.result === 'succeeded'
-          ? { experiment_id: o.experimentId, status: 'succeeded', machine_rank: o.machineRank, recorded_by: 0 }
-          : { experiment_id: o.experimentId, status: 'failed', machine_rank: o.machineRank, kind: o.kind }));
+        output.out(
+          JSON.stringify(
+            o.result === 'succeeded'
+              ? { experiment_id: o.experimentId, status: 'succeeded', machine_rank: o.machineRank, recorded_by: 0 }
+              : { experiment_id: o.experimentId, status: 'failed', machine_rank: o.machineRank, kind: o.kind },
+          ),
+        );
       }
       return o.result === 'succeeded' ? EXIT.ok : o.result === 'failed' ? EXIT.failed : EXIT.interrupted;
     case 'succeeded':
@@ -93,12 +123,26 @@ function printOutcome(output: Output, json: boolean, rel: (p: string) => string,
 }
 
 /** The summary of a recorded experiment (stdout), and the JSON line with --json. */
-function printRecorded(output: Output, json: boolean, rel: (p: string) => string, r: Extract<ExperimentOutcome, { status: 'succeeded' }>): void {
+function printRecorded(
+  output: Output,
+  json: boolean,
+  rel: (p: string) => string,
+  r: Extract<ExperimentOutcome, { status: 'succeeded' }>,
+): void {
   const { experimentId, experiment, ran, recorded: rec, metrics: m } = r;
   const lines: [string, string][] = [
-    ['experiment', `${experimentId} (${experiment.config_name})${ran.batch_size !== experiment.batch_size ? `, batch_size ${ran.batch_size} after OOM` : ''}`],
-    ['energy', `${fmt(m.energy_total_j, 'J')}  (${fmt(m.energy_total_kwh, 'kWh')}, ${m.energy_backend}${m.energy_estimated ? ', ESTIMATED' : ''})`],
-    ['tokens', `${m.total_output_tokens} generated from ${m.num_prompts} prompts (${m.total_input_tokens} input tokens)`],
+    [
+      'experiment',
+      `${experimentId} (${experiment.config_name})${ran.batch_size !== experiment.batch_size ? `, batch_size ${ran.batch_size} after OOM` : ''}`,
+    ],
+    [
+      'energy',
+      `${fmt(m.energy_total_j, 'J')}  (${fmt(m.energy_total_kwh, 'kWh')}, ${m.energy_backend}${m.energy_estimated ? ', ESTIMATED' : ''})`,
+    ],
+    [
+      'tokens',
+      `${m.total_output_tokens} generated from ${m.num_prompts} prompts (${m.total_input_tokens} input tokens)`,
+    ],
     ['throughput', `${fmt(m.throughput_tokens_per_s, 'tokens/s')}, ${fmt(m.throughput_queries_per_s, 'queries/s')}`],
     ['J/token', fmt(m.energy_per_token_j, 'J')],
     ['tokens/J', fmt(m.tokens_per_j)],
@@ -107,9 +151,19 @@ function printRecorded(output: Output, json: boolean, rel: (p: string) => string
     ['files', `${rel(rec.dir)}/ (${rec.files.length} files), ${rel(rec.csvFile)}`],
   ];
   for (const [k, v] of lines) output.out(`  ${k.padEnd(11)} ${v}`);
-  if (m.energy_estimated) output.out(dim(output, '  (estimated energy: no hardware energy counter was available; see the _7_ file notes)'));
+  if (m.energy_estimated)
+    output.out(dim(output, '  (estimated energy: no hardware energy counter was available; see the _7_ file notes)'));
   if (rec.rotatedCsv) output.err(`note: ${rel(rec.csvFile)} had other columns and was moved to ${rel(rec.rotatedCsv)}`);
   if (json) {
-    output.out(JSON.stringify({ experiment_id: experimentId, status: 'succeeded', results_dir: r.resultsDir, dir: rec.dir, csv: rec.csvFile, metrics: rec.row }));
+    output.out(
+      JSON.stringify({
+        experiment_id: experimentId,
+        status: 'succeeded',
+        results_dir: r.resultsDir,
+        dir: rec.dir,
+        csv: rec.csvFile,
+        metrics: rec.row,
+      }),
+    );
   }
 }

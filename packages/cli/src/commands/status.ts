@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { loadSuiteFile } from '@joules/config';
-import { estimateRemaining, ProgressJournal, summarizeProgress, type ProgressSummary } from '@joules/tracker';
+import { estimateRemaining, ProgressJournal, type ProgressSummary, summarizeProgress } from '@joules/tracker';
 import { EXIT } from '../errors.js';
 import type { Output } from '../output.js';
 import { textTable } from '../text-table.js';
@@ -9,12 +9,19 @@ import { textTable } from '../text-table.js';
  * `joules status [suite.yaml]`: per suite and model, done / failed / pending / running / stale /
  * interrupted, and an ETA from past durations. With a suite file, keys not started yet count too.
  */
-export async function status(options: { suite?: string; resultsDir?: string; json?: boolean; cwd?: string; maxParallel?: number }, output: Output): Promise<number> {
+export async function status(
+  options: { suite?: string; resultsDir?: string; json?: boolean; cwd?: string; maxParallel?: number },
+  output: Output,
+): Promise<number> {
   const cwd = options.cwd ?? process.cwd();
   const resultsDir = path.resolve(cwd, options.resultsDir ?? 'results');
   let keys: string[] | undefined;
   if (options.suite) {
-    const loaded = await loadSuiteFile(path.resolve(cwd, options.suite), { resolvePaths: true, cwd, skipInvalid: true });
+    const loaded = await loadSuiteFile(path.resolve(cwd, options.suite), {
+      resolvePaths: true,
+      cwd,
+      skipInvalid: true,
+    });
     if (!loaded.result.config) {
       for (const e of loaded.result.errors) output.err(e);
       return EXIT.usage;
@@ -23,15 +30,36 @@ export async function status(options: { suite?: string; resultsDir?: string; jso
   }
   const journal = await ProgressJournal.open(resultsDir);
   const summary: ProgressSummary = summarizeProgress(journal, keys ? { keys } : {});
-  const remaining = [...(keys ?? [...journal.entries()].map((e) => e.key))].filter((k) => journal.get(k)?.status !== 'done');
+  const remaining = [...(keys ?? [...journal.entries()].map((e) => e.key))].filter(
+    (k) => journal.get(k)?.status !== 'done',
+  );
   const eta = estimateRemaining(journal, remaining, { concurrency: options.maxParallel ?? 1 });
   if (options.json) {
     output.out(JSON.stringify({ results_dir: resultsDir, ...summary, eta }));
     return EXIT.ok;
   }
   const cols = ['suite', 'model', 'done', 'failed', 'pending', 'running', 'stale', 'interrupted', 'total'];
-  const row = (suite: string | null, model: string, c: ProgressSummary['total']) => [suite ?? '', model, c.done, c.failed, c.pending, c.running, c.stale, c.interrupted, c.total];
-  output.out(textTable(cols, [...summary.groups.map((g) => row(g.suite, path.basename(g.model), g.counts)), row('all', '', summary.total)]));
-  output.out(eta.seconds === null ? 'ETA: unknown (no finished experiment to learn durations from)' : `ETA: ~${Math.ceil(eta.seconds / 60)} min for ${remaining.length} experiment(s) left (from ${eta.basedOn} past durations)`);
+  const row = (suite: string | null, model: string, c: ProgressSummary['total']) => [
+    suite ?? '',
+    model,
+    c.done,
+    c.failed,
+    c.pending,
+    c.running,
+    c.stale,
+    c.interrupted,
+    c.total,
+  ];
+  output.out(
+    textTable(cols, [
+      ...summary.groups.map((g) => row(g.suite, path.basename(g.model), g.counts)),
+      row('all', '', summary.total),
+    ]),
+  );
+  output.out(
+    eta.seconds === null
+      ? 'ETA: unknown (no finished experiment to learn durations from)'
+      : `ETA: ~${Math.ceil(eta.seconds / 60)} min for ${remaining.length} experiment(s) left (from ${eta.basedOn} past durations)`,
+  );
   return EXIT.ok;
 }

@@ -1,4 +1,4 @@
-import { runSuite, type RunnerEvent } from '@joules/runner';
+import { type RunnerEvent, runSuite } from '@joules/runner';
 import { EXIT } from '../errors.js';
 import type { Output } from '../output.js';
 import { jsonReporter, plainReporter } from '../progress/plain-reporter.js';
@@ -39,10 +39,18 @@ function pickReporter(options: SuiteOptions, output: Output): SuiteReporter {
 function report(reporter: SuiteReporter, output: Output, event: RunnerEvent): void {
   switch (event.type) {
     case 'notice':
-      output.err(event.level === 'warning' || event.level === 'note' ? `${event.level}: ${event.message}` : event.message);
+      output.err(
+        event.level === 'warning' || event.level === 'note' ? `${event.level}: ${event.message}` : event.message,
+      );
       break;
     case 'suite-planned':
-      reporter.report({ type: 'planned', suite: event.suite, total: event.total, toRun: event.toRun, skipped: event.skipped });
+      reporter.report({
+        type: 'planned',
+        suite: event.suite,
+        total: event.total,
+        toRun: event.toRun,
+        skipped: event.skipped,
+      });
       break;
     case 'experiment-started':
       reporter.report({ type: 'started', key: event.key, experimentId: event.experimentId, attempt: event.attempt });
@@ -51,12 +59,23 @@ function report(reporter: SuiteReporter, output: Output, event: RunnerEvent): vo
       if (event.rank === 0) reporter.report({ type: 'progress', key: event.key, phase: event.stage.replace('_', ' ') });
       break;
     case 'experiment-progress':
-      if (event.rank === 0) reporter.report({ type: 'progress', key: event.key, phase: event.phase === 'warmup' ? 'warm-up' : 'batch', i: event.i, n: event.n });
+      if (event.rank === 0)
+        reporter.report({
+          type: 'progress',
+          key: event.key,
+          phase: event.phase === 'warmup' ? 'warm-up' : 'batch',
+          i: event.i,
+          n: event.n,
+        });
       break;
     case 'experiment-retrying':
       reporter.report({
-        type: 'retrying', key: event.key, attempt: event.attempt + 1, delayS: Math.round(event.delayMs / 1000),
-        reason: 'failed', ...(event.batchSize !== event.previousBatchSize && { batchSize: event.batchSize }),
+        type: 'retrying',
+        key: event.key,
+        attempt: event.attempt + 1,
+        delayS: Math.round(event.delayMs / 1000),
+        reason: 'failed',
+        ...(event.batchSize !== event.previousBatchSize && { batchSize: event.batchSize }),
       });
       break;
     case 'experiment-finished': {
@@ -65,13 +84,33 @@ function report(reporter: SuiteReporter, output: Output, event: RunnerEvent): vo
       break;
     }
     case 'experiment-failed':
-      reporter.report({ type: 'finished', key: event.key, experimentId: event.experimentId, status: 'failed', detail: `${event.kind}: ${event.message}` });
+      reporter.report({
+        type: 'finished',
+        key: event.key,
+        experimentId: event.experimentId,
+        status: 'failed',
+        detail: `${event.kind}: ${event.message}`,
+      });
       break;
     case 'experiment-interrupted':
-      reporter.report({ type: 'finished', key: event.key, experimentId: event.experimentId, status: 'interrupted', detail: '' });
+      reporter.report({
+        type: 'finished',
+        key: event.key,
+        experimentId: event.experimentId,
+        status: 'interrupted',
+        detail: '',
+      });
       break;
     case 'suite-finished':
-      reporter.report({ type: 'summary', done: event.done, failed: event.failed, skipped: event.skipped, interrupted: event.interrupted, energyJ: event.energyJ, seconds: event.seconds });
+      reporter.report({
+        type: 'summary',
+        done: event.done,
+        failed: event.failed,
+        skipped: event.skipped,
+        interrupted: event.interrupted,
+        energyJ: event.energyJ,
+        seconds: event.seconds,
+      });
       break;
     default:
       break;
@@ -81,9 +120,17 @@ function report(reporter: SuiteReporter, output: Output, event: RunnerEvent): vo
 /** `joules suite <suite.yaml>`: maps the arguments to runSuite and its events to a reporter. */
 export async function suite(options: SuiteOptions, output: Output): Promise<number> {
   let reporter: SuiteReporter | undefined;
-  const watch = options.watch !== undefined && !options.dryRun
-    ? await startSuiteWatch({ port: options.watch, ...(options.resultsDir !== undefined && { resultsDir: options.resultsDir }), ...(options.cwd !== undefined && { cwd: options.cwd }) }, output)
-    : undefined;
+  const watch =
+    options.watch !== undefined && !options.dryRun
+      ? await startSuiteWatch(
+          {
+            port: options.watch,
+            ...(options.resultsDir !== undefined && { resultsDir: options.resultsDir }),
+            ...(options.cwd !== undefined && { cwd: options.cwd }),
+          },
+          output,
+        )
+      : undefined;
   const outcome = await runSuite({
     suite: options.file,
     ...(options.cwd !== undefined && { cwd: options.cwd }),
@@ -93,8 +140,12 @@ export async function suite(options: SuiteOptions, output: Output): Promise<numb
     ...(options.gpus && { gpus: options.gpus }),
     ...(options.signal && { signal: options.signal }),
     maxParallel: options.maxParallel ?? 1,
-    skipInvalid: options.skipInvalid === true, rerunFailed: options.rerunFailed === true, rerunChanged: options.rerunChanged === true,
-    reuseModel: options.reuseModel === true, dryRun: options.dryRun === true, detach: options.detach === true,
+    skipInvalid: options.skipInvalid === true,
+    rerunFailed: options.rerunFailed === true,
+    rerunChanged: options.rerunChanged === true,
+    reuseModel: options.reuseModel === true,
+    dryRun: options.dryRun === true,
+    detach: options.detach === true,
     onEvent: (event) => {
       watch?.feed(event);
       if (event.type === 'suite-planned') reporter = pickReporter(options, output);

@@ -31,13 +31,22 @@ export async function validate(options: ValidateOptions, output: Output): Promis
     const detail =
       loaded.kind === 'suite'
         ? `suite, ${loaded.experiments.length} experiments` +
-          (loaded.invalid.length ? `, ${loaded.invalid.length} invalid combination(s) ${options.skipInvalid ? 'dropped' : 'reported'}` : '')
+          (loaded.invalid.length
+            ? `, ${loaded.invalid.length} invalid combination(s) ${options.skipInvalid ? 'dropped' : 'reported'}`
+            : '')
         : 'experiment';
     if (options.skipInvalid && loaded.kind === 'suite') {
       for (const i of loaded.invalid) output.err(`dropped ${i.key}: ${i.reasons.join('; ')}`);
     }
     if (!options.json && valid) output.out(`${file}: valid (${detail})`);
-    report.push({ file, kind: loaded.kind, valid, errors, warnings, ...(loaded.kind === 'suite' && { experiments: loaded.experiments.length, invalid: loaded.invalid }) });
+    report.push({
+      file,
+      kind: loaded.kind,
+      valid,
+      errors,
+      warnings,
+      ...(loaded.kind === 'suite' && { experiments: loaded.experiments.length, invalid: loaded.invalid }),
+    });
   }
   if (options.json) output.out(JSON.stringify({ valid: !failed, files: report }));
   return failed ? EXIT.usage : EXIT.ok;

@@ -1,5 +1,5 @@
 import type { Output } from '../output.js';
-import { shortKey, type SuiteEvent, type SuiteReporter } from './reporter.js';
+import { type SuiteEvent, type SuiteReporter, shortKey } from './reporter.js';
 
 /** One line per event that matters (logs, CI, pipes). */
 export function plainReporter(output: Output): SuiteReporter {
@@ -13,18 +13,24 @@ export function plainReporter(output: Output): SuiteReporter {
           output.err(`suite ${e.suite}: ${e.total} experiments, ${e.skipped} already done, ${e.toRun} to run`);
           break;
         case 'started':
-          output.err(`[${finished}/${toRun}] ${shortKey(e.key)}: started as ${e.experimentId}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`);
+          output.err(
+            `[${finished}/${toRun}] ${shortKey(e.key)}: started as ${e.experimentId}${e.attempt > 1 ? ` (attempt ${e.attempt})` : ''}`,
+          );
           break;
         case 'retrying':
-          output.err(`         ${shortKey(e.key)}: ${e.reason}; retry ${e.attempt} in ${e.delayS} s${e.batchSize ? ` with batch_size ${e.batchSize}` : ''}`);
+          output.err(
+            `         ${shortKey(e.key)}: ${e.reason}; retry ${e.attempt} in ${e.delayS} s${e.batchSize ? ` with batch_size ${e.batchSize}` : ''}`,
+          );
           break;
         case 'finished':
           finished += 1;
           output.err(`[${finished}/${toRun}] ${shortKey(e.key)}: ${e.status} ${e.detail}`);
           break;
         case 'summary':
-          output.err(`done ${e.done}, failed ${e.failed}, skipped ${e.skipped}, interrupted ${e.interrupted}; ` +
-            `${e.energyJ.toPrecision(4)} J measured; ${e.seconds.toFixed(0)} s`);
+          output.err(
+            `done ${e.done}, failed ${e.failed}, skipped ${e.skipped}, interrupted ${e.interrupted}; ` +
+              `${e.energyJ.toPrecision(4)} J measured; ${e.seconds.toFixed(0)} s`,
+          );
           break;
         default:
           break;

@@ -5,7 +5,15 @@ export type SuiteEvent =
   | { type: 'progress'; key: string; phase: string; i?: number; n?: number }
   | { type: 'retrying'; key: string; attempt: number; delayS: number; reason: string; batchSize?: number }
   | { type: 'finished'; key: string; experimentId: string; status: 'done' | 'failed' | 'interrupted'; detail: string }
-  | { type: 'summary'; done: number; failed: number; skipped: number; interrupted: number; energyJ: number; seconds: number };
+  | {
+      type: 'summary';
+      done: number;
+      failed: number;
+      skipped: number;
+      interrupted: number;
+      energyJ: number;
+      seconds: number;
+    };
 
 export interface SuiteReporter {
   report(event: SuiteEvent): void;

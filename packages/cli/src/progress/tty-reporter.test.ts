@@ -21,7 +21,13 @@ describe('ttyReporter (cli-progress)', () => {
     r.report({ type: 'started', key: '/m/tiny::demo::a::1', experimentId: '000001', attempt: 1 });
     r.report({ type: 'progress', key: '/m/tiny::demo::a::1', phase: 'batch', i: 1, n: 4 });
     await tick(250);
-    r.report({ type: 'finished', key: '/m/tiny::demo::a::1', experimentId: '000001', status: 'done', detail: '1.2e-3 J/token' });
+    r.report({
+      type: 'finished',
+      key: '/m/tiny::demo::a::1',
+      experimentId: '000001',
+      status: 'done',
+      detail: '1.2e-3 J/token',
+    });
     r.report({ type: 'summary', done: 1, failed: 0, skipped: 1, interrupted: 0, energyJ: 2.5, seconds: 3 });
     await tick(250);
     r.close();

@@ -1,5 +1,5 @@
 import cliProgress from 'cli-progress';
-import { shortKey, type SuiteEvent, type SuiteReporter } from './reporter.js';
+import { type SuiteEvent, type SuiteReporter, shortKey } from './reporter.js';
 
 /**
  * cli-progress bars on a terminal: the suite's overall bar and one bar per running experiment
@@ -43,16 +43,22 @@ export function ttyReporter(stream: NodeJS.WriteStream): SuiteReporter {
           bar.update(e.i ?? 0, { step: `${e.phase} ${e.i ?? 0}/${e.n}` });
         } else bar.update(0, { step: e.phase });
       } else if (e.type === 'retrying') {
-        log(`  ${shortKey(e.key)}: ${e.reason}; retry ${e.attempt} in ${e.delayS} s${e.batchSize ? ` (batch_size ${e.batchSize})` : ''}`);
+        log(
+          `  ${shortKey(e.key)}: ${e.reason}; retry ${e.attempt} in ${e.delayS} s${e.batchSize ? ` (batch_size ${e.batchSize})` : ''}`,
+        );
       } else if (e.type === 'finished') {
         const bar = running.get(e.key);
         if (bar) multi.remove(bar);
         running.delete(e.key);
         finished += 1;
         overall?.update(finished, step());
-        log(`  ${e.status === 'done' ? '✓' : e.status === 'failed' ? '✗' : '!'} ${e.experimentId} ${shortKey(e.key)} ${e.detail}`);
+        log(
+          `  ${e.status === 'done' ? '✓' : e.status === 'failed' ? '✗' : '!'} ${e.experimentId} ${shortKey(e.key)} ${e.detail}`,
+        );
       } else if (e.type === 'summary') {
-        log(`done ${e.done}, failed ${e.failed}, skipped ${e.skipped}, interrupted ${e.interrupted}; ${e.energyJ.toPrecision(4)} J; ${e.seconds.toFixed(0)} s`);
+        log(
+          `done ${e.done}, failed ${e.failed}, skipped ${e.skipped}, interrupted ${e.interrupted}; ${e.energyJ.toPrecision(4)} J; ${e.seconds.toFixed(0)} s`,
+        );
       }
     },
     close() {

@@ -42,7 +42,12 @@ export function reportCharts(rows: readonly ResultRecord[]): ChartSpec[] {
         encoding: {
           x: { field: 'precision', type: 'nominal' },
           xOffset: { field: 'model', type: 'nominal' },
-          y: { aggregate: 'mean', field: 'throughput_tokens_per_s', type: 'quantitative', title: 'generated tokens / s' },
+          y: {
+            aggregate: 'mean',
+            field: 'throughput_tokens_per_s',
+            type: 'quantitative',
+            title: 'generated tokens / s',
+          },
           color: { field: 'model', type: 'nominal' },
         },
       },

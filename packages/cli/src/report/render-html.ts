@@ -2,13 +2,17 @@ import { RESULT_COLUMNS, type ResultRecord } from '@joules/metrics';
 import { escapeHtml, scriptSafe, vegaScriptTags } from '@joules/watch';
 import { reportCharts } from './charts.js';
 
-const cell = (v: unknown) => (v === null || v === undefined ? '' : typeof v === 'number' ? Number(v.toPrecision(6)).toString() : String(v));
+const cell = (v: unknown) =>
+  v === null || v === undefined ? '' : typeof v === 'number' ? Number(v.toPrecision(6)).toString() : String(v);
 
 /**
  * One self-contained HTML file: vega, vega-lite and vega-embed inlined (works offline), the charts,
  * and a table of every experiment.
  */
-export function renderReportHtml(rows: readonly ResultRecord[], meta: { title: string; generatedAt: string; source: string }): string {
+export function renderReportHtml(
+  rows: readonly ResultRecord[],
+  meta: { title: string; generatedAt: string; source: string },
+): string {
   const charts = reportCharts(rows);
   const table = [
     '<table><thead><tr>',

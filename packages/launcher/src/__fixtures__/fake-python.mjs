@@ -3,7 +3,7 @@
 // to cause faults a real worker cannot produce on cue. FAKE_SCENARIO picks the behaviour;
 // FAKE_ARGV_FILE, when set, receives the argv and selected env as JSON.
 import { spawn } from 'node:child_process';
-import { appendFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync, statSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -17,18 +17,30 @@ const env = (name) => process.env[name] ?? null;
 const config = configPath ? JSON.parse(readFileSync(configPath, 'utf8')) : undefined;
 if (process.env.FAKE_ARGV_FILE && config) {
   const mode = (statSync(configPath).mode & 0o777).toString(8);
-  writeFileSync(process.env.FAKE_ARGV_FILE, JSON.stringify({
-    argv: args, configMode: mode, config, cores: os.availableParallelism(),
-    env: {
-      ACCELERATE_USE_CPU: env('ACCELERATE_USE_CPU'), CUDA_VISIBLE_DEVICES: env('CUDA_VISIBLE_DEVICES'),
-      EXTRA: env('EXTRA'), JOULES_LAUNCH_ID: env('JOULES_LAUNCH_ID'),
-    },
-  }));
+  writeFileSync(
+    process.env.FAKE_ARGV_FILE,
+    JSON.stringify({
+      argv: args,
+      configMode: mode,
+      config,
+      cores: os.availableParallelism(),
+      env: {
+        ACCELERATE_USE_CPU: env('ACCELERATE_USE_CPU'),
+        CUDA_VISIBLE_DEVICES: env('CUDA_VISIBLE_DEVICES'),
+        EXTRA: env('EXTRA'),
+        JOULES_LAUNCH_ID: env('JOULES_LAUNCH_ID'),
+      },
+    }),
+  );
 }
 const n = config?.num_processes ?? 1;
-const event = (e, rank = 0) => process.stdout.write(JSON.stringify({ v: 1, rank, time: Date.now() / 1000, ...e }) + '\n');
+const event = (e, rank = 0) =>
+  process.stdout.write(JSON.stringify({ v: 1, rank, time: Date.now() / 1000, ...e }) + '\n');
 const errorFile = (rank, kind, message) =>
-  writeFileSync(path.join(out, `error-rank-${rank}.json`), JSON.stringify({ schema_version: 1, rank, kind, message, traceback: null }));
+  writeFileSync(
+    path.join(out, `error-rank-${rank}.json`),
+    JSON.stringify({ schema_version: 1, rank, kind, message, traceback: null }),
+  );
 const succeed = () => {
   for (let r = 0; r < n; r++) writeFileSync(path.join(out, `rank-${r}.json`), '{}');
   process.exit(0);
@@ -67,7 +79,8 @@ switch (scenario) {
     event({ event: 'error', kind: 'oom', message: 'CUDA out of memory' });
     process.exit(1);
     break;
-  case 'oom-above': { // OOM when the config's batch_size is above FAKE_OOM_ABOVE, as the worker would
+  case 'oom-above': {
+    // OOM when the config's batch_size is above FAKE_OOM_ABOVE, as the worker would
     appendFileSync(process.env.FAKE_ATTEMPTS_FILE, `${config.batch_size}\n`);
     if (config.batch_size > Number(process.env.FAKE_OOM_ABOVE)) {
       errorFile(0, 'oom', `CUDA out of memory at batch size ${config.batch_size}`);
@@ -108,19 +121,32 @@ switch (scenario) {
     for (let i = 0; i <= 60; i++) setTimeout(() => event({ event: 'warmup', i: i + 1, n: 61 }), 50 * i);
     setTimeout(succeed, 3050);
     break;
-  case 'record': { // a GPU job: records its GPUs and start/end times, then succeeds
+  case 'record': {
+    // a GPU job: records its GPUs and start/end times, then succeeds
     const gpus = arg('--gpu_ids') ?? null;
     const start = Date.now();
-    setTimeout(() => {
-      writeFileSync(path.join(process.env.FAKE_RECORD_DIR, `${process.pid}.json`), JSON.stringify({
-        job: config.config_name, gpus, cvd: env('CUDA_VISIBLE_DEVICES'), configGpus: config.gpu_ids,
-        port: arg('--main_process_port'), start, end: Date.now(),
-      }));
-      succeed();
-    }, Number(process.env.FAKE_SLEEP_MS ?? 300));
+    setTimeout(
+      () => {
+        writeFileSync(
+          path.join(process.env.FAKE_RECORD_DIR, `${process.pid}.json`),
+          JSON.stringify({
+            job: config.config_name,
+            gpus,
+            cvd: env('CUDA_VISIBLE_DEVICES'),
+            configGpus: config.gpu_ids,
+            port: arg('--main_process_port'),
+            start,
+            end: Date.now(),
+          }),
+        );
+        succeed();
+      },
+      Number(process.env.FAKE_SLEEP_MS ?? 300),
+    );
     break;
   }
-  case 'tree': { // like accelerate: a launcher process and a rank in a session of its own
+  case 'tree': {
+    // like accelerate: a launcher process and a rank in a session of its own
     recordSignals(!process.env.FAKE_STUBBORN_LAUNCHER);
     const rank = spawn(process.execPath, [fileURLToPath(import.meta.url)], {
       env: { ...process.env, FAKE_SCENARIO: 'stubborn-rank' },
@@ -132,10 +158,13 @@ switch (scenario) {
     hang();
     break;
   }
-  case 'orphan': { // the launcher process dies on its own once its rank runs, leaving the rank behind
+  case 'orphan': {
+    // the launcher process dies on its own once its rank runs, leaving the rank behind
     writeFileSync(path.join(pidDir, `${process.pid}.pid`), scenario);
     spawn(process.execPath, [fileURLToPath(import.meta.url)], {
-      env: { ...process.env, FAKE_SCENARIO: 'stubborn-rank' }, detached: true, stdio: ['ignore', 'inherit', 'inherit'],
+      env: { ...process.env, FAKE_SCENARIO: 'stubborn-rank' },
+      detached: true,
+      stdio: ['ignore', 'inherit', 'inherit'],
     }).unref();
     setInterval(() => readdirSync(pidDir).length >= 2 && process.exit(1), 20);
     break;

@@ -56,8 +56,12 @@ const server = http.createServer((req, res) => {
       res.write(chunk('a')); // then nothing, connection held open
       return;
     }
-    res.end(chunk('a') + chunk('b') + chunk('', { finish_reason: 'length' }) +
-      `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 2 } })}\n\ndata: [DONE]\n\n`);
+    res.end(
+      chunk('a') +
+        chunk('b') +
+        chunk('', { finish_reason: 'length' }) +
+        `data: ${JSON.stringify({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 2 } })}\n\ndata: [DONE]\n\n`,
+    );
   });
 });
 server.listen(port, '127.0.0.1', () => console.log(`listening on ${server.address().port}`));

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseExperiment, type Experiment } from '@joules/config';
+import { type Experiment, parseExperiment } from '@joules/config';
 import type { LaunchJob } from '../types.js';
 import { tempDir } from './temp-dirs.js';
 

@@ -1,6 +1,6 @@
 // The custom launcher of the README, tested by load-launcher.test.ts: `accelerate launch` pinned to
 // some CPU cores with taskset (less jitter when the host runs other work), configured by env.
-import { WorkerLauncher, accelerateCommand } from '@joules/launcher';
+import { accelerateCommand, WorkerLauncher } from '@joules/launcher';
 
 class TasksetLauncher extends WorkerLauncher {
   name = 'taskset-accelerate';

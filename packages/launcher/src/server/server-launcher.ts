@@ -3,7 +3,7 @@ import { canonicalJson, type Experiment } from '@joules/config';
 import { ServerError } from '../errors.js';
 import type { CommandLine, Launcher, LaunchJob, LaunchOptions, LaunchOutcome, ServerOutcomeKind } from '../types.js';
 import { probeHealth, withLogTail } from './health.js';
-import { startServer, type ServerHandle } from './start-server.js';
+import { type ServerHandle, startServer } from './start-server.js';
 
 export interface ServerLauncherOptions {
   /** SIGTERM → SIGKILL grace of a stopped server (default 5000 ms). */
@@ -65,7 +65,10 @@ export class ServerLauncher implements Launcher {
   launch(job: LaunchJob, options: LaunchOptions = {}): Promise<LaunchOutcome> {
     if (job.experiment.engine !== 'server') return this.inner.launch(job, options);
     const run = this.queue.then(() => this.launchServing(job, options));
-    this.queue = run.then(() => undefined, () => undefined);
+    this.queue = run.then(
+      () => undefined,
+      () => undefined,
+    );
     return run;
   }
 
@@ -75,7 +78,14 @@ export class ServerLauncher implements Launcher {
     const e = job.experiment;
     const t0 = Date.now();
     const failed = (kind: ServerOutcomeKind, message: string): LaunchOutcome => ({
-      status: 'failed', kind, message, exitCode: null, signal: null, errors: [], durationMs: Date.now() - t0, command: [],
+      status: 'failed',
+      kind,
+      message,
+      exitCode: null,
+      signal: null,
+      errors: [],
+      durationMs: Date.now() - t0,
+      command: [],
     });
     let handle: ServerHandle | undefined;
     let url: string;
@@ -83,17 +93,25 @@ export class ServerLauncher implements Launcher {
     if (e.server.url !== null) {
       url = e.server.url;
       devices = e.server.devices;
-      if (!(await probeHealth(url, 5000))) return failed('server_unreachable', `cannot reach server.url ${url}: no answer from /health or /v1/models`);
+      if (!(await probeHealth(url, 5000)))
+        return failed('server_unreachable', `cannot reach server.url ${url}: no answer from /health or /v1/models`);
     } else {
       const key = serverKey(e);
-      if (this.current && (this.current.key !== key || !this.current.handle.alive() || this.restart)) await this.close();
+      if (this.current && (this.current.key !== key || !this.current.handle.alive() || this.restart))
+        await this.close();
       if (!this.current) {
         try {
           const started = await startServer({
-            command: e.server.command!, model: e.model_name, host: e.server.host, gpuIds: e.gpu_ids,
-            logFile: serverLogFile(job), readyTimeoutMs: e.server.ready_timeout_s * 1000,
+            command: e.server.command!,
+            model: e.model_name,
+            host: e.server.host,
+            gpuIds: e.gpu_ids,
+            logFile: serverLogFile(job),
+            readyTimeoutMs: e.server.ready_timeout_s * 1000,
             ...(this.options.graceMs !== undefined && { graceMs: this.options.graceMs }),
-            ...(this.options.pathPrefix !== undefined && { env: { PATH: `${this.options.pathPrefix}${delimiter}${process.env.PATH ?? ''}` } }),
+            ...(this.options.pathPrefix !== undefined && {
+              env: { PATH: `${this.options.pathPrefix}${delimiter}${process.env.PATH ?? ''}` },
+            }),
           });
           this.current = { key, handle: started };
           live.add(this);
@@ -125,11 +143,15 @@ export class ServerLauncher implements Launcher {
       this.restart = true;
       const exit = await handle.exited;
       const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
-      return failed('server_crashed', await withLogTail(`the server died during the experiment (${how}): ${handle.argv.join(' ')}`, handle.logFile));
+      return failed(
+        'server_crashed',
+        await withLogTail(`the server died during the experiment (${how}): ${handle.argv.join(' ')}`, handle.logFile),
+      );
     }
     if (outcome.status === 'failed') {
       this.restart = true; // always a fresh server after a failure
-      if (outcome.kind === 'server_error' && handle) return { ...outcome, message: await withLogTail(outcome.message, handle.logFile) };
+      if (outcome.kind === 'server_error' && handle)
+        return { ...outcome, message: await withLogTail(outcome.message, handle.logFile) };
     }
     return outcome;
   }

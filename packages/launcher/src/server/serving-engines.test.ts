@@ -19,7 +19,11 @@ describe('findServingEngines', () => {
     await chmod(path.join(b, 'transformers'), 0o755);
     const found = Object.fromEntries((await findServingEngines([a], b)).map((e) => [e.bin, e.path]));
     expect(found).toEqual({
-      transformers: path.join(b, 'transformers'), vllm: path.join(a, 'vllm'), sglang: null, 'text-generation-launcher': null, 'llama-server': null,
+      transformers: path.join(b, 'transformers'),
+      vllm: path.join(a, 'vllm'),
+      sglang: null,
+      'text-generation-launcher': null,
+      'llama-server': null,
     });
   });
 });

@@ -27,7 +27,10 @@ async function executable(file: string): Promise<boolean> {
 }
 
 /** Which serving engines are on `dirs` (default: `extra` then $PATH), for `joules doctor`. */
-export async function findServingEngines(extra: readonly string[] = [], searchPath = process.env.PATH ?? ''): Promise<FoundEngine[]> {
+export async function findServingEngines(
+  extra: readonly string[] = [],
+  searchPath = process.env.PATH ?? '',
+): Promise<FoundEngine[]> {
   const dirs = [...extra, ...searchPath.split(path.delimiter).filter(Boolean)];
   const out: FoundEngine[] = [];
   for (const e of SERVING_ENGINES) {

@@ -32,14 +32,37 @@ async function gone(pids: number[], ms = 8000): Promise<boolean> {
   }
   return true;
 }
-const fault = (mode: string, extra: string[] = []) => [process.execPath, FIXTURE, '--port', '{port}', '--mode', mode, ...extra];
+const fault = (mode: string, extra: string[] = []) => [
+  process.execPath,
+  FIXTURE,
+  '--port',
+  '{port}',
+  '--mode',
+  mode,
+  ...extra,
+];
 const start = (name: string, command: string[], readyTimeoutMs = 20_000) =>
-  startServer({ command, model: '/m', host: '127.0.0.1', gpuIds: [], logFile: path.join(dir, `${name}-server.log`), readyTimeoutMs, graceMs: 2000, pollMs: 50 });
+  startServer({
+    command,
+    model: '/m',
+    host: '127.0.0.1',
+    gpuIds: [],
+    logFile: path.join(dir, `${name}-server.log`),
+    readyTimeoutMs,
+    graceMs: 2000,
+    pollMs: 50,
+  });
 
 describe('serverArgv', () => {
   it('replaces the placeholders, inside arguments too', () => {
-    expect(serverArgv(['srv', '{model}', '--port={port}', '--host', '{host}', '--gpus', '{gpu_ids}', '{other}'], { model: '/m', host: 'h', port: 9, gpuIds: [0, 2] }))
-      .toEqual(['srv', '/m', '--port=9', '--host', 'h', '--gpus', '0,2', '{other}']);
+    expect(
+      serverArgv(['srv', '{model}', '--port={port}', '--host', '{host}', '--gpus', '{gpu_ids}', '{other}'], {
+        model: '/m',
+        host: 'h',
+        port: 9,
+        gpuIds: [0, 2],
+      }),
+    ).toEqual(['srv', '/m', '--port=9', '--host', 'h', '--gpus', '0,2', '{other}']);
   });
 });
 
@@ -72,7 +95,9 @@ describe('startServer', () => {
 
   it('no health before ready_timeout_s: server_start_failed, and the tree is gone', async () => {
     const log = path.join(dir, 'slow-server.log');
-    const err = (await start('slow', fault('never-healthy', ['--child']), 1500).catch((e: unknown) => e)) as ServerError;
+    const err = (await start('slow', fault('never-healthy', ['--child']), 1500).catch(
+      (e: unknown) => e,
+    )) as ServerError;
     expect(err.code).toBe('server_start_failed');
     expect(err.message).toMatch(/no health .* within ready_timeout_s 1\.5/);
     expect(await gone(pidsIn(log))).toBe(true);
@@ -89,12 +114,28 @@ describe('startServer', () => {
 describe('the guard', () => {
   it('stops the server when the process that started it is SIGKILLed (its stdin closes)', async () => {
     const log = path.join(dir, 'orphan-server.log');
-    const spec = { argv: serverArgv(fault('ok', ['--child']), { model: '/m', host: '127.0.0.1', port: 0, gpuIds: [] }), logFile: log, graceMs: 1000, marker: 'JOULES_LAUNCH_ID=guard-test', env: {} };
+    const spec = {
+      argv: serverArgv(fault('ok', ['--child']), { model: '/m', host: '127.0.0.1', port: 0, gpuIds: [] }),
+      logFile: log,
+      graceMs: 1000,
+      marker: 'JOULES_LAUNCH_ID=guard-test',
+      env: {},
+    };
     // A stand-in for joules: it starts the guard with a stdin pipe, then is killed with SIGKILL.
-    const parent = spawn(process.execPath, ['-e', `
+    const parent = spawn(
+      process.execPath,
+      [
+        '-e',
+        `
       const { spawn } = require('node:child_process');
       const g = spawn(process.execPath, ['-e', process.env.GUARD], { stdio: ['pipe', 'inherit', 'inherit'] });
-      setInterval(() => {}, 1000);`], { env: { ...process.env, GUARD: GUARD_SCRIPT, JOULES_SERVER_SPEC: JSON.stringify(spec) }, stdio: ['ignore', 'pipe', 'inherit'] });
+      setInterval(() => {}, 1000);`,
+      ],
+      {
+        env: { ...process.env, GUARD: GUARD_SCRIPT, JOULES_SERVER_SPEC: JSON.stringify(spec) },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    );
     let out = '';
     parent.stdout.on('data', (d: Buffer) => (out += d.toString()));
     while (!/"event":"spawned"/.test(out) || pidsIn(log).length < 2) await sleep(50);

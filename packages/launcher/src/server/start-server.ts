@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -45,7 +45,10 @@ export interface ServerHandle {
   stop(): Promise<void>;
 }
 
-type GuardEvent = { event: 'spawned'; pid: number } | { event: 'spawn-error'; message: string; code?: string } | ({ event: 'exit' } & ServerExit);
+type GuardEvent =
+  | { event: 'spawned'; pid: number }
+  | { event: 'spawn-error'; message: string; code?: string }
+  | ({ event: 'exit' } & ServerExit);
 
 /**
  * Start `command` on a free port with CUDA_VISIBLE_DEVICES from `gpuIds`, behind the guard (see
@@ -59,7 +62,10 @@ export async function startServer(o: StartServerOptions): Promise<ServerHandle> 
   await mkdir(path.dirname(o.logFile), { recursive: true });
   const marker = newLaunchId();
   const spec = {
-    argv, logFile: o.logFile, graceMs: o.graceMs ?? 5000, marker: `${LAUNCH_MARKER}=${marker}`,
+    argv,
+    logFile: o.logFile,
+    graceMs: o.graceMs ?? 5000,
+    marker: `${LAUNCH_MARKER}=${marker}`,
     env: { ...serverEnv(o.gpuIds), ...o.env },
   };
   const guard: ChildProcess = spawn(process.execPath, ['-e', GUARD_SCRIPT], {

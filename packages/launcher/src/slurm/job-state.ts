@@ -1,6 +1,6 @@
 import os from 'node:os';
 import { SlurmError } from '../errors.js';
-import { controllerUp, slurmCommand, type SlurmClient } from './slurm-cli.js';
+import { controllerUp, type SlurmClient, slurmCommand } from './slurm-cli.js';
 
 /** What Slurm says about one job. */
 export interface SlurmJobInfo {
@@ -21,8 +21,17 @@ export interface SlurmJobInfo {
 
 /** States after which nothing of the job runs any more (COMPLETING is not one: nodes are cleaning up). */
 export const TERMINAL_STATES: ReadonlySet<string> = new Set([
-  'COMPLETED', 'FAILED', 'CANCELLED', 'TIMEOUT', 'OUT_OF_MEMORY', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL',
-  'DEADLINE', 'REVOKED', 'SPECIAL_EXIT',
+  'COMPLETED',
+  'FAILED',
+  'CANCELLED',
+  'TIMEOUT',
+  'OUT_OF_MEMORY',
+  'NODE_FAIL',
+  'PREEMPTED',
+  'BOOT_FAIL',
+  'DEADLINE',
+  'REVOKED',
+  'SPECIAL_EXIT',
 ]);
 
 const SIGNALS = new Map(Object.entries(os.constants.signals).map(([name, n]) => [n as number, name]));
@@ -69,7 +78,10 @@ export function parseSacctLine(line: string): SlurmJobInfo | undefined {
  * then from accounting when the cluster has it. `gone`: the controller answers but neither knows
  * the job; `unreachable`: the controller does not answer.
  */
-export async function querySlurmJob(client: SlurmClient, jobId: string): Promise<SlurmJobInfo | 'gone' | 'unreachable'> {
+export async function querySlurmJob(
+  client: SlurmClient,
+  jobId: string,
+): Promise<SlurmJobInfo | 'gone' | 'unreachable'> {
   try {
     return await askSlurm(client, jobId);
   } catch (error) {
@@ -82,12 +94,20 @@ export async function querySlurmJob(client: SlurmClient, jobId: string): Promise
 async function askSlurm(client: SlurmClient, jobId: string): Promise<SlurmJobInfo | 'gone' | 'unreachable'> {
   const shown = await slurmCommand(client, 'scontrol', ['show', 'job', '-o', jobId]);
   if (shown.exitCode === 0) {
-    const info = shown.stdout.split('\n').map(parseScontrolJob).find((i) => i?.jobId === jobId);
+    const info = shown.stdout
+      .split('\n')
+      .map(parseScontrolJob)
+      .find((i) => i?.jobId === jobId);
     if (info) return info;
   }
   if (!(await controllerUp(client))) return 'unreachable';
   // Without accounting sacct exits 1 ("accounting storage is disabled"): the job is simply gone.
   const acct = await slurmCommand(client, 'sacct', ['-X', '-n', '-P', '-o', SACCT_FORMAT, '-j', jobId]);
   if (acct.exitCode !== 0) return 'gone';
-  return acct.stdout.split('\n').map(parseSacctLine).find((i) => i?.jobId === jobId) ?? 'gone';
+  return (
+    acct.stdout
+      .split('\n')
+      .map(parseSacctLine)
+      .find((i) => i?.jobId === jobId) ?? 'gone'
+  );
 }

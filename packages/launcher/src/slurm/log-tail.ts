@@ -3,7 +3,10 @@ import { StringDecoder } from 'node:string_decoder';
 
 /** The size of a file, 0 when it does not exist (yet). */
 export async function fileSize(file: string): Promise<number> {
-  return stat(file).then((s) => s.size, () => 0);
+  return stat(file).then(
+    (s) => s.size,
+    () => 0,
+  );
 }
 
 /**

@@ -18,27 +18,66 @@ const SCONTROL =
 describe('parsing Slurm', () => {
   it('scontrol show job -o', () => {
     expect(parseScontrolJob(SCONTROL)).toEqual({
-      jobId: '2', state: 'FAILED', exitCode: 143, signal: null, reason: 'NonZeroExitCode', nodeList: 'node[1-2]', source: 'scontrol',
+      jobId: '2',
+      state: 'FAILED',
+      exitCode: 143,
+      signal: null,
+      reason: 'NonZeroExitCode',
+      nodeList: 'node[1-2]',
+      source: 'scontrol',
     });
-    expect(parseScontrolJob('JobId=6 JobState=NODE_FAIL Reason=NodeDown ExitCode=0:15 NodeList=node[1-2]')).toMatchObject({ state: 'NODE_FAIL', exitCode: 0, signal: 'SIGTERM' });
+    expect(
+      parseScontrolJob('JobId=6 JobState=NODE_FAIL Reason=NodeDown ExitCode=0:15 NodeList=node[1-2]'),
+    ).toMatchObject({ state: 'NODE_FAIL', exitCode: 0, signal: 'SIGTERM' });
     expect(parseScontrolJob('slurm_load_jobs error: Invalid job id specified')).toBeUndefined();
   });
 
   it('sacct -P: "CANCELLED by 1000" is CANCELLED', () => {
     expect(parseSacctLine('17|CANCELLED by 1000|0:15|gpu[3-4]|None')).toEqual({
-      jobId: '17', state: 'CANCELLED', exitCode: 0, signal: 'SIGTERM', nodeList: 'gpu[3-4]', source: 'sacct',
+      jobId: '17',
+      state: 'CANCELLED',
+      exitCode: 0,
+      signal: 'SIGTERM',
+      nodeList: 'gpu[3-4]',
+      source: 'sacct',
     });
-    expect(parseSacctLine('18|PENDING|0:0|None assigned|Priority')).toEqual({ jobId: '18', state: 'PENDING', exitCode: 0, signal: null, reason: 'Priority', source: 'sacct' });
+    expect(parseSacctLine('18|PENDING|0:0|None assigned|Priority')).toEqual({
+      jobId: '18',
+      state: 'PENDING',
+      exitCode: 0,
+      signal: null,
+      reason: 'Priority',
+      source: 'sacct',
+    });
   });
 
   it('sinfo partitions, GPUs from GRES', () => {
-    expect(parseGres('gpu:a100:4(S:0-1),gpu:2,shard:8')).toEqual([{ type: 'a100', count: 4 }, { type: null, count: 2 }]);
-    const parts = parseSinfo('debug*|up|0/2/0/2|2|(null)|infinite|2000\ngpu|up|1/3/0/4|64|gpu:h100:8|2-00:00:00|512000\ngpu|up|0/0/2/2|32|gpu:a100:4|2-00:00:00|256000\n');
+    expect(parseGres('gpu:a100:4(S:0-1),gpu:2,shard:8')).toEqual([
+      { type: 'a100', count: 4 },
+      { type: null, count: 2 },
+    ]);
+    const parts = parseSinfo(
+      'debug*|up|0/2/0/2|2|(null)|infinite|2000\ngpu|up|1/3/0/4|64|gpu:h100:8|2-00:00:00|512000\ngpu|up|0/0/2/2|32|gpu:a100:4|2-00:00:00|256000\n',
+    );
     expect(parts).toHaveLength(2);
-    expect(parts[0]).toMatchObject({ name: 'debug', isDefault: true, up: true, nodes: { idle: 2, total: 2 }, cpusPerNode: [2], gpus: [] });
+    expect(parts[0]).toMatchObject({
+      name: 'debug',
+      isDefault: true,
+      up: true,
+      nodes: { idle: 2, total: 2 },
+      cpusPerNode: [2],
+      gpus: [],
+    });
     expect(parts[1]).toMatchObject({
-      name: 'gpu', isDefault: false, nodes: { allocated: 1, idle: 3, other: 2, total: 6 }, cpusPerNode: [64, 32],
-      gpus: [{ type: 'h100', perNode: 8, nodes: 4 }, { type: 'a100', perNode: 4, nodes: 2 }], timeLimit: '2-00:00:00',
+      name: 'gpu',
+      isDefault: false,
+      nodes: { allocated: 1, idle: 3, other: 2, total: 6 },
+      cpusPerNode: [64, 32],
+      gpus: [
+        { type: 'h100', perNode: 8, nodes: 4 },
+        { type: 'a100', perNode: 4, nodes: 2 },
+      ],
+      timeLimit: '2-00:00:00',
     });
   });
 });
@@ -57,17 +96,24 @@ describe('jobOutcome: Slurm end states onto launch outcomes', () => {
     const job: LaunchJob = { experiment, outputDir, logFile: path.join(dir, 'job.log') };
     return (info: Partial<SlurmJobInfo> | undefined) =>
       jobOutcome({
-        jobId: '7', job, command: ['sbatch'], durationMs: 1, settleMs: 0,
+        jobId: '7',
+        job,
+        command: ['sbatch'],
+        durationMs: 1,
+        settleMs: 0,
         info: info && { jobId: '7', state: 'COMPLETED', exitCode: 0, signal: null, source: 'scontrol', ...info },
       });
   }
   const ranks = { 'rank-0.json': { rank: 0, world_size: 2 }, 'rank-1.json': { rank: 1, world_size: 2 } };
-  const oomOnRank1 = { 'error-rank-1.json': { schema_version: 1, rank: 1, kind: 'oom', message: 'CUDA out of memory' } };
+  const oomOnRank1 = {
+    'error-rank-1.json': { schema_version: 1, rank: 1, kind: 'oom', message: 'CUDA out of memory' },
+  };
 
   it('COMPLETED with every rank of one world: succeeded', async () => {
     const outcome = await (await setup(ranks))({});
     expect(outcome).toMatchObject({ status: 'succeeded', exitCode: 0 });
-    if (outcome.status === 'succeeded') expect(outcome.rankFiles.map((f) => path.basename(f))).toEqual(['rank-0.json', 'rank-1.json']);
+    if (outcome.status === 'succeeded')
+      expect(outcome.rankFiles.map((f) => path.basename(f))).toEqual(['rank-0.json', 'rank-1.json']);
   });
 
   it('COMPLETED but the ranks formed separate worlds: failed', async () => {
@@ -81,8 +127,14 @@ describe('jobOutcome: Slurm end states onto launch outcomes', () => {
   });
 
   it.each([
-    ['OUT_OF_MEMORY', 'oom'], ['TIMEOUT', 'timeout'], ['DEADLINE', 'timeout'], ['PREEMPTED', 'transient'],
-    ['NODE_FAIL', 'transient'], ['BOOT_FAIL', 'transient'], ['CANCELLED', 'other'], ['REVOKED', 'other'],
+    ['OUT_OF_MEMORY', 'oom'],
+    ['TIMEOUT', 'timeout'],
+    ['DEADLINE', 'timeout'],
+    ['PREEMPTED', 'transient'],
+    ['NODE_FAIL', 'transient'],
+    ['BOOT_FAIL', 'transient'],
+    ['CANCELLED', 'other'],
+    ['REVOKED', 'other'],
   ])('%s: failed, kind %s', async (state, kind) => {
     const outcome = await (await setup({}))({ state, exitCode: 0, signal: 'SIGTERM', reason: 'Whatever' });
     expect(outcome).toMatchObject({ status: 'failed', kind, signal: 'SIGTERM' });
@@ -91,13 +143,19 @@ describe('jobOutcome: Slurm end states onto launch outcomes', () => {
 
   it('FAILED: the kind comes from the error files (accelerate exits 1 for all)', async () => {
     const outcome = await (await setup(oomOnRank1))({ state: 'FAILED', exitCode: 1 });
-    expect(outcome).toMatchObject({ status: 'failed', kind: 'oom', exitCode: 1, message: 'rank 1: CUDA out of memory' });
+    expect(outcome).toMatchObject({
+      status: 'failed',
+      kind: 'oom',
+      exitCode: 1,
+      message: 'rank 1: CUDA out of memory',
+    });
   });
 
   it('FAILED without error files: other, pointing at the log', async () => {
     const outcome = await (await setup({}))({ state: 'FAILED', exitCode: 143 });
     expect(outcome).toMatchObject({ status: 'failed', kind: 'other' });
-    if (outcome.status === 'failed') expect(outcome.message).toMatch(/Slurm job 7 ended FAILED \(exit code 143\); see .*job\.log/);
+    if (outcome.status === 'failed')
+      expect(outcome.message).toMatch(/Slurm job 7 ended FAILED \(exit code 143\); see .*job\.log/);
   });
 
   it('a job Slurm forgot (no accounting) is judged by its files', async () => {

@@ -61,28 +61,55 @@ export async function jobOutcome(end: JobEnd): Promise<LaunchOutcome> {
   let errors = await readWorkerErrors(job.outputDir);
   let { files, missing } = await rankFiles(job.outputDir, n);
   // A completed job wrote its files on other nodes; a shared file system may show them late.
-  for (let waited = 0; (state === 'COMPLETED' || !info) && missing.length > 0 && errors.length === 0 && waited < end.settleMs; waited += 1000) {
+  for (
+    let waited = 0;
+    (state === 'COMPLETED' || !info) && missing.length > 0 && errors.length === 0 && waited < end.settleMs;
+    waited += 1000
+  ) {
     await sleep(1000);
     errors = await readWorkerErrors(job.outputDir);
     ({ files, missing } = await rankFiles(job.outputDir, n));
   }
   const failed = (kind: OutcomeKind, message: string): LaunchOutcome => ({
-    status: 'failed', kind, message, exitCode, signal, errors, durationMs, command,
+    status: 'failed',
+    kind,
+    message,
+    exitCode,
+    signal,
+    errors,
+    durationMs,
+    command,
     ...(kind === 'timeout' && { timeout: 'wall-clock' as const }),
   });
 
   const stateKind = state ? STATE_KINDS[state] : undefined;
-  if (stateKind) return failed(stateKind, `${where} ended ${state}${info?.reason ? ` (${info.reason})` : ''}; see ${job.logFile}`);
-  if (state === 'CANCELLED') return failed('other', `${where} was cancelled outside Joules (scancel or an administrator)`);
+  if (stateKind)
+    return failed(stateKind, `${where} ended ${state}${info?.reason ? ` (${info.reason})` : ''}; see ${job.logFile}`);
+  if (state === 'CANCELLED')
+    return failed('other', `${where} was cancelled outside Joules (scancel or an administrator)`);
   if ((state === 'COMPLETED' || !info) && missing.length === 0 && errors.length === 0) {
     const wrong = (await worldSizes(files)).filter((w) => w !== n);
     if (wrong.length === 0) return { status: 'succeeded', rankFiles: files, exitCode: 0, durationMs, command };
-    return failed('other', `the ranks report world_size ${wrong.join(', ')}, not ${n}: the processes did not form one world; see ${job.logFile}`);
+    return failed(
+      'other',
+      `the ranks report world_size ${wrong.join(', ')}, not ${n}: the processes did not form one world; see ${job.logFile}`,
+    );
   }
   const first = errors[0];
   if (first) return failed(first.kind, `rank ${first.rank}: ${first.message}`);
-  if (!info) return failed('crashed', `${where} is no longer known to Slurm (no accounting) and left no result for rank(s) ${missing.join(', ')}`);
-  if (state === 'COMPLETED') return failed('crashed', `${where} completed but wrote no result for rank(s) ${missing.join(', ')}; see ${job.logFile}`);
+  if (!info)
+    return failed(
+      'crashed',
+      `${where} is no longer known to Slurm (no accounting) and left no result for rank(s) ${missing.join(', ')}`,
+    );
+  if (state === 'COMPLETED')
+    return failed(
+      'crashed',
+      `${where} completed but wrote no result for rank(s) ${missing.join(', ')}; see ${job.logFile}`,
+    );
   const kind = kindFromExitCode(exitCode) ?? 'other';
-  return failed(kind, `${where} ended ${state} (exit code ${exitCode ?? '?'}${signal ? `, ${signal}` : ''}); see ${job.logFile}`);
+  return failed(
+    kind,
+    `${where} ended ${state} (exit code ${exitCode ?? '?'}${signal ? `, ${signal}` : ''}); see ${job.logFile}`,
+  );
 }

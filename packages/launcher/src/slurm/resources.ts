@@ -1,5 +1,5 @@
-import type { LaunchJob } from '../types.js';
 import { SlurmError } from '../errors.js';
+import type { LaunchJob } from '../types.js';
 import { parseSlurmTime, toSlurmMinutes } from './time.js';
 
 /** What one experiment's Slurm job asks for (proposed config: `launch.slurm`, snake_case). */
@@ -32,12 +32,20 @@ export interface SlurmPlan {
 }
 
 const FIELD = {
-  nodes: 'nodes', gpusPerNode: 'gpus_per_node', cpusPerTask: 'cpus_per_task', mem: 'mem', partition: 'partition',
-  account: 'account', qos: 'qos', timeLimit: 'time_limit', extraArgs: 'extra_args',
+  nodes: 'nodes',
+  gpusPerNode: 'gpus_per_node',
+  cpusPerTask: 'cpus_per_task',
+  mem: 'mem',
+  partition: 'partition',
+  account: 'account',
+  qos: 'qos',
+  timeLimit: 'time_limit',
+  extraArgs: 'extra_args',
 } as const satisfies Record<keyof SlurmResources, string>;
 
 /** Options the launcher sets itself: an extra argument may not change them. */
-const OWNED = /^(?:-[NnoeaD]|--(?:nodes|ntasks|ntasks-per-node|output|error|open-mode|parsable|wrap|array|chdir)(?:=|$))/;
+const OWNED =
+  /^(?:-[NnoeaD]|--(?:nodes|ntasks|ntasks-per-node|output|error|open-mode|parsable|wrap|array|chdir)(?:=|$))/;
 
 function bad(field: keyof SlurmResources | 'num_processes' | 'gpu_ids', message: string): never {
   const name = field === 'num_processes' || field === 'gpu_ids' ? field : `launch.slurm.${FIELD[field]}`;
@@ -54,29 +62,43 @@ export function planJob(resources: SlurmResources, job: LaunchJob): SlurmPlan {
   const gpusPerNode = r.gpusPerNode ?? 0;
   if (!isCount(nodes, 1)) bad('nodes', `expected an integer >= 1, got ${String(r.nodes)}`);
   if (!isCount(gpusPerNode, 0)) bad('gpusPerNode', `expected an integer >= 0, got ${String(r.gpusPerNode)}`);
-  if (r.cpusPerTask !== undefined && !isCount(r.cpusPerTask, 1)) bad('cpusPerTask', `expected an integer >= 1, got ${String(r.cpusPerTask)}`);
-  if (r.mem !== undefined && !/^\d+[KMGT]?$/i.test(r.mem)) bad('mem', `expected a size such as 64G, 512M or 0, got ${JSON.stringify(r.mem)}`);
+  if (r.cpusPerTask !== undefined && !isCount(r.cpusPerTask, 1))
+    bad('cpusPerTask', `expected an integer >= 1, got ${String(r.cpusPerTask)}`);
+  if (r.mem !== undefined && !/^\d+[KMGT]?$/i.test(r.mem))
+    bad('mem', `expected a size such as 64G, 512M or 0, got ${JSON.stringify(r.mem)}`);
   for (const key of ['partition', 'account', 'qos'] as const) {
     const value = r[key];
-    if (value !== undefined && !WORD.test(value)) bad(key, `expected a Slurm name (letters, digits, . _ + -), got ${JSON.stringify(value)}`);
+    if (value !== undefined && !WORD.test(value))
+      bad(key, `expected a Slurm name (letters, digits, . _ + -), got ${JSON.stringify(value)}`);
   }
   for (const arg of r.extraArgs ?? []) {
     if (!arg.startsWith('-')) bad('extraArgs', `${JSON.stringify(arg)} is not an option (write --name=value)`);
-    if (OWNED.test(arg)) bad('extraArgs', `${arg} is set by the launcher; use launch.slurm.nodes or the experiment's files instead`);
+    if (OWNED.test(arg))
+      bad('extraArgs', `${arg} is set by the launcher; use launch.slurm.nodes or the experiment's files instead`);
   }
   const n = job.experiment.num_processes;
-  if (n % nodes !== 0) bad('num_processes', `${n} processes do not split evenly over ${nodes} nodes (launch.slurm.nodes)`);
+  if (n % nodes !== 0)
+    bad('num_processes', `${n} processes do not split evenly over ${nodes} nodes (launch.slurm.nodes)`);
   const processesPerNode = n / nodes;
   const wantsGpus = job.experiment.gpu_ids.length > 0;
-  if (gpusPerNode > 0 && !wantsGpus) bad('gpu_ids', `empty (run on CPU), but launch.slurm.gpus_per_node asks Slurm for ${gpusPerNode} GPU(s) per node`);
-  if (gpusPerNode === 0 && wantsGpus) bad('gpusPerNode', 'must be > 0 when gpu_ids is set: on Slurm the GPUs come from the allocation');
+  if (gpusPerNode > 0 && !wantsGpus)
+    bad('gpu_ids', `empty (run on CPU), but launch.slurm.gpus_per_node asks Slurm for ${gpusPerNode} GPU(s) per node`);
+  if (gpusPerNode === 0 && wantsGpus)
+    bad('gpusPerNode', 'must be > 0 when gpu_ids is set: on Slurm the GPUs come from the allocation');
   if (gpusPerNode > 0 && processesPerNode > gpusPerNode) {
-    bad('gpusPerNode', `${processesPerNode} processes per node (num_processes ${n} / ${nodes} nodes) do not fit ${gpusPerNode} GPU(s)`);
+    bad(
+      'gpusPerNode',
+      `${processesPerNode} processes per node (num_processes ${n} / ${nodes} nodes) do not fit ${gpusPerNode} GPU(s)`,
+    );
   }
   const limits: number[] = [];
   if (r.timeLimit !== undefined) {
     const seconds = parseSlurmTime(r.timeLimit);
-    if (seconds === undefined) bad('timeLimit', `expected minutes or a Slurm time such as 2:00:00 or 1-12:00:00, got ${JSON.stringify(r.timeLimit)}`);
+    if (seconds === undefined)
+      bad(
+        'timeLimit',
+        `expected minutes or a Slurm time such as 2:00:00 or 1-12:00:00, got ${JSON.stringify(r.timeLimit)}`,
+      );
     if (seconds !== null) limits.push(seconds);
   }
   if (job.timeoutMs !== undefined) limits.push(job.timeoutMs / 1000);

@@ -1,7 +1,7 @@
-import type { LaunchJob } from '../types.js';
-import { SlurmError } from '../errors.js';
-import type { SlurmPlan } from './resources.js';
 import { DEVICE_ORDER_ENV } from '../command-lines.js';
+import { SlurmError } from '../errors.js';
+import type { LaunchJob } from '../types.js';
+import type { SlurmPlan } from './resources.js';
 
 /** The batch script's exit code when a node cannot see the job's folder (storage not shared). */
 export const EXIT_NOT_SHARED = 97;
@@ -54,10 +54,14 @@ export function accelerateArgs(input: ScriptInput): string[] {
 export function batchScript(input: ScriptInput): string {
   const { plan, job } = input;
   const q = shellQuote;
-  const env: Record<string, string> = { ...DEVICE_ORDER_ENV, ...(plan.gpusPerNode > 0 ? {} : { ACCELERATE_USE_CPU: 'true' }) };
+  const env: Record<string, string> = {
+    ...DEVICE_ORDER_ENV,
+    ...(plan.gpusPerNode > 0 ? {} : { ACCELERATE_USE_CPU: 'true' }),
+  };
   Object.assign(env, job.env);
   const exports = Object.entries(env).map(([k, v]) => {
-    if (!/^[A-Za-z_]\w*$/.test(k)) throw new SlurmError(`env: ${JSON.stringify(k)} is not a variable name`, 'SLURM_BAD_OPTIONS');
+    if (!/^[A-Za-z_]\w*$/.test(k))
+      throw new SlurmError(`env: ${JSON.stringify(k)} is not a variable name`, 'SLURM_BAD_OPTIONS');
     return `export ${k}=${q(v)}`;
   });
   const cpus = '${SLURM_CPUS_PER_TASK:+--cpus-per-task=$SLURM_CPUS_PER_TASK}';

@@ -1,5 +1,5 @@
 import { SlurmError } from '../errors.js';
-import { slurmCommand, type SlurmClient } from './slurm-cli.js';
+import { type SlurmClient, slurmCommand } from './slurm-cli.js';
 
 /** GPUs of one kind a group of nodes offers (from GRES such as `gpu:a100:4`). */
 export interface SlurmGpus {
@@ -25,9 +25,7 @@ export interface SlurmPartition {
   timeLimit: string;
 }
 
-export type SlurmStatus =
-  | { reachable: true; partitions: SlurmPartition[] }
-  | { reachable: false; reason: string };
+export type SlurmStatus = { reachable: true; partitions: SlurmPartition[] } | { reachable: false; reason: string };
 
 /** The columns asked of sinfo, in order: partition, availability, nodes A/I/O/T, CPUs, GRES, time limit, memory. */
 export const SINFO_FORMAT = '%P|%a|%F|%c|%G|%l|%m';
@@ -50,8 +48,14 @@ export function parseSinfo(text: string): SlurmPartition[] {
     if (!rawName || counts === undefined) continue;
     const name = rawName.replace(/\*$/, '');
     const p = byName.get(name) ?? {
-      name, isDefault: rawName.endsWith('*'), up: avail === 'up', cpusPerNode: [], memoryMbPerNode: [], gpus: [],
-      nodes: { allocated: 0, idle: 0, other: 0, total: 0 }, timeLimit: timeLimit ?? '',
+      name,
+      isDefault: rawName.endsWith('*'),
+      up: avail === 'up',
+      cpusPerNode: [],
+      memoryMbPerNode: [],
+      gpus: [],
+      nodes: { allocated: 0, idle: 0, other: 0, total: 0 },
+      timeLimit: timeLimit ?? '',
     };
     const [a = 0, i = 0, o = 0, t = 0] = counts.split('/').map(Number);
     p.nodes.allocated += a;
@@ -70,7 +74,8 @@ export function parseSinfo(text: string): SlurmPartition[] {
 export async function slurmStatus(client: SlurmClient = {}): Promise<SlurmStatus> {
   try {
     const r = await slurmCommand(client, 'sinfo', ['--noheader', `--format=${SINFO_FORMAT}`]);
-    if (r.exitCode !== 0) return { reachable: false, reason: r.stderr.trim() || `sinfo exited with code ${r.exitCode}` };
+    if (r.exitCode !== 0)
+      return { reachable: false, reason: r.stderr.trim() || `sinfo exited with code ${r.exitCode}` };
     return { reachable: true, partitions: parseSinfo(r.stdout) };
   } catch (error) {
     if (error instanceof SlurmError) return { reachable: false, reason: error.message };

@@ -20,7 +20,11 @@ export interface SlurmCommandResult {
  * Run one Slurm client command. A non-zero exit is returned, not thrown (Slurm's commands exit 1
  * for every error); a command that cannot start throws SlurmError SLURM_NOT_FOUND.
  */
-export async function slurmCommand(client: SlurmClient, name: string, args: readonly string[]): Promise<SlurmCommandResult> {
+export async function slurmCommand(
+  client: SlurmClient,
+  name: string,
+  args: readonly string[],
+): Promise<SlurmCommandResult> {
   const file = client.binDir ? `${client.binDir}/${name}` : name;
   const result = await execa(file, args, {
     reject: false,
@@ -31,7 +35,9 @@ export async function slurmCommand(client: SlurmClient, name: string, args: read
   });
   if (result.exitCode === undefined || result.timedOut) {
     const code = result.timedOut ? 'SLURM_UNREACHABLE' : 'SLURM_NOT_FOUND';
-    const why = result.timedOut ? 'did not answer within 120 s' : `cannot be run (${result.code ?? result.shortMessage}); is Slurm installed on this machine?`;
+    const why = result.timedOut
+      ? 'did not answer within 120 s'
+      : `cannot be run (${result.code ?? result.shortMessage}); is Slurm installed on this machine?`;
     throw new SlurmError(`${file} ${why}`, code, { cause: result });
   }
   return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr, command: [file, ...args] };
@@ -45,7 +51,12 @@ export async function controllerUp(client: SlurmClient): Promise<boolean> {
 /** `node[1-3],gpu7` → `['node1', 'node2', 'node3', 'gpu7']`, through `scontrol show hostnames`. */
 export async function expandHostlist(client: SlurmClient, hostlist: string): Promise<string[]> {
   const r = await slurmCommand(client, 'scontrol', ['show', 'hostnames', hostlist]);
-  return r.exitCode === 0 ? r.stdout.split('\n').map((s) => s.trim()).filter(Boolean) : [];
+  return r.exitCode === 0
+    ? r.stdout
+        .split('\n')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
 }
 
 /** Cancel a job (`scancel`). Resolves false when Slurm refused (the job may already be gone). */

@@ -4,9 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { parseExperiment } from '@joules/config';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { LaunchEvent, LaunchJob, LaunchOutcome } from '../types.js';
 import { SlurmError } from '../errors.js';
-import { slurmUnavailable, startSlurmCluster, type SlurmCluster } from './__fixtures__/slurm-cluster.js';
+import type { LaunchEvent, LaunchJob, LaunchOutcome } from '../types.js';
+import { type SlurmCluster, slurmUnavailable, startSlurmCluster } from './__fixtures__/slurm-cluster.js';
 import type { SlurmResources } from './resources.js';
 import { slurmStatus } from './sinfo.js';
 import { findSubmittedJob, SlurmLauncher, type SlurmStartedEvent } from './slurm-launcher.js';
@@ -33,21 +33,41 @@ describe.skipIf(unavailable !== undefined)('SlurmLauncher on a real 2-node Slurm
     const dir = path.join(base, `exp-${++counter}`);
     await mkdir(dir, { recursive: true });
     const r = parseExperiment({
-      config_name: `slurm-e2e-${counter}`, model_name: tinyModel, num_input_prompts: 8, max_input_tokens: 32,
-      max_output_tokens: 4, min_output_tokens: 4, batch_size: 2, warmup_iterations: 0, save_outputs: true, ...patch,
+      config_name: `slurm-e2e-${counter}`,
+      model_name: tinyModel,
+      num_input_prompts: 8,
+      max_input_tokens: 32,
+      max_output_tokens: 4,
+      min_output_tokens: 4,
+      batch_size: 2,
+      warmup_iterations: 0,
+      save_outputs: true,
+      ...patch,
     });
     if (!r.config) throw new Error(r.errors.join('\n'));
-    return { experiment: r.config, outputDir: path.join(dir, 'out'), logFile: path.join(dir, 'job.log'), env: { HF_HUB_OFFLINE: '1' } };
+    return {
+      experiment: r.config,
+      outputDir: path.join(dir, 'out'),
+      logFile: path.join(dir, 'job.log'),
+      env: { HF_HUB_OFFLINE: '1' },
+    };
   }
 
-  const squeueIds = async () => (await cluster.slurm('squeue', ['--noheader', '--format=%i'])).stdout.split('\n').map((s) => s.trim()).filter(Boolean);
-  const jobIdOf = (events: LaunchEvent[]) => (events.find((e) => e.type === 'started') as SlurmStartedEvent | undefined)?.schedulerJobId;
+  const squeueIds = async () =>
+    (await cluster.slurm('squeue', ['--noheader', '--format=%i'])).stdout
+      .split('\n')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  const jobIdOf = (events: LaunchEvent[]) =>
+    (events.find((e) => e.type === 'started') as SlurmStartedEvent | undefined)?.schedulerJobId;
 
   beforeAll(async () => {
     cluster = await startSlurmCluster();
     // Slurm enforces time limits in whole minutes, up to ~30 s late: start this one first and
     // collect it in the last test. It holds one CPU of node1; the other tests fit beside it.
-    timeLimited = launcher({ timeLimit: 1, cpusPerTask: 1, extraArgs: ['--nodelist=node1'] }, hanging).launch(await job({}));
+    timeLimited = launcher({ timeLimit: 1, cpusPerTask: 1, extraArgs: ['--nodelist=node1'] }, hanging).launch(
+      await job({}),
+    );
     timeLimited.catch(() => {}); // awaited (and its rejection reported) by the last test
   }, 60_000);
 
@@ -57,7 +77,10 @@ describe.skipIf(unavailable !== undefined)('SlurmLauncher on a real 2-node Slurm
 
   it('sinfo reports the partition and its 2 idle nodes', async () => {
     const status = await slurmStatus({ env: cluster.env });
-    expect(status).toMatchObject({ reachable: true, partitions: [{ name: 'debug', isDefault: true, up: true, cpusPerNode: [2], gpus: [] }] });
+    expect(status).toMatchObject({
+      reachable: true,
+      partitions: [{ name: 'debug', isDefault: true, up: true, cpusPerNode: [2], gpus: [] }],
+    });
     if (status.reachable) expect(status.partitions[0]!.nodes.total).toBe(2);
   });
 
@@ -69,7 +92,12 @@ describe.skipIf(unavailable !== undefined)('SlurmLauncher on a real 2-node Slurm
     expect(outcome.status, `${JSON.stringify(outcome)}\n${log}`).toBe('succeeded');
     if (outcome.status !== 'succeeded') return;
     const ranks = await Promise.all(outcome.rankFiles.map(async (f) => JSON.parse(await readFile(f, 'utf8'))));
-    expect(ranks.map((r) => [r.rank, r.world_size])).toEqual([[0, 4], [1, 4], [2, 4], [3, 4]]);
+    expect(ranks.map((r) => [r.rank, r.world_size])).toEqual([
+      [0, 4],
+      [1, 4],
+      [2, 4],
+      [3, 4],
+    ]);
     expect(ranks.map((r) => r.local_rank)).toEqual([0, 1, 0, 1]);
     // Each rank generated for its own prompts: 8 prompts in all, none twice.
     const prompts = ranks.flatMap((r) => r.outputs.prompts as string[]);
@@ -86,7 +114,9 @@ describe.skipIf(unavailable !== undefined)('SlurmLauncher on a real 2-node Slurm
     expect(await squeueIds()).not.toContain(started[0]!.schedulerJobId);
   });
 
-  it('aborting cancels the job (scancel): gone from the queue, its processes gone, interrupted', { timeout: 60_000 }, async () => {
+  it('aborting cancels the job (scancel): gone from the queue, its processes gone, interrupted', {
+    timeout: 60_000,
+  }, async () => {
     const j = await job({ num_processes: 2 });
     const controller = new AbortController();
     const events: LaunchEvent[] = [];
@@ -102,11 +132,17 @@ describe.skipIf(unavailable !== undefined)('SlurmLauncher on a real 2-node Slurm
     expect(ps).not.toContain(j.outputDir);
   });
 
-  it('detach leaves the job running; a new launcher attaches to it later and collects it', { timeout: 240_000 }, async () => {
+  it('detach leaves the job running; a new launcher attaches to it later and collects it', {
+    timeout: 240_000,
+  }, async () => {
     const j = await job({ num_processes: 2 });
     const controller = new AbortController();
     const events: LaunchEvent[] = [];
-    const outcome = await launcher({ cpusPerTask: 1 }).launch(j, { signal: controller.signal, detach: true, onEvent: (e) => (events.push(e), e.type === 'started' && controller.abort()) });
+    const outcome = await launcher({ cpusPerTask: 1 }).launch(j, {
+      signal: controller.signal,
+      detach: true,
+      onEvent: (e) => (events.push(e), e.type === 'started' && controller.abort()),
+    });
     expect(outcome.status).toBe('interrupted');
     if (outcome.status === 'interrupted') expect(outcome.message).toMatch(/detached: Slurm job \d+ keeps running/);
     const jobId = jobIdOf(events)!;
@@ -116,15 +152,19 @@ describe.skipIf(unavailable !== undefined)('SlurmLauncher on a real 2-node Slurm
     // `resuming` attaches on its first launch (runWithRetry's first attempt) instead of submitting.
     const attached = await launcher({ cpusPerTask: 1 }).resuming(jobId).launch(j);
     expect(attached.status, JSON.stringify(attached)).toBe('succeeded');
-    if (attached.status === 'succeeded') expect(attached.rankFiles.map((f) => path.basename(f))).toEqual(['rank-0.json', 'rank-1.json']);
+    if (attached.status === 'succeeded')
+      expect(attached.rankFiles.map((f) => path.basename(f))).toEqual(['rank-0.json', 'rank-1.json']);
     expect(attached.command).toEqual(outcome.command);
     expect(await squeueIds()).not.toContain(jobId);
   });
 
-  it('attaching to a job Slurm no longer knows (no accounting here) judges it by the files it left', { timeout: 30_000 }, async () => {
+  it('attaching to a job Slurm no longer knows (no accounting here) judges it by the files it left', {
+    timeout: 30_000,
+  }, async () => {
     const outcome = await launcher({}).attach('999999', await job());
     expect(outcome).toMatchObject({ status: 'failed', kind: 'crashed', exitCode: null });
-    if (outcome.status === 'failed') expect(outcome.message).toMatch(/Slurm job 999999 is no longer known to Slurm \(no accounting\)/);
+    if (outcome.status === 'failed')
+      expect(outcome.message).toMatch(/Slurm job 999999 is no longer known to Slurm \(no accounting\)/);
   });
 
   it('a job whose log stays silent is cancelled: timeout (silence)', { timeout: 60_000 }, async () => {
@@ -137,7 +177,8 @@ describe.skipIf(unavailable !== undefined)('SlurmLauncher on a real 2-node Slurm
     const j = await job({ num_processes: 2 });
     const outcome = await launcher({ nodes: 2, cpusPerTask: 1 }, hanging).launch(j, {
       onEvent: (e) => {
-        if (e.type === 'worker') void cluster.slurm('scontrol', ['update', 'nodename=node2', 'state=down', 'reason=joules-test']);
+        if (e.type === 'worker')
+          void cluster.slurm('scontrol', ['update', 'nodename=node2', 'state=down', 'reason=joules-test']);
       },
     });
     expect(outcome).toMatchObject({ status: 'failed', kind: 'transient' });
@@ -145,7 +186,9 @@ describe.skipIf(unavailable !== undefined)('SlurmLauncher on a real 2-node Slurm
     await cluster.waitUp();
   });
 
-  it('sbatch refusing the job (more nodes than the cluster has) is a bad config, with its reason', { timeout: 30_000 }, async () => {
+  it('sbatch refusing the job (more nodes than the cluster has) is a bad config, with its reason', {
+    timeout: 30_000,
+  }, async () => {
     const outcome = await launcher({ nodes: 3 }).launch(await job({ num_processes: 3 }));
     expect(outcome).toMatchObject({ status: 'failed', kind: 'bad_config' });
     if (outcome.status === 'failed') expect(outcome.message).toMatch(/^sbatch refused the job: sbatch: error: /);
@@ -154,10 +197,14 @@ describe.skipIf(unavailable !== undefined)('SlurmLauncher on a real 2-node Slurm
   it('results on a folder a node cannot see: a clear error naming that node', { timeout: 60_000 }, async (ctx) => {
     if (!cluster.nodeLocalDir) return ctx.skip();
     const j = await job({ num_processes: 2 }, cluster.nodeLocalDir);
-    const error = await launcher({ nodes: 2, cpusPerTask: 1 }).launch(j).catch((e: unknown) => e);
+    const error = await launcher({ nodes: 2, cpusPerTask: 1 })
+      .launch(j)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(SlurmError);
     expect((error as SlurmError).code).toBe('SLURM_STORAGE_NOT_SHARED');
-    expect((error as SlurmError).message).toMatch(/is not visible from node\(s\) node2 of Slurm job \d+: the results folder must be on storage all nodes share/);
+    expect((error as SlurmError).message).toMatch(
+      /is not visible from node\(s\) node2 of Slurm job \d+: the results folder must be on storage all nodes share/,
+    );
   });
 
   it('a job past its time limit ends TIMEOUT: failed, kind timeout (wall-clock)', { timeout: 180_000 }, async () => {

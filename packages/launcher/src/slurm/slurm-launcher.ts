@@ -1,14 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { CommandLine, LaunchEvent, LaunchJob, LaunchOptions, LaunchOutcome, Launcher } from '../types.js';
 import { SlurmError } from '../errors.js';
+import type { CommandLine, LaunchEvent, Launcher, LaunchJob, LaunchOptions, LaunchOutcome } from '../types.js';
 import type { SlurmJobInfo } from './job-state.js';
 import { fileSize } from './log-tail.js';
 import { jobOutcome, nodesThatSaw } from './outcome.js';
-import { planJob, sbatchArgs, type SlurmResources } from './resources.js';
+import { planJob, type SlurmResources, sbatchArgs } from './resources.js';
 import { batchScript, EXIT_NOT_SHARED } from './script.js';
-import { expandHostlist, scancel, slurmCommand, type SlurmClient } from './slurm-cli.js';
+import { expandHostlist, type SlurmClient, scancel, slurmCommand } from './slurm-cli.js';
 import { watchJob } from './watch.js';
 
 export interface SlurmLauncherOptions extends SlurmClient {
@@ -73,19 +73,36 @@ export class SlurmLauncher implements Launcher {
     const resources = this.resources(job);
     const dir = slurmJobDir(job);
     const args = [...sbatchArgs(planJob(resources, job), resources, job, dir), path.join(dir, 'job.sh')];
-    return { file: this.options.binDir ? path.join(this.options.binDir, 'sbatch') : 'sbatch', args, env: this.options.env ?? {} };
+    return {
+      file: this.options.binDir ? path.join(this.options.binDir, 'sbatch') : 'sbatch',
+      args,
+      env: this.options.env ?? {},
+    };
   }
 
   /** The batch script for `job` (what `command` submits); the token is random per launch. */
   script(job: LaunchJob, configPath: string, token = '<token>'): string {
     const plan = planJob(this.resources(job), job);
-    return batchScript({ plan, job, accelerateBin: this.options.accelerateBin, configPath, jobDir: slurmJobDir(job), token });
+    return batchScript({
+      plan,
+      job,
+      accelerateBin: this.options.accelerateBin,
+      configPath,
+      jobDir: slurmJobDir(job),
+      token,
+    });
   }
 
   async launch(job: LaunchJob, options: SlurmLaunchOptions = {}): Promise<LaunchOutcome> {
     const started = Date.now();
     const command = this.command(job); // checks the resources before anything is written
-    if (options.signal?.aborted) return { status: 'interrupted', message: 'interrupted before submitting', durationMs: 0, command: [command.file, ...command.args] };
+    if (options.signal?.aborted)
+      return {
+        status: 'interrupted',
+        message: 'interrupted before submitting',
+        durationMs: 0,
+        command: [command.file, ...command.args],
+      };
     const dir = slurmJobDir(job);
     await rm(dir, { recursive: true, force: true });
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -102,7 +119,16 @@ export class SlurmLauncher implements Launcher {
     if (submitted.exitCode !== 0) {
       const message = `sbatch refused the job: ${submitted.stderr.trim() || `exit code ${submitted.exitCode}`}`;
       const kind = TRANSIENT_SUBMIT.test(submitted.stderr) ? 'transient' : 'bad_config';
-      return { status: 'failed', kind, message, exitCode: submitted.exitCode, signal: null, errors: [], durationMs: Date.now() - started, command: argv };
+      return {
+        status: 'failed',
+        kind,
+        message,
+        exitCode: submitted.exitCode,
+        signal: null,
+        errors: [],
+        durationMs: Date.now() - started,
+        command: argv,
+      };
     }
     const jobId = submitted.stdout.trim().split(';')[0]!;
     const record: SubmitRecord = { jobId, command: argv, submittedAt: new Date().toISOString() };
@@ -146,7 +172,14 @@ export class SlurmLauncher implements Launcher {
     return scancel(this.options, jobId);
   }
 
-  private async follow(jobId: string, job: LaunchJob, command: string[], logOffset: number, started: number, options: SlurmLaunchOptions): Promise<LaunchOutcome> {
+  private async follow(
+    jobId: string,
+    job: LaunchJob,
+    command: string[],
+    logOffset: number,
+    started: number,
+    options: SlurmLaunchOptions,
+  ): Promise<LaunchOutcome> {
     const startedEvent: SlurmStartedEvent = { type: 'started', pid: process.pid, command, schedulerJobId: jobId };
     options.onEvent?.(startedEvent);
     const end = await watchJob(jobId, {
@@ -161,15 +194,32 @@ export class SlurmLauncher implements Launcher {
     });
     const durationMs = Date.now() - started;
     if (end.end === 'detached') {
-      return { status: 'interrupted', message: `detached: Slurm job ${jobId} keeps running; attach to it later`, durationMs, command };
+      return {
+        status: 'interrupted',
+        message: `detached: Slurm job ${jobId} keeps running; attach to it later`,
+        durationMs,
+        command,
+      };
     }
     options.onEvent?.({ type: 'exited', exitCode: end.info?.exitCode ?? null, signal: end.info?.signal ?? null });
     if (end.end === 'cancelled' && end.why === 'silence') {
       const message = `Slurm job ${jobId} wrote nothing to its log for ${job.silenceTimeoutMs} ms; cancelled`;
-      return { status: 'failed', kind: 'timeout', timeout: 'silence', message, exitCode: end.info?.exitCode ?? null, signal: end.info?.signal ?? null, errors: [], durationMs, command };
+      return {
+        status: 'failed',
+        kind: 'timeout',
+        timeout: 'silence',
+        message,
+        exitCode: end.info?.exitCode ?? null,
+        signal: end.info?.signal ?? null,
+        errors: [],
+        durationMs,
+        command,
+      };
     }
     if (end.end === 'cancelled') {
-      const message = end.cancelFailed ? `${end.cancelFailed}; Slurm job ${jobId} may still be queued or running` : `Slurm job ${jobId} cancelled (scancel)`;
+      const message = end.cancelFailed
+        ? `${end.cancelFailed}; Slurm job ${jobId} may still be queued or running`
+        : `Slurm job ${jobId} cancelled (scancel)`;
       return { status: 'interrupted', message, durationMs, command };
     }
     await this.checkStorage(jobId, job, end.info);

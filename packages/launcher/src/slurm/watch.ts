@@ -1,8 +1,8 @@
 import type { LaunchEvent } from '../types.js';
 import { parseWorkerEventLine } from '../worker-events.js';
-import { querySlurmJob, TERMINAL_STATES, type SlurmJobInfo } from './job-state.js';
+import { querySlurmJob, type SlurmJobInfo, TERMINAL_STATES } from './job-state.js';
 import { LogTail } from './log-tail.js';
-import { scancel, type SlurmClient } from './slurm-cli.js';
+import { type SlurmClient, scancel } from './slurm-cli.js';
 
 export interface WatchOptions {
   client: SlurmClient;
@@ -49,7 +49,9 @@ export async function watchJob(jobId: string, options: WatchOptions): Promise<Wa
   let cancelFailed: string | undefined;
   const cancel = async (why: 'abort' | 'silence') => {
     cancelled = why;
-    const done = await scancel(client, jobId).catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
+    const done = await scancel(client, jobId).catch((error: unknown) =>
+      error instanceof Error ? error.message : String(error),
+    );
     if (done !== true) cancelFailed = `scancel ${jobId} ${done === false ? 'was refused' : `failed: ${done}`}`;
   };
   for (let first = true; ; first = false) {
@@ -78,6 +80,7 @@ export async function watchJob(jobId: string, options: WatchOptions): Promise<Wa
     // Slurm refused the cancel of a job that still runs: say so rather than wait for its end.
     if (cancelled && cancelFailed) return { end: 'cancelled', info, why: cancelled, cancelFailed };
     if (info.state !== 'RUNNING' || grew) lastGrowth = Date.now();
-    else if (options.silenceMs !== undefined && !cancelled && Date.now() - lastGrowth > options.silenceMs) await cancel('silence');
+    else if (options.silenceMs !== undefined && !cancelled && Date.now() - lastGrowth > options.silenceMs)
+      await cancel('silence');
   }
 }

@@ -1,4 +1,4 @@
-export { ServingRequestSchema, ServingSummarySchema } from './serving-schema.js';
+export type { ServingColumn, ServingMetrics, ServingSlo } from './serving-metrics.js';
+export { meetsSlo, SERVING_COLUMNS, servingColumns, servingMetrics, steadyShares, tpotOf } from './serving-metrics.js';
 export type { ServingRequest, ServingSummary, ServingWindow } from './serving-schema.js';
-export { servingMetrics, servingColumns, meetsSlo, tpotOf, steadyShares, SERVING_COLUMNS } from './serving-metrics.js';
-export type { ServingMetrics, ServingSlo, ServingColumn } from './serving-metrics.js';
+export { ServingRequestSchema, ServingSummarySchema } from './serving-schema.js';

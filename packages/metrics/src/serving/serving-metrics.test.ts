@@ -1,25 +1,72 @@
 import { describe, expect, it } from 'vitest';
-import { RESULT_COLUMNS, parseResultRecord, toResultRecord } from '../result-record.js';
+import { parseResultRecord, RESULT_COLUMNS, toResultRecord } from '../result-record.js';
 import { meetsSlo, SERVING_COLUMNS, servingColumns, servingMetrics, steadyShares, tpotOf } from './serving-metrics.js';
-import { ServingRequestSchema, ServingSummarySchema, type ServingRequest, type ServingSummary } from './serving-schema.js';
+import {
+  type ServingRequest,
+  ServingRequestSchema,
+  type ServingSummary,
+  ServingSummarySchema,
+} from './serving-schema.js';
 
-const req = (index: number, send: number, first: number, end: number, out: number, extra: Partial<ServingRequest> = {}): ServingRequest => ({
-  index, scheduled_s: null, send_unix_s: send, first_token_unix_s: first, end_unix_s: end, ttft_s: first - send,
-  itl_s: out > 1 ? Array.from({ length: out - 1 }, () => (end - first) / (out - 1)) : [], input_tokens: 10, output_tokens: out,
-  tokens_counted: false, status: 200, error: null, error_kind: null, e2e_s: end - send, ...extra,
+const req = (
+  index: number,
+  send: number,
+  first: number,
+  end: number,
+  out: number,
+  extra: Partial<ServingRequest> = {},
+): ServingRequest => ({
+  index,
+  scheduled_s: null,
+  send_unix_s: send,
+  first_token_unix_s: first,
+  end_unix_s: end,
+  ttft_s: first - send,
+  itl_s: out > 1 ? Array.from({ length: out - 1 }, () => (end - first) / (out - 1)) : [],
+  input_tokens: 10,
+  output_tokens: out,
+  tokens_counted: false,
+  status: 200,
+  error: null,
+  error_kind: null,
+  e2e_s: end - send,
+  ...extra,
 });
 const win = (a: number, b: number) => ({ start_unix_s: a, end_unix_s: b, duration_s: b - a });
 const summary = (over: Partial<ServingSummary> = {}): ServingSummary => ({
-  schema_version: 1, engine: 'server', url: 'http://h', api: 'completions', pattern: 'closed_loop', concurrency: 2, rate: null,
-  devices: [], warmup_requests: 1, num_requests: 3, num_errors: 0, tokens_counted_requests: 0,
-  whole_window: win(100, 104), steady_window: win(101, 103), energy_whole_j: 40, energy_steady_j: 20,
-  steady_energy_method: 'prorated_by_time', requests_file: 'requests-rank-0.jsonl', ...over,
+  schema_version: 1,
+  engine: 'server',
+  url: 'http://h',
+  api: 'completions',
+  pattern: 'closed_loop',
+  concurrency: 2,
+  rate: null,
+  devices: [],
+  warmup_requests: 1,
+  num_requests: 3,
+  num_errors: 0,
+  tokens_counted_requests: 0,
+  whole_window: win(100, 104),
+  steady_window: win(101, 103),
+  energy_whole_j: 40,
+  energy_steady_j: 20,
+  steady_energy_method: 'prorated_by_time',
+  requests_file: 'requests-rank-0.jsonl',
+  ...over,
 });
 // Three requests over [100, 104]: 5 + 3 output tokens ok, one HTTP 503.
 const requests = [
   req(0, 100, 100.5, 102.5, 5),
   req(1, 100, 101, 104, 3),
-  req(2, 102.5, 102.5, 102.5, 0, { error: 'HTTP 503', error_kind: 'http', status: 503, first_token_unix_s: null, ttft_s: null, output_tokens: null, itl_s: [] }),
+  req(2, 102.5, 102.5, 102.5, 0, {
+    error: 'HTTP 503',
+    error_kind: 'http',
+    status: 503,
+    first_token_unix_s: null,
+    ttft_s: null,
+    output_tokens: null,
+    itl_s: [],
+  }),
 ];
 
 describe('servingMetrics', () => {
@@ -67,8 +114,15 @@ describe('servingMetrics', () => {
   });
 
   it('no energy (unknown devices) leaves the energy figures null, never 0 or NaN', () => {
-    const n = servingMetrics(requests, summary({ energy_whole_j: null, energy_steady_j: null }), { ttft_ms: null, tpot_ms: null });
-    expect([n.serving_energy_per_token_j, n.serving_steady_energy_per_token_j, n.serving_wh_per_1k_queries]).toEqual([null, null, null]);
+    const n = servingMetrics(requests, summary({ energy_whole_j: null, energy_steady_j: null }), {
+      ttft_ms: null,
+      tpot_ms: null,
+    });
+    expect([n.serving_energy_per_token_j, n.serving_steady_energy_per_token_j, n.serving_wh_per_1k_queries]).toEqual([
+      null,
+      null,
+      null,
+    ]);
   });
 });
 
@@ -83,7 +137,18 @@ describe('serving columns', () => {
   it('fill a row and survive the CSV round trip; a transformers row leaves them empty', () => {
     const cols = servingColumns(servingMetrics(requests, summary(), { ttft_ms: 700, tpot_ms: null }));
     expect(Object.keys(cols).sort()).toEqual([...SERVING_COLUMNS].sort());
-    const id = { experiment_id: '1', config_name: 'c', model_name: 'm', suite: null, cycle_id: null, task_type: 'text_generation', num_processes: 1, batch_size: 1, precision: 'fp32', config_hash: 'h' };
+    const id = {
+      experiment_id: '1',
+      config_name: 'c',
+      model_name: 'm',
+      suite: null,
+      cycle_id: null,
+      task_type: 'text_generation',
+      num_processes: 1,
+      batch_size: 1,
+      precision: 'fp32',
+      config_hash: 'h',
+    };
     const row = toResultRecord(id, cols as never);
     expect(row.engine).toBe('server');
     expect(row.serving_output_tokens_per_s).toBeCloseTo(2);

@@ -1,4 +1,4 @@
-import { distribution, JOULES_PER_WH, ratio, sum, type Distribution } from '../numbers.js';
+import { type Distribution, distribution, JOULES_PER_WH, ratio, sum } from '../numbers.js';
 import type { ServingRequest, ServingSummary, ServingWindow } from './serving-schema.js';
 
 /** Service-level objectives (ms); null = not part of the objective. */
@@ -52,20 +52,29 @@ export function meetsSlo(r: ServingRequest, slo: ServingSlo): boolean {
   return slo.tpot_ms === null || tpot === null || tpot * 1000 <= slo.tpot_ms;
 }
 
-const overlap = (a0: number, a1: number, w: ServingWindow) => Math.max(0, Math.min(a1, w.end_unix_s) - Math.max(a0, w.start_unix_s));
+const overlap = (a0: number, a1: number, w: ServingWindow) =>
+  Math.max(0, Math.min(a1, w.end_unix_s) - Math.max(a0, w.start_unix_s));
 
 /**
  * Output tokens and (fractional) requests inside the steady window. A request's tokens are taken
  * as spread evenly from its first token to its end (its first token counted at its first-token
  * time), a request as spread evenly over its send-to-end span.
  */
-export function steadyShares(requests: readonly ServingRequest[], w: ServingWindow): { tokens: number; requests: number } {
+export function steadyShares(
+  requests: readonly ServingRequest[],
+  w: ServingWindow,
+): { tokens: number; requests: number } {
   let tokens = 0;
   let reqs = 0;
   for (const r of requests.filter(ok)) {
     const end = r.end_unix_s!;
     const span = end - r.send_unix_s;
-    reqs += span > 0 ? overlap(r.send_unix_s, end, w) / span : r.send_unix_s >= w.start_unix_s && r.send_unix_s <= w.end_unix_s ? 1 : 0;
+    reqs +=
+      span > 0
+        ? overlap(r.send_unix_s, end, w) / span
+        : r.send_unix_s >= w.start_unix_s && r.send_unix_s <= w.end_unix_s
+          ? 1
+          : 0;
     const out = r.output_tokens ?? 0;
     const first = r.first_token_unix_s;
     if (out === 0 || first === null) continue;
@@ -77,7 +86,11 @@ export function steadyShares(requests: readonly ServingRequest[], w: ServingWind
 }
 
 /** The serving metrics of one experiment from its requests and load summary (pure). */
-export function servingMetrics(requests: readonly ServingRequest[], summary: ServingSummary, slo: ServingSlo): ServingMetrics {
+export function servingMetrics(
+  requests: readonly ServingRequest[],
+  summary: ServingSummary,
+  slo: ServingSlo,
+): ServingMetrics {
   const good = requests.filter(ok);
   const whole = summary.whole_window.duration_s;
   const outTokens = sum(good.map((r) => r.output_tokens ?? 0));
@@ -118,15 +131,44 @@ export function servingMetrics(requests: readonly ServingRequest[], summary: Ser
 
 /** The CSV columns of the serving metrics (appended to RESULT_COLUMNS; empty for transformers rows). */
 export const SERVING_COLUMNS = [
-  'engine', 'load_pattern', 'load_concurrency', 'load_rate', 'serving_requests', 'serving_errors', 'serving_error_share',
-  'serving_tokens_counted', 'serving_window_s', 'serving_steady_window_s', 'serving_output_tokens',
-  'serving_output_tokens_per_s', 'serving_requests_per_s', 'serving_steady_output_tokens_per_s',
-  'serving_ttft_mean_s', 'serving_ttft_p50_s', 'serving_ttft_p90_s', 'serving_ttft_p99_s',
-  'serving_itl_mean_s', 'serving_itl_p50_s', 'serving_itl_p90_s', 'serving_itl_p99_s',
-  'serving_tpot_mean_s', 'serving_tpot_p50_s', 'serving_tpot_p90_s', 'serving_tpot_p99_s',
-  'serving_e2e_mean_s', 'serving_e2e_p50_s', 'serving_e2e_p90_s', 'serving_e2e_p99_s',
-  'serving_energy_per_token_j', 'serving_energy_per_request_j', 'serving_steady_energy_per_token_j', 'serving_steady_energy_per_request_j',
-  'serving_wh_per_1k_queries', 'serving_goodput_share', 'serving_goodput_requests_per_s', 'serving_energy_per_good_request_j',
+  'engine',
+  'load_pattern',
+  'load_concurrency',
+  'load_rate',
+  'serving_requests',
+  'serving_errors',
+  'serving_error_share',
+  'serving_tokens_counted',
+  'serving_window_s',
+  'serving_steady_window_s',
+  'serving_output_tokens',
+  'serving_output_tokens_per_s',
+  'serving_requests_per_s',
+  'serving_steady_output_tokens_per_s',
+  'serving_ttft_mean_s',
+  'serving_ttft_p50_s',
+  'serving_ttft_p90_s',
+  'serving_ttft_p99_s',
+  'serving_itl_mean_s',
+  'serving_itl_p50_s',
+  'serving_itl_p90_s',
+  'serving_itl_p99_s',
+  'serving_tpot_mean_s',
+  'serving_tpot_p50_s',
+  'serving_tpot_p90_s',
+  'serving_tpot_p99_s',
+  'serving_e2e_mean_s',
+  'serving_e2e_p50_s',
+  'serving_e2e_p90_s',
+  'serving_e2e_p99_s',
+  'serving_energy_per_token_j',
+  'serving_energy_per_request_j',
+  'serving_steady_energy_per_token_j',
+  'serving_steady_energy_per_request_j',
+  'serving_wh_per_1k_queries',
+  'serving_goodput_share',
+  'serving_goodput_requests_per_s',
+  'serving_energy_per_good_request_j',
 ] as const;
 export type ServingColumn = (typeof SERVING_COLUMNS)[number];
 
@@ -135,7 +177,12 @@ export function servingColumns(m: ServingMetrics): Record<ServingColumn, string 
   const { ttft, itl, tpot, e2e, ...flat } = m;
   const dist = (name: string, d: Distribution) =>
     Object.fromEntries((['mean', 'p50', 'p90', 'p99'] as const).map((k) => [`serving_${name}_${k}_s`, d[k]]));
-  return { engine: 'server', ...flat, ...dist('ttft', ttft), ...dist('itl', itl), ...dist('tpot', tpot), ...dist('e2e', e2e) } as Record<
-    ServingColumn, string | number | boolean | null
-  >;
+  return {
+    engine: 'server',
+    ...flat,
+    ...dist('ttft', ttft),
+    ...dist('itl', itl),
+    ...dist('tpot', tpot),
+    ...dist('e2e', e2e),
+  } as Record<ServingColumn, string | number | boolean | null>;
 }

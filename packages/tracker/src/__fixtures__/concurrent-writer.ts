@@ -15,15 +15,22 @@ for (let i = 0; i < Number(count); i++) {
     if (!started.started) throw new Error(`${key} not started`);
     const id = started.entry.experimentId!;
     await commitExperiment(resultsDir, {
-      experimentId: id, documents: { doc: { id, payload } }, csvFile: path.join(resultsDir, 'conc_results.csv'),
-      columns: ['experiment_id', 'writer', 'payload'], row: [id, name, payload],
+      experimentId: id,
+      documents: { doc: { id, payload } },
+      csvFile: path.join(resultsDir, 'conc_results.csv'),
+      columns: ['experiment_id', 'writer', 'payload'],
+      row: [id, name, payload],
     });
     await journal.finish(key, id, 'done');
     writeSync(1, `${id} ${key}\n`);
   } else {
     // Bare id allocation and CSV append.
     const id = await allocateExperimentId(resultsDir);
-    await appendCsvRows(path.join(resultsDir, 'conc_results.csv'), ['experiment_id', 'writer', 'payload'], [[id, name, payload]]);
+    await appendCsvRows(
+      path.join(resultsDir, 'conc_results.csv'),
+      ['experiment_id', 'writer', 'payload'],
+      [[id, name, payload]],
+    );
     writeSync(1, `${id} -\n`);
   }
 }

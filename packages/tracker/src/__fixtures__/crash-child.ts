@@ -21,8 +21,14 @@ async function main(resultsDir: string): Promise<void> {
     const model = item.key.split('::')[0]!;
     if (failsFirst.has(item.key) && attempts === 1) {
       await recordFailure(resultsDir, {
-        experimentId: id!, configName: item.key, modelName: model, attempt: 1, kind: 'oom',
-        message: 'CUDA out of memory,\n"tried" to allocate', config: { key: item.key }, final: false,
+        experimentId: id!,
+        configName: item.key,
+        modelName: model,
+        attempt: 1,
+        kind: 'oom',
+        message: 'CUDA out of memory,\n"tried" to allocate',
+        config: { key: item.key },
+        final: false,
       });
       await journal.finish(item.key, id!, 'failed', { error: 'oom' });
       writeSync(1, `fail ${id} ${item.key}\n`);

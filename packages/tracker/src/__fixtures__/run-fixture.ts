@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -15,7 +15,10 @@ export function spawnFixture(name: string, args: string[]): ChildProcess {
 }
 
 /** Collect stdout lines; resolves when the child exits. */
-export function collect(child: ChildProcess, onLine?: (line: string) => void): Promise<{ lines: string[]; stderr: string; code: number | null; signal: NodeJS.Signals | null }> {
+export function collect(
+  child: ChildProcess,
+  onLine?: (line: string) => void,
+): Promise<{ lines: string[]; stderr: string; code: number | null; signal: NodeJS.Signals | null }> {
   const lines: string[] = [];
   let rest = '';
   let stderr = '';

@@ -1,8 +1,8 @@
-import { open, truncate, type FileHandle } from 'node:fs/promises';
+import { type FileHandle, open, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { fsyncDir, writeFileAtomic } from '../atomic-write.js';
 import { ResultsFileError } from '../errors.js';
-import { toEntry, type ProgressEntry } from './entry.js';
+import { type ProgressEntry, toEntry } from './entry.js';
 
 export const JOURNAL_FORMAT = 'joules-progress';
 export const JOURNAL_VERSION = 1;
@@ -43,7 +43,10 @@ export function parseJournalChunk(bytes: Buffer, file: string): ParsedChunk {
     else if ((value as { format?: unknown })?.format === JOURNAL_FORMAT) {
       const version = (value as { version?: unknown }).version;
       if (typeof version === 'number' && version > JOURNAL_VERSION) {
-        throw new ResultsFileError(file, `progress journal version ${version} is newer than this Joules reads (${JOURNAL_VERSION}): upgrade Joules`);
+        throw new ResultsFileError(
+          file,
+          `progress journal version ${version} is newer than this Joules reads (${JOURNAL_VERSION}): upgrade Joules`,
+        );
       }
     } else badLines++;
   }

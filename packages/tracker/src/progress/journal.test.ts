@@ -1,4 +1,4 @@
-import { appendFile, mkdtemp, readFile, stat, writeFile, mkdir } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readFile, stat, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -15,7 +15,12 @@ describe('ProgressJournal', () => {
   it('records start → finish with sequential ids and reads it back', async () => {
     const dir = await tmp();
     const j = await ProgressJournal.open(dir);
-    expect(await j.register([{ key: 'm::s::a::1', configHash: 'h' }, { key: 'm::s::b::1', configHash: 'h' }])).toBe(2);
+    expect(
+      await j.register([
+        { key: 'm::s::a::1', configHash: 'h' },
+        { key: 'm::s::b::1', configHash: 'h' },
+      ]),
+    ).toBe(2);
     const a = await j.start('m::s::a::1', { configHash: 'h', job: 'slurm-17' });
     const b = await j.start('m::s::b::1', { configHash: 'h' });
     expect(a.started && a.entry.experimentId).toBe('000001');
@@ -24,7 +29,13 @@ describe('ProgressJournal', () => {
     await j.finish('m::s::b::1', '000002', 'failed', { error: 'CUDA out of memory' });
 
     const again = await ProgressJournal.open(dir);
-    expect(again.get('m::s::a::1')).toMatchObject({ status: 'done', experimentId: '000001', attempts: 1, job: 'slurm-17', owner: { pid: process.pid } });
+    expect(again.get('m::s::a::1')).toMatchObject({
+      status: 'done',
+      experimentId: '000001',
+      attempts: 1,
+      job: 'slurm-17',
+      owner: { pid: process.pid },
+    });
     expect(again.get('m::s::b::1')).toMatchObject({ status: 'failed', error: 'CUDA out of memory' });
     expect(again.get('m::s::a::1')?.finishedAt).toBeTypeOf('string');
     // One line per update, after a header line.
@@ -128,7 +139,9 @@ describe('stale detection with real processes', () => {
     const run = await collect(spawnFixture('hold-key.ts', [dir, 'm::s::c::1', 'exit']));
     expect(run.lines).toEqual(['started 000001']);
     const journal = await ProgressJournal.open(dir);
-    expect(planResume(journal, [{ key: 'm::s::c::1', configHash: 'h1' }]).run).toMatchObject([{ key: 'm::s::c::1', reason: 'stale' }]);
+    expect(planResume(journal, [{ key: 'm::s::c::1', configHash: 'h1' }]).run).toMatchObject([
+      { key: 'm::s::c::1', reason: 'stale' },
+    ]);
 
     const resumed = await resumeSuite(dir, [{ key: 'm::s::c::1', configHash: 'h1' }]);
     expect(resumed.recovery.progress).toEqual({ done: [], interrupted: ['m::s::c::1'] });
@@ -148,7 +161,10 @@ describe('stale detection with real processes', () => {
       const resumed = await resumeSuite(dir, [{ key: 'm::s::c::1', configHash: 'h1' }]);
       expect(resumed.plan.run).toEqual([]);
       expect(resumed.plan.running).toMatchObject([{ key: 'm::s::c::1', owner: { pid: child.pid } }]);
-      expect(await resumed.journal.start('m::s::c::1', { configHash: 'h1' })).toMatchObject({ started: false, reason: 'running' });
+      expect(await resumed.journal.start('m::s::c::1', { configHash: 'h1' })).toMatchObject({
+        started: false,
+        reason: 'running',
+      });
     } finally {
       child.stdin!.end();
       await done;

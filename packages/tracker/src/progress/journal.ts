@@ -92,8 +92,10 @@ export class ProgressJournal {
         if (seen.has(key)) continue;
         seen.add(key);
         const current = this.#entries.get(key);
-        if (!current) write.push({ key, status: 'pending', rev: 1, configHash, attempts: 0, createdAt: t, updatedAt: t });
-        else if (current.status === 'pending' && current.configHash !== configHash) write.push({ ...current, rev: current.rev + 1, configHash, updatedAt: t });
+        if (!current)
+          write.push({ key, status: 'pending', rev: 1, configHash, attempts: 0, createdAt: t, updatedAt: t });
+        else if (current.status === 'pending' && current.configHash !== configHash)
+          write.push({ ...current, rev: current.rev + 1, configHash, updatedAt: t });
       }
       return { write, result: write.length };
     });
@@ -103,7 +105,10 @@ export class ProgressJournal {
    * Mark a key running for this process, with a new experiment id (allocated here unless given).
    * Refused when the key is done or running in a live process, unless `force`.
    */
-  start(key: string, options: { configHash: string; experimentId?: string; job?: string; force?: boolean }): Promise<StartResult> {
+  start(
+    key: string,
+    options: { configHash: string; experimentId?: string; job?: string; force?: boolean },
+  ): Promise<StartResult> {
     checkItem({ key, configHash: options.configHash }, 'start');
     return this.#mutate<StartResult>(async () => {
       const current = this.#entries.get(key);
@@ -116,20 +121,37 @@ export class ProgressJournal {
       const experimentId = options.experimentId ?? (await allocateExperimentId(this.resultsDir));
       const t = now();
       const entry: ProgressEntry = {
-        key, status: 'running', rev: (current?.rev ?? 0) + 1, configHash: options.configHash, experimentId,
-        attempts: (current?.attempts ?? 0) + 1, createdAt: current?.createdAt ?? t, updatedAt: t, startedAt: t,
-        owner: currentOwner(), ...(options.job !== undefined && { job: options.job }),
+        key,
+        status: 'running',
+        rev: (current?.rev ?? 0) + 1,
+        configHash: options.configHash,
+        experimentId,
+        attempts: (current?.attempts ?? 0) + 1,
+        createdAt: current?.createdAt ?? t,
+        updatedAt: t,
+        startedAt: t,
+        owner: currentOwner(),
+        ...(options.job !== undefined && { job: options.job }),
       };
       return { write: [entry], result: { started: true, entry } };
     });
   }
 
   /** End the running attempt `experimentId` of a key (refused if another attempt took it over). */
-  finish(key: string, experimentId: string, status: 'done' | 'failed' | 'interrupted', details: { error?: string; note?: string } = {}): Promise<ProgressEntry> {
+  finish(
+    key: string,
+    experimentId: string,
+    status: 'done' | 'failed' | 'interrupted',
+    details: { error?: string; note?: string } = {},
+  ): Promise<ProgressEntry> {
     return this.#update(key, experimentId, (current, t) => {
       const { error: _e, note: _n, ...rest } = current;
       return {
-        ...rest, status, rev: current.rev + 1, updatedAt: t, finishedAt: t,
+        ...rest,
+        status,
+        rev: current.rev + 1,
+        updatedAt: t,
+        finishedAt: t,
         ...(details.error !== undefined && { error: details.error.slice(0, MAX_ERROR_CHARS) }),
         ...(details.note !== undefined && { note: details.note }),
       };
@@ -145,7 +167,9 @@ export class ProgressJournal {
    * Settle `running` entries whose process is dead: `done` when `isCommitted` finds their results
    * acknowledged, else `interrupted` (to be run again). One append for all.
    */
-  recoverStale(isCommitted: (entry: ProgressEntry) => Promise<boolean>): Promise<{ done: string[]; interrupted: string[] }> {
+  recoverStale(
+    isCommitted: (entry: ProgressEntry) => Promise<boolean>,
+  ): Promise<{ done: string[]; interrupted: string[] }> {
     return this.#mutate(async () => {
       const result = { done: [] as string[], interrupted: [] as string[] };
       const write: ProgressEntry[] = [];
@@ -155,7 +179,10 @@ export class ProgressJournal {
         const committed = e.experimentId !== undefined && (await isCommitted(e));
         const who = e.owner ? `process ${e.owner.pid} on ${e.owner.host}` : 'its process';
         write.push({
-          ...e, status: committed ? 'done' : 'interrupted', rev: e.rev + 1, updatedAt: t,
+          ...e,
+          status: committed ? 'done' : 'interrupted',
+          rev: e.rev + 1,
+          updatedAt: t,
           note: committed ? `${who} died after its results were recorded` : `${who} died while running it`,
         });
         result[committed ? 'done' : 'interrupted'].push(e.key);
@@ -172,12 +199,20 @@ export class ProgressJournal {
     });
   }
 
-  #update(key: string, experimentId: string, next: (current: ProgressEntry, t: string) => ProgressEntry): Promise<ProgressEntry> {
+  #update(
+    key: string,
+    experimentId: string,
+    next: (current: ProgressEntry, t: string) => ProgressEntry,
+  ): Promise<ProgressEntry> {
     return this.#mutate(async () => {
       const current = this.#entries.get(key);
-      if (!current || current.status !== 'running') throw new ProgressStateError(key, `is ${current?.status ?? 'not in the journal'}, not running`);
+      if (!current || current.status !== 'running')
+        throw new ProgressStateError(key, `is ${current?.status ?? 'not in the journal'}, not running`);
       if (current.experimentId !== experimentId) {
-        throw new ProgressStateError(key, `now runs as experiment ${current.experimentId}, not ${experimentId} (taken over as stale)`);
+        throw new ProgressStateError(
+          key,
+          `now runs as experiment ${current.experimentId}, not ${experimentId} (taken over as stale)`,
+        );
       }
       const entry = next(current, now());
       return { write: [entry], result: entry };
@@ -200,7 +235,8 @@ export class ProgressJournal {
           for (const e of write) this.#apply(e);
         }
         const { records } = this.#journalFile.health;
-        if (records >= this.#minRecords && records > this.#ratio * this.#entries.size) await this.#journalFile.rewrite([...this.#entries.values()]);
+        if (records >= this.#minRecords && records > this.#ratio * this.#entries.size)
+          await this.#journalFile.rewrite([...this.#entries.values()]);
         return result;
       }),
     );
@@ -220,6 +256,8 @@ export class ProgressJournal {
 }
 
 function checkItem(item: { key: string; configHash: string }, where: string): void {
-  if (typeof item.key !== 'string' || item.key === '') throw new TrackerInputError(`${where}.key: must be a non-empty string`);
-  if (typeof item.configHash !== 'string' || item.configHash === '') throw new TrackerInputError(`${where}.configHash: must be a non-empty string (${item.key})`);
+  if (typeof item.key !== 'string' || item.key === '')
+    throw new TrackerInputError(`${where}.key: must be a non-empty string`);
+  if (typeof item.configHash !== 'string' || item.configHash === '')
+    throw new TrackerInputError(`${where}.configHash: must be a non-empty string (${item.key})`);
 }

@@ -8,7 +8,14 @@ import { estimateRemaining, summarizeProgress } from './status.js';
 
 const host = os.hostname();
 const entry = (key: string, status: ProgressEntry['status'], extra: Partial<ProgressEntry> = {}): ProgressEntry => ({
-  key, status, rev: 1, configHash: 'h', attempts: 1, createdAt: 't', updatedAt: 't', ...extra,
+  key,
+  status,
+  rev: 1,
+  configHash: 'h',
+  attempts: 1,
+  createdAt: 't',
+  updatedAt: 't',
+  ...extra,
 });
 const view = (entries: ProgressEntry[]) => {
   const map = new Map(entries.map((e) => [e.key, e]));
@@ -43,16 +50,23 @@ describe('planResume', () => {
     entry('elsewhere', 'running', { owner: { pid: 2, host: 'other' }, job: '42' }),
     entry('gone', 'done'),
   ]);
-  const items = ['new', 'done', 'changed', 'failed', 'pending', 'interrupted', 'alive', 'dead', 'elsewhere'].map((key) => ({ key, configHash: 'h' }));
+  const items = ['new', 'done', 'changed', 'failed', 'pending', 'interrupted', 'alive', 'dead', 'elsewhere'].map(
+    (key) => ({ key, configHash: 'h' }),
+  );
 
   it('skips done keys, reruns pending/interrupted/stale, keeps failed unless asked, reports changed hashes', () => {
     const plan = planResume(journal, items, { liveness });
     expect(plan.run.map((r) => [r.key, r.reason])).toEqual([
-      ['new', 'new'], ['pending', 'pending'], ['interrupted', 'interrupted'], ['dead', 'stale'],
+      ['new', 'new'],
+      ['pending', 'pending'],
+      ['interrupted', 'interrupted'],
+      ['dead', 'stale'],
     ]);
     expect(plan.done).toEqual(['done']);
     expect(plan.failed).toEqual(['failed']);
-    expect(plan.changed).toEqual([{ key: 'changed', experimentId: '000002', recordedHash: 'old', currentHash: 'h', rerun: false }]);
+    expect(plan.changed).toEqual([
+      { key: 'changed', experimentId: '000002', recordedHash: 'old', currentHash: 'h', rerun: false },
+    ]);
     expect(plan.running).toEqual([
       { key: 'alive', owner: { pid: 1, host } },
       { key: 'elsewhere', owner: { pid: 2, host: 'other' }, job: '42' },
@@ -67,8 +81,18 @@ describe('planResume', () => {
   });
 
   it('rejects a suite with a key twice', () => {
-    expect(() => planResume(journal, [{ key: 'a', configHash: 'h' }, { key: 'a', configHash: 'h' }])).toThrow(TrackerInputError);
-    expect(() => planResume(journal, [{ key: 'a', configHash: 'h' }, { key: 'a', configHash: 'h' }])).toThrow(/items\[1\]\.key/);
+    expect(() =>
+      planResume(journal, [
+        { key: 'a', configHash: 'h' },
+        { key: 'a', configHash: 'h' },
+      ]),
+    ).toThrow(TrackerInputError);
+    expect(() =>
+      planResume(journal, [
+        { key: 'a', configHash: 'h' },
+        { key: 'a', configHash: 'h' },
+      ]),
+    ).toThrow(/items\[1\]\.key/);
   });
 });
 
@@ -85,7 +109,11 @@ describe('summarizeProgress and estimateRemaining', () => {
   it('counts per suite and model; stale is running with a dead owner', () => {
     const s = summarizeProgress(j, { liveness });
     expect(s.total).toEqual({ total: 6, done: 2, failed: 1, pending: 0, running: 1, stale: 1, interrupted: 1 });
-    expect(s.groups.map((g) => [g.suite, g.model, g.counts.total])).toEqual([['s', 'm1', 3], ['s', 'm2', 2], ['t', 'm2', 1]]);
+    expect(s.groups.map((g) => [g.suite, g.model, g.counts.total])).toEqual([
+      ['s', 'm1', 3],
+      ['s', 'm2', 2],
+      ['t', 'm2', 1],
+    ]);
   });
 
   it('counts suite keys missing from the journal as pending', () => {
@@ -94,7 +122,10 @@ describe('summarizeProgress and estimateRemaining', () => {
   });
 
   it('estimates from past durations: same config, else same model, else all', () => {
-    expect(estimateRemaining(j, ['m1::s::a::2', 'm1::s::z::1', 'm9::s::a::1'], { concurrency: 2 })).toEqual({ seconds: (10 + 20 + 20) / 2, basedOn: 2 });
+    expect(estimateRemaining(j, ['m1::s::a::2', 'm1::s::z::1', 'm9::s::a::1'], { concurrency: 2 })).toEqual({
+      seconds: (10 + 20 + 20) / 2,
+      basedOn: 2,
+    });
     expect(estimateRemaining(view([]), ['x'])).toEqual({ seconds: null, basedOn: 0 });
   });
 });

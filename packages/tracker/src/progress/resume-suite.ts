@@ -2,10 +2,10 @@ import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { resultsLayout } from '../layout.js';
 import { MANIFEST_FILE } from '../raw/manifest.js';
-import { recoverResults, type ResultsRecovery } from '../raw/recover.js';
+import { type ResultsRecovery, recoverResults } from '../raw/recover.js';
 import { sweepTempFiles } from '../raw/verify.js';
-import { ProgressJournal, type JournalOptions } from './journal.js';
-import { planResume, type PlanOptions, type ResumePlan, type SuiteItem } from './resume.js';
+import { type JournalOptions, ProgressJournal } from './journal.js';
+import { type PlanOptions, planResume, type ResumePlan, type SuiteItem } from './resume.js';
 
 export interface ResumeOptions extends PlanOptions, Omit<JournalOptions, 'liveness'> {
   /** Delete folders left incomplete instead of moving them to `.joules/incomplete/`. */
@@ -23,14 +23,22 @@ export interface ResumeState {
   };
 }
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * Get a results folder ready to continue a suite: load the journal, finish or set aside what dead
  * processes left (pending markers, half-built folders, temp files over 10 minutes old), settle
  * their `running` keys, and plan which of `items` to run. Safe to run while other processes work in the same folder.
  */
-export async function resumeSuite(resultsDir: string, items: readonly SuiteItem[], options: ResumeOptions = {}): Promise<ResumeState> {
+export async function resumeSuite(
+  resultsDir: string,
+  items: readonly SuiteItem[],
+  options: ResumeOptions = {},
+): Promise<ResumeState> {
   const layout = resultsLayout(resultsDir);
   const journal = await ProgressJournal.open(resultsDir, options);
   const results = await recoverResults(resultsDir, {
@@ -40,7 +48,9 @@ export async function resumeSuite(resultsDir: string, items: readonly SuiteItem[
   // After recoverResults, a folder in raw_results/ with no pending marker is acknowledged.
   const progress = await journal.recoverStale(async (e) => {
     const id = e.experimentId!;
-    return (await exists(path.join(layout.experimentDir(id), MANIFEST_FILE))) && !(await exists(layout.pendingMarker(id)));
+    return (
+      (await exists(path.join(layout.experimentDir(id), MANIFEST_FILE))) && !(await exists(layout.pendingMarker(id)))
+    );
   });
   for (const dir of [layout.stateDir, layout.pendingDir]) await sweepTempFiles(dir);
   const plan = planResume(journal, items, options);

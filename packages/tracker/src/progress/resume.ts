@@ -37,7 +37,10 @@ export interface ProgressView {
 }
 
 /** `running` whose owner is known dead reads as `stale`. */
-export function effectiveStatus(entry: ProgressEntry, liveness: Liveness = defaultLiveness): ProgressEntry['status'] | 'stale' {
+export function effectiveStatus(
+  entry: ProgressEntry,
+  liveness: Liveness = defaultLiveness,
+): ProgressEntry['status'] | 'stale' {
   return entry.status === 'running' && liveness(entry.owner, entry.job) === false ? 'stale' : entry.status;
 }
 
@@ -51,8 +54,10 @@ export function planResume(progress: ProgressView, items: readonly SuiteItem[], 
   const plan: ResumePlan = { run: [], done: [], changed: [], failed: [], running: [], notInSuite: [] };
   const keys = new Set<string>();
   items.forEach((item, i) => {
-    if (typeof item.key !== 'string' || item.key === '') throw new TrackerInputError(`items[${i}].key: must be a non-empty string`);
-    if (typeof item.configHash !== 'string' || item.configHash === '') throw new TrackerInputError(`items[${i}].configHash: must be a non-empty string (${item.key})`);
+    if (typeof item.key !== 'string' || item.key === '')
+      throw new TrackerInputError(`items[${i}].key: must be a non-empty string`);
+    if (typeof item.configHash !== 'string' || item.configHash === '')
+      throw new TrackerInputError(`items[${i}].configHash: must be a non-empty string (${item.key})`);
     if (keys.has(item.key)) throw new TrackerInputError(`items[${i}].key: "${item.key}" appears twice in the suite`);
     keys.add(item.key);
     const entry = progress.get(item.key);
@@ -71,7 +76,10 @@ export function planResume(progress: ProgressView, items: readonly SuiteItem[], 
       case 'done':
         if (entry.configHash === item.configHash) return plan.done.push(item.key);
         plan.changed.push({
-          key: item.key, recordedHash: entry.configHash, currentHash: item.configHash, rerun: !!options.rerunChanged,
+          key: item.key,
+          recordedHash: entry.configHash,
+          currentHash: item.configHash,
+          rerun: !!options.rerunChanged,
           ...(entry.experimentId && { experimentId: entry.experimentId }),
         });
         if (options.rerunChanged) run('changed');

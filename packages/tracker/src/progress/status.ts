@@ -1,6 +1,6 @@
 import { defaultLiveness, type Liveness } from '../owner.js';
 import type { ProgressEntry } from './entry.js';
-import { parseProgressKey, type KeyParts } from './key.js';
+import { type KeyParts, parseProgressKey } from './key.js';
 import { effectiveStatus, type ProgressView } from './resume.js';
 
 export interface StatusCounts {
@@ -35,7 +35,10 @@ const zero = (): StatusCounts => ({ total: 0, done: 0, failed: 0, pending: 0, ru
  * per suite and model. With `keys` (the suite as expanded now) only those are counted, and a key
  * not in the journal yet counts as pending; without, every key of the journal.
  */
-export function summarizeProgress(progress: ProgressView, options: { keys?: Iterable<string>; liveness?: Liveness } = {}): ProgressSummary {
+export function summarizeProgress(
+  progress: ProgressView,
+  options: { keys?: Iterable<string>; liveness?: Liveness } = {},
+): ProgressSummary {
   const liveness = options.liveness ?? defaultLiveness;
   const total = zero();
   const groups = new Map<string, { suite: string | null; model: string; counts: StatusCounts }>();
@@ -52,7 +55,9 @@ export function summarizeProgress(progress: ProgressView, options: { keys?: Iter
   };
   if (options.keys) for (const key of options.keys) count(key, progress.get(key));
   else for (const entry of progress.entries()) count(entry.key, entry);
-  const sorted = [...groups.values()].sort((a, b) => (a.suite ?? '').localeCompare(b.suite ?? '') || a.model.localeCompare(b.model));
+  const sorted = [...groups.values()].sort(
+    (a, b) => (a.suite ?? '').localeCompare(b.suite ?? '') || a.model.localeCompare(b.model),
+  );
   return { total, groups: sorted };
 }
 
@@ -68,7 +73,11 @@ export interface Eta {
  * the mean of the same model and config if known, else of the same model, else of all; divided
  * by `concurrency`.
  */
-export function estimateRemaining(progress: ProgressView, remaining: Iterable<string>, options: { concurrency?: number } = {}): Eta {
+export function estimateRemaining(
+  progress: ProgressView,
+  remaining: Iterable<string>,
+  options: { concurrency?: number } = {},
+): Eta {
   const byConfig = new Map<string, number[]>();
   const byModel = new Map<string, number[]>();
   const all: number[] = [];

@@ -30,7 +30,16 @@ async function folder(): Promise<string> {
     });
     await journal.finish(`m::s::${config}::1`, id, 'done');
   }
-  await recordFailure(dir, { experimentId: '000003', configName: 'b64', modelName: 'm', attempt: 1, kind: 'oom', message: 'out of memory', config: {}, final: true });
+  await recordFailure(dir, {
+    experimentId: '000003',
+    configName: 'b64',
+    modelName: 'm',
+    attempt: 1,
+    kind: 'oom',
+    message: 'out of memory',
+    config: {},
+    final: true,
+  });
   return dir;
 }
 
@@ -38,12 +47,26 @@ describe('ResultsDb', () => {
   it('queries the CSV, the failure log, raw JSON and progress with SQL; rows are plain objects', async () => {
     const dir = await folder();
     await withResultsDb(dir, async (db) => {
-      expect([...db.views].sort()).toEqual(['experiment_setup', 'failures', 'global_energy', 'manifests', 'progress', 'raw_ranks', 'results']);
-      expect(await db.query('SELECT experiment_id, config_hash, energy_total_j, energy_estimated FROM results ORDER BY experiment_id')).toEqual([
+      expect([...db.views].sort()).toEqual([
+        'experiment_setup',
+        'failures',
+        'global_energy',
+        'manifests',
+        'progress',
+        'raw_ranks',
+        'results',
+      ]);
+      expect(
+        await db.query(
+          'SELECT experiment_id, config_hash, energy_total_j, energy_estimated FROM results ORDER BY experiment_id',
+        ),
+      ).toEqual([
         { experiment_id: '000001', config_hash: '0123456789', energy_total_j: 100, energy_estimated: true },
         { experiment_id: '000002', config_hash: '0123456789', energy_total_j: 200, energy_estimated: true },
       ]);
-      expect(await db.query('SELECT experiment_id, final FROM failures')).toEqual([{ experiment_id: '000003', final: true }]);
+      expect(await db.query('SELECT experiment_id, final FROM failures')).toEqual([
+        { experiment_id: '000003', final: true },
+      ]);
       const joined = await db.query(
         `SELECT r.config_name, s.config.batch_size AS batch, g.notes, k.tokens.output AS out
          FROM results r JOIN experiment_setup s USING (experiment_id) JOIN global_energy g USING (experiment_id)
@@ -51,19 +74,27 @@ describe('ResultsDb', () => {
         [150],
       );
       expect(joined).toEqual([{ config_name: 'b8', batch: 8, notes: ['estimated'], out: 64 }]);
-      const progress = await db.query('SELECT key, status, experiment_id, attempts, owner_pid FROM progress ORDER BY key');
+      const progress = await db.query(
+        'SELECT key, status, experiment_id, attempts, owner_pid FROM progress ORDER BY key',
+      );
       expect(progress).toEqual([
         { key: 'm::s::b1::1', status: 'done', experiment_id: '000001', attempts: 1, owner_pid: process.pid },
         { key: 'm::s::b8::1', status: 'done', experiment_id: '000002', attempts: 1, owner_pid: process.pid },
       ]);
-      const [timing] = await db.query('SELECT typeof(finished_at) AS t, finished_at >= started_at AS ordered FROM progress LIMIT 1');
+      const [timing] = await db.query(
+        'SELECT typeof(finished_at) AS t, finished_at >= started_at AS ordered FROM progress LIMIT 1',
+      );
       expect(timing).toEqual({ t: 'TIMESTAMP WITH TIME ZONE', ordered: true });
     });
   });
 
   it('stacks a CSV moved aside (other columns) with the current one', async () => {
     const dir = await folder();
-    await appendCsvRows(path.join(dir, 'text_generation_results.csv'), [...COLUMNS, 'flops_total'], [['000004', 'b2', 'ff', 5, false, 1e12]]);
+    await appendCsvRows(
+      path.join(dir, 'text_generation_results.csv'),
+      [...COLUMNS, 'flops_total'],
+      [['000004', 'b2', 'ff', 5, false, 1e12]],
+    );
     await withResultsDb(dir, async (db) => {
       expect(await db.query('SELECT experiment_id, flops_total FROM results ORDER BY experiment_id')).toEqual([
         { experiment_id: '000001', flops_total: null },
@@ -78,7 +109,9 @@ describe('ResultsDb', () => {
     const file = path.join(dir, 'export', 'results.parquet');
     await withResultsDb(dir, async (db) => {
       await db.query(`SELECT 1`);
-      await expect(db.exportParquet('results', path.join(dir, 'missing', 'x.parquet'))).rejects.toBeInstanceOf(ResultsQueryError);
+      await expect(db.exportParquet('results', path.join(dir, 'missing', 'x.parquet'))).rejects.toBeInstanceOf(
+        ResultsQueryError,
+      );
       await mkdir(path.dirname(file));
       expect(await db.exportParquet('results', file)).toEqual({ file, rows: 2 });
       expect(await db.query(`SELECT experiment_id, energy_total_j FROM read_parquet(?) ORDER BY 1`, [file])).toEqual([

@@ -3,7 +3,7 @@ import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { ResultsQueryError } from '../errors.js';
-import { toPlain, type PlainValue } from './plain.js';
+import { type PlainValue, toPlain } from './plain.js';
 import { sqlString, viewStatements } from './sources.js';
 
 export type QueryParam = string | number | boolean | null;
@@ -50,7 +50,12 @@ export class ResultsDb {
           throw new ResultsQueryError(`cannot read ${v.name} in ${resultsDir}: ${(cause as Error).message}`, { cause });
         }
       }
-      return new ResultsDb(path.resolve(resultsDir), instance, connection, views.map((v) => v.name));
+      return new ResultsDb(
+        path.resolve(resultsDir),
+        instance,
+        connection,
+        views.map((v) => v.name),
+      );
     } catch (error) {
       connection?.closeSync();
       instance.closeSync();

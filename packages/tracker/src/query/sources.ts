@@ -3,7 +3,16 @@ import path from 'node:path';
 import { resultsLayout } from '../layout.js';
 
 /** Columns read as text whatever they look like ("000042" must stay "000042"). */
-const TEXT_COLUMNS = ['experiment_id', 'config_hash', 'effective_config_hash', 'config_name', 'model_name', 'suite', 'error_message', 'config_json'];
+const TEXT_COLUMNS = [
+  'experiment_id',
+  'config_hash',
+  'effective_config_hash',
+  'config_name',
+  'model_name',
+  'suite',
+  'error_message',
+  'config_json',
+];
 
 /** Raw JSON documents → view names. */
 export const RAW_VIEWS: Record<string, string> = {
@@ -40,13 +49,18 @@ async function csvUnion(files: string[]): Promise<string> {
   for (const file of files) {
     const header = await headerOf(file);
     const types = TEXT_COLUMNS.filter((c) => header.includes(c)).map((c) => `${sqlString(c)}: 'VARCHAR'`);
-    parts.push(`SELECT * FROM read_csv(${sqlString(file)}, header = true, sample_size = -1${types.length ? `, types = {${types.join(', ')}}` : ''})`);
+    parts.push(
+      `SELECT * FROM read_csv(${sqlString(file)}, header = true, sample_size = -1${types.length ? `, types = {${types.join(', ')}}` : ''})`,
+    );
   }
   return parts.join('\nUNION ALL BY NAME\n');
 }
 
 /** CREATE VIEW statements for what the results folder holds now. */
-export async function viewStatements(resultsDir: string, hasRaw: (glob: string) => Promise<boolean>): Promise<Array<{ name: string; sql: string }>> {
+export async function viewStatements(
+  resultsDir: string,
+  hasRaw: (glob: string) => Promise<boolean>,
+): Promise<Array<{ name: string; sql: string }>> {
   const layout = resultsLayout(resultsDir);
   const names = (await readdir(layout.root).catch(() => [] as string[])).sort();
   const csvs = (re: RegExp) => names.filter((n) => re.test(n)).map((n) => path.join(layout.root, n));
@@ -73,7 +87,12 @@ export async function viewStatements(resultsDir: string, hasRaw: (glob: string) 
 FROM read_json(${sqlString(timeseries)}, format = 'newline_delimited', union_by_name = true, filename = true)`,
     });
   }
-  if ((await open(layout.journalFile, 'r').then((h) => h.close().then(() => true), () => false))) {
+  if (
+    await open(layout.journalFile, 'r').then(
+      (h) => h.close().then(() => true),
+      () => false,
+    )
+  ) {
     views.push({
       name: 'progress',
       sql: `SELECT key, status, rev, configHash AS config_hash, experimentId AS experiment_id, attempts,

@@ -1,4 +1,4 @@
-import { appendFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { appendFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
@@ -42,7 +42,11 @@ describe('commitExperiment', () => {
     expect(manifest).toMatchObject({ format: 'joules-manifest', experimentId: '000001' });
     for (const [i, file] of done.files.entries()) {
       const text = await readFile(file, 'utf8');
-      expect(manifest.files[i]).toEqual({ name: path.basename(file), bytes: Buffer.byteLength(text), sha256: sha256(text) });
+      expect(manifest.files[i]).toEqual({
+        name: path.basename(file),
+        bytes: Buffer.byteLength(text),
+        sha256: sha256(text),
+      });
     }
     expect(parse(await readFile(done.csvFile, 'utf8'))).toEqual([COLUMNS, ['000001', '1.5']]);
     expect(await readdir(resultsLayout(dir).pendingDir)).toEqual([]);
@@ -55,8 +59,16 @@ describe('commitExperiment', () => {
     await expect(commit(dir, '000001')).rejects.toBeInstanceOf(ResultsFileError);
     await expect(writeExperimentFolder(dir, 'abc', {}, 'x.csv')).rejects.toThrow(/experimentId/);
     await expect(writeExperimentFolder(dir, '000002', { '../x': {} }, 'x.csv')).rejects.toThrow(/suffix/);
-    await expect(writeExperimentFolder(dir, '000002', { a: { e: { j: Number.NaN } } }, 'x.csv')).rejects.toThrow(/a\.e\.j: non-finite/);
-    const bad = commitExperiment(dir, { experimentId: '000003', documents: {}, csvFile: path.join(dir, 'x.csv'), columns: COLUMNS, row: ['000004', 1] });
+    await expect(writeExperimentFolder(dir, '000002', { a: { e: { j: Number.NaN } } }, 'x.csv')).rejects.toThrow(
+      /a\.e\.j: non-finite/,
+    );
+    const bad = commitExperiment(dir, {
+      experimentId: '000003',
+      documents: {},
+      csvFile: path.join(dir, 'x.csv'),
+      columns: COLUMNS,
+      row: ['000004', 1],
+    });
     await expect(bad).rejects.toBeInstanceOf(TrackerInputError);
   });
 });
@@ -76,12 +88,19 @@ describe('checkExperimentFolder and verifyResults', () => {
     await appendCsvRows(path.join(dir, 'x_results.csv'), COLUMNS, [['000010', 1]]);
 
     expect(await checkExperimentFolder(layout.experimentDir('000003'))).toMatchObject({ ok: true });
-    expect(await checkExperimentFolder(layout.experimentDir('000003'), { hashes: true })).toEqual({ ok: false, problem: 'hash-mismatch', file: '000003_7_energy.json' });
+    expect(await checkExperimentFolder(layout.experimentDir('000003'), { hashes: true })).toEqual({
+      ok: false,
+      problem: 'hash-mismatch',
+      file: '000003_7_energy.json',
+    });
     const v = await verifyResults(dir, { hashes: true });
     expect(v.ok).toBe(1);
     expect(v.legacy).toEqual(['000010']);
     expect(v.problems.map((p) => [p.experimentId, p.problem])).toEqual([
-      ['000002', 'size-mismatch'], ['000003', 'hash-mismatch'], ['000004', 'bad-manifest'], ['000009', 'no-manifest'],
+      ['000002', 'size-mismatch'],
+      ['000003', 'hash-mismatch'],
+      ['000004', 'bad-manifest'],
+      ['000009', 'no-manifest'],
     ]);
   });
 });
@@ -105,12 +124,22 @@ describe('recoverResults', () => {
     await orphan(dir, '000001');
     await mkdir(path.join(layout.stagingDir, '000002-abcd1234'), { recursive: true });
     await writeFile(path.join(layout.stagingDir, '000002-abcd1234', '000002_a.json'), '{"cut');
-    await writeFile(layout.pendingMarker('000002'), JSON.stringify({ experimentId: '000002', owner: { ...currentOwner(), pid: await deadPid() }, csvFile: 'x_results.csv' }));
+    await writeFile(
+      layout.pendingMarker('000002'),
+      JSON.stringify({
+        experimentId: '000002',
+        owner: { ...currentOwner(), pid: await deadPid() },
+        csvFile: 'x_results.csv',
+      }),
+    );
     await appendFile(path.join(dir, 'x_results.csv'), '');
 
     const r = await recoverResults(dir);
     expect(r.confirmed).toEqual([]);
-    expect(r.setAside.map((s) => [s.experimentId, s.reason])).toEqual([['000001', 'unacknowledged'], ['000002', 'staging']]);
+    expect(r.setAside.map((s) => [s.experimentId, s.reason])).toEqual([
+      ['000001', 'unacknowledged'],
+      ['000002', 'staging'],
+    ]);
     for (const s of r.setAside) expect(s.to?.startsWith(layout.incompleteDir)).toBe(true);
     expect(await readdir(layout.rawDir)).toEqual([]);
     expect(await readdir(layout.pendingDir)).toEqual([]);

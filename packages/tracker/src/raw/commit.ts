@@ -32,10 +32,12 @@ export interface CommittedExperiment {
  * marker removed. `recoverResults` finishes or sets aside whatever a dead process left.
  */
 export async function commitExperiment(resultsDir: string, c: ExperimentCommit): Promise<CommittedExperiment> {
-  if (path.dirname(path.resolve(c.csvFile)) !== resultsLayout(resultsDir).root) throw new TrackerInputError(`csvFile: must lie directly in the results folder (${c.csvFile})`);
+  if (path.dirname(path.resolve(c.csvFile)) !== resultsLayout(resultsDir).root)
+    throw new TrackerInputError(`csvFile: must lie directly in the results folder (${c.csvFile})`);
   const idColumn = c.columns.indexOf('experiment_id');
   if (idColumn < 0) throw new TrackerInputError(`columns: an "experiment_id" column is required (${c.csvFile})`);
-  if (c.row[idColumn] !== c.experimentId) throw new TrackerInputError(`row: experiment_id is "${c.row[idColumn]}", expected "${c.experimentId}"`);
+  if (c.row[idColumn] !== c.experimentId)
+    throw new TrackerInputError(`row: experiment_id is "${c.row[idColumn]}", expected "${c.experimentId}"`);
   const folder = await writeExperimentFolder(resultsDir, c.experimentId, c.documents, c.csvFile, c.files);
   const appended = await appendCsvRows(c.csvFile, c.columns, [c.row]);
   await confirmExperiment(resultsDir, c.experimentId);

@@ -6,7 +6,7 @@ import { fsyncDir, writeFileAtomic } from '../atomic-write.js';
 import { ResultsFileError, TrackerInputError } from '../errors.js';
 import { resultsLayout } from '../layout.js';
 import { currentOwner, type ProcessOwner } from '../owner.js';
-import { MANIFEST_FILE, manifestEntry, type Manifest, type ManifestEntry } from './manifest.js';
+import { MANIFEST_FILE, type Manifest, type ManifestEntry, manifestEntry } from './manifest.js';
 import { hashFile, type SideFile } from './side-files.js';
 
 /** `.joules/pending/<id>.json`: an experiment whose folder or CSV row may not be there yet. */
@@ -23,7 +23,8 @@ const SUFFIX_PATTERN = /^[\w.-]+$/;
 
 /** JSON turns NaN/Infinity into null silently; refuse them loudly instead. */
 function assertFinite(value: unknown, where: string): void {
-  if (typeof value === 'number' && !Number.isFinite(value)) throw new TrackerInputError(`${where}: non-finite number ${value}`);
+  if (typeof value === 'number' && !Number.isFinite(value))
+    throw new TrackerInputError(`${where}: non-finite number ${value}`);
   if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) assertFinite(v, `${where}.${k}`);
   }
@@ -72,7 +73,8 @@ export async function writeExperimentFolder(
   csvFile: string,
   files: readonly SideFile[] = [],
 ): Promise<WrittenFolder> {
-  if (!ID_PATTERN.test(experimentId)) throw new TrackerInputError(`experimentId: expected digits, got "${experimentId}"`);
+  if (!ID_PATTERN.test(experimentId))
+    throw new TrackerInputError(`experimentId: expected digits, got "${experimentId}"`);
   const names = new Set<string>();
   for (const [suffix, doc] of Object.entries(documents)) {
     if (!SUFFIX_PATTERN.test(suffix)) throw new TrackerInputError(`documents: bad file suffix "${suffix}"`);
@@ -80,12 +82,18 @@ export async function writeExperimentFolder(
     names.add(`${suffix}.json`);
   }
   for (const f of files) {
-    if (!SUFFIX_PATTERN.test(f.name) || f.name.startsWith('.')) throw new TrackerInputError(`files: bad file name "${f.name}"`);
+    if (!SUFFIX_PATTERN.test(f.name) || f.name.startsWith('.'))
+      throw new TrackerInputError(`files: bad file name "${f.name}"`);
     if (names.has(f.name)) throw new TrackerInputError(`files: "${f.name}" is given twice`);
     names.add(f.name);
   }
   const layout = resultsLayout(resultsDir);
-  const marker: PendingMarker = { experimentId, owner: currentOwner(), csvFile: path.basename(csvFile), createdAt: new Date().toISOString() };
+  const marker: PendingMarker = {
+    experimentId,
+    owner: currentOwner(),
+    csvFile: path.basename(csvFile),
+    createdAt: new Date().toISOString(),
+  };
   await mkdir(layout.pendingDir, { recursive: true });
   await writeFileAtomic(layout.pendingMarker(experimentId), `${JSON.stringify(marker)}\n`);
 
@@ -108,7 +116,13 @@ export async function writeExperimentFolder(
     }
     entries.push({ name, ...(await hashFile(path.join(staging, name))) });
   }
-  const manifest: Manifest = { format: 'joules-manifest', version: 1, experimentId, createdAt: new Date().toISOString(), files: entries };
+  const manifest: Manifest = {
+    format: 'joules-manifest',
+    version: 1,
+    experimentId,
+    createdAt: new Date().toISOString(),
+    files: entries,
+  };
   await writeSynced(path.join(staging, MANIFEST_FILE), `${JSON.stringify(manifest, null, 2)}\n`);
   await fsyncDir(staging);
 
@@ -119,7 +133,8 @@ export async function writeExperimentFolder(
   } catch (cause) {
     await rm(staging, { recursive: true, force: true });
     const code = (cause as NodeJS.ErrnoException).code;
-    if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new ResultsFileError(dir, 'already exists: experiment ids are never reused', { cause });
+    if (code === 'ENOTEMPTY' || code === 'EEXIST')
+      throw new ResultsFileError(dir, 'already exists: experiment ids are never reused', { cause });
     throw cause;
   }
   await fsyncDir(layout.rawDir);

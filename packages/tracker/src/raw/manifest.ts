@@ -55,10 +55,14 @@ export async function checkExperimentFolder(dir: string, options: { hashes?: boo
   if (typeof manifest === 'string') return { ok: false, problem: manifest };
   for (const entry of manifest.files) {
     const file = path.join(dir, entry.name);
-    const size = await stat(file).then((s) => s.size, () => undefined);
+    const size = await stat(file).then(
+      (s) => s.size,
+      () => undefined,
+    );
     if (size === undefined) return { ok: false, problem: 'missing-file', file: entry.name };
     if (size !== entry.bytes) return { ok: false, problem: 'size-mismatch', file: entry.name };
-    if (options.hashes && sha256(await readFile(file)) !== entry.sha256) return { ok: false, problem: 'hash-mismatch', file: entry.name };
+    if (options.hashes && sha256(await readFile(file)) !== entry.sha256)
+      return { ok: false, problem: 'hash-mismatch', file: entry.name };
   }
   return { ok: true, manifest };
 }

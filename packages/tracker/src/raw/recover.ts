@@ -1,6 +1,6 @@
 import { mkdir, readdir, readFile, rename, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
-import { resultsLayout, type ResultsLayout } from '../layout.js';
+import { type ResultsLayout, resultsLayout } from '../layout.js';
 import { asOwner, defaultLiveness, type Liveness, type ProcessOwner } from '../owner.js';
 import { acknowledgedIds } from './acknowledged.js';
 import { ID_PATTERN } from './experiment-folder.js';
@@ -30,7 +30,11 @@ export interface RecoverOptions {
   liveness?: Liveness;
 }
 
-const exists = (p: string) => stat(p).then(() => true, () => false);
+const exists = (p: string) =>
+  stat(p).then(
+    () => true,
+    () => false,
+  );
 
 async function readMarker(file: string): Promise<{ owner?: ProcessOwner; csvFile?: string } | undefined> {
   try {
@@ -43,14 +47,21 @@ async function readMarker(file: string): Promise<{ owner?: ProcessOwner; csvFile
   }
 }
 
-async function setAside(layout: ResultsLayout, from: string, options: RecoverOptions): Promise<string | undefined | false> {
+async function setAside(
+  layout: ResultsLayout,
+  from: string,
+  options: RecoverOptions,
+): Promise<string | undefined | false> {
   try {
     if (options.remove) {
       await rm(from, { recursive: true, force: true });
       return undefined;
     }
     await mkdir(layout.incompleteDir, { recursive: true });
-    const to = path.join(layout.incompleteDir, `${path.basename(from)}.${new Date().toISOString().replace(/[:.]/g, '-')}`);
+    const to = path.join(
+      layout.incompleteDir,
+      `${path.basename(from)}.${new Date().toISOString().replace(/[:.]/g, '-')}`,
+    );
     await rename(from, to);
     return to;
   } catch (error) {
@@ -82,7 +93,9 @@ export async function recoverResults(resultsDir: string, options: RecoverOptions
     if (to !== false) out.setAside.push({ experimentId, from, reason, ...(to && { to }) });
   };
 
-  const markers = (await readdir(layout.pendingDir).catch(() => [] as string[])).filter((n) => n.endsWith('.json')).sort();
+  const markers = (await readdir(layout.pendingDir).catch(() => [] as string[]))
+    .filter((n) => n.endsWith('.json'))
+    .sort();
   const handled = new Set<string>();
   for (const name of markers) {
     const id = name.slice(0, -'.json'.length);

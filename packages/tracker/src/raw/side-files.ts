@@ -40,7 +40,10 @@ async function mustExist(file: string, why: string): Promise<void> {
 }
 
 /** One `{"prompt": …, "token_ids": […]}` object per line; a line that is not is an error naming file and line. */
-async function readTokenIds(file: string, rank: number): Promise<Array<{ rank: number; prompt: string | null; token_ids: number[] }>> {
+async function readTokenIds(
+  file: string,
+  rank: number,
+): Promise<Array<{ rank: number; prompt: string | null; token_ids: number[] }>> {
   const text = await readFile(file, 'utf8');
   const rows: Array<{ rank: number; prompt: string | null; token_ids: number[] }> = [];
   text.split('\n').forEach((line, i) => {
@@ -100,7 +103,10 @@ export async function collectSideFiles(
     await mustExist(requests, 'engine "server" writes one line per request');
     await mustExist(summary, 'engine "server" writes the load summary');
     files.push({ name: SIDE_FILE_NAMES.requests, source: requests });
-    documents[SIDE_FILE_NAMES.serving] = { experiment_id: experimentId, ...(JSON.parse(await readFile(summary, 'utf8')) as object) };
+    documents[SIDE_FILE_NAMES.serving] = {
+      experiment_id: experimentId,
+      ...(JSON.parse(await readFile(summary, 'utf8')) as object),
+    };
   }
   return { documents, files };
 }

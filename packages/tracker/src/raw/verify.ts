@@ -18,7 +18,10 @@ export interface ResultsVerification {
  * Check every experiment folder against its manifest (sizes; sha256 too with `hashes`). Reads
  * every folder: a check to run on demand, not on each resume (see recoverResults).
  */
-export async function verifyResults(resultsDir: string, options: { hashes?: boolean; csvFiles?: string[] } = {}): Promise<ResultsVerification> {
+export async function verifyResults(
+  resultsDir: string,
+  options: { hashes?: boolean; csvFiles?: string[] } = {},
+): Promise<ResultsVerification> {
   const layout = resultsLayout(resultsDir);
   const out: ResultsVerification = { ok: 0, legacy: [], problems: [] };
   const ids = (await readdir(layout.rawDir).catch(() => [] as string[])).filter((n) => ID_PATTERN.test(n)).sort();

@@ -29,7 +29,13 @@ NVML_ERROR_INVALID_ARGUMENT = 2
 NVML_ERROR_NOT_SUPPORTED = 3
 NVML_ERROR_NOT_FOUND = 6
 NVML_ERROR_LIBRARY_NOT_FOUND = 12
-_NAMES = {1: "Uninitialized", 2: "Invalid Argument", 3: "Not Supported", 6: "Not Found", 12: "NVML Shared Library Not Found"}
+_NAMES = {
+    1: "Uninitialized",
+    2: "Invalid Argument",
+    3: "Not Supported",
+    6: "Not Found",
+    12: "NVML Shared Library Not Found",
+}
 COUNTER_WRAP = 2**64
 
 

@@ -27,7 +27,9 @@ def load(model_dir: str, precision: str, device: str) -> tuple[Any, Any]:
     attn = None if device.startswith("cuda") else "eager"
     model = (
         AutoModelForCausalLM.from_pretrained(
-            model_dir, dtype=getattr(torch, PRECISION[precision]), attn_implementation=attn
+            model_dir,
+            dtype=getattr(torch, PRECISION[precision]),
+            attn_implementation=attn,
         )
         .to(device)
         .eval()
@@ -35,12 +37,16 @@ def load(model_dir: str, precision: str, device: str) -> tuple[Any, Any]:
     return model, AutoTokenizer.from_pretrained(model_dir)
 
 
-def _generate(model: Any, tokenizer: Any, size: int, width: int, steps: int, seed: int) -> None:
+def _generate(
+    model: Any, tokenizer: Any, size: int, width: int, steps: int, seed: int
+) -> None:
     import torch
 
     g = torch.Generator().manual_seed(seed)
     vocab = model.get_input_embeddings().weight.shape[0]
-    ids = torch.randint(3, vocab, (size, width), generator=g).to(model.device)  # 0-2: pad/bos/eos-like ids
+    ids = torch.randint(3, vocab, (size, width), generator=g).to(
+        model.device
+    )  # 0-2: pad/bos/eos-like ids
     mask = torch.ones_like(ids)
     with torch.inference_mode():
         model.generate(
@@ -55,22 +61,42 @@ def _generate(model: Any, tokenizer: Any, size: int, width: int, steps: int, see
 
 
 def largest_batch(batches: list[dict[str, Any]]) -> dict[str, Any]:
-    return max(batches, key=lambda b: (b["size"] * (b["padded_input_length"] + b["generated_steps"]), b["size"]))
+    return max(
+        batches,
+        key=lambda b: (
+            b["size"] * (b["padded_input_length"] + b["generated_steps"]),
+            b["size"],
+        ),
+    )
 
 
-def peak_memory(model: Any, tokenizer: Any, batches: list[dict[str, Any]]) -> dict[str, Any]:
+def peak_memory(
+    model: Any, tokenizer: Any, batches: list[dict[str, Any]]
+) -> dict[str, Any]:
     """max_memory_allocated over the worker's largest batch (CUDA only)."""
     import torch
 
     b = largest_batch(batches)
     if model.device.type != "cuda":
-        return {"peak_bytes": None, "reason": "no CUDA: torch.cuda.max_memory_allocated does not apply", "batch": b}
-    _generate(model, tokenizer, b["size"], b["padded_input_length"], b["generated_steps"], 1)  # warm-up, as the worker
+        return {
+            "peak_bytes": None,
+            "reason": "no CUDA: torch.cuda.max_memory_allocated does not apply",
+            "batch": b,
+        }
+    _generate(
+        model, tokenizer, b["size"], b["padded_input_length"], b["generated_steps"], 1
+    )  # warm-up, as the worker
     torch.cuda.synchronize()
     torch.cuda.reset_peak_memory_stats(model.device)
-    _generate(model, tokenizer, b["size"], b["padded_input_length"], b["generated_steps"], 2)
+    _generate(
+        model, tokenizer, b["size"], b["padded_input_length"], b["generated_steps"], 2
+    )
     torch.cuda.synchronize()
-    return {"peak_bytes": int(torch.cuda.max_memory_allocated(model.device)), "reason": None, "batch": b}
+    return {
+        "peak_bytes": int(torch.cuda.max_memory_allocated(model.device)),
+        "reason": None,
+        "batch": b,
+    }
 
 
 def flops(model: Any, tokenizer: Any, batches: list[dict[str, Any]]) -> dict[str, Any]:
@@ -81,7 +107,14 @@ def flops(model: Any, tokenizer: Any, batches: list[dict[str, Any]]) -> dict[str
     total = 0
     for i, b in enumerate(batches):
         with FlopCounterMode(display=False) as counter:
-            _generate(model, tokenizer, b["size"], b["padded_input_length"], b["generated_steps"], 100 + i)
+            _generate(
+                model,
+                tokenizer,
+                b["size"],
+                b["padded_input_length"],
+                b["generated_steps"],
+                100 + i,
+            )
         total += int(counter.get_total_flops())
     attn = getattr(model.config, "_attn_implementation", None)
     return {

@@ -23,7 +23,14 @@ SERVER_MODULES = ("fastapi", "uvicorn", "pydantic", "openai", "requests", "aioht
 ENGINE_FILE = Path("python") / "joules_worker" / "engines" / "server.py"
 HOST = "127.0.0.1"
 # On CPU, continuous batching sizes its KV cache from free memory (~21 GB here) unless bounded.
-CPU_SERVER_FLAGS = ["--cb-num-blocks", "128", "--cb-block-size", "32", "--cb-max-batch-tokens", "512"]
+CPU_SERVER_FLAGS = [
+    "--cb-num-blocks",
+    "128",
+    "--cb-block-size",
+    "32",
+    "--cb-max-batch-tokens",
+    "512",
+]
 
 
 def unavailable_reason(repo: Path) -> str | None:
@@ -50,9 +57,12 @@ def fill(exp: dict[str, Any], model_dir: str, port: int, cpu: bool) -> dict[str,
     command = [values.get(part, part) for part in server["command"]]
     if cpu:
         command = [
-            "cpu" if prev == "--device" else part for prev, part in zip(["", *command], command, strict=False)
+            "cpu" if prev == "--device" else part
+            for prev, part in zip(["", *command], command, strict=False)
         ] + CPU_SERVER_FLAGS
-    server.update(command=command, url=f"http://{HOST}:{port}", devices=list(exp["gpu_ids"]))
+    server.update(
+        command=command, url=f"http://{HOST}:{port}", devices=list(exp["gpu_ids"])
+    )
     return {**exp, "server": server}
 
 
@@ -77,7 +87,11 @@ class Server:
         log = self.log_path.open("w")
         start = time.monotonic()
         self.proc = subprocess.Popen(
-            self.argv(), stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True
+            self.argv(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=self.env,
+            start_new_session=True,
         )
         log.close()
         while time.monotonic() - start < timeout_s:
@@ -85,7 +99,10 @@ class Server:
                 raise RuntimeError(
                     f"transformers serve exited {self.proc.returncode} before it was ready (see {self.log_path.name})"
                 )
-            with contextlib.suppress(OSError), urllib.request.urlopen(f"{url}/health", timeout=2) as r:
+            with (
+                contextlib.suppress(OSError),
+                urllib.request.urlopen(f"{url}/health", timeout=2) as r,
+            ):
                 if r.status == 200:
                     return time.monotonic() - start
             time.sleep(0.5)

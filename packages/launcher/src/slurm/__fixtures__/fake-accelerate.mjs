@@ -12,7 +12,9 @@ const machineRank = Number(arg('--machine_rank'));
 switch (process.env.FAKE_SCENARIO ?? 'hang') {
   case 'hang':
     if (machineRank === 0) {
-      process.stdout.write(`${JSON.stringify({ v: 1, rank: 0, time: Date.now() / 1000, event: 'stage', stage: 'measuring' })}\n`);
+      process.stdout.write(
+        `${JSON.stringify({ v: 1, rank: 0, time: Date.now() / 1000, event: 'stage', stage: 'measuring' })}\n`,
+      );
     }
     setInterval(() => {}, 1000);
     break;

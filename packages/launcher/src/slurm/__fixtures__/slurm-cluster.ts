@@ -1,10 +1,10 @@
 // A real Slurm cluster of 2 emulated nodes on this machine, for the Slurm launcher's tests:
 // munged + slurmctld + 2 slurmd (Debian's slurm-wlm allows several slurmd per host), all in a
 // temp folder of its own with its own ports, stopped by pid. Needs root (slurmd switches users).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { closeSync, openSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { openSync, closeSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
@@ -28,7 +28,8 @@ export interface SlurmCluster {
   stop(): Promise<void>;
 }
 
-const onPath = async (name: string) => (await execa('sh', ['-c', `command -v ${name}`], { reject: false })).exitCode === 0;
+const onPath = async (name: string) =>
+  (await execa('sh', ['-c', `command -v ${name}`], { reject: false })).exitCode === 0;
 
 /** Why the cluster cannot start here, or undefined when it can. */
 export async function slurmUnavailable(): Promise<string | undefined> {
@@ -82,7 +83,13 @@ PartitionName=debug Nodes=node1,node2 Default=YES MaxTime=INFINITE State=UP
 `;
 }
 
-function daemon(dir: string, name: string, file: string, args: string[], extra: { uid?: number; gid?: number } = {}): ChildProcess {
+function daemon(
+  dir: string,
+  name: string,
+  file: string,
+  args: string[],
+  extra: { uid?: number; gid?: number } = {},
+): ChildProcess {
   const fd = openSync(path.join(dir, 'log', `${name}.out`), 'a');
   const child = spawn(file, args, { stdio: ['ignore', fd, fd], ...extra });
   closeSync(fd);
@@ -107,7 +114,8 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 export async function startSlurmCluster(): Promise<SlurmCluster> {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'joules-slurm-'));
   await chmod(dir, 0o755); // munged needs every folder above its socket searchable
-  for (const sub of ['log', 'state', 'spool/node1', 'spool/node2', 'node-local', 'munge']) await mkdir(path.join(dir, sub), { recursive: true });
+  for (const sub of ['log', 'state', 'spool/node1', 'spool/node2', 'node-local', 'munge'])
+    await mkdir(path.join(dir, sub), { recursive: true });
   const [uid, gid] = [await idOf('-u', 'munge'), await idOf('-g', 'munge')];
   const key = path.join(dir, 'munge', 'munge.key');
   await writeFile(key, randomBytes(1024), { mode: 0o600 });
@@ -129,13 +137,23 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
       for (const down of states.filter((s) => / (down|drained|drain)\*?$/.test(s))) {
         await slurm('scontrol', ['update', `nodename=${down.split(' ')[0]}`, 'state=resume']);
       }
-      if (i > 150) throw new Error(`the test cluster's nodes are not up after 30 s: ${states.join('; ')}\n${await readFile(path.join(dir, 'log', 'slurmctld.log'), 'utf8').catch(() => '')}`);
+      if (i > 150)
+        throw new Error(
+          `the test cluster's nodes are not up after 30 s: ${states.join('; ')}\n${await readFile(path.join(dir, 'log', 'slurmctld.log'), 'utf8').catch(() => '')}`,
+        );
       await sleep(200);
     }
   };
   const children: ChildProcess[] = [];
   const nodeLocalDir = path.join(dir, 'node-local');
-  const canHide = (await execa('unshare', ['--mount', '--propagation', 'private', '--', 'mount', '-t', 'tmpfs', 'tmpfs', nodeLocalDir], { reject: false })).exitCode === 0;
+  const canHide =
+    (
+      await execa(
+        'unshare',
+        ['--mount', '--propagation', 'private', '--', 'mount', '-t', 'tmpfs', 'tmpfs', nodeLocalDir],
+        { reject: false },
+      )
+    ).exitCode === 0;
   const stop = async () => {
     await slurm('scancel', ['--user=root']).catch(() => undefined);
     for (let i = 0; i < 50 && (await slurm('squeue', ['--noheader'])).stdout.trim() !== ''; i++) await sleep(200);
@@ -144,13 +162,38 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
   };
   try {
     const munge = path.join(dir, 'munge');
-    children.push(daemon(dir, 'munged', 'munged', ['--foreground', `--socket=${munge}/munge.sock`, `--key-file=${key}`, `--pid-file=${munge}/munged.pid`, `--log-file=${munge}/munged.log`, `--seed-file=${munge}/munged.seed`], { uid, gid }));
+    children.push(
+      daemon(
+        dir,
+        'munged',
+        'munged',
+        [
+          '--foreground',
+          `--socket=${munge}/munge.sock`,
+          `--key-file=${key}`,
+          `--pid-file=${munge}/munged.pid`,
+          `--log-file=${munge}/munged.log`,
+          `--seed-file=${munge}/munged.seed`,
+        ],
+        { uid, gid },
+      ),
+    );
     children.push(daemon(dir, 'slurmctld', 'slurmctld', ['-D', '-f', conf]));
     children.push(daemon(dir, 'slurmd-node1', 'slurmd', ['-D', '-f', conf, '-N', 'node1']));
     const node2 = ['slurmd', '-D', '-f', conf, '-N', 'node2'];
     children.push(
       canHide
-        ? daemon(dir, 'slurmd-node2', 'unshare', ['--mount', '--propagation', 'private', '--', 'sh', '-c', 'mount -t tmpfs tmpfs "$0" && exec "$@"', nodeLocalDir, ...node2])
+        ? daemon(dir, 'slurmd-node2', 'unshare', [
+            '--mount',
+            '--propagation',
+            'private',
+            '--',
+            'sh',
+            '-c',
+            'mount -t tmpfs tmpfs "$0" && exec "$@"',
+            nodeLocalDir,
+            ...node2,
+          ])
         : daemon(dir, 'slurmd-node2', node2[0]!, node2.slice(1)),
     );
     await waitUp();
