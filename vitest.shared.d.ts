@@ -1,3 +1,3 @@
 import type { UserConfig } from 'vite';
 export declare const sourceResolve: Pick<UserConfig, 'resolve' | 'ssr'>;
-export declare const testDefaults: { testTimeout: number; hookTimeout: number };
+export declare const testDefaults: { testTimeout: number; hookTimeout: number; setupFiles: string[] };

@@ -3,5 +3,9 @@ import { sourceResolve, testDefaults } from '../../vitest.shared.js';
 
 export default defineProject({
   ...sourceResolve,
-  test: { name: '@joules/launcher', ...testDefaults, setupFiles: ['./src/__fixtures__/temp-cleanup.ts'] },
+  test: {
+    name: '@joules/launcher',
+    ...testDefaults,
+    setupFiles: [...testDefaults.setupFiles, './src/__fixtures__/temp-cleanup.ts'],
+  },
 });

@@ -3,5 +3,5 @@ import { sourceResolve, testDefaults } from '../../vitest.shared.js';
 
 export default defineProject({
   ...sourceResolve,
-  test: { name: '@joules/tracker', ...testDefaults, setupFiles: ['./src/__fixtures__/temp-root.ts'] },
+  test: { name: '@joules/tracker', ...testDefaults },
 });

@@ -6,7 +6,9 @@ import copy
 import importlib.util
 import json
 import os
+import shutil
 import sys
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,17 @@ os.environ["HF_HUB_OFFLINE"] = "1"  # nothing can be fetched from a hub here; ch
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.pop("JOULES_POWERCAP_ROOT", None)
 os.environ.pop("JOULES_WORKER_CPU_WITH_GPU_IDS", None)
+
+# One temp root for the whole session (TMPDIR: tempfile, torch's elastic agent and every child
+# process read it), removed at exit, so no run leaves folders in the machine's temp dir.
+_TEMP_ROOT = tempfile.mkdtemp(prefix="joules-pytest-")
+os.environ["TMPDIR"] = _TEMP_ROOT
+tempfile.tempdir = None  # re-read TMPDIR
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(_TEMP_ROOT, ignore_errors=True)
+
 
 PYTHON_DIR = Path(__file__).resolve().parent.parent
 REPO = PYTHON_DIR.parent
