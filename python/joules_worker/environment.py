@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import platform
 import socket
@@ -19,6 +20,7 @@ def host_name() -> str:
     return socket.gethostname() or "localhost"
 
 
+@functools.cache  # installed versions do not change under a running worker (a session asks per experiment)
 def package_version(name: str) -> str | None:
     try:
         return metadata.version(name)

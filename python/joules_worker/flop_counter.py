@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -97,8 +98,26 @@ def counted_cost(model: Any, long_length: int) -> CostModel | None:
     return count_or_reason(model, long_length)[0]
 
 
+# Fitted costs per loaded model and longest padded input: a worker session (session.py) runs many
+# experiments on one model, and the fit (eight counted forwards, ~0.3 s on a tiny model) depends on
+# nothing else (the forwards' ids are seeded by the length; FLOPs do not depend on values). Weak
+# keys: a model that is dropped takes its fits with it.
+_FITS: weakref.WeakKeyDictionary[Any, dict[int, tuple[CostModel | None, str | None]]] = weakref.WeakKeyDictionary()
+
+
 def count_or_reason(model: Any, long_length: int) -> tuple[CostModel | None, str | None]:
-    """(the fitted cost, None), or (None, why FlopCounterMode could not be used)."""
+    """(the fitted cost, None), or (None, why FlopCounterMode could not be used); fitted once per
+    model and ``long_length`` in a process."""
+    try:
+        fits = _FITS.setdefault(model, {})
+    except TypeError:  # not weak-referenceable: no cache
+        return _count_or_reason(model, long_length)
+    if long_length not in fits:
+        fits[long_length] = _count_or_reason(model, long_length)
+    return fits[long_length]
+
+
+def _count_or_reason(model: Any, long_length: int) -> tuple[CostModel | None, str | None]:
     with countable(model):
         try:
             if model.config.is_encoder_decoder:

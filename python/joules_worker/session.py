@@ -115,17 +115,21 @@ class Session:
         channel = Channel(ctx, self.stdin)
         first = config
         loaded = load(config, ctx, self.events)
-        while True:
-            self.run_experiment(config, ctx, loaded)
-            release_cache(ctx)
-            message = channel.next_line()
-            if message is None:
-                logger.info("session: end of input after %d experiment(s)", self.index)
-                return self.index
-            config = self.accept(message, channel.line_no, first)
-            if config is None:
-                return self.index
-            loaded = dataclasses.replace(loaded, reused=True)
+        freeze_long_lived()
+        try:
+            while True:
+                self.run_experiment(config, ctx, loaded)
+                release_cache(ctx)
+                message = channel.next_line()
+                if message is None:
+                    logger.info("session: end of input after %d experiment(s)", self.index)
+                    return self.index
+                config = self.accept(message, channel.line_no, first)
+                if config is None:
+                    return self.index
+                loaded = dataclasses.replace(loaded, reused=True)
+        finally:
+            gc.unfreeze()  # an embedding process (tests) gets its collector back as it was
 
     def run_experiment(self, config: ExperimentConfig, ctx: DistContext, loaded: LoadedModel) -> None:
         assert self.output_dir is not None
@@ -192,6 +196,14 @@ def _get(settings: dict[str, Any], key: str) -> Any:
     if key.startswith("model."):
         return settings["model"][key.removeprefix("model.")]
     return settings[key]
+
+
+def freeze_long_lived() -> None:
+    """After the load: what lives now (imports, model, tokenizer) lives for the whole session.
+    gc.freeze moves it out of the collector's sight, so the collection between experiments scans
+    only what experiments made (0.3 s per experiment otherwise, on a tiny model, for nothing)."""
+    gc.collect()
+    gc.freeze()
 
 
 def release_cache(ctx: DistContext) -> None:

@@ -87,3 +87,19 @@ def test_prefill_and_decode_by_hand():
     assert decode == (40 + 12 + 64 * 6) + (40 + 12 + 64 * 7)
     cost = CountedCost(a=20, c=32, h=6, last_token_logits=True)  # the same model, fitted form
     assert cost.batch_flops(2, 5, 3) == fm.batch_flops(2, 5, 3)
+
+
+def test_a_session_fits_once_per_model_and_length(tiny, monkeypatch):
+    """A worker session measures many experiments on one model: the counted fit (eight forwards)
+    is done once per longest input length, and a new length or another model is fitted anew."""
+    from joules_worker import flop_counter
+
+    model, _ = tiny
+    calls = []
+    real = flop_counter.fit
+    monkeypatch.setattr(flop_counter, "fit", lambda m, n: calls.append(n) or real(m, n))
+    first = counted_cost(model, 23)
+    assert counted_cost(model, 23) is first and calls == [23]
+    other = counted_cost(model, 31)
+    assert calls == [23, 31]
+    assert other == flop_counter._count_or_reason(model, 31)[0]  # what an uncached count gives
