@@ -2,7 +2,8 @@
 // model loaded once) against one launch per configuration (Joules without reuse, default launcher),
 // and against the original's approach (one bare `accelerate launch` per configuration, one after
 // the other). One run of each side; the samples are the 10 per-configuration wall times (Joules:
-// from its progress journal) and the per-configuration throughput, reuse ÷ fresh.
+// from its progress journal) and the per-configuration throughput and energy per token, reuse ÷
+// fresh (their spread over the 10 configurations is this machine's noise on windows this short).
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -31,7 +32,9 @@ function suiteYaml(name, launcher) {
     '  num_input_prompts: 8',
     '  max_input_tokens: 64',
     '  warmup_iterations: 1',
-    '  energy: { backend: none }',
+    // the default energy backend (auto: CodeCarbon's estimate on a host without NVML or RAPL), so
+    // that energy is compared too and each fresh launch pays what a default one pays
+    '  energy: { backend: auto }',
     `  launch: { launcher: ${launcher} }`,
     'scenarios:',
     ...scenarios,
@@ -79,9 +82,13 @@ export async function run() {
         ]),
       );
     }
-    const tput = [...rows.fresh.keys()].map(
-      (k) => Number(rows.reuse.get(k).throughput_tokens_per_s) / Number(rows.fresh.get(k).throughput_tokens_per_s),
-    );
+    const perConfig = (column) =>
+      [...rows.fresh.keys()]
+        .map((k) => Number(rows.reuse.get(k)[column]) / Number(rows.fresh.get(k)[column]))
+        .filter(Number.isFinite);
+    const tput = perConfig('throughput_tokens_per_s');
+    const energy = perConfig('energy_per_token_j');
+    const backends = new Set([...rows.reuse.values(), ...rows.fresh.values()].map((r) => r.energy_backend));
     // The original: one bare `accelerate launch` per configuration.
     writeFileSync(path.join(tmp, 'suite-accelerate.yaml'), suiteYaml('accelerate', 'accelerate'));
     const loaded = await loadSuiteFile(path.join(tmp, 'suite-accelerate.yaml'), { resolvePaths: true });
@@ -123,6 +130,13 @@ export async function run() {
       ratio: true,
     });
     out.push({ name: 'throughput per config, reuse ÷ fresh', unit: '×', samples: tput, ratio: true });
+    if (energy.length)
+      out.push({
+        name: `energy per token per config, reuse ÷ fresh (${[...backends].join(', ')})`,
+        unit: '×',
+        samples: energy,
+        ratio: true,
+      });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
