@@ -201,7 +201,9 @@ function split(run: Run, extra: number, seed: number[]): RawMeasurement[] {
   const perRankPeak = Array.from({ length: k }, () => 0);
   run.devices.forEach((d, dev) => {
     const on = Array.from({ length: k }, (_, r) => r).filter((r) => r % D === dev);
-    deal(d.peak, on.length, seed.slice(24 + dev * 8)).forEach((p, j) => (perRankPeak[on[j]!] = p));
+    deal(d.peak, on.length, seed.slice(24 + dev * 8)).forEach((p, j) => {
+      perRankPeak[on[j]!] = p;
+    });
   });
   return Array.from({ length: k }, (_, r) => {
     const dev = r % D;

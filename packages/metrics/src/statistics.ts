@@ -49,9 +49,10 @@ export function describeSample(values: readonly (number | null)[]): SampleStatis
  * accumulate these themselves, as the group statistics do over columns).
  */
 export function statisticsOf(n: number, m: number, squares: number): SampleStatistics {
+  // Object literals of one shape, no spread: group statistics make one per group and metric.
   if (n === 0) return EMPTY;
-  if (!Number.isFinite(m)) return { ...EMPTY, n }; // overflow of huge values: no finite answer
-  if (n === 1) return { ...EMPTY, n, mean: m };
+  if (!Number.isFinite(m)) return onlyN(n, null); // overflow of huge values: no finite answer
+  if (n === 1) return onlyN(n, m);
   const std = Math.sqrt(squares / (n - 1));
   const half = (tCritical95(n - 1) * std) / Math.sqrt(n);
   return {
@@ -64,5 +65,15 @@ export function statisticsOf(n: number, m: number, squares: number): SampleStati
     ci95_half_width: finiteOrNull(half),
   };
 }
+
+const onlyN = (n: number, mean: number | null): SampleStatistics => ({
+  n,
+  mean,
+  std: null,
+  cv: null,
+  ci95_low: null,
+  ci95_high: null,
+  ci95_half_width: null,
+});
 
 const finiteOrNull = (v: number): number | null => (Number.isFinite(v) ? v : null);
