@@ -10,6 +10,7 @@ content chunks after the first.
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import time
 from dataclasses import asdict, dataclass, field
@@ -81,11 +82,18 @@ class StreamError(Exception):
         self.kind = kind
 
 
-async def _read_line(content: Any, timeout_s: float) -> bytes:
-    try:
-        return await asyncio.wait_for(content.readline(), timeout_s)
-    except asyncio.TimeoutError:
-        raise StreamError("stall", f"no data from the server for {timeout_s:g} s (request_timeout_s)") from None
+@functools.lru_cache(maxsize=8)
+def _timeout(timeout_s: float) -> Any:
+    """aiohttp's own read timeout (sock_read: no byte for timeout_s) detects a stall; one object per value.
+
+    (asyncio.wait_for around each readline did the same at the cost of a task per line.)"""
+    import aiohttp
+
+    return aiohttp.ClientTimeout(total=None, sock_connect=timeout_s, sock_read=timeout_s)
+
+
+def _stall(timeout_s: float) -> StreamError:
+    return StreamError("stall", f"no data from the server for {timeout_s:g} s (request_timeout_s)")
 
 
 async def stream_request(
@@ -101,16 +109,15 @@ async def stream_request(
 
     last = None
     try:
-        async with session.post(
-            url, json=body, timeout=aiohttp.ClientTimeout(total=None, sock_connect=timeout_s)
-        ) as resp:
+        async with session.post(url, json=body, timeout=_timeout(timeout_s)) as resp:
             record.status = resp.status
             if resp.status >= 400:
                 text = (await resp.text())[:500]
                 raise StreamError("http", f"HTTP {resp.status} from {url}: {text}")
             done = False
+            content = resp.content
             while True:
-                raw = await _read_line(resp.content, timeout_s)
+                raw = await content.readline()
                 if not raw:
                     break
                 line = raw.decode("utf-8", "replace").strip()
@@ -156,6 +163,11 @@ async def stream_request(
                 raise StreamError("truncated", "the stream ended before a finish_reason or [DONE] (truncated)")
             record.end_unix_s = time.time()
     except StreamError as e:
+        record.error, record.error_kind = str(e), e.kind
+    except aiohttp.ConnectionTimeoutError as e:  # sock_connect ran out
+        record.error, record.error_kind = f"cannot reach the server at {url}: {e}", "unreachable"
+    except (aiohttp.ServerTimeoutError, asyncio.TimeoutError):  # sock_read ran out: a stall
+        e = _stall(timeout_s)
         record.error, record.error_kind = str(e), e.kind
     except (aiohttp.ClientConnectorError, ConnectionRefusedError) as e:
         record.error, record.error_kind = f"cannot reach the server at {url}: {e}", "unreachable"
