@@ -3,16 +3,19 @@
 
     python/.venv/bin/python python/bench/load_generator.py [--requests 6000] [--skip-real]
 
-1. ``capacity``: closed loop, 128 users, against an instant-reply local server (aiohttp, its own
-   process: one SSE chunk, a finish_reason chunk, usage): requests/s sustained, and requests per
-   second of the load generator's own CPU time (what it would sustain on a free core: on a small
+1. ``capacity``: closed loop, 128 users, against an instant-reply local server (Node's http module,
+   its own process: one SSE chunk, a finish_reason chunk, usage): requests/s sustained, and requests
+   per second of the load generator's own CPU time (what it would sustain on a free core: on a small
    busy host the server and other processes take the rest).
 2. ``poisson_200``: 200 requests/s Poisson (seeded) against the same server: send time minus
-   scheduled time, p50/p99/max in ms.
-3. ``agreement`` (unless --skip-real): the tiny model behind a real ``transformers serve`` on CPU;
-   the same prompts sent one at a time by the load generator and by an independent client
-   (``requests`` with ``stream=True``, line by line); mean TTFT, mean inter-token gap and output
-   tokens/s of each, and their relative differences.
+   scheduled time, p50/p99/max in ms; ``host_floor_ms``: the same schedule kept by a bare asyncio
+   loop that sends nothing (the host's own wake-up jitter, for comparison).
+3. ``agreement`` (unless --skip-real): the tiny model behind a real ``transformers serve`` on CPU,
+   both clients warmed up; the same 8 prompts sent one at a time by the load generator and by an
+   independent client (a ``requests.Session`` with ``stream=True``, line by line), in alternating
+   order (A B, B A, ...) for ``--rounds``; median TTFT, median inter-token gap and median per-request
+   output tokens/s of each, and their relative differences. ``load_average`` / ``load_average_after``:
+   the host's 1-minute load around the run (2 CPUs shared: figures from a busy host are noisy).
 """
 
 from __future__ import annotations
@@ -102,6 +105,7 @@ def instant(n: int) -> dict:
         offsets = poisson_offsets(200.0, 2000, None, 0)
         start, precs = asyncio.run(open_loop(target, rf, [Arrival(t) for t in offsets]))
         lag_ms = [(r.send_unix_s - (start + r.scheduled_s)) * 1000 for r in precs]
+        floor_ms = asyncio.run(schedule_only(offsets))
         return {
             # requests_per_client_cpu_s: what one free core would sustain (the load generator's own CPU cost)
             "capacity": {
@@ -122,6 +126,13 @@ def instant(n: int) -> dict:
                     "max": max(lag_ms),
                     "min": min(lag_ms),
                 },
+                # the same schedule kept by a bare asyncio loop that sends nothing: the host's own wake-up
+                # jitter (on a busy host most of the error above is this, not the load generator)
+                "host_floor_ms": {
+                    "p50": percentile(floor_ms, 50),
+                    "p99": percentile(floor_ms, 99),
+                    "max": max(floor_ms),
+                },
             },
         }
     finally:
@@ -129,10 +140,25 @@ def instant(n: int) -> dict:
         proc.wait(10)
 
 
-def independent(url: str, model: str, prompts: list[str], max_tokens: int) -> list[dict]:
-    """A plain blocking client: requests + iter_lines, timestamps per content chunk."""
-    import requests
+async def schedule_only(offsets: list[float]) -> list[float]:
+    """Wake-up error (ms) of sleeping to each offset exactly as open_loop does, sending nothing."""
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    out = []
+    for off in offsets:
+        due = start + off
+        delay = due - loop.time()
+        if delay > 0.002:
+            await asyncio.sleep(delay - 0.001)
+        while loop.time() < due:
+            await asyncio.sleep(0)
+        out.append((loop.time() - due) * 1000)
+    return out
 
+
+def independent(session, url: str, model: str, prompts: list[str], max_tokens: int) -> list[dict]:
+    """A plain blocking client: a requests.Session (keep-alive, like the load generator's pool) and
+    iter_lines, timestamps per content chunk."""
     out = []
     for p in prompts:
         body = {
@@ -146,7 +172,7 @@ def independent(url: str, model: str, prompts: list[str], max_tokens: int) -> li
         first = last = None
         gaps: list[float] = []
         tokens = None
-        with requests.post(url + "/v1/completions", json=body, stream=True, timeout=120) as r:
+        with session.post(url + "/v1/completions", json=body, stream=True, timeout=120) as r:
             for line in r.iter_lines():
                 if not line.startswith(b"data:"):
                     continue
@@ -169,6 +195,8 @@ def independent(url: str, model: str, prompts: list[str], max_tokens: int) -> li
 
 
 def agreement(rounds: int) -> dict:
+    import requests
+
     model = str(REPO / ".joules/models/tiny-llama")
     port = free_port()
     bindir = Path(sys.executable).parent
@@ -194,17 +222,25 @@ def agreement(rounds: int) -> dict:
         wait_health(url, 180)
         prompts = [f"The history of the number {i} is" for i in range(8)]
         target = Target(url, "completions", model, {}, 120.0)
-        asyncio.run(sequential(target, [(p, 16) for p in prompts[:2]]))  # warm-up (the first request is slow)
-        ours, theirs = [], []
-        for _ in range(rounds):  # alternate, so that drift on a busy host hits both alike
-            ours += asyncio.run(sequential(target, [(p, 16) for p in prompts]))
-            theirs += independent(url, model, prompts, 16)
+        with requests.Session() as http:
+            # warm-up of the server and of both clients (the first request is slow)
+            asyncio.run(sequential(target, [(p, 16) for p in prompts[:2]]))
+            independent(http, url, model, prompts[:2], 16)
+            ours, theirs = [], []
+            for r in range(rounds):  # A B, then B A: drift on a busy host hits both alike
+                first_ours = r % 2 == 0
+                for turn in (first_ours, not first_ours):
+                    if turn:
+                        ours += asyncio.run(sequential(target, [(p, 16) for p in prompts]))
+                    else:
+                        theirs += independent(http, url, model, prompts, 16)
 
-        def summary(ttft, gaps, tokens, e2e):
+        def summary(ttft, itl, tokens, e2e):
+            # medians over requests: one slow request on a shared host does not move them
             return {
-                "ttft_mean_s": statistics.mean(ttft),
-                "itl_mean_s": statistics.mean(gaps),
-                "output_tokens_per_s": sum(tokens) / sum(e2e),
+                "ttft_median_s": statistics.median(ttft),
+                "itl_median_s": statistics.median(itl),
+                "output_tokens_per_s_median": statistics.median(t / e for t, e in zip(tokens, e2e, strict=True)),
             }
 
         a = summary(
@@ -221,6 +257,7 @@ def agreement(rounds: int) -> dict:
         )
         return {
             "requests_each": len(ours),
+            "rounds": rounds,
             "load_generator": a,
             "independent": b,
             "relative_difference": {k: (a[k] - b[k]) / b[k] for k in a},
@@ -233,12 +270,13 @@ def agreement(rounds: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=6000)
-    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--rounds", type=int, default=4)
     ap.add_argument("--skip-real", action="store_true")
     args = ap.parse_args()
     out = {"host_cpus": os.cpu_count(), "load_average": os.getloadavg()[0], **instant(args.requests)}
     if not args.skip_real:
         out["agreement"] = agreement(args.rounds)
+    out["load_average_after"] = os.getloadavg()[0]
     print(json.dumps(out, indent=2))
 
 
