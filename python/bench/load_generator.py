@@ -12,7 +12,7 @@
    loop that sends nothing (the host's own wake-up jitter, for comparison).
 3. ``agreement`` (unless --skip-real): the tiny model behind a real ``transformers serve`` on CPU,
    both clients warmed up; the same 8 prompts sent one at a time by the load generator and by an
-   independent client (a ``requests.Session`` with ``stream=True``, line by line), in alternating
+   independent client (the standard library's ``http.client`` on a keep-alive connection, line by line), in alternating
    order (A B, B A, ...) for ``--rounds``; median TTFT, median inter-token gap and median per-request
    output tokens/s of each, and their relative differences. ``load_average`` / ``load_average_after``:
    the host's 1-minute load around the run (2 CPUs shared: figures from a busy host are noisy).
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import socket
@@ -156,46 +157,51 @@ async def schedule_only(offsets: list[float]) -> list[float]:
     return out
 
 
-def independent(session, url: str, model: str, prompts: list[str], max_tokens: int) -> list[dict]:
-    """A plain blocking client: a requests.Session (keep-alive, like the load generator's pool) and
-    iter_lines, timestamps per content chunk."""
+def independent(conn, model: str, prompts: list[str], max_tokens: int) -> list[dict]:
+    """A plain blocking client: the standard library's http.client on one keep-alive connection (like
+    the load generator's pool), the SSE stream read line by line, timestamps per content chunk.
+    (``requests``' iter_lines costs enough per chunk to show in millisecond gaps on a busy 2-CPU host.)"""
     out = []
     for p in prompts:
-        body = {
-            "model": model,
-            "prompt": p,
-            "max_tokens": max_tokens,
-            "stream": True,
-            "stream_options": {"include_usage": True},
-        }
+        body = json.dumps(
+            {
+                "model": model,
+                "prompt": p,
+                "max_tokens": max_tokens,
+                "stream": True,
+                "stream_options": {"include_usage": True},
+            }
+        )
         t0 = time.time()
         first = last = None
         gaps: list[float] = []
         tokens = None
-        with session.post(url + "/v1/completions", json=body, stream=True, timeout=120) as r:
-            for line in r.iter_lines():
-                if not line.startswith(b"data:"):
-                    continue
-                data = line[5:].strip()
-                if data == b"[DONE]":
-                    break
-                chunk = json.loads(data)
-                now = time.time()
-                if chunk.get("choices") and chunk["choices"][0].get("text"):
-                    if first is None:
-                        first = now
-                    else:
-                        gaps.append(now - last)
-                    last = now
-                if chunk.get("usage"):
-                    tokens = chunk["usage"]["completion_tokens"]
+        conn.request("POST", "/v1/completions", body, {"content-type": "application/json"})
+        r = conn.getresponse()
+        while line := r.readline():
+            if not line.startswith(b"data:"):
+                continue
+            data = line[5:].strip()
+            if data == b"[DONE]":
+                break
+            chunk = json.loads(data)
+            now = time.time()
+            if chunk.get("choices") and chunk["choices"][0].get("text"):
+                if first is None:
+                    first = now
+                else:
+                    gaps.append(now - last)
+                last = now
+            if chunk.get("usage"):
+                tokens = chunk["usage"]["completion_tokens"]
+        r.read()
         end = time.time()
         out.append({"ttft": first - t0, "gaps": gaps, "e2e": end - t0, "tokens": tokens})
     return out
 
 
 def agreement(rounds: int) -> dict:
-    import requests
+    import http.client
 
     model = str(REPO / ".joules/models/tiny-llama")
     port = free_port()
@@ -222,10 +228,10 @@ def agreement(rounds: int) -> dict:
         wait_health(url, 180)
         prompts = [f"The history of the number {i} is" for i in range(8)]
         target = Target(url, "completions", model, {}, 120.0)
-        with requests.Session() as http:
+        with contextlib.closing(http.client.HTTPConnection("127.0.0.1", port, timeout=120)) as conn:
             # warm-up of the server and of both clients (the first request is slow)
             asyncio.run(sequential(target, [(p, 16) for p in prompts[:2]]))
-            independent(http, url, model, prompts[:2], 16)
+            independent(conn, model, prompts[:2], 16)
             ours, theirs = [], []
             for r in range(rounds):  # A B, then B A: drift on a busy host hits both alike
                 first_ours = r % 2 == 0
@@ -233,7 +239,7 @@ def agreement(rounds: int) -> dict:
                     if turn:
                         ours += asyncio.run(sequential(target, [(p, 16) for p in prompts]))
                     else:
-                        theirs += independent(http, url, model, prompts, 16)
+                        theirs += independent(conn, model, prompts, 16)
 
         def summary(ttft, itl, tokens, e2e):
             # medians over requests: one slow request on a shared host does not move them
@@ -270,7 +276,7 @@ def agreement(rounds: int) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=6000)
-    ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--rounds", type=int, default=10)
     ap.add_argument("--skip-real", action="store_true")
     args = ap.parse_args()
     out = {"host_cpus": os.cpu_count(), "load_average": os.getloadavg()[0], **instant(args.requests)}
