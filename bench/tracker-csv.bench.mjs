@@ -77,8 +77,14 @@ export async function run() {
   const rewrite = { 1000: [], 100000: [] };
   let next = 200_000;
   for (let s = 0; s < SAMPLES; s++) {
-    for (const n of sizes) append[n].push(await appendCost(files[n], 200, (next += 200)));
-    for (const n of sizes) rewrite[n].push(await rewriteCost(copies[n], n > 10_000 ? 1 : 20, (next += 20)));
+    for (const n of sizes) {
+      next += 200;
+      append[n].push(await appendCost(files[n], 200, next));
+    }
+    for (const n of sizes) {
+      next += 20;
+      rewrite[n].push(await rewriteCost(copies[n], n > 10_000 ? 1 : 20, next));
+    }
   }
   // The appended file is still whole: header + every row, same width.
   const rows = parse(await readFile(files[100_000], 'utf8'));

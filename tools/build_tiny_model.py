@@ -118,8 +118,7 @@ def build_tiny_model(
     out = Path(out_dir).resolve()
     tokenizer = build_tokenizer(_read_prompts(Path(prompts_path)), vocab_size)
     ids = {
-        k.removesuffix("_token") + "_token_id": tokenizer.convert_tokens_to_ids(v)
-        for k, v in SPECIAL_TOKENS.items()
+        k.removesuffix("_token") + "_token_id": tokenizer.convert_tokens_to_ids(v) for k, v in SPECIAL_TOKENS.items()
     }
     config = LlamaConfig(
         vocab_size=len(tokenizer),
@@ -183,10 +182,7 @@ def main(argv: list[str] | None = None) -> int:
         help="JSONL the tokenizer is trained on",
     )
     a = p.parse_args(argv)
-    shape = {
-        k: v if (v := getattr(a, k)) is not None else default
-        for k, default in PRESETS[a.preset].items()
-    }
+    shape = {k: v if (v := getattr(a, k)) is not None else default for k, default in PRESETS[a.preset].items()}
     out, n = build_tiny_model(a.out, **shape, seed=a.seed, prompts_path=a.prompts)
     print(f"{out} {n} parameters")
     return 0

@@ -77,8 +77,10 @@ class _Fault(http.server.BaseHTTPRequestHandler):
         self.send_response(200)
         self.send_header("content-type", "text/event-stream")
         self.end_headers()
+
         def chunk(text, **kw):
             return f"data: {json.dumps({'choices': [{'index': 0, 'text': text, **kw}]})}\n\n".encode()
+
         body = chunk("a") + chunk("b")
         if self.mode == "ok":
             body += chunk(

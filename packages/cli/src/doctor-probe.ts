@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
 /** Python run inside the worker's environment: what is installed and which energy paths work. */
-const PROBE = String.raw`
+const PROBE = `
 import json, os, glob, platform, importlib.util
 from importlib import metadata
 def version(name):

@@ -53,7 +53,9 @@ function expectedConfigurations(d: Drawn): Expected[] {
   const out: Expected[] = [];
   for (const [key, values] of Object.entries(d.controlled))
     for (const v of values) out.push({ name: `${key}-${v}`, settings: { [key]: v } });
-  d.scenarios.forEach((s, i) => out.push({ name: `sc${i}`, settings: s }));
+  d.scenarios.forEach((s, i) => {
+    out.push({ name: `sc${i}`, settings: s });
+  });
   let cells: Expected[] = [{ name: '', settings: {} }];
   const axes = Object.entries(d.grid);
   for (const [key, values] of axes) {

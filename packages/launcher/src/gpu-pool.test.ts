@@ -56,8 +56,14 @@ describe('GpuPool', () => {
     const pool = new GpuPool([0, 1, 2, 3]);
     const a = await pool.acquire({ count: 2 });
     const order: string[] = [];
-    const big = pool.acquire({ count: 4 }).then((ids) => (order.push('big'), ids));
-    const small = pool.acquire({ count: 1 }).then((ids) => (order.push('small'), ids));
+    const big = pool.acquire({ count: 4 }).then((ids) => {
+      order.push('big');
+      return ids;
+    });
+    const small = pool.acquire({ count: 1 }).then((ids) => {
+      order.push('small');
+      return ids;
+    });
     expect(await small).toEqual([2]);
     pool.release(a);
     await flush();

@@ -101,7 +101,10 @@ export async function runProcess(cmd: CommandLine, options: RunProcessOptions): 
     const event = parseWorkerEventLine(line);
     if (event) options.onEvent?.({ type: 'worker', event });
   });
-  child.stderr?.on('data', (chunk: Buffer) => (heard(), log.write(chunk)));
+  child.stderr?.on('data', (chunk: Buffer) => {
+    heard();
+    log.write(chunk);
+  });
 
   const result = await child;
   for (const t of timers) clearTimeout(t);

@@ -85,7 +85,7 @@ export async function sweepStaleLaunchDirs(dir = os.tmpdir()): Promise<string[]>
     if (owned) stale = !ownerAlive(Number(owned[1]), owned[2]!, owned[3]!);
     else if (LEGACY.test(name)) {
       const st = await stat(path.join(dir, name)).catch(() => undefined);
-      stale = st !== undefined && st.isDirectory() && st.mtimeMs < Date.now() - LEGACY_MAX_AGE_MS;
+      stale = st?.isDirectory() === true && st.mtimeMs < Date.now() - LEGACY_MAX_AGE_MS;
     }
     if (!stale) continue;
     const target = path.join(dir, name);

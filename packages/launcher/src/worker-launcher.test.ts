@@ -203,7 +203,11 @@ describe('AccelerateLauncher', { timeout: 30_000 }, () => {
         { num_processes: 2 },
         { killGraceMs: 60_000, env: { FAKE_PID_DIR: pidDir, FAKE_STUBBORN_LAUNCHER: '1' } },
       ),
-      { onEvent: (e) => e.type === 'worker' && ++ready === 2 && (killed = killRunningLaunches()) },
+      {
+        onEvent: (e) => {
+          if (e.type === 'worker' && ++ready === 2) killed = killRunningLaunches();
+        },
+      },
     );
     expect(killed).toBe(2);
     expect(outcome).toMatchObject({ status: 'failed', kind: 'crashed', signal: 'SIGKILL' });

@@ -82,7 +82,10 @@ describe('crash safety (SIGKILL at random moments)', () => {
   it('keeps every acknowledged record exactly once over 50 kills, then finishes the suite', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'joules-crash-'));
     let seed = 20_240_601;
-    const random = () => (seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31) / 2 ** 31;
+    const random = () => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed / 2 ** 31;
+    };
     const acks: Ack[] = [];
     const delays: number[] = [];
     for (let round = 1; round <= 50; round++) {

@@ -1,4 +1,4 @@
-import { open, readFile, rename, truncate } from 'node:fs/promises';
+import { type FileHandle, open, readFile, rename, truncate } from 'node:fs/promises';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { fsyncDir } from './atomic-write.js';
@@ -33,7 +33,7 @@ const countQuotes = (bytes: Uint8Array) => bytes.reduce((n, b) => (b === 0x22 ? 
  * inside quotes; only a full scan tells which, and such rows are rare).
  */
 async function inspect(file: string): Promise<FileState | undefined> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(file, 'r');
   } catch (error) {

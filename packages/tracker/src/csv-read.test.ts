@@ -35,7 +35,10 @@ describe('lastRecordEnd', () => {
         const whole = Buffer.from(rs.map(csvLine).join(''));
         const ends = [0];
         let at = 0;
-        for (const r of rs) ends.push((at += Buffer.byteLength(csvLine(r))));
+        for (const r of rs) {
+          at += Buffer.byteLength(csvLine(r));
+          ends.push(at);
+        }
         const n = cut % (whole.length + 1);
         expect(lastRecordEnd(whole.subarray(0, n))).toBe(Math.max(...ends.filter((e) => e <= n)));
       }),

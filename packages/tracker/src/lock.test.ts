@@ -9,7 +9,9 @@ import { acquireLock, withLock } from './lock.js';
 const tmp = () => mkdtemp(path.join(os.tmpdir(), 'joules-lock-'));
 const HOUR = 3_600_000;
 const children: ReturnType<typeof liveProcess>[] = [];
-afterEach(() => children.splice(0).forEach((c) => c.kill('SIGKILL')));
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+});
 
 const lockOf = (pid: number, host = os.hostname()) => JSON.stringify({ owner: { pid, host }, token: `t${pid}` });
 const past = async (file: string, ms: number) => {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, readFile, rm, stat, unlink, utimes } from 'node:fs/promises';
+import { type FileHandle, mkdir, open, readFile, rm, stat, unlink, utimes } from 'node:fs/promises';
 import path from 'node:path';
 import { LockTimeoutError } from './errors.js';
 import { asOwner, currentOwner, ownerAlive, type ProcessOwner } from './owner.js';
@@ -52,7 +52,7 @@ function isStale(state: LockState, staleMs: number): boolean {
 
 /** Exclusive create; false when the file exists. */
 async function tryCreate(file: string, text: string): Promise<boolean> {
-  let handle;
+  let handle: FileHandle;
   try {
     handle = await open(file, 'wx', 0o644);
   } catch (error) {

@@ -4,7 +4,9 @@ import { deadPid, liveProcess } from './__fixtures__/processes.js';
 import { currentOwner, ownerAlive } from './owner.js';
 
 const children: ReturnType<typeof liveProcess>[] = [];
-afterEach(() => children.splice(0).forEach((c) => c.kill('SIGKILL')));
+afterEach(() => {
+  for (const c of children.splice(0)) c.kill('SIGKILL');
+});
 
 describe('ownerAlive', () => {
   it('knows this process, with its start time on Linux', () => {

@@ -64,6 +64,7 @@ export function batchScript(input: ScriptInput): string {
       throw new SlurmError(`env: ${JSON.stringify(k)} is not a variable name`, 'SLURM_BAD_OPTIONS');
     return `export ${k}=${q(v)}`;
   });
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: a bash parameter expansion for the script, not a JS template
   const cpus = '${SLURM_CPUS_PER_TASK:+--cpus-per-task=$SLURM_CPUS_PER_TASK}';
   const gpus = plan.gpusPerNode > 0 ? ` --gpus-per-node=${plan.gpusPerNode}` : '';
   const step = `srun --nodes="$SLURM_JOB_NUM_NODES" --ntasks-per-node=1 --ntasks="$SLURM_JOB_NUM_NODES" ${cpus}${gpus}`;

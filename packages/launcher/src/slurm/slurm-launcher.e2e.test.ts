@@ -122,7 +122,10 @@ describe.skipIf(unavailable !== undefined)('SlurmLauncher on a real 2-node Slurm
     const events: LaunchEvent[] = [];
     const outcome = await launcher({ nodes: 2, cpusPerTask: 1 }, hanging).launch(j, {
       signal: controller.signal,
-      onEvent: (e) => (events.push(e), e.type === 'worker' && controller.abort()),
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === 'worker') controller.abort();
+      },
     });
     expect(outcome).toMatchObject({ status: 'interrupted' });
     const jobId = jobIdOf(events)!;
@@ -141,7 +144,10 @@ describe.skipIf(unavailable !== undefined)('SlurmLauncher on a real 2-node Slurm
     const outcome = await launcher({ cpusPerTask: 1 }).launch(j, {
       signal: controller.signal,
       detach: true,
-      onEvent: (e) => (events.push(e), e.type === 'started' && controller.abort()),
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === 'started') controller.abort();
+      },
     });
     expect(outcome.status).toBe('interrupted');
     if (outcome.status === 'interrupted') expect(outcome.message).toMatch(/detached: Slurm job \d+ keeps running/);

@@ -24,15 +24,16 @@ export function collect(
   let stderr = '';
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
     rest += chunk;
-    let nl;
-    while ((nl = rest.indexOf('\n')) >= 0) {
+    for (let nl = rest.indexOf('\n'); nl >= 0; nl = rest.indexOf('\n')) {
       const line = rest.slice(0, nl);
       rest = rest.slice(nl + 1);
       lines.push(line);
       onLine?.(line);
     }
   });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+  });
   return new Promise((resolve, reject) => {
     child.on('error', reject);
     child.on('close', (code, signal) => resolve({ lines, stderr, code, signal }));

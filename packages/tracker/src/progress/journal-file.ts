@@ -100,7 +100,7 @@ export class JournalFile {
    * was read before no longer holds. With `repair` (only under the lock) a torn tail is cut.
    */
   async read(repair: boolean): Promise<{ replaced: boolean; entries: ProgressEntry[] }> {
-    let handle;
+    let handle: FileHandle;
     try {
       handle = await open(this.path, 'r');
     } catch (error) {

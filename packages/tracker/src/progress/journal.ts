@@ -83,7 +83,7 @@ export class ProgressJournal {
 
   /** Add keys not in the journal yet as pending (one append for all); returns how many were written. */
   register(items: readonly { key: string; configHash: string }[]): Promise<number> {
-    items.forEach((item, i) => checkItem(item, `items[${i}]`));
+    for (const [i, item] of items.entries()) checkItem(item, `items[${i}]`);
     return this.#mutate(async () => {
       const seen = new Set<string>();
       const write: ProgressEntry[] = [];
@@ -206,7 +206,7 @@ export class ProgressJournal {
   ): Promise<ProgressEntry> {
     return this.#mutate(async () => {
       const current = this.#entries.get(key);
-      if (!current || current.status !== 'running')
+      if (current?.status !== 'running')
         throw new ProgressStateError(key, `is ${current?.status ?? 'not in the journal'}, not running`);
       if (current.experimentId !== experimentId) {
         throw new ProgressStateError(

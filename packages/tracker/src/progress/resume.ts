@@ -53,7 +53,7 @@ export function planResume(progress: ProgressView, items: readonly SuiteItem[], 
   const liveness = options.liveness ?? defaultLiveness;
   const plan: ResumePlan = { run: [], done: [], changed: [], failed: [], running: [], notInSuite: [] };
   const keys = new Set<string>();
-  items.forEach((item, i) => {
+  for (const [i, item] of items.entries()) {
     if (typeof item.key !== 'string' || item.key === '')
       throw new TrackerInputError(`items[${i}].key: must be a non-empty string`);
     if (typeof item.configHash !== 'string' || item.configHash === '')
@@ -62,19 +62,29 @@ export function planResume(progress: ProgressView, items: readonly SuiteItem[], 
     keys.add(item.key);
     const entry = progress.get(item.key);
     const run = (reason: RunReason) => plan.run.push({ ...item, reason, ...(entry && { previous: entry }) });
-    if (!entry) return run('new');
+    if (!entry) {
+      run('new');
+      continue;
+    }
     const status = effectiveStatus(entry, liveness);
     switch (status) {
       case 'pending':
       case 'interrupted':
       case 'stale':
-        return run(status);
+        run(status);
+        break;
       case 'running':
-        return plan.running.push({ key: item.key, ...pick(entry) });
+        plan.running.push({ key: item.key, ...pick(entry) });
+        break;
       case 'failed':
-        return options.rerunFailed ? run('failed') : plan.failed.push(item.key);
+        if (options.rerunFailed) run('failed');
+        else plan.failed.push(item.key);
+        break;
       case 'done':
-        if (entry.configHash === item.configHash) return plan.done.push(item.key);
+        if (entry.configHash === item.configHash) {
+          plan.done.push(item.key);
+          break;
+        }
         plan.changed.push({
           key: item.key,
           recordedHash: entry.configHash,
@@ -84,7 +94,7 @@ export function planResume(progress: ProgressView, items: readonly SuiteItem[], 
         });
         if (options.rerunChanged) run('changed');
     }
-  });
+  }
   for (const entry of progress.entries()) if (!keys.has(entry.key)) plan.notInSuite.push(entry.key);
   return plan;
 }

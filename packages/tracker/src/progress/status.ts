@@ -47,7 +47,10 @@ export function summarizeProgress(
     const { suite, model } = parts(key);
     const id = JSON.stringify([suite, model]);
     let group = groups.get(id);
-    if (!group) groups.set(id, (group = { suite, model, counts: zero() }));
+    if (!group) {
+      group = { suite, model, counts: zero() };
+      groups.set(id, group);
+    }
     for (const c of [total, group.counts]) {
       c.total++;
       c[status]++;

@@ -2,7 +2,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { readCsvColumn } from '../csv-read.js';
 
-const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 /**
  * Experiment ids acknowledged by a CSV of the results folder: rows of `<csvBase>` and of the
@@ -10,7 +10,7 @@ const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  */
 export async function acknowledgedIds(root: string, csvBase: string): Promise<Set<string>> {
   const stem = csvBase.replace(/\.csv$/, '');
-  const pattern = new RegExp(`^${escape(stem)}(\\.[^/]+)?\\.csv$`);
+  const pattern = new RegExp(`^${escapeRegExp(stem)}(\\.[^/]+)?\\.csv$`);
   const names = (await readdir(root).catch(() => [] as string[])).filter((n) => pattern.test(n));
   const ids = new Set<string>();
   for (const name of names) {

@@ -57,9 +57,7 @@ FAKE_DEVICE = {
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(
-        prog="python -m gpu_check", description=__doc__.splitlines()[0]
-    )
+    p = argparse.ArgumentParser(prog="python -m gpu_check", description=__doc__.splitlines()[0])
     p.add_argument(
         "--out",
         required=True,
@@ -74,9 +72,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "--work",
         help="scratch folder (model, configs, caches); default: a temp folder, removed at the end",
     )
-    p.add_argument(
-        "--step-timeout-s", type=float, default=240.0, help="limit per worker run [240]"
-    )
+    p.add_argument("--step-timeout-s", type=float, default=240.0, help="limit per worker run [240]")
     p.add_argument(
         "--budget-s",
         type=float,
@@ -99,21 +95,13 @@ class Log:
 
 
 def worker_env(work: Path, cpu: bool) -> dict[str, str]:
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE")
-    }
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK", "LOCAL_WORLD_SIZE")}
     paths = [str(REPO / "python")]
     if cpu:
         paths[:0] = [str(SITE_DIR), str(REPO / "python" / "tests" / "fake_pynvml")]
         env["JOULES_GPU_CHECK_ABSENT"] = ",".join(ABSENT_ON_GPU_MACHINE)
-        fake = (
-            work / "fake-nvml.json"
-        )  # indices 0 and 1 are the same device: the two-ranks step shares it
-        fake.write_text(
-            json.dumps({"devices": [FAKE_DEVICE, FAKE_DEVICE], "t0": time.time()})
-        )
+        fake = work / "fake-nvml.json"  # indices 0 and 1 are the same device: the two-ranks step shares it
+        fake.write_text(json.dumps({"devices": [FAKE_DEVICE, FAKE_DEVICE], "t0": time.time()}))
         env.update(FAKE_PYNVML_CONFIG=str(fake), JOULES_WORKER_CPU_WITH_GPU_IDS="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [*paths, env.get("PYTHONPATH")]))
     env.update(
@@ -160,9 +148,7 @@ def start_server(
     """Start `transformers serve` for the serving steps; (server, None) or (None, why not)."""
     ctx.server_port = free_port()
     exp = experiment_for(step, experiments, ctx)
-    server = serving.Server(
-        exp["server"]["command"], ctx.env, ctx.raw / step.name / "server.log"
-    )
+    server = serving.Server(exp["server"]["command"], ctx.env, ctx.raw / step.name / "server.log")
     try:
         ready_s = server.start(exp["server"]["url"], timeout_s)
     except RuntimeError as e:
@@ -188,9 +174,7 @@ def references(ctx: Context, log: Log, precision: str) -> dict[str, Any]:
     for name in ("batch-1", "batch-8", "batch-32", "batch-64"):
         ranks = rank_files(ctx.raw, name)
         if ranks and ranks[0]["batches"]:
-            refs["memory"][name] = reference.peak_memory(
-                model, tokenizer, ranks[0]["batches"]
-            )
+            refs["memory"][name] = reference.peak_memory(model, tokenizer, ranks[0]["batches"])
             log(f"reference memory {name}: {refs['memory'][name]['peak_bytes']}")
     ranks = rank_files(ctx.raw, "batch-8")
     if ranks and ranks[0]["batches"]:
@@ -198,9 +182,7 @@ def references(ctx: Context, log: Log, precision: str) -> dict[str, Any]:
             "experiment": "batch-8",
             **reference.flops(model, tokenizer, ranks[0]["batches"]),
         }
-        log(
-            f"reference FLOPs batch-8: {refs['flops']['total']:.4g} in {refs['flops']['seconds']:.1f} s"
-        )
+        log(f"reference FLOPs batch-8: {refs['flops']['total']:.4g} in {refs['flops']['seconds']:.1f} s")
     refs["seconds"] = round(time.monotonic() - start, 3)
     del model
     if not ctx.cpu:
@@ -229,9 +211,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    signal.signal(
-        signal.SIGTERM, _terminate
-    )  # the files are still written, no worker is left
+    signal.signal(signal.SIGTERM, _terminate)  # the files are still written, no worker is left
     import torch
 
     if not args.cpu and not torch.cuda.is_available():
@@ -240,11 +220,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 3
-    work = (
-        Path(args.work).resolve()
-        if args.work
-        else Path(tempfile.mkdtemp(prefix="joules-gpu-check-"))
-    )
+    work = Path(args.work).resolve() if args.work else Path(tempfile.mkdtemp(prefix="joules-gpu-check-"))
     work.mkdir(parents=True, exist_ok=True)
     summary: dict[str, Any] = {
         "schema": SCHEMA,
@@ -269,9 +245,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return code
 
 
-def _run(
-    args: argparse.Namespace, log: Log, work: Path, summary: dict[str, Any]
-) -> int:
+def _run(args: argparse.Namespace, log: Log, work: Path, summary: dict[str, Any]) -> int:
     experiments = load_experiments(REPO)
     summary["experiments_generated_by"] = experiments.get("generated_by")
     summary["device"] = device_record(args.cpu)
@@ -287,9 +261,7 @@ def _run(
     built["build_s"] = round(time.monotonic() - start, 3)
     summary["model"] = built
     summary["model_1b_parameters"] = model_mod.count_parameters("1b", REPO)
-    log(
-        f"model {shape}: {built['num_parameters']} parameters, built in {built['build_s']:.1f} s"
-    )
+    log(f"model {shape}: {built['num_parameters']} parameters, built in {built['build_s']:.1f} s")
     raw = work / "raw"
     ctx = Context(
         REPO,
@@ -313,9 +285,7 @@ def _run(
             if reason is None and left < MIN_STEP_S:
                 reason = f"out of time: {left:.0f} s of the {args.budget_s:.0f} s budget left after the reserve for the references"
             if reason is None and step.serving and server is None:
-                server, reason = start_server(
-                    ctx, step, experiments["experiments"], min(left, 300.0), summary
-                )
+                server, reason = start_server(ctx, step, experiments["experiments"], min(left, 300.0), summary)
             if reason:
                 records.append(skipped(step, reason))
                 log(f"step {step.name}: skipped: {reason}")
@@ -334,16 +304,12 @@ def _run(
         "seconds": 0.0,
         "pending": True,
     }
-    summary["failed_steps"] = [
-        r["name"] for r in records if r["skipped"] is None and r["exit_code"] != 0
-    ]
+    summary["failed_steps"] = [r["name"] for r in records if r["skipped"] is None and r["exit_code"] != 0]
     summary["bundle"] = bundle.write_raw_bundle(raw, out)
     summary["wall_s"] = round(time.monotonic() - log.t0, 3)
     bundle.write_summary(out, summary)
     summary["references"] = references(ctx, log, precision)
-    failed = [
-        r["name"] for r in records if r["skipped"] is None and r["exit_code"] != 0
-    ]
+    failed = [r["name"] for r in records if r["skipped"] is None and r["exit_code"] != 0]
     summary["failed_steps"] = failed
     return 1 if failed else 0
 

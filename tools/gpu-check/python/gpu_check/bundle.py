@@ -35,15 +35,11 @@ def write_raw_bundle(raw: Path, out: Path) -> dict[str, Any]:
     for path in sorted(p for p in raw.rglob("*") if p.is_file()):
         rel = path.relative_to(raw).as_posix()
         text = path.read_text(encoding="utf-8", errors="replace")
-        lines.append(
-            json.dumps({"path": rel, "bytes": path.stat().st_size, "text": text})
-        )
+        lines.append(json.dumps({"path": rel, "bytes": path.stat().st_size, "text": text}))
         files.append(rel)
     body = "".join(line + "\n" for line in lines)
     if len(body.encode()) > MAX_FILE_BYTES:
-        raise ValueError(
-            f"{RAW_BUNDLE} would be {len(body.encode())} bytes, over the 16 MiB a returned file may have"
-        )
+        raise ValueError(f"{RAW_BUNDLE} would be {len(body.encode())} bytes, over the 16 MiB a returned file may have")
     _atomic(out / RAW_BUNDLE, body)
     return {"file": RAW_BUNDLE, "entries": len(files), "bytes": len(body.encode())}
 

@@ -86,9 +86,7 @@ def build_tokenizer(repo: Path) -> Any:
     return builder.build_tokenizer(builder._read_prompts(builder.DEFAULT_PROMPTS), 1000)
 
 
-def build_model(
-    out: Path, shape: str, device: str, dtype: str, repo: Path, seed: int = 0
-) -> dict[str, Any]:
+def build_model(out: Path, shape: str, device: str, dtype: str, repo: Path, seed: int = 0) -> dict[str, Any]:
     """Write model + tokenizer into ``out`` (replaced); returns what was built."""
     import torch
     from transformers import GenerationConfig, LlamaForCausalLM
@@ -99,18 +97,13 @@ def build_model(
     previous = torch.get_default_dtype()
     torch.set_default_dtype(getattr(torch, DTYPES[dtype]))
     try:
-        with torch.device(
-            device
-        ):  # random init straight on the GPU: seconds, not minutes
+        with torch.device(device):  # random init straight on the GPU: seconds, not minutes
             model = LlamaForCausalLM(config).eval()
     finally:
         torch.set_default_dtype(previous)
     model.generation_config = GenerationConfig(**_special_ids(tokenizer))
     params = sum(p.numel() for p in model.parameters())
-    embedding = (
-        model.get_input_embeddings().weight.numel()
-        + model.get_output_embeddings().weight.numel()
-    )
+    embedding = model.get_input_embeddings().weight.numel() + model.get_output_embeddings().weight.numel()
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
     try:

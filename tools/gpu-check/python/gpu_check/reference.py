@@ -37,16 +37,12 @@ def load(model_dir: str, precision: str, device: str) -> tuple[Any, Any]:
     return model, AutoTokenizer.from_pretrained(model_dir)
 
 
-def _generate(
-    model: Any, tokenizer: Any, size: int, width: int, steps: int, seed: int
-) -> None:
+def _generate(model: Any, tokenizer: Any, size: int, width: int, steps: int, seed: int) -> None:
     import torch
 
     g = torch.Generator().manual_seed(seed)
     vocab = model.get_input_embeddings().weight.shape[0]
-    ids = torch.randint(3, vocab, (size, width), generator=g).to(
-        model.device
-    )  # 0-2: pad/bos/eos-like ids
+    ids = torch.randint(3, vocab, (size, width), generator=g).to(model.device)  # 0-2: pad/bos/eos-like ids
     mask = torch.ones_like(ids)
     with torch.inference_mode():
         model.generate(
@@ -70,9 +66,7 @@ def largest_batch(batches: list[dict[str, Any]]) -> dict[str, Any]:
     )
 
 
-def peak_memory(
-    model: Any, tokenizer: Any, batches: list[dict[str, Any]]
-) -> dict[str, Any]:
+def peak_memory(model: Any, tokenizer: Any, batches: list[dict[str, Any]]) -> dict[str, Any]:
     """max_memory_allocated over the worker's largest batch (CUDA only)."""
     import torch
 
@@ -83,14 +77,10 @@ def peak_memory(
             "reason": "no CUDA: torch.cuda.max_memory_allocated does not apply",
             "batch": b,
         }
-    _generate(
-        model, tokenizer, b["size"], b["padded_input_length"], b["generated_steps"], 1
-    )  # warm-up, as the worker
+    _generate(model, tokenizer, b["size"], b["padded_input_length"], b["generated_steps"], 1)  # warm-up, as the worker
     torch.cuda.synchronize()
     torch.cuda.reset_peak_memory_stats(model.device)
-    _generate(
-        model, tokenizer, b["size"], b["padded_input_length"], b["generated_steps"], 2
-    )
+    _generate(model, tokenizer, b["size"], b["padded_input_length"], b["generated_steps"], 2)
     torch.cuda.synchronize()
     return {
         "peak_bytes": int(torch.cuda.max_memory_allocated(model.device)),

@@ -57,12 +57,9 @@ def fill(exp: dict[str, Any], model_dir: str, port: int, cpu: bool) -> dict[str,
     command = [values.get(part, part) for part in server["command"]]
     if cpu:
         command = [
-            "cpu" if prev == "--device" else part
-            for prev, part in zip(["", *command], command, strict=False)
+            "cpu" if prev == "--device" else part for prev, part in zip(["", *command], command, strict=False)
         ] + CPU_SERVER_FLAGS
-    server.update(
-        command=command, url=f"http://{HOST}:{port}", devices=list(exp["gpu_ids"])
-    )
+    server.update(command=command, url=f"http://{HOST}:{port}", devices=list(exp["gpu_ids"]))
     return {**exp, "server": server}
 
 

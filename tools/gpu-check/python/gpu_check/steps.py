@@ -19,9 +19,7 @@ from typing import Any
 from gpu_check import serving
 
 MODEL_PLACEHOLDER = "@GPU_CHECK_MODEL@"
-SITE_DIR = (
-    Path(__file__).resolve().parent.parent / "site"
-)  # sitecustomize.py: the gloo shim, absent modules
+SITE_DIR = Path(__file__).resolve().parent.parent / "site"  # sitecustomize.py: the gloo shim, absent modules
 # Not on the GPU machine, and no wheel of theirs travels: the CPU rehearsal hides them from the workers.
 ABSENT_ON_GPU_MACHINE = ("datasets", "codecarbon", "jsonschema", "zeus")
 BATCH_SIZES = (1, 8, 32, 64)
@@ -64,9 +62,7 @@ def load_experiments(repo: Path) -> dict[str, Any]:
     path = repo / "tools" / "gpu-check" / "experiments.json"
     data = json.loads(path.read_text())
     if not isinstance(data.get("experiments"), dict):
-        raise ValueError(
-            f"{path}: no 'experiments' object (regenerate: npm run gpu-check -- --write-experiments)"
-        )
+        raise ValueError(f"{path}: no 'experiments' object (regenerate: npm run gpu-check -- --write-experiments)")
     return data
 
 
@@ -74,9 +70,7 @@ def cpu_overrides(exp: dict[str, Any]) -> dict[str, Any]:
     """The CPU rehearsal's smaller runs (same experiments otherwise): two batches (or two requests
     per user) per step, 16 generated tokens, 1 s of idle; a 2-core machine runs it in minutes."""
     out: dict[str, Any] = {
-        "num_input_prompts": min(
-            exp["num_input_prompts"], 2 * exp["batch_size"] * exp["num_processes"]
-        ),
+        "num_input_prompts": min(exp["num_input_prompts"], 2 * exp["batch_size"] * exp["num_processes"]),
         "max_output_tokens": CPU_OUTPUT_TOKENS,
         "min_output_tokens": CPU_OUTPUT_TOKENS if exp["min_output_tokens"] > 0 else 0,
         "energy": {
@@ -85,12 +79,7 @@ def cpu_overrides(exp: dict[str, Any]) -> dict[str, Any]:
         },
     }
     load = exp.get("load")
-    if (
-        exp.get("engine") == "server"
-        and load
-        and load.get("num_requests")
-        and load.get("concurrency")
-    ):
+    if exp.get("engine") == "server" and load and load.get("num_requests") and load.get("concurrency"):
         out["load"] = {
             **load,
             "num_requests": min(load["num_requests"], 2 * load["concurrency"]),
@@ -98,17 +87,13 @@ def cpu_overrides(exp: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def experiment_for(
-    step: Step, experiments: dict[str, Any], ctx: Context
-) -> dict[str, Any]:
+def experiment_for(step: Step, experiments: dict[str, Any], ctx: Context) -> dict[str, Any]:
     try:
         exp = json.loads(json.dumps(experiments[step.name]))
     except KeyError:
         raise ValueError(f"experiments.json has no experiment {step.name!r}") from None
     if exp.get("model_name") != MODEL_PLACEHOLDER:
-        raise ValueError(
-            f"experiments.json: {step.name}.model_name must be {MODEL_PLACEHOLDER!r}"
-        )
+        raise ValueError(f"experiments.json: {step.name}.model_name must be {MODEL_PLACEHOLDER!r}")
     exp["model_name"] = ctx.model_dir
     if ctx.cpu:
         exp.update(cpu_overrides(exp))
@@ -123,9 +108,7 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def command(
-    step: Step, ctx: Context, config: Path, out: Path
-) -> tuple[list[str], dict[str, str]]:
+def command(step: Step, ctx: Context, config: Path, out: Path) -> tuple[list[str], dict[str, str]]:
     worker = ["-m", "joules_worker", "--config", str(config), "--output-dir", str(out)]
     if step.ranks == 1:
         return [sys.executable, *worker], {}
@@ -176,9 +159,7 @@ def run_step(step: Step, experiments: dict[str, Any], ctx: Context) -> dict[str,
         (out / "worker-stdout.ndjson").open("w") as so,
         (out / "worker-stderr.log").open("w") as se,
     ):
-        proc = subprocess.Popen(
-            argv, stdout=so, stderr=se, env=env, cwd=ctx.repo, start_new_session=True
-        )
+        proc = subprocess.Popen(argv, stdout=so, stderr=se, env=env, cwd=ctx.repo, start_new_session=True)
         try:
             code = proc.wait(timeout=ctx.timeout_s)
         except subprocess.TimeoutExpired:

@@ -20,10 +20,7 @@ for _name in filter(None, os.environ.get("JOULES_GPU_CHECK_ABSENT", "").split(",
     # exactly as for a package that is not installed.
     sys.modules[_name] = None
 
-if (
-    os.environ.get("JOULES_GPU_CHECK_GLOO") == "1"
-    and os.environ.get("LOCAL_RANK") is not None
-):
+if os.environ.get("JOULES_GPU_CHECK_GLOO") == "1" and os.environ.get("LOCAL_RANK") is not None:
     import torch.distributed as dist
 
     if not dist.is_initialized():
