@@ -12,7 +12,7 @@
    loop that sends nothing (the host's own wake-up jitter, for comparison).
 3. ``agreement`` (unless --skip-real): the tiny model behind a real ``transformers serve`` on CPU,
    both clients warmed up; the same 8 prompts sent one at a time by the load generator and by an
-   independent client (the standard library's ``http.client`` on a keep-alive connection, line by line), in alternating
+   independent client (the standard library's ``http.client``, one keep-alive connection per turn like the load generator, line by line), in alternating
    order (A B, B A, ...) for ``--rounds``; median TTFT, median inter-token gap and median per-request
    output tokens/s of each, and their relative differences. ``load_average`` / ``load_average_after``:
    the host's 1-minute load around the run (2 CPUs shared: figures from a busy host are noisy).
@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import json
 import os
 import socket
@@ -157,11 +156,15 @@ async def schedule_only(offsets: list[float]) -> list[float]:
     return out
 
 
-def independent(conn, model: str, prompts: list[str], max_tokens: int) -> list[dict]:
-    """A plain blocking client: the standard library's http.client on one keep-alive connection (like
-    the load generator's pool), the SSE stream read line by line, timestamps per content chunk.
+def independent(port: int, model: str, prompts: list[str], max_tokens: int) -> list[dict]:
+    """A plain blocking client: the standard library's http.client on one keep-alive connection per
+    call (as ``sequential`` opens one pool per call), the SSE stream read line by line, timestamps per
+    content chunk.
     (``requests``' iter_lines costs enough per chunk to show in millisecond gaps on a busy 2-CPU host.)"""
+    import http.client
+
     out = []
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     for p in prompts:
         body = json.dumps(
             {
@@ -197,12 +200,11 @@ def independent(conn, model: str, prompts: list[str], max_tokens: int) -> list[d
         r.read()
         end = time.time()
         out.append({"ttft": first - t0, "gaps": gaps, "e2e": end - t0, "tokens": tokens})
+    conn.close()
     return out
 
 
 def agreement(rounds: int) -> dict:
-    import http.client
-
     model = str(REPO / ".joules/models/tiny-llama")
     port = free_port()
     bindir = Path(sys.executable).parent
@@ -228,18 +230,17 @@ def agreement(rounds: int) -> dict:
         wait_health(url, 180)
         prompts = [f"The history of the number {i} is" for i in range(8)]
         target = Target(url, "completions", model, {}, 120.0)
-        with contextlib.closing(http.client.HTTPConnection("127.0.0.1", port, timeout=120)) as conn:
-            # warm-up of the server and of both clients (the first request is slow)
-            asyncio.run(sequential(target, [(p, 16) for p in prompts[:2]]))
-            independent(conn, model, prompts[:2], 16)
-            ours, theirs = [], []
-            for r in range(rounds):  # A B, then B A: drift on a busy host hits both alike
-                first_ours = r % 2 == 0
-                for turn in (first_ours, not first_ours):
-                    if turn:
-                        ours += asyncio.run(sequential(target, [(p, 16) for p in prompts]))
-                    else:
-                        theirs += independent(conn, model, prompts, 16)
+        # warm-up of the server and of both clients (the first request is slow)
+        asyncio.run(sequential(target, [(p, 16) for p in prompts[:2]]))
+        independent(port, model, prompts[:2], 16)
+        ours, theirs = [], []
+        for r in range(rounds):  # A B, then B A: drift on a busy host hits both alike
+            first_ours = r % 2 == 0
+            for turn in (first_ours, not first_ours):
+                if turn:
+                    ours += asyncio.run(sequential(target, [(p, 16) for p in prompts]))
+                else:
+                    theirs += independent(port, model, prompts, 16)
 
         def summary(ttft, itl, tokens, e2e):
             # medians over requests: one slow request on a shared host does not move them
