@@ -165,6 +165,9 @@ def independent(port: int, model: str, prompts: list[str], max_tokens: int) -> l
 
     out = []
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    conn.connect()
+    # TCP_NODELAY, as aiohttp sets it: http.client sends the headers and the body in two writes
+    conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     for p in prompts:
         body = json.dumps(
             {
