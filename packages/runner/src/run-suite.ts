@@ -181,7 +181,10 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> 
   const pools = new Map<Launcher, SessionPool>();
   const pooled = (launcher: Launcher) => {
     let pool = pools.get(launcher);
-    if (!pool) pools.set(launcher, (pool = new SessionPool(launcher, emit)));
+    if (!pool) {
+      pool = new SessionPool(launcher, emit);
+      pools.set(launcher, pool);
+    }
     return pool;
   };
   for (const item of toRun) {
