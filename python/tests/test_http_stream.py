@@ -7,6 +7,7 @@ import asyncio
 import json
 import time
 
+from joules_worker.engines import clock
 from joules_worker.engines.http_stream import RequestRecord, stream_request
 
 CHUNK = "data: " + json.dumps({"choices": [{"index": 0, "text": "a"}]}) + "\n\n"
@@ -24,11 +25,13 @@ def _chunked(text: str) -> bytes:
     return f"{len(data):x}\r\n".encode() + data + b"\r\n"
 
 
-async def _run(mode: str, timeout_s: float) -> tuple[RequestRecord, float]:
+async def _run(mode: str, timeout_s: float, on_headers=None) -> tuple[RequestRecord, float]:
     import aiohttp
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
+        if on_headers is not None:
+            on_headers()
         if mode != "no-headers":
             writer.write(HEAD.encode() + _chunked(CHUNK))
         if mode == "whole":
@@ -40,7 +43,7 @@ async def _run(mode: str, timeout_s: float) -> tuple[RequestRecord, float]:
     port = server.sockets[0].getsockname()[1]
     try:
         async with aiohttp.ClientSession() as session:
-            record = RequestRecord(index=0, scheduled_s=None, send_unix_s=time.time())
+            record = RequestRecord(index=0, scheduled_s=None, send_unix_s=clock.now())
             t0 = time.monotonic()
             body = {"model": "m", "prompt": "hi", "max_tokens": 1, "stream": True}
             await stream_request(
@@ -69,3 +72,15 @@ def test_a_whole_stream_succeeds_with_the_read_timeout_armed() -> None:
     record, _ = asyncio.run(_run("whole", 0.5))
     assert record.ok, record.error
     assert (record.output_tokens, record.input_tokens, record.text) == (1, 2, "a")
+
+
+def test_a_wall_clock_step_mid_request_bends_no_duration(monkeypatch) -> None:
+    """TTFT and end-to-end latency come from the monotonic clock: the wall clock jumping 1000 s
+    forward while the request is in flight changes neither (it did when they were time.time())."""
+    real = time.time
+    record, elapsed = asyncio.run(
+        _run("whole", 5.0, on_headers=lambda: monkeypatch.setattr(time, "time", lambda: real() + 1000.0))
+    )
+    assert record.ok, record.error
+    assert 0 <= record.ttft_s <= elapsed
+    assert 0 <= record.to_dict()["e2e_s"] <= elapsed

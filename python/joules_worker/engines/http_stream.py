@@ -3,7 +3,7 @@
 Streaming is always on, with ``stream_options.include_usage``: the last ``data:`` chunk carries the
 server's token counts. A stream is whole when it ends with ``[DONE]`` or after a chunk with a
 ``finish_reason`` (transformers serve sends no ``[DONE]``); otherwise it is truncated. Where a server sends none, the caller counts tokens with the model's tokenizer
-and flags it (``tokens_counted``). Times are ``time.time()`` seconds; ``itl_s`` are the gaps between
+and flags it (``tokens_counted``). Times are Unix seconds from ``clock.now()`` (monotonic within the process); ``itl_s`` are the gaps between
 content chunks after the first.
 """
 
@@ -12,9 +12,10 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
+
+from joules_worker.engines import clock
 
 
 @dataclass
@@ -141,7 +142,7 @@ async def stream_request(
                     raise StreamError(
                         "http", f"the server reported an error mid-stream: {json.dumps(chunk['error'])[:300]}"
                     )
-                now = time.time()
+                now = clock.now()
                 if any(isinstance(c, dict) and c.get("finish_reason") for c in chunk.get("choices") or []):
                     done = True  # some servers (transformers serve) send no [DONE] after the last chunk
                 piece = _chunk_text(chunk, api)
@@ -161,7 +162,7 @@ async def stream_request(
                         record.output_tokens = usage["completion_tokens"]
             if not done:
                 raise StreamError("truncated", "the stream ended before a finish_reason or [DONE] (truncated)")
-            record.end_unix_s = time.time()
+            record.end_unix_s = clock.now()
     except StreamError as e:
         record.error, record.error_kind = str(e), e.kind
     except aiohttp.ConnectionTimeoutError as e:  # sock_connect ran out
@@ -176,5 +177,5 @@ async def stream_request(
     except aiohttp.ClientError as e:
         record.error, record.error_kind = f"{type(e).__name__}: {e}", "unreachable"
     if record.error is not None and record.end_unix_s is None:
-        record.end_unix_s = time.time()
+        record.end_unix_s = clock.now()
     return record

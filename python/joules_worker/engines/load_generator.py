@@ -9,11 +9,11 @@ plan so that the send-time error against it can be checked.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from joules_worker.engines import clock
 from joules_worker.engines.http_stream import RequestRecord, endpoint, request_body, stream_request
 from joules_worker.engines.load_patterns import Arrival
 
@@ -40,7 +40,7 @@ def _session(limit: int) -> Any:
 async def _one(
     session: Any, target: Target, index: int, prompt: str, max_tokens: int, scheduled: float | None
 ) -> RequestRecord:
-    record = RequestRecord(index=index, scheduled_s=scheduled, send_unix_s=time.time())
+    record = RequestRecord(index=index, scheduled_s=scheduled, send_unix_s=clock.now())
     body = request_body(target.api, target.model, prompt, max_tokens, target.extra_body)
     return await stream_request(
         session, endpoint(target.base_url, target.api), body, record, target.api, target.request_timeout_s
@@ -57,12 +57,12 @@ async def closed_loop(
     """Returns (load start, records in send order)."""
     records: list[RequestRecord] = []
     counter = 0
-    start = time.time()
+    start = clock.now()
     deadline = None if duration_s is None else start + duration_s
 
     def next_index() -> int | None:
         nonlocal counter
-        if (num_requests is not None and counter >= num_requests) or (deadline is not None and time.time() >= deadline):
+        if (num_requests is not None and counter >= num_requests) or (deadline is not None and clock.now() >= deadline):
             return None
         counter += 1
         return counter - 1
@@ -89,7 +89,7 @@ async def open_loop(
     tasks: list[asyncio.Task[RequestRecord]] = []
     async with _session(max_connections) as session:
         start_mono = loop.time()
-        start = time.time()
+        start = clock.now()
         for i, a in enumerate(arrivals):
             due = start_mono + a.offset_s
             delay = due - loop.time()
