@@ -2,13 +2,16 @@
 // root (TMPDIR, which os.tmpdir() reads on every call and child processes inherit: workers, torch's
 // elastic agent, servers, Slurm daemons), removed after the file. Tests make their folders with
 // mkdtemp(os.tmpdir()) as usual, and nothing is left in the machine's temp dir.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll } from 'vitest';
 
 const previous = process.env.TMPDIR;
 const root = mkdtempSync(path.join(os.tmpdir(), 'joules-test-'));
+// Searchable by other users, as /tmp is: daemons that tests start under their own users (munged for
+// the Slurm cluster) must reach their sockets below it. The folders inside stay mkdtemp's 0700.
+chmodSync(root, 0o755);
 process.env.TMPDIR = root;
 
 afterAll(() => {
