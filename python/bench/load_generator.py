@@ -11,11 +11,10 @@
    scheduled time, p50/p99/max in ms; ``host_floor_ms``: the same schedule kept by a bare asyncio
    loop that sends nothing (the host's own wake-up jitter, for comparison).
 3. ``agreement`` (unless --skip-real): the tiny model behind a real ``transformers serve`` on CPU,
-   both clients warmed up; the same 8 prompts sent one at a time by the load generator and by an
-   independent client (the standard library's ``http.client``, one keep-alive connection per turn like the load generator, line by line), in alternating
-   order (A B, B A, ...) for ``--rounds``; median TTFT, median inter-token gap and median per-request
-   output tokens/s of each, and their relative differences. ``load_average`` / ``load_average_after``:
-   the host's 1-minute load around the run (2 CPUs shared: figures from a busy host are noisy).
+   the load generator against an independent ``http.client`` client, paced alike and interleaved
+   request by request, with a per-request check of both against the kernel's packet times where
+   allowed (root); see ``agreement.py``. ``load_average`` / ``load_average_after``: the host's
+   1-minute load around the run (2 CPUs shared: figures from a busy host are noisy).
 """
 
 from __future__ import annotations
@@ -25,7 +24,6 @@ import asyncio
 import json
 import os
 import socket
-import statistics
 import subprocess
 import sys
 import time
@@ -37,7 +35,9 @@ REPO = PYTHON_DIR.parent
 sys.path.insert(0, str(PYTHON_DIR))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from joules_worker.engines.load_generator import Target, closed_loop, open_loop, sequential  # noqa: E402
+from agreement import agreement  # noqa: E402
+
+from joules_worker.engines.load_generator import Target, closed_loop, open_loop  # noqa: E402
 from joules_worker.engines.load_patterns import Arrival, poisson_offsets  # noqa: E402
 
 # Node's http module: a reply costs the server a fraction of what aiohttp's costs, so that on a small
@@ -156,136 +156,21 @@ async def schedule_only(offsets: list[float]) -> list[float]:
     return out
 
 
-def independent(port: int, model: str, prompts: list[str], max_tokens: int) -> list[dict]:
-    """A plain blocking client: the standard library's http.client on one keep-alive connection per
-    call (as ``sequential`` opens one pool per call), the SSE stream read line by line, timestamps per
-    content chunk.
-    (``requests``' iter_lines costs enough per chunk to show in millisecond gaps on a busy 2-CPU host.)"""
-    import http.client
-
-    out = []
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    conn.connect()
-    # TCP_NODELAY, as aiohttp sets it: http.client sends the headers and the body in two writes
-    conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    for p in prompts:
-        body = json.dumps(
-            {
-                "model": model,
-                "prompt": p,
-                "max_tokens": max_tokens,
-                "stream": True,
-                "stream_options": {"include_usage": True},
-            }
-        )
-        t0 = time.time()
-        first = last = None
-        gaps: list[float] = []
-        tokens = None
-        conn.request("POST", "/v1/completions", body, {"content-type": "application/json"})
-        r = conn.getresponse()
-        while line := r.readline():
-            if not line.startswith(b"data:"):
-                continue
-            data = line[5:].strip()
-            if data == b"[DONE]":
-                break
-            chunk = json.loads(data)
-            now = time.time()
-            if chunk.get("choices") and chunk["choices"][0].get("text"):
-                if first is None:
-                    first = now
-                else:
-                    gaps.append(now - last)
-                last = now
-            if chunk.get("usage"):
-                tokens = chunk["usage"]["completion_tokens"]
-        r.read()
-        end = time.time()
-        out.append({"ttft": first - t0, "gaps": gaps, "e2e": end - t0, "tokens": tokens})
-    conn.close()
-    return out
-
-
-def agreement(rounds: int) -> dict:
-    model = str(REPO / ".joules/models/tiny-llama")
-    port = free_port()
-    bindir = Path(sys.executable).parent
-    cmd = [
-        str(bindir / "transformers"),
-        "serve",
-        model,
-        "--device",
-        "cpu",
-        "--port",
-        str(port),
-        "--continuous-batching",
-        "--cb-num-blocks",
-        "128",
-        "--cb-block-size",
-        "32",
-        "--cb-max-batch-tokens",
-        "512",
-    ]
-    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_health(url, 180)
-        prompts = [f"The history of the number {i} is" for i in range(8)]
-        target = Target(url, "completions", model, {}, 120.0)
-        # warm-up of the server and of both clients (the first request is slow)
-        asyncio.run(sequential(target, [(p, 16) for p in prompts[:2]]))
-        independent(port, model, prompts[:2], 16)
-        ours, theirs = [], []
-        for r in range(rounds):  # A B, then B A: drift on a busy host hits both alike
-            first_ours = r % 2 == 0
-            for turn in (first_ours, not first_ours):
-                if turn:
-                    ours += asyncio.run(sequential(target, [(p, 16) for p in prompts]))
-                else:
-                    theirs += independent(port, model, prompts, 16)
-
-        def summary(ttft, itl, tokens, e2e):
-            # medians over requests: one slow request on a shared host does not move them
-            return {
-                "ttft_median_s": statistics.median(ttft),
-                "itl_median_s": statistics.median(itl),
-                "output_tokens_per_s_median": statistics.median(t / e for t, e in zip(tokens, e2e, strict=True)),
-            }
-
-        a = summary(
-            [r.ttft_s for r in ours],
-            [g for r in ours for g in r.itl_s],
-            [r.output_tokens for r in ours],
-            [r.end_unix_s - r.send_unix_s for r in ours],
-        )
-        b = summary(
-            [r["ttft"] for r in theirs],
-            [g for r in theirs for g in r["gaps"]],
-            [r["tokens"] for r in theirs],
-            [r["e2e"] for r in theirs],
-        )
-        return {
-            "requests_each": len(ours),
-            "rounds": rounds,
-            "load_generator": a,
-            "independent": b,
-            "relative_difference": {k: (a[k] - b[k]) / b[k] for k in a},
-        }
-    finally:
-        os.killpg(proc.pid, 15)
-        proc.wait(20)
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=6000)
-    ap.add_argument("--rounds", type=int, default=10)
+    ap.add_argument("--rounds", type=int, default=25)
+    ap.add_argument("--pause-ms", type=float, default=10.0, help="pause between requests in `agreement.paced`")
     ap.add_argument("--skip-real", action="store_true")
+    ap.add_argument("--only-real", action="store_true", help="only the agreement with an independent client")
     args = ap.parse_args()
-    out = {"host_cpus": os.cpu_count(), "load_average": os.getloadavg()[0], **instant(args.requests)}
+    out = {"host_cpus": os.cpu_count(), "load_average": os.getloadavg()[0]}
+    if not args.only_real:
+        out.update(instant(args.requests))
     if not args.skip_real:
-        out["agreement"] = agreement(args.rounds)
+        out["agreement"] = agreement(
+            str(REPO / ".joules/models/tiny-llama"), free_port(), args.rounds, args.pause_ms, wait_health
+        )
     out["load_average_after"] = os.getloadavg()[0]
     print(json.dumps(out, indent=2))
 

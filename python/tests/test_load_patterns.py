@@ -10,7 +10,9 @@ from collections.abc import Iterator
 
 import pytest
 
+from joules_worker.engines import clock
 from joules_worker.engines.http_stream import RequestRecord, endpoint, request_body, stream_request
+from joules_worker.engines.load_generator import Target, client_session, send_request
 from joules_worker.engines.load_patterns import (
     bursty_offsets,
     constant_offsets,
@@ -63,12 +65,14 @@ def test_steady_window_open_loop_is_first_completion_to_last_send() -> None:
 
 class _Fault(http.server.BaseHTTPRequestHandler):
     mode = "ok"
+    received: list[float] = []  # noqa: RUF012 (each fixture's subclass gets its own list)
 
     def log_message(self, *args) -> None:  # quiet
         pass
 
     def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("content-length", 0)))
+        self.received.append(clock.now())  # the whole request is here
         if self.mode == "http400":
             self.send_response(400)
             self.end_headers()
@@ -93,7 +97,7 @@ class _Fault(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture
 def fault_server() -> Iterator[tuple[str, type[_Fault]]]:
-    handler = type("H", (_Fault,), {})
+    handler = type("H", (_Fault,), {"received": []})
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     t = threading.Thread(target=srv.serve_forever, daemon=True)
     t.start()
@@ -143,3 +147,25 @@ def test_request_body_streams_with_usage_and_sends_extra_body_only_when_configur
     assert plain["stream"] is True and plain["stream_options"] == {"include_usage": True}
     assert plain["messages"] == [{"role": "user", "content": "hi"}] and "ignore_eos" not in plain
     assert request_body("completions", "m", "hi", 8, {"ignore_eos": True})["ignore_eos"] is True
+
+
+def test_the_load_generators_send_time_is_when_the_body_was_written(fault_server) -> None:
+    """TTFT and latency start when aiohttp hands the request to the socket (its trace), not before
+    its own set-up: after the call began, no later than the server had the whole request."""
+    url, handler = fault_server
+
+    async def go() -> tuple[float, RequestRecord]:
+        async with client_session(1) as s:
+            before = clock.now()
+            return before, await send_request(s, Target(url, "completions", "m", {}, 5.0), 0, "hi", 4)
+
+    before, r = asyncio.run(go())
+    assert r.ok and r.sent
+    assert before < r.send_unix_s <= handler.received[0] < r.first_token_unix_s
+    assert "sent" not in r.to_dict() and "text" not in r.to_dict()
+
+
+def test_without_the_trace_the_send_time_is_stamped_before_the_post(fault_server) -> None:
+    url, handler = fault_server
+    r = _send(url)
+    assert r.ok and not r.sent and 0.0 < r.send_unix_s <= handler.received[0]

@@ -34,6 +34,7 @@ class RequestRecord:
     error: str | None = None  # why it failed; None = success
     error_kind: str | None = None  # "http" | "garbage" | "truncated" | "stall" | "unreachable"
     text: str = field(default="", repr=False)  # not written; used to count tokens
+    sent: bool = field(default=False, repr=False)  # not written; send_unix_s is the body's write time
 
     @property
     def ok(self) -> bool:
@@ -42,6 +43,7 @@ class RequestRecord:
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out.pop("text")
+        out.pop("sent")
         e2e = None if self.end_unix_s is None else self.end_unix_s - self.send_unix_s
         out["e2e_s"] = e2e
         return out
@@ -93,6 +95,9 @@ def _timeout(timeout_s: float) -> Any:
     return aiohttp.ClientTimeout(total=None, sock_connect=timeout_s, sock_read=timeout_s)
 
 
+_JSON = {"Content-Type": "application/json"}
+
+
 def _stall(timeout_s: float) -> StreamError:
     return StreamError("stall", f"no data from the server for {timeout_s:g} s (request_timeout_s)")
 
@@ -109,8 +114,14 @@ async def stream_request(
     import aiohttp
 
     last = None
+    payload = json.dumps(body).encode()
+    # stamped after the body is encoded, and again when it is written where the session traces it
+    # (load_generator.client_session): the client's own preparation is not in TTFT or latency
+    record.send_unix_s = clock.now()
     try:
-        async with session.post(url, json=body, timeout=_timeout(timeout_s)) as resp:
+        async with session.post(
+            url, data=payload, headers=_JSON, timeout=_timeout(timeout_s), trace_request_ctx=record
+        ) as resp:
             record.status = resp.status
             if resp.status >= 400:
                 text = (await resp.text())[:500]
@@ -119,6 +130,7 @@ async def stream_request(
             content = resp.content
             while True:
                 raw = await content.readline()
+                now = clock.now()  # when the line reached the client, before it is parsed
                 if not raw:
                     break
                 line = raw.decode("utf-8", "replace").strip()
@@ -142,7 +154,6 @@ async def stream_request(
                     raise StreamError(
                         "http", f"the server reported an error mid-stream: {json.dumps(chunk['error'])[:300]}"
                     )
-                now = clock.now()
                 if any(isinstance(c, dict) and c.get("finish_reason") for c in chunk.get("choices") or []):
                     done = True  # some servers (transformers serve) send no [DONE] after the last chunk
                 piece = _chunk_text(chunk, api)
