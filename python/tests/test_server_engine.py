@@ -55,10 +55,15 @@ def server() -> Iterator[tuple[str, type[_NoUsage]]]:
     srv.server_close()
 
 
-def serving(model: Path, url: str, **load: Any) -> ExperimentConfig:
+def serving(
+    model: Path, url: str, devices: list[int] | None = None, backend: str = "none", **load: Any
+) -> ExperimentConfig:
     data = copy.deepcopy(base_experiment(str(model)))
     data["engine"] = "server"
-    data["server"].update(url=url, devices=[])
+    data["energy"]["backend"] = backend
+    data["server"].update(url=url, devices=devices if devices is not None else [])
+    if devices:
+        data["gpu_ids"] = devices  # the server's GPUs
     data["load"].update({"pattern": "poisson", "rate": 50.0, "num_requests": 12, "warmup_requests": 1, **load})
     return ExperimentConfig.from_dict(data)
 
@@ -108,3 +113,26 @@ def test_other_open_loop_patterns_send_every_request(tmp_path, tiny_model_dir, s
     )
     lines = (tmp_path / "requests-rank-0.jsonl").read_text().splitlines()
     assert len(lines) == 8
+
+
+def test_the_steady_windows_energy_is_read_from_the_servers_gpu_counters(
+    tmp_path, tiny_model_dir, server, fake_nvml
+) -> None:
+    """Closed loop, the server's GPU on the fake NVML with a power ramp: the steady window's joules
+    are the counter's over that window (sampled through the load), not the whole's prorated."""
+    a, b = 50.0, 200.0
+    fake_nvml.configure(devices=[{"uuid": "GPU-a", "power_ramp": [a, b]}])
+    t0 = fake_nvml._state["t0"]
+    url, _ = server
+    config = serving(tiny_model_dir, url, [0], "nvml", pattern="closed_loop", rate=None, concurrency=2, num_requests=40)
+    engine_for("server").run(config, tmp_path, EventEmitter(rank=0))
+    summary = json.loads((tmp_path / "serving-rank-0.json").read_text())
+    steady = summary["steady_window"]
+    assert summary["steady_energy_method"] == "counters_sampled"
+
+    def truth(t: float) -> float:
+        return a * (t - t0) + b * (t - t0) ** 2 / 2
+
+    expected = truth(steady["end_unix_s"]) - truth(steady["start_unix_s"])
+    assert summary["energy_steady_j"] == pytest.approx(expected, rel=0.02)
+    assert fake_nvml._state["inits"] == 0

@@ -120,6 +120,7 @@ export type ResultRecord = Record<ResultColumn, CellValue>;
 const STRING_COLUMNS: ReadonlySet<string> = new Set<ResultColumn>([
   'engine',
   'load_pattern',
+  'serving_steady_energy_method',
   'experiment_id',
   'config_name',
   'model_name',

@@ -221,6 +221,13 @@ class EnergyBackend(ABC):
     def abort(self) -> None:  # noqa: B027 - optional hook
         """Release what ``prepare()``/``start()`` took when the run fails before ``stop()``."""
 
+    def totals_j(self) -> dict[str, float] | None:
+        """Each reading's joules so far in this span, its counters read now (between ``start()`` and
+        ``stop()``, from any thread), or None where a backend cannot read them mid-span (estimates,
+        power polling, Zeus). Sampled, they give the energy of a sub-window known only afterwards
+        (a serving load's steady window)."""
+        return None
+
     def _result(self, start: float | None, end: float, **kw: Any) -> EnergyResult:
         """A result with this backend's name, version and the carbon-intensity override."""
         result = EnergyResult(

@@ -19,6 +19,7 @@ offers; ``start()`` only samples once, reads the counters and starts the thread.
 from __future__ import annotations
 
 import logging
+import threading
 
 from joules_worker.energy import _nvml
 from joules_worker.energy._integrate import CounterReset, CounterTotal, Spans, trapezoid_j
@@ -69,6 +70,7 @@ class NvmlBackend(EnergyBackend):
                 continue
             self.devices.append(d)
         self.sampler: _nvml.Sampler | None = _nvml.Sampler(self.devices, self.ctx.config.measure_power_secs)
+        self._lock = threading.Lock()  # the counters are read from the main thread and by totals_j()
 
     def _start(self) -> None:
         self.spans = Spans()
@@ -90,15 +92,33 @@ class NvmlBackend(EnergyBackend):
             return None
 
     def _read_counters(self, active: bool) -> None:
-        for d in self.devices:
-            if d.device_id in self.counters:
+        with self._lock:
+            for d in self.devices:
+                if d.device_id in self.counters:
+                    value = self._counter(d)
+                    if value is not None:
+                        try:
+                            self.counters[d.device_id].update(value, active)
+                        except CounterReset as e:
+                            self.abort()
+                            raise TransientError(str(e)) from e
+
+    def totals_j(self) -> dict[str, float] | None:
+        """Only where every GPU of this rank has the energy counter (polled power has no total to read)."""
+        if self.missing or not self.devices or any(d.device_id not in self.counters for d in self.devices):
+            return None
+        out = {}
+        with self._lock:
+            for d in self.devices:
                 value = self._counter(d)
-                if value is not None:
-                    try:
-                        self.counters[d.device_id].update(value, active)
-                    except CounterReset as e:
-                        self.abort()
-                        raise TransientError(str(e)) from e
+                if value is None:
+                    return None
+                try:
+                    self.counters[d.device_id].update(value, self._paused_at is None)
+                except CounterReset:  # stop() reads it again and fails the run naming the device
+                    return None
+                out[d.device_id] = self.counters[d.device_id].total / 1000.0
+        return out
 
     def _pause(self) -> None:
         self._read_counters(active=True)

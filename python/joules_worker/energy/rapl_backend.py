@@ -122,6 +122,13 @@ class RaplBackend(EnergyBackend):
             except (OSError, ValueError) as e:
                 logger.warning("RAPL read failed: %s", e)
 
+    def totals_j(self) -> dict[str, float] | None:
+        if not self.zones:
+            return None
+        self._read()
+        with self._lock:
+            return {device_id: counter.total / 1e6 for device_id, counter in self.counters.items()}
+
     def _pause(self) -> None:
         self._read()
         self._active = False

@@ -18,7 +18,9 @@ from joules_worker import environment as env
 from joules_worker.config import ExperimentConfig
 from joules_worker.distributed import DistContext
 from joules_worker.energy import BackendContext, GpuRef, choose_backend, get_backend
+from joules_worker.engines import clock
 from joules_worker.engines.base import Engine
+from joules_worker.engines.energy_timeline import EnergyTimeline
 from joules_worker.engines.http_stream import RequestRecord
 from joules_worker.engines.load_generator import Target, closed_loop, open_loop, sequential
 from joules_worker.engines.load_patterns import (
@@ -45,6 +47,7 @@ from joules_worker.report import measurement, write_json_atomic, write_jsonl_ato
 
 logger = logging.getLogger(__name__)
 FATAL_KINDS = {"garbage", "truncated", "stall", "unreachable"}
+TIMELINE_S = 0.1  # the steady window's energy: counters sampled at least this often
 
 
 def arrivals(config: ExperimentConfig) -> list[Arrival]:
@@ -130,6 +133,8 @@ class ServerEngine(Engine):
         memory = PeakMemory(torch.device("cpu"))
         memory.reset()
         backend.start()
+        timeline = EnergyTimeline(backend, min(config.energy.measure_power_secs, TIMELINE_S), clock.now)
+        timeline.start()
         try:
             if config.load.pattern == "closed_loop":
                 start, records = asyncio.run(
@@ -140,8 +145,10 @@ class ServerEngine(Engine):
             else:
                 start, records = asyncio.run(open_loop(target, request_for, arrivals(config)))
         except BaseException:
+            timeline.stop()
             backend.abort()
             raise
+        timeline.stop()
         result = backend.stop()
         result.add_note(note)
         self._check(records)
@@ -173,6 +180,7 @@ class ServerEngine(Engine):
                 whole=whole,
                 steady=steady,
                 energy_whole_j=whole_j,
+                energy_steady_measured_j=None if steady is None else timeline.between(*steady),
                 records=records,
                 counted=counted,
                 warmup=len(warm),

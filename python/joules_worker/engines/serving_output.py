@@ -60,6 +60,25 @@ def window_dict(window: tuple[float, float] | None) -> dict[str, float] | None:
     return {"start_unix_s": start, "end_unix_s": end, "duration_s": max(end - start, 0.0)}
 
 
+def steady_energy(
+    whole: tuple[float, float],
+    steady: tuple[float, float] | None,
+    energy_whole_j: float | None,
+    measured_j: float | None,
+) -> tuple[float | None, str | None]:
+    """The steady window's joules and how they were found: ``counters_sampled`` (the backend's
+    counters sampled through the load, engines/energy_timeline.py), else ``prorated_by_time`` (the
+    whole window's energy times the steady share of its time: a backend that cannot read mid-span)."""
+    if steady is None or energy_whole_j is None:
+        return None, None
+    if measured_j is not None:
+        return measured_j, "counters_sampled"
+    whole_s = whole[1] - whole[0]
+    if whole_s <= 0:
+        return None, None
+    return energy_whole_j * (steady[1] - steady[0]) / whole_s, "prorated_by_time"
+
+
 def serving_summary(
     *,
     pattern: str,
@@ -71,16 +90,12 @@ def serving_summary(
     whole: tuple[float, float],
     steady: tuple[float, float] | None,
     energy_whole_j: float | None,
+    energy_steady_measured_j: float | None,
     records: Sequence[RequestRecord],
     counted: int,
     warmup: int,
 ) -> dict[str, Any]:
-    """Steady-window energy is the whole window's prorated by time (the backends read one span);
-    ``steady_energy_method`` says so."""
-    whole_s = max(whole[1] - whole[0], 0.0)
-    steady_j = None
-    if steady is not None and energy_whole_j is not None and whole_s > 0:
-        steady_j = energy_whole_j * (steady[1] - steady[0]) / whole_s
+    steady_j, method = steady_energy(whole, steady, energy_whole_j, energy_steady_measured_j)
     return {
         "schema_version": SERVING_SCHEMA_VERSION,
         "engine": "server",
@@ -98,6 +113,6 @@ def serving_summary(
         "steady_window": window_dict(steady),
         "energy_whole_j": energy_whole_j,
         "energy_steady_j": steady_j,
-        "steady_energy_method": None if steady_j is None else "prorated_by_time",
+        "steady_energy_method": method,
         "requests_file": REQUESTS_FILE,
     }

@@ -111,6 +111,17 @@ describe('servingMetrics', () => {
     expect(s.requests).toBeCloseTo(1.5 / 2.5 + 2 / 4);
     expect(m.serving_steady_output_tokens_per_s).toBeCloseTo((3 + 1 + 4 / 3) / 2);
     expect(m.serving_steady_energy_per_token_j).toBeCloseTo(20 / (3 + 1 + 4 / 3));
+    expect(m.serving_steady_energy_method).toBe('prorated_by_time');
+    const measured = servingMetrics(requests, summary({ steady_energy_method: 'counters_sampled' }), {
+      ttft_ms: null,
+      tpot_ms: null,
+    });
+    expect(measured.serving_steady_energy_method).toBe('counters_sampled');
+  });
+
+  it('the summary names how the steady energy was found, from a fixed set', () => {
+    expect(() => ServingSummarySchema.parse(summary({ steady_energy_method: 'guessed' as never }))).toThrow();
+    expect(ServingSummarySchema.parse(summary()).steady_energy_method).toBe('prorated_by_time');
   });
 
   it('no energy (unknown devices) leaves the energy figures null, never 0 or NaN', () => {
@@ -118,11 +129,12 @@ describe('servingMetrics', () => {
       ttft_ms: null,
       tpot_ms: null,
     });
-    expect([n.serving_energy_per_token_j, n.serving_steady_energy_per_token_j, n.serving_wh_per_1k_queries]).toEqual([
-      null,
-      null,
-      null,
-    ]);
+    expect([
+      n.serving_energy_per_token_j,
+      n.serving_steady_energy_per_token_j,
+      n.serving_wh_per_1k_queries,
+      n.serving_steady_energy_method,
+    ]).toEqual([null, null, null, null]);
   });
 });
 
@@ -155,6 +167,7 @@ describe('serving columns', () => {
     const text = Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v === null ? '' : String(v)]));
     expect(parseResultRecord(text).serving_tokens_counted).toBe(false);
     expect(parseResultRecord(text).load_pattern).toBe('closed_loop');
+    expect(parseResultRecord(text).serving_steady_energy_method).toBe('prorated_by_time');
     const plain = toResultRecord(id, {} as never);
     expect(SERVING_COLUMNS.map((c) => plain[c])).toEqual(SERVING_COLUMNS.map(() => null));
   });

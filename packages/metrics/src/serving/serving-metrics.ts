@@ -34,6 +34,8 @@ export interface ServingMetrics {
   serving_goodput_share: number | null;
   serving_goodput_requests_per_s: number | null;
   serving_energy_per_good_request_j: number | null;
+  /** How the steady window's joules were found: `counters_sampled` (measured) or `prorated_by_time`. */
+  serving_steady_energy_method: string | null;
 }
 
 const ok = (r: ServingRequest) => r.error === null && r.end_unix_s !== null;
@@ -126,6 +128,7 @@ export function servingMetrics(
     serving_goodput_share: meeting === null ? null : ratio(meeting, requests.length),
     serving_goodput_requests_per_s: meeting === null ? null : ratio(meeting, whole),
     serving_energy_per_good_request_j: meeting === null ? null : ratio(energy, meeting),
+    serving_steady_energy_method: summary.energy_steady_j === null ? null : summary.steady_energy_method,
   };
 }
 
@@ -169,6 +172,7 @@ export const SERVING_COLUMNS = [
   'serving_goodput_share',
   'serving_goodput_requests_per_s',
   'serving_energy_per_good_request_j',
+  'serving_steady_energy_method',
 ] as const;
 export type ServingColumn = (typeof SERVING_COLUMNS)[number];
 

@@ -28,7 +28,11 @@ export type ServingRequest = z.output<typeof ServingRequestSchema>;
 const WindowSchema = z.object({ start_unix_s: z.number(), end_unix_s: z.number(), duration_s: seconds() });
 export type ServingWindow = z.output<typeof WindowSchema>;
 
-/** The load's summary: its windows and their energy (steady prorated by time, see steady_energy_method). */
+/**
+ * The load's summary: its windows and their energy. The steady window's energy is `counters_sampled`
+ * (the backend's counters sampled through the load, interpolated at the window's edges) where the
+ * backend reads counters mid-span (NVML with energy counters, RAPL), else `prorated_by_time`.
+ */
 export const ServingSummarySchema = z.object({
   schema_version: z.literal(1),
   engine: z.literal('server'),
@@ -46,7 +50,7 @@ export const ServingSummarySchema = z.object({
   steady_window: WindowSchema.nullable(),
   energy_whole_j: z.number().nonnegative().nullable(),
   energy_steady_j: z.number().nonnegative().nullable(),
-  steady_energy_method: z.string().nullable(),
+  steady_energy_method: z.enum(['counters_sampled', 'prorated_by_time']).nullable(),
   requests_file: z.string(),
 });
 export type ServingSummary = z.output<typeof ServingSummarySchema>;
