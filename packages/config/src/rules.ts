@@ -52,7 +52,7 @@ export const rules: readonly Rule[] = [
   }),
   rule('processes-fit-gpus', ['gpu_ids', 'num_processes', 'launch'], (c, out) => {
     const n = c.gpu_ids.length;
-    if (n === 0) return;
+    if (n === 0 || c.engine === 'server') return; // a server's GPUs are the server's, not worker processes
     // On several machines gpu_ids are the GPUs of each one: the world fits len(gpu_ids) × machines.
     const slurm = c.launch.launcher === 'slurm';
     const nodes = slurm ? c.launch.slurm.nodes : c.launch.machines.num_machines;
@@ -69,7 +69,7 @@ export const rules: readonly Rule[] = [
   }),
   rule('slurm-nodes', ['num_processes', 'launch'], (c, out) => {
     const { nodes } = c.launch.slurm;
-    if (c.launch.launcher !== 'slurm' || c.num_processes % nodes === 0) return;
+    if (c.launch.launcher !== 'slurm' || c.engine === 'server' || c.num_processes % nodes === 0) return; // server: servingLaunch
     err(
       out,
       'num_processes',

@@ -64,10 +64,19 @@ describe('serving engine config', () => {
     [{ num_processes: 2, gpu_ids: [0, 1] }, 'num_processes: must be 1 with engine "server"'],
     [{ load: { pattern: 'closed_loop', concurrency: 0, num_requests: 8 } }, 'load.concurrency:'],
     [{ engine: 'vllm' }, 'engine:'],
+    [{ launch: { launcher: 'slurm', slurm: { nodes: 2 } } }, 'launch.slurm.nodes: must be 1 with engine "server"'],
   ])('rejects %j', (p, message) => {
     const errors = errorsOf(patch(p));
     expect(errors, JSON.stringify(errors)).toHaveLength(1);
     expect(errors[0]).toContain(message);
+  });
+
+  it('runs on Slurm on one node, and a server on more GPUs than worker processes is not warned about', () => {
+    const r = parseExperiment(
+      patch({ gpu_ids: [0, 1], launch: { launcher: 'slurm', slurm: { nodes: 1, gpus_per_node: 2 } } }),
+    );
+    expect(r.errors).toEqual([]);
+    expect(r.warnings).toEqual([]);
   });
 
   it('an attached server without devices is valid but warned: no energy', () => {

@@ -72,7 +72,7 @@ export const loadPattern: Check = (c, out) => {
   }
 };
 
-/** The load generator is one process; Slurm is not wired for servers yet. */
+/** The load generator is one process; on Slurm the server and the worker share the job's one node. */
 export const servingLaunch: Check = (c, out) => {
   if (c.engine !== 'server') return;
   if (c.num_processes !== 1)
@@ -81,8 +81,12 @@ export const servingLaunch: Check = (c, out) => {
       'num_processes',
       `must be 1 with engine "server" (the server runs its own processes; num_processes is ${c.num_processes})`,
     );
-  if (c.launch.launcher === 'slurm')
-    err(out, 'launch.launcher', '"slurm" does not run engine "server" yet: use "accelerate" or "python" on the node');
+  if (c.launch.launcher === 'slurm' && c.launch.slurm.nodes !== 1)
+    err(
+      out,
+      'launch.slurm.nodes',
+      `must be 1 with engine "server" (the job runs the server and the load on one node; nodes is ${c.launch.slurm.nodes})`,
+    );
   if (c.launch.machines.num_machines > 1) err(out, 'launch.machines.num_machines', 'must be 1 with engine "server"');
   if (c.sharding.strategy !== 'none')
     err(out, 'sharding.strategy', 'not with engine "server": the server decides how the model is sharded');

@@ -1,6 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
 import { kindFromExitCode, rankFiles, readWorkerErrors } from '../classify.js';
-import type { LaunchJob, LaunchOutcome, OutcomeKind } from '../types.js';
+import { SERVER_ERROR_FILE } from '../server/node-job.js';
+import type { LaunchJob, LaunchOutcome, OutcomeKind, ServerOutcomeKind } from '../types.js';
 import type { SlurmJobInfo } from './job-state.js';
 
 /** How a finished Slurm job is judged, besides the worker's own files. */
@@ -45,6 +47,20 @@ async function worldSizes(files: readonly string[]): Promise<number[]> {
   return sizes;
 }
 
+const SERVER_KINDS = new Set<string>(['server_start_failed', 'server_crashed', 'server_unreachable']);
+
+/** `<job dir>/server-error.json` of a server job, when its server failed. */
+async function readServerError(jobDir: string): Promise<{ kind: ServerOutcomeKind; message: string } | undefined> {
+  try {
+    const data = JSON.parse(await readFile(path.join(jobDir, SERVER_ERROR_FILE), 'utf8')) as Record<string, unknown>;
+    if (typeof data.kind === 'string' && SERVER_KINDS.has(data.kind) && typeof data.message === 'string')
+      return { kind: data.kind as ServerOutcomeKind, message: data.message };
+  } catch {
+    // None: the server did not fail (or this is not a server job).
+  }
+  return undefined;
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -82,6 +98,9 @@ export async function jobOutcome(end: JobEnd): Promise<LaunchOutcome> {
     ...(kind === 'timeout' && { timeout: 'wall-clock' as const }),
   });
 
+  // Engine "server": the job's node job says why the server failed (server/node-job.ts).
+  const server = await readServerError(path.join(job.outputDir, 'slurm')); // slurmJobDir(job)
+  if (server) return failed(server.kind, `${where}: ${server.message}`);
   const stateKind = state ? STATE_KINDS[state] : undefined;
   if (stateKind)
     return failed(stateKind, `${where} ended ${state}${info?.reason ? ` (${info.reason})` : ''}; see ${job.logFile}`);

@@ -175,6 +175,28 @@ describe('batchScript', () => {
     expect(accelerateArgs(input(job(), {})).slice(0, 3)).toEqual(['--cpu', '--num_processes', '1']);
   });
 
+  it('engine "server": the node job (server, worker, stop) replaces accelerate, and is valid bash', async () => {
+    const serving = job({
+      engine: 'server',
+      server: { command: ['transformers', 'serve', '{model}', '--port', '{port}'] },
+      load: { pattern: 'closed_loop', concurrency: 2, num_requests: 8 },
+      launch: { launcher: 'slurm' },
+    });
+    const script = batchScript({
+      ...input(serving, {}),
+      nodeJob: { node: '/opt/node/bin/node', main: "/srv/it's/node-job-main.js", spec: '/shared/job/server-job.json' },
+    });
+    expect(script).toContain(
+      `--kill-on-bad-exit=1 '/opt/node/bin/node' '/srv/it'\\''s/node-job-main.js' '/shared/job/server-job.json'`,
+    );
+    expect(script).not.toContain(' launch --machine_rank');
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'joules-slurm-script-'));
+    await writeFile(path.join(dir, 'job.sh'), script);
+    const r = await execa('bash', ['-n', path.join(dir, 'job.sh')], { reject: false });
+    await rm(dir, { recursive: true, force: true });
+    expect(r.exitCode, r.stderr).toBe(0);
+  });
+
   it('is a valid bash script (bash -n)', async () => {
     const dir = await mkdtemp(path.join(os.tmpdir(), 'joules-slurm-script-'));
     const file = path.join(dir, 'job.sh');

@@ -26,6 +26,11 @@ export interface ScriptInput {
   jobDir: string;
   /** A random string written to `<jobDir>/token` before submitting: proves the nodes see that very folder. */
   token: string;
+  /**
+   * Engine "server" with `server.command`: the job runs this instead of accelerate, on its one node.
+   * It starts the server, runs the worker against it and stops it (server/node-job.ts).
+   */
+  nodeJob?: { node: string; main: string; spec: string };
 }
 
 /**
@@ -91,8 +96,15 @@ export function batchScript(input: ScriptInput): string {
     'echo "joules: main process at $main_addr:$main_port"',
     ...exports,
     '',
-    `${step} --kill-on-bad-exit=1 bash -c 'exec "$0" launch --machine_rank "$SLURM_NODEID" --main_process_ip "$1" --main_process_port "$2" "\${@:3}"' \\`,
-    `  ${q(input.accelerateBin)} "$main_addr" "$main_port" ${accelerateArgs(input).map(q).join(' ')}`,
+    ...(input.nodeJob
+      ? [
+          '# Engine "server": the inference server and the worker on this node, the server stopped after.',
+          `${step} --kill-on-bad-exit=1 ${[input.nodeJob.node, input.nodeJob.main, input.nodeJob.spec].map(q).join(' ')}`,
+        ]
+      : [
+          `${step} --kill-on-bad-exit=1 bash -c 'exec "$0" launch --machine_rank "$SLURM_NODEID" --main_process_ip "$1" --main_process_port "$2" "\${@:3}"' \\`,
+          `  ${q(input.accelerateBin)} "$main_addr" "$main_port" ${accelerateArgs(input).map(q).join(' ')}`,
+        ]),
     '',
   ].join('\n');
 }

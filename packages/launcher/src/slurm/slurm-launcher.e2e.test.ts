@@ -114,6 +114,75 @@ describe.skipIf(unavailable !== undefined)('SlurmLauncher on a real 2-node Slurm
     expect(await squeueIds()).not.toContain(started[0]!.schedulerJobId);
   });
 
+  const serve = [
+    ...['transformers', 'serve', '{model}', '--device', 'cpu', '--host', '{host}', '--port', '{port}'],
+    ...['--continuous-batching', '--cb-num-blocks', '128', '--cb-block-size', '32', '--cb-max-batch-tokens', '512'],
+  ];
+  const serving = (server: Record<string, unknown>) => ({
+    engine: 'server',
+    server: { ready_timeout_s: 120, ...server },
+    load: { pattern: 'closed_loop', concurrency: 2, num_requests: 6, warmup_requests: 1 },
+    num_input_prompts: 4,
+    energy: { backend: 'none' },
+    launch: { launcher: 'slurm' },
+  });
+  const servers = async (model: string) =>
+    (await execa('ps', ['-eo', 'pid=,args='])).stdout
+      .split('\n')
+      .filter((l) => l.includes(' serve ') && l.includes(model) && !l.includes('ps -eo'));
+
+  it('engine "server": the job starts transformers serve on its node, the worker loads it, the server goes after', {
+    timeout: 240_000,
+  }, async () => {
+    const j = await job(serving({ command: serve }));
+    const outcome = await launcher({ cpusPerTask: 2 }).launch(j);
+    const log = await readFile(j.logFile, 'utf8').catch(() => '(no log)');
+    expect(outcome.status, `${JSON.stringify(outcome)}\n${log}`).toBe('succeeded');
+    const lines = (await readFile(path.join(j.outputDir, 'requests-rank-0.jsonl'), 'utf8')).trim().split('\n');
+    expect(lines.map((l) => JSON.parse(l).error)).toEqual(Array(6).fill(null));
+    // The worker got the node's server: its URL and (on CPU) no GPUs, in the experiment it read.
+    const ran = JSON.parse(await readFile(path.join(j.outputDir, 'slurm', 'experiment.json'), 'utf8'));
+    expect(ran.server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(ran.server.devices).toEqual([]);
+    const serverLog = await readFile(j.logFile.replace(/\.log$/, '-server.log'), 'utf8');
+    expect(serverLog.match(/POST \/v1\/completions/g)?.length).toBeGreaterThanOrEqual(7); // 1 warm-up + 6
+    expect(await servers(tinyModel)).toEqual([]);
+  });
+
+  it('engine "server": a server command that is not found fails the job as server_start_failed', {
+    timeout: 60_000,
+  }, async () => {
+    const j = await job(serving({ command: ['/nonexistent/serve', '{model}', '--port', '{port}'] }));
+    const outcome = await launcher({ cpusPerTask: 1 }).launch(j);
+    expect(outcome.status).toBe('failed');
+    if (outcome.status !== 'failed') return;
+    expect(outcome.kind).toBe('server_start_failed');
+    expect(outcome.message).toMatch(/server command not found or not runnable: \/nonexistent\/serve/);
+  });
+
+  it('engine "server": aborting during the load cancels the job, and no server process is left', {
+    timeout: 120_000,
+  }, async () => {
+    const j = await job({
+      ...serving({ command: serve }),
+      load: { pattern: 'closed_loop', concurrency: 2, duration_s: 300, warmup_requests: 1 },
+    });
+    const controller = new AbortController();
+    const running = launcher({ cpusPerTask: 2 }).launch(j, { signal: controller.signal });
+    const serverLog = j.logFile.replace(/\.log$/, '-server.log');
+    for (let i = 0; i < 600; i++) {
+      const text = await readFile(serverLog, 'utf8').catch(() => '');
+      if ((text.match(/POST \/v1\/completions/g) ?? []).length >= 4) break; // measured requests flow
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(await servers(tinyModel)).toHaveLength(1);
+    controller.abort();
+    expect((await running).status).toBe('interrupted');
+    const deadline = Date.now() + 10_000;
+    while ((await servers(tinyModel)).length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(await servers(tinyModel)).toEqual([]);
+  });
+
   it('aborting cancels the job (scancel): gone from the queue, its processes gone, interrupted', {
     timeout: 60_000,
   }, async () => {

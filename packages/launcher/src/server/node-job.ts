@@ -1,0 +1,110 @@
+import { spawn } from 'node:child_process';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { delimiter } from 'node:path';
+import { ServerError } from '../errors.js';
+import { withLogTail } from './health.js';
+import { type ServerHandle, startServer } from './start-server.js';
+
+/**
+ * Engine "server" inside a Slurm job. The batch script runs `node node-job-main.js <spec>` on the
+ * job's node (one task). It starts the inference server there on a free port, with the allocation's
+ * GPUs (Slurm's CUDA_VISIBLE_DEVICES), behind the same guard as a local server. It rewrites the
+ * experiment file with the server's URL and devices, runs the worker, then stops the server's
+ * tree. A server failure goes to `errorFile` ({kind, message}; the Slurm outcome reads it) and the
+ * job exits {@link EXIT_SERVER_FAILED}.
+ */
+export interface NodeJobSpec {
+  /** `server.command`, placeholders not yet replaced. */
+  command: string[];
+  model: string;
+  host: string;
+  readyTimeoutMs: number;
+  logFile: string;
+  /** Put first on the server's PATH (the worker venv's bin). */
+  pathPrefix: string;
+  /** The experiment file the worker reads (rewritten with server.url and server.devices). */
+  configPath: string;
+  /** Where a server failure is written (`<job dir>/server-error.json`, fresh for each launch). */
+  errorFile: string;
+  /** The worker's command line. */
+  workerArgv: string[];
+  graceMs?: number;
+}
+
+export const SERVER_ERROR_FILE = 'server-error.json';
+export const EXIT_SERVER_FAILED = 96;
+
+/** The allocation's GPUs as the node sees them: Slurm's CUDA_VISIBLE_DEVICES ([] on CPU). */
+export function allocationGpus(env: NodeJS.ProcessEnv = process.env): number[] {
+  const ids = (env.CUDA_VISIBLE_DEVICES ?? '').split(',').filter((s) => s.trim() !== '');
+  // UUIDs or MIG names instead of indices: the visible devices in order, as CUDA numbers them.
+  return ids.every((s) => /^\d+$/.test(s.trim())) ? ids.map(Number) : ids.map((_, i) => i);
+}
+
+async function writeAtomic(file: string, text: string): Promise<void> {
+  await writeFile(`${file}.tmp`, text, { mode: 0o600 });
+  await rename(`${file}.tmp`, file);
+}
+
+const serverFailed = async (errorFile: string, kind: string, message: string) => {
+  await writeAtomic(errorFile, `${JSON.stringify({ kind, message }, null, 2)}\n`);
+  process.stderr.write(`joules: ${kind}: ${message}\n`);
+  return EXIT_SERVER_FAILED;
+};
+
+const SIGNALS = { SIGINT: 2, SIGTERM: 15 } as const;
+
+/** Start the server, run the worker against it, stop the server; the job's exit code. */
+export async function runNodeJob(spec: NodeJobSpec): Promise<number> {
+  const gpuIds = allocationGpus();
+  let handle: ServerHandle;
+  try {
+    handle = await startServer({
+      command: spec.command,
+      model: spec.model,
+      host: spec.host,
+      gpuIds,
+      logFile: spec.logFile,
+      readyTimeoutMs: spec.readyTimeoutMs,
+      env: { PATH: `${spec.pathPrefix}${delimiter}${process.env.PATH ?? ''}` },
+      ...(spec.graceMs !== undefined && { graceMs: spec.graceMs }),
+    });
+  } catch (err) {
+    if (err instanceof ServerError) return serverFailed(spec.errorFile, err.code, err.message);
+    throw err;
+  }
+  try {
+    const experiment = JSON.parse(await readFile(spec.configPath, 'utf8')) as { server: Record<string, unknown> };
+    experiment.server = { ...experiment.server, url: handle.url, devices: gpuIds };
+    await writeAtomic(spec.configPath, `${JSON.stringify(experiment, null, 2)}\n`);
+    const worker = spawn(spec.workerArgv[0]!, spec.workerArgv.slice(1), { stdio: 'inherit' });
+    const forward = (signal: NodeJS.Signals) => () => worker.kill(signal);
+    const handlers = (['SIGINT', 'SIGTERM'] as const).map((s) => [s, forward(s)] as const);
+    for (const [s, h] of handlers) process.on(s, h);
+    let done = false;
+    let died = false;
+    void handle.exited.then(() => {
+      if (done) return;
+      died = true;
+      worker.kill('SIGTERM'); // it would only see refused connections
+    });
+    const code = await new Promise<number>((resolve) => {
+      worker.on('error', (e) => {
+        process.stderr.write(`joules: cannot run the worker ${spec.workerArgv[0]}: ${e.message}\n`);
+        resolve(127);
+      });
+      worker.on('exit', (c, signal) => resolve(c ?? 128 + (SIGNALS[signal as keyof typeof SIGNALS] ?? 9)));
+    });
+    done = true;
+    for (const [s, h] of handlers) process.off(s, h);
+    if (died) {
+      const exit = await handle.exited;
+      const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
+      const why = `the server died during the experiment (${how}): ${handle.argv.join(' ')}`;
+      return serverFailed(spec.errorFile, 'server_crashed', await withLogTail(why, handle.logFile));
+    }
+    return code;
+  } finally {
+    await handle.stop();
+  }
+}
