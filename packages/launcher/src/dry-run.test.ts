@@ -35,6 +35,20 @@ describe('dryRun', { timeout: 30_000 }, () => {
     expect(d.text).toContain(`--main_process_port '<free port>' -m joules_worker`);
   });
 
+  it('engine "server": the server command line first, its port a placeholder, then the worker', async () => {
+    const j = await job('success', {
+      engine: 'server',
+      gpu_ids: [2, 3],
+      server: { command: ['vllm', 'serve', '{model}', '--port', '{port}', '--tensor-parallel-size', '2'] },
+      load: { pattern: 'closed_loop', concurrency: 4, num_requests: 8 },
+    });
+    const text = dryRun(new PythonLauncher({ pythonBin: '/venv/bin/python' }), j).text.split('\n');
+    expect(text[0]).toBe(
+      `server: CUDA_VISIBLE_DEVICES=2,3 CUDA_DEVICE_ORDER=PCI_BUS_ID vllm serve ${j.experiment.model_name} --port '<free port>' --tensor-parallel-size 2`,
+    );
+    expect(text[1]).toMatch(/^worker: .*\/venv\/bin\/python -m joules_worker --config /);
+  });
+
   it('is exactly what launch runs, given the same config path and port', async () => {
     const j = await job('success', { gpu_ids: [3] }, { port: 29_555 });
     const launcher = new AccelerateLauncher({ accelerateBin: fake });

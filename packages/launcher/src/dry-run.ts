@@ -2,6 +2,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { formatCommandLine } from './command-lines.js';
 import { LaunchOptionsError } from './errors.js';
+import { serverArgv, serverEnv } from './server/server-argv.js';
 import type { CommandLine, Launcher, LaunchJob } from './types.js';
 
 export interface DryRun extends CommandLine {
@@ -18,7 +19,9 @@ export const DRY_RUN_PORT = '<free port>';
  * The command line `launcher` would run for `job`, without running anything: executable,
  * arguments and the extra environment (the launcher's, then the job's). Two values are only known at
  * launch and are shown as placeholders unless given: the private config file (`configPath`) and the
- * rendezvous port (`port`, else `job.port`). Throws NO_COMMAND for a launcher without `command`.
+ * rendezvous port (`port`, else `job.port`). Engine "server" started by Joules: `text` shows the
+ * server's command line first (`server: ...`, on its free port), then the worker's (`worker: ...`).
+ * Throws NO_COMMAND for a launcher without `command`.
  */
 export function dryRun(
   launcher: Launcher,
@@ -38,5 +41,19 @@ export function dryRun(
   if (port === undefined && p >= 0 && args[p + 1] === '0') args[p + 1] = DRY_RUN_PORT;
   const env = { ...cmd.env, ...job.env };
   const line = { file: cmd.file, args, env };
-  return { ...line, text: formatCommandLine(line) };
+  const server = serverLine(job);
+  return { ...line, text: server ? `server: ${server}\nworker: ${formatCommandLine(line)}` : formatCommandLine(line) };
+}
+
+/** Engine "server" started by Joules: the server's command line, its port shown as a placeholder. */
+function serverLine(job: LaunchJob): string | undefined {
+  const e = job.experiment;
+  if (e.engine !== 'server' || e.server.command === null) return undefined;
+  const [file, ...args] = serverArgv(e.server.command, {
+    model: e.model_name,
+    host: e.server.host,
+    port: DRY_RUN_PORT,
+    gpuIds: e.gpu_ids,
+  });
+  return formatCommandLine({ file: file!, args, env: serverEnv(e.gpu_ids) });
 }

@@ -2,7 +2,8 @@
 export interface ServerPlaceholders {
   model: string;
   host: string;
-  port: number;
+  /** A number at launch; a placeholder text in a dry run. */
+  port: number | string;
   /** The GPUs, comma-separated ("" on CPU). */
   gpuIds: readonly number[];
 }
