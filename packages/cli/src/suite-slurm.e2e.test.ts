@@ -2,13 +2,9 @@ import { spawn } from 'node:child_process';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type SlurmCluster, slurmUnavailable, startSlurmCluster, stopSlurmClusters } from '@joules/test-utils';
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type SlurmCluster,
-  slurmUnavailable,
-  startSlurmCluster,
-} from '../../launcher/src/slurm/__fixtures__/slurm-cluster.js';
 
 // `joules suite` with launcher "slurm" on a real Slurm cluster of 2 emulated nodes (the launcher's
 // harness), through the built bin (`npx tsc -b packages/cli`), the real worker and the tiny model.
@@ -47,9 +43,7 @@ describe.skipIf(unavailable !== undefined)('joules suite on a real 2-node Slurm 
   beforeAll(async () => {
     cluster = await startSlurmCluster();
   }, 60_000);
-  afterAll(async () => {
-    await cluster?.stop();
-  }, 60_000);
+  afterAll(stopSlurmClusters, 60_000);
 
   async function suiteFile(name: string, cycles: number): Promise<{ file: string; resultsDir: string }> {
     const dir = path.join(cluster.dir, name);

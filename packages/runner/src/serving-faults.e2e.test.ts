@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { FAULT_SERVER } from '@joules/test-utils';
 import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runExperiment } from './run-experiment.js';
@@ -11,7 +12,6 @@ import { runExperiment } from './run-experiment.js';
 // faults a real server cannot be made to show on demand): each ends as a classified failure with
 // the server log's tail, the server's processes gone, and no result row.
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const faultServer = path.join(root, 'packages/launcher/src/__fixtures__/fault-server.mjs');
 const model = path.join(root, '.joules/models/tiny-llama');
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
@@ -50,7 +50,7 @@ async function run(server: string, load = 'warmup_requests: 0, num_requests: 2')
   return { outcome, pids, failures, csv };
 }
 const fault = (mode: string, extra = '') =>
-  `{ command: [${process.execPath}, ${faultServer}, --port, "{port}", --mode, ${mode}, --child], ready_timeout_s: 20${extra} }`;
+  `{ command: [${process.execPath}, ${FAULT_SERVER}, --port, "{port}", --mode, ${mode}, --child], ready_timeout_s: 20${extra} }`;
 
 describe('engine server failures (slow)', () => {
   it.each([

@@ -2,51 +2,25 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { useFakeNvml } from '@joules/test-utils';
 import { checkExperimentFolder, type Manifest, verifyResults, withResultsDb } from '@joules/tracker';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runExperiment } from './run-experiment.js';
 
-// The real worker on the tiny model, on CPU, with NVML faked (python/tests/fake_pynvml on
-// PYTHONPATH: one constant-power GPU) so the nvml backend samples a timeseries.
+// The real worker on the tiny model, on CPU, with NVML faked (useFakeNvml: one constant-power
+// GPU) so the nvml backend samples a timeseries.
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const FAKE_PYNVML = path.join(root, 'python/tests/fake_pynvml');
 const model = path.join(root, '.joules/models/tiny-llama');
-const ENV_KEYS = [
-  'PYTHONPATH',
-  'FAKE_PYNVML_CONFIG',
-  'JOULES_WORKER_CPU_WITH_GPU_IDS',
-  'JOULES_CACHE_DIR',
-  'HF_HUB_OFFLINE',
-] as const;
-
 let dir = '';
-const saved: Record<string, string | undefined> = {};
+let restore = () => {};
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'joules-side-e2e-'));
-  const fake = path.join(dir, 'fake-nvml.json');
-  await writeFile(
-    fake,
-    JSON.stringify({
-      devices: [
-        { uuid: 'GPU-5e1d0000-fake-4e1b-9a3d-0123456789ab', name: 'NVIDIA H200', power_w: 150, power_limit_w: 700 },
-      ],
-      t0: 0,
-    }),
-  );
-  for (const k of ENV_KEYS) saved[k] = process.env[k];
-  Object.assign(process.env, {
-    PYTHONPATH: [FAKE_PYNVML, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter),
-    FAKE_PYNVML_CONFIG: fake,
-    JOULES_WORKER_CPU_WITH_GPU_IDS: '1',
-    JOULES_CACHE_DIR: path.join(dir, 'cache'),
-    HF_HUB_OFFLINE: '1',
-  });
+  restore = await useFakeNvml(dir, [
+    { uuid: 'GPU-5e1d0000-fake-4e1b-9a3d-0123456789ab', name: 'NVIDIA H200', power_w: 150, power_limit_w: 700 },
+  ]);
 });
 afterAll(async () => {
-  for (const k of ENV_KEYS) {
-    if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
-  }
+  restore();
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -3,47 +3,25 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type RunnerEvent, runExperiment } from '@joules/runner';
+import { useFakeNvml } from '@joules/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parsePrometheusText, startWatch, type WatchStatus } from './index.js';
 
 // The whole path of live power: the real worker on the tiny model (CPU) with NVML faked
-// (python/tests/fake_pynvml: one GPU at a constant 150 W) → its `power` events on stdout → the
+// (useFakeNvml: one GPU at a constant 150 W) → its `power` events on stdout → the
 // launcher → `experiment-power` runner events → the watch's /api/status and /metrics.
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const FAKE_PYNVML = path.join(root, 'python/tests/fake_pynvml');
 const model = path.join(root, '.joules/models/tiny-llama');
-const ENV_KEYS = [
-  'PYTHONPATH',
-  'FAKE_PYNVML_CONFIG',
-  'JOULES_WORKER_CPU_WITH_GPU_IDS',
-  'JOULES_CACHE_DIR',
-  'HF_HUB_OFFLINE',
-] as const;
 const UUID = 'GPU-7a770000-fake-4e1b-9a3d-0123456789ab';
 
 let dir = '';
-const saved: Record<string, string | undefined> = {};
+let restore = () => {};
 beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'joules-watch-power-'));
-  const fake = path.join(dir, 'fake-nvml.json');
-  await writeFile(
-    fake,
-    JSON.stringify({ devices: [{ uuid: UUID, name: 'NVIDIA H200', power_w: 150, power_limit_w: 700 }], t0: 0 }),
-  );
-  for (const k of ENV_KEYS) saved[k] = process.env[k];
-  Object.assign(process.env, {
-    PYTHONPATH: [FAKE_PYNVML, process.env.PYTHONPATH].filter(Boolean).join(path.delimiter),
-    FAKE_PYNVML_CONFIG: fake,
-    JOULES_WORKER_CPU_WITH_GPU_IDS: '1',
-    JOULES_CACHE_DIR: path.join(dir, 'cache'),
-    HF_HUB_OFFLINE: '1',
-  });
+  restore = await useFakeNvml(dir, [{ uuid: UUID, name: 'NVIDIA H200', power_w: 150, power_limit_w: 700 }]);
 });
 afterAll(async () => {
-  for (const k of ENV_KEYS) {
-    if (saved[k] === undefined) delete process.env[k];
-    else process.env[k] = saved[k];
-  }
+  restore();
   await rm(dir, { recursive: true, force: true });
 });
 

@@ -3,14 +3,13 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { FAULT_SERVER } from '@joules/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ServerError } from '../errors.js';
 import { GUARD_SCRIPT } from './guard-script.js';
 import { serverArgv } from './server-argv.js';
 import { startServer } from './start-server.js';
 
-const FIXTURE = fileURLToPath(new URL('../__fixtures__/fault-server.mjs', import.meta.url));
 const dir = mkdtempSync(path.join(tmpdir(), 'joules-server-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -34,7 +33,7 @@ async function gone(pids: number[], ms = 8000): Promise<boolean> {
 }
 const fault = (mode: string, extra: string[] = []) => [
   process.execPath,
-  FIXTURE,
+  FAULT_SERVER,
   '--port',
   '{port}',
   '--mode',

@@ -2,11 +2,11 @@ import { mkdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseExperiment } from '@joules/config';
+import { type SlurmCluster, slurmUnavailable, startSlurmCluster, stopSlurmClusters } from '@joules/test-utils';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SlurmError } from '../errors.js';
 import type { LaunchEvent, LaunchJob, LaunchOutcome } from '../types.js';
-import { type SlurmCluster, slurmUnavailable, startSlurmCluster } from './__fixtures__/slurm-cluster.js';
 import type { SlurmResources } from './resources.js';
 import { slurmStatus } from './sinfo.js';
 import { findSubmittedJob, SlurmLauncher, type SlurmStartedEvent } from './slurm-launcher.js';
@@ -71,9 +71,7 @@ describe.skipIf(unavailable !== undefined)('SlurmLauncher on a real 2-node Slurm
     timeLimited.catch(() => {}); // awaited (and its rejection reported) by the last test
   }, 60_000);
 
-  afterAll(async () => {
-    await cluster?.stop();
-  }, 60_000);
+  afterAll(stopSlurmClusters, 60_000);
 
   it('sinfo reports the partition and its 2 idle nodes', async () => {
     const status = await slurmStatus({ env: cluster.env });

@@ -8,7 +8,7 @@ import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/p
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { freePort } from '../../free-port.js';
+import { freePort } from './free-port.js';
 
 export interface SlurmCluster {
   dir: string;
@@ -24,7 +24,7 @@ export interface SlurmCluster {
   waitUp(): Promise<void>;
   /** Run a Slurm client command against this cluster. */
   slurm(name: string, args: string[]): Promise<{ exitCode: number; stdout: string; stderr: string }>;
-  /** Cancel every job left, then stop the daemons by pid and remove the folder. */
+  /** Cancel every job left, then stop the daemons by pid and remove the folder (once). */
   stop(): Promise<void>;
 }
 
@@ -93,11 +93,27 @@ function daemon(
   const fd = openSync(path.join(dir, 'log', `${name}.out`), 'a');
   const child = spawn(file, args, { stdio: ['ignore', fd, fd], ...extra });
   closeSync(fd);
+  daemons.add(child);
+  child.once('exit', () => daemons.delete(child));
   child.on('error', () => {}); // reported through the readiness check and the .out file
   return child;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+// Every cluster started (or starting) in this process, by its stop function. A test file's hook can
+// time out while startSlurmCluster is still waiting for the nodes: `stopSlurmClusters` in afterAll
+// then stops what it had started, and at exit any daemon still alive is killed.
+const live = new Set<() => Promise<void>>();
+const daemons = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of daemons) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+});
+
+/** Stop every cluster this process started, whole or half started (use in afterAll). */
+export async function stopSlurmClusters(): Promise<void> {
+  await Promise.all([...live].map((stop) => stop()));
+}
 
 async function stopProcess(child: ChildProcess): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null || child.pid === undefined) return;
@@ -154,12 +170,16 @@ export async function startSlurmCluster(): Promise<SlurmCluster> {
         { reject: false },
       )
     ).exitCode === 0;
-  const stop = async () => {
-    await slurm('scancel', ['--user=root']).catch(() => undefined);
-    for (let i = 0; i < 50 && (await slurm('squeue', ['--noheader'])).stdout.trim() !== ''; i++) await sleep(200);
-    for (const child of children.reverse()) await stopProcess(child);
-    await rm(dir, { recursive: true, force: true });
-  };
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await slurm('scancel', ['--user=root']).catch(() => undefined);
+      for (let i = 0; i < 50 && (await slurm('squeue', ['--noheader'])).stdout.trim() !== ''; i++) await sleep(200);
+      for (const child of children.reverse()) await stopProcess(child);
+      await rm(dir, { recursive: true, force: true });
+      live.delete(stop);
+    })());
+  live.add(stop);
   try {
     const munge = path.join(dir, 'munge');
     children.push(

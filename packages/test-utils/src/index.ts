@@ -1,0 +1,10 @@
+import { fileURLToPath } from 'node:url';
+
+export { FAKE_PYNVML_DIR, type FakeGpu, useFakeNvml } from './fake-nvml.js';
+export { type SlurmCluster, slurmUnavailable, startSlurmCluster, stopSlurmClusters } from './slurm-cluster.js';
+
+/**
+ * A fault-injecting OpenAI-style server (`node fault-server.mjs --port P --mode MODE [--child]`): the
+ * faults a real inference server cannot be made to show on demand (crash, garbage, stall, ...).
+ */
+export const FAULT_SERVER = fileURLToPath(new URL('./fault-server.mjs', import.meta.url));
