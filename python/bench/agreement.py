@@ -33,7 +33,7 @@ MAX_TOKENS = 16
 
 
 class IndependentClient:
-    """The standard library's ``http.client`` (TCP_NODELAY, as aiohttp) on one keep-alive connection,
+    """The standard library's ``http.client`` (it sets TCP_NODELAY itself, as aiohttp does) on one keep-alive connection,
     the SSE stream read line by line, each content chunk timed when its line is read.
     (``requests``' iter_lines costs enough per chunk to show in millisecond gaps on a busy 2-CPU host.)"""
 

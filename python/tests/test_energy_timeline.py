@@ -68,6 +68,28 @@ def test_rapl_counters_give_each_side_of_a_power_step(tmp_path, monkeypatch) -> 
     assert total == pytest.approx(result.readings[0].energy_j, rel=0.02)
 
 
+def test_a_failed_read_mid_load_is_skipped_not_the_end_of_sampling(tmp_path, monkeypatch) -> None:
+    folder = tmp_path / "powercap" / "intel-rapl:0"
+    folder.mkdir(parents=True)
+    for name, text in (("name", "package-0"), ("energy_uj", "0"), ("max_energy_range_uj", str(2**32 - 1))):
+        (folder / name).write_text(text + "\n")
+    monkeypatch.setenv(ROOT_ENV, str(tmp_path / "powercap"))
+    origin, calls = time.perf_counter(), {"n": 0}
+
+    def read_uj(self) -> int:
+        calls["n"] += 1
+        if 6 <= calls["n"] <= 8:
+            raise OSError("EIO (a flaky read)")
+        return int(20 * (time.perf_counter() - origin) * 1e6)  # 20 W
+
+    monkeypatch.setattr(Zone, "read_uj", read_uj)
+    ctx = BackendContext(EnergyConfig(measure_power_secs=1.0), "node-1", True)  # its own thread stays idle
+    timeline, _ = sampled(RaplBackend(ctx), time.perf_counter, 0.3)
+    assert timeline.supported and timeline.failed_reads >= 1 and len(timeline.samples) >= 5
+    a, b = timeline.samples[0][0], timeline.samples[-1][0]
+    assert timeline.between(a, b) == pytest.approx(20 * (b - a), rel=0.02)
+
+
 def test_a_backend_that_cannot_read_mid_span_is_prorated_and_says_so() -> None:
     backend = get_backend("none")(BackendContext(EnergyConfig(), "node-1", True))
     timeline, _ = sampled(backend, time.perf_counter, 0.0)

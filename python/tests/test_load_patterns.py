@@ -169,3 +169,18 @@ def test_without_the_trace_the_send_time_is_stamped_before_the_post(fault_server
     url, handler = fault_server
     r = _send(url)
     assert r.ok and not r.sent and 0.0 < r.send_unix_s <= handler.received[0]
+
+
+def test_a_request_waiting_for_a_connection_counts_the_wait(fault_server) -> None:
+    """One connection, two requests at once: the second's send time is when it began to wait (a
+    busy server's queue is part of its latency), not when its body went out after the first ended."""
+    url, _ = fault_server
+
+    async def go() -> list[RequestRecord]:
+        target = Target(url, "completions", "m", {}, 5.0)
+        async with client_session(1) as s:
+            return list(await asyncio.gather(*(send_request(s, target, i, "hi", 4) for i in range(2))))
+
+    first, second = asyncio.run(go())
+    assert first.ok and second.ok and first.sent and second.sent
+    assert second.send_unix_s < first.end_unix_s

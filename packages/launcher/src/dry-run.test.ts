@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { fake, job } from './__fixtures__/helpers.js';
 import { AccelerateLauncher, PythonLauncher } from './accelerate-launcher.js';
 import { DRY_RUN_CONFIG_PATH, dryRun } from './dry-run.js';
+import { SlurmLauncher } from './slurm/slurm-launcher.js';
 
 describe('dryRun', { timeout: 30_000 }, () => {
   it('shows what would run, with placeholders for the config file and the port chosen at launch', async () => {
@@ -47,6 +48,14 @@ describe('dryRun', { timeout: 30_000 }, () => {
       `server: CUDA_VISIBLE_DEVICES=2,3 CUDA_DEVICE_ORDER=PCI_BUS_ID vllm serve ${j.experiment.model_name} --port '<free port>' --tensor-parallel-size 2`,
     );
     expect(text[1]).toMatch(/^worker: .*\/venv\/bin\/python -m joules_worker --config /);
+    const slurm = dryRun(
+      new SlurmLauncher({ accelerateBin: '/venv/bin/accelerate', resources: { gpusPerNode: 2 } }),
+      j,
+    ).text.split('\n');
+    expect(slurm[0]).toMatch(
+      /^server: CUDA_VISIBLE_DEVICES='<the allocation'\\''s>' CUDA_DEVICE_ORDER=PCI_BUS_ID vllm /,
+    );
+    expect(slurm[1]).toMatch(/^worker: .*sbatch /);
   });
 
   it('is exactly what launch runs, given the same config path and port', async () => {

@@ -41,19 +41,26 @@ export function dryRun(
   if (port === undefined && p >= 0 && args[p + 1] === '0') args[p + 1] = DRY_RUN_PORT;
   const env = { ...cmd.env, ...job.env };
   const line = { file: cmd.file, args, env };
-  const server = serverLine(job);
+  const server = serverLine(job, launcher.name === 'slurm');
   return { ...line, text: server ? `server: ${server}\nworker: ${formatCommandLine(line)}` : formatCommandLine(line) };
 }
 
-/** Engine "server" started by Joules: the server's command line, its port shown as a placeholder. */
-function serverLine(job: LaunchJob): string | undefined {
+/**
+ * Engine "server" started by Joules: the server's command line, its port shown as a placeholder (on
+ * Slurm its GPUs too: the allocation's, known on the node).
+ */
+function serverLine(job: LaunchJob, slurm: boolean): string | undefined {
   const e = job.experiment;
   if (e.engine !== 'server' || e.server.command === null) return undefined;
-  const [file, ...args] = serverArgv(e.server.command, {
+  const command = slurm ? e.server.command.map((a) => a.replaceAll('{gpu_ids}', SLURM_GPUS)) : e.server.command;
+  const [file, ...args] = serverArgv(command, {
     model: e.model_name,
     host: e.server.host,
     port: DRY_RUN_PORT,
     gpuIds: e.gpu_ids,
   });
-  return formatCommandLine({ file: file!, args, env: serverEnv(e.gpu_ids) });
+  const env = slurm ? { ...serverEnv([]), CUDA_VISIBLE_DEVICES: SLURM_GPUS } : serverEnv(e.gpu_ids);
+  return formatCommandLine({ file: file!, args, env });
 }
+
+const SLURM_GPUS = "<the allocation's>";

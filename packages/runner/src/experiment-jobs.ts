@@ -85,6 +85,7 @@ export function launcherCache(worker: WorkerEnv, cwd: string, options: LauncherC
           ? Promise.resolve(
               new SlurmLauncher({
                 accelerateBin: worker.accelerate,
+                pythonBin: worker.python,
                 resources: (job) => slurmResources(job.experiment),
                 ...(options.detach !== undefined && { detach: options.detach }),
                 ...(pollMs !== undefined && { pollMs }),

@@ -109,11 +109,12 @@ class RaplBackend(EnergyBackend):
             self._thread = threading.Thread(target=self._loop, args=(interval,), name="joules-rapl", daemon=True)
             self._thread.start()
 
-    def _read(self) -> None:
+    def _read(self, count: bool = True) -> None:
         with self._lock:
             for z in self.zones:
                 self.counters[z.device_id].update(z.read_uj(), self._active)
-            self.reads_taken += 1
+            if count:  # the energy block's `samples`: this backend's own reads, not the timeline's
+                self.reads_taken += 1
 
     def _loop(self, interval: float) -> None:
         while not self._halt_event.wait(interval):
@@ -125,7 +126,7 @@ class RaplBackend(EnergyBackend):
     def totals_j(self) -> dict[str, float] | None:
         if not self.zones:
             return None
-        self._read()
+        self._read(count=False)
         with self._lock:
             return {device_id: counter.total / 1e6 for device_id, counter in self.counters.items()}
 

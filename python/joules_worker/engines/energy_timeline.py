@@ -28,10 +28,12 @@ class EnergyTimeline:
         self.now = now
         self.samples: list[tuple[float, dict[str, float]]] = []
         self.supported = True
+        self.failed_reads = 0  # reads after the first that gave nothing (skipped: the next one counts)
         self._halt = threading.Event()
         self._thread: threading.Thread | None = None
 
     def _sample(self) -> bool:
+        """One reading; False only when the backend cannot read mid-span at all (the first read)."""
         before = self.now()
         try:
             totals = self.backend.totals_j()
@@ -39,8 +41,13 @@ class EnergyTimeline:
             logger.warning("energy timeline: %s: %s", type(e).__name__, e)
             totals = None
         if totals is None:
-            self.supported = False
-            return False
+            if not self.samples:
+                self.supported = False
+                return False
+            self.failed_reads += 1  # a transient failure: interpolate over the gap
+            if self.failed_reads == 1:
+                logger.warning("energy timeline: a mid-load read of the counters failed; skipped")
+            return True
         self.samples.append(((before + self.now()) / 2, totals))  # the reads' midpoint
         return True
 

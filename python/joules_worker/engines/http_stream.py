@@ -34,7 +34,7 @@ class RequestRecord:
     error: str | None = None  # why it failed; None = success
     error_kind: str | None = None  # "http" | "garbage" | "truncated" | "stall" | "unreachable"
     text: str = field(default="", repr=False)  # not written; used to count tokens
-    sent: bool = field(default=False, repr=False)  # not written; send_unix_s is the body's write time
+    sent: bool = field(default=False, repr=False)  # not written; send_unix_s was restamped by the trace
 
     @property
     def ok(self) -> bool:

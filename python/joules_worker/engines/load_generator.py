@@ -30,7 +30,7 @@ class Target:
     request_timeout_s: float
 
 
-async def _on_body_sent(_session: Any, ctx: Any, _params: Any) -> None:
+async def _stamp(_session: Any, ctx: Any, _params: Any) -> None:
     record = ctx.trace_request_ctx
     if isinstance(record, RequestRecord) and not record.sent:
         record.send_unix_s, record.sent = clock.now(), True
@@ -39,13 +39,17 @@ async def _on_body_sent(_session: Any, ctx: Any, _params: Any) -> None:
 def client_session(limit: int) -> Any:
     """The one aiohttp session (keep-alive pool of ``limit`` connections) a load runs on.
 
-    Its trace restamps each request's ``send_unix_s`` when the body (which aiohttp writes together
-    with the headers) was handed to the socket: aiohttp's own request set-up (~0.25 ms of CPU on a
-    small host) is then not counted in TTFT or end-to-end latency, as the server never saw it."""
+    Its trace restamps each request's ``send_unix_s``: when it began to wait for a free connection
+    or to open one (a server too busy to accept is part of its latency), else, on a kept-alive
+    connection, when the body (which aiohttp writes together with the headers) was handed to the
+    socket. aiohttp's own request set-up (~0.25 ms of CPU on a small host) is then not counted in
+    TTFT or end-to-end latency: the server never saw it."""
     import aiohttp
 
     trace = aiohttp.TraceConfig()
-    trace.on_request_chunk_sent.append(_on_body_sent)
+    trace.on_connection_queued_start.append(_stamp)
+    trace.on_connection_create_start.append(_stamp)
+    trace.on_request_chunk_sent.append(_stamp)
     connector = aiohttp.TCPConnector(limit=limit, limit_per_host=limit, force_close=False, ttl_dns_cache=300)
     return aiohttp.ClientSession(connector=connector, trace_configs=[trace])
 

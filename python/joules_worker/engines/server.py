@@ -134,8 +134,8 @@ class ServerEngine(Engine):
         memory.reset()
         backend.start()
         timeline = EnergyTimeline(backend, min(config.energy.measure_power_secs, TIMELINE_S), clock.now)
-        timeline.start()
         try:
+            timeline.start()
             if config.load.pattern == "closed_loop":
                 start, records = asyncio.run(
                     closed_loop(

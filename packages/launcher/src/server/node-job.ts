@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { readFile, rename, writeFile } from 'node:fs/promises';
+import os from 'node:os';
 import { delimiter } from 'node:path';
 import { ServerError } from '../errors.js';
 import { withLogTail } from './health.js';
@@ -34,11 +35,28 @@ export interface NodeJobSpec {
 export const SERVER_ERROR_FILE = 'server-error.json';
 export const EXIT_SERVER_FAILED = 96;
 
-/** The allocation's GPUs as the node sees them: Slurm's CUDA_VISIBLE_DEVICES ([] on CPU). */
-export function allocationGpus(env: NodeJS.ProcessEnv = process.env): number[] {
-  const ids = (env.CUDA_VISIBLE_DEVICES ?? '').split(',').filter((s) => s.trim() !== '');
-  // UUIDs or MIG names instead of indices: the visible devices in order, as CUDA numbers them.
-  return ids.every((s) => /^\d+$/.test(s.trim())) ? ids.map(Number) : ids.map((_, i) => i);
+/**
+ * The allocation's GPUs as Slurm hands them to the job (CUDA_VISIBLE_DEVICES, passed to the server
+ * unchanged): `gpuIds` for the {gpu_ids} placeholder (CUDA's numbering of the visible devices where
+ * Slurm gives UUIDs), and `devices`, the NVML indices the worker reads energy from: those numbers,
+ * or null (no energy, the worker says so) where they are not plain indices.
+ */
+export function allocationGpus(env: NodeJS.ProcessEnv = process.env): {
+  visible: string;
+  gpuIds: number[];
+  devices: number[] | null;
+} {
+  const visible = env.CUDA_VISIBLE_DEVICES ?? '';
+  const ids = visible
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const numeric = ids.every((s) => /^\d+$/.test(s));
+  return {
+    visible,
+    gpuIds: numeric ? ids.map(Number) : ids.map((_, i) => i),
+    devices: numeric ? ids.map(Number) : null,
+  };
 }
 
 async function writeAtomic(file: string, text: string): Promise<void> {
@@ -52,11 +70,9 @@ const serverFailed = async (errorFile: string, kind: string, message: string) =>
   return EXIT_SERVER_FAILED;
 };
 
-const SIGNALS = { SIGINT: 2, SIGTERM: 15 } as const;
-
 /** Start the server, run the worker against it, stop the server; the job's exit code. */
 export async function runNodeJob(spec: NodeJobSpec): Promise<number> {
-  const gpuIds = allocationGpus();
+  const { visible, gpuIds, devices } = allocationGpus();
   let handle: ServerHandle;
   try {
     handle = await startServer({
@@ -66,7 +82,7 @@ export async function runNodeJob(spec: NodeJobSpec): Promise<number> {
       gpuIds,
       logFile: spec.logFile,
       readyTimeoutMs: spec.readyTimeoutMs,
-      env: { PATH: `${spec.pathPrefix}${delimiter}${process.env.PATH ?? ''}` },
+      env: { PATH: `${spec.pathPrefix}${delimiter}${process.env.PATH ?? ''}`, CUDA_VISIBLE_DEVICES: visible },
       ...(spec.graceMs !== undefined && { graceMs: spec.graceMs }),
     });
   } catch (err) {
@@ -75,16 +91,21 @@ export async function runNodeJob(spec: NodeJobSpec): Promise<number> {
   }
   try {
     const experiment = JSON.parse(await readFile(spec.configPath, 'utf8')) as { server: Record<string, unknown> };
-    experiment.server = { ...experiment.server, url: handle.url, devices: gpuIds };
+    experiment.server = { ...experiment.server, url: handle.url, devices };
     await writeAtomic(spec.configPath, `${JSON.stringify(experiment, null, 2)}\n`);
     const worker = spawn(spec.workerArgv[0]!, spec.workerArgv.slice(1), { stdio: 'inherit' });
-    const forward = (signal: NodeJS.Signals) => () => worker.kill(signal);
+    // Signalled (scancel, time limit, preemption): Slurm signals the server too; that is no crash.
+    let signalled = false;
+    const forward = (signal: NodeJS.Signals) => () => {
+      signalled = true;
+      worker.kill(signal);
+    };
     const handlers = (['SIGINT', 'SIGTERM'] as const).map((s) => [s, forward(s)] as const);
     for (const [s, h] of handlers) process.on(s, h);
     let done = false;
     let died = false;
     void handle.exited.then(() => {
-      if (done) return;
+      if (done || signalled) return;
       died = true;
       worker.kill('SIGTERM'); // it would only see refused connections
     });
@@ -93,11 +114,12 @@ export async function runNodeJob(spec: NodeJobSpec): Promise<number> {
         process.stderr.write(`joules: cannot run the worker ${spec.workerArgv[0]}: ${e.message}\n`);
         resolve(127);
       });
-      worker.on('exit', (c, signal) => resolve(c ?? 128 + (SIGNALS[signal as keyof typeof SIGNALS] ?? 9)));
+      worker.on('exit', (c, signal) => resolve(c ?? 128 + (signal ? (os.constants.signals[signal] ?? 9) : 0)));
     });
     done = true;
     for (const [s, h] of handlers) process.off(s, h);
-    if (died) {
+    // The server died first (the worker stopped for it), or the worker failed on a dead server.
+    if (!signalled && (died || (!handle.alive() && code !== 0))) {
       const exit = await handle.exited;
       const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
       const why = `the server died during the experiment (${how}): ${handle.argv.join(' ')}`;

@@ -98,14 +98,14 @@ export async function jobOutcome(end: JobEnd): Promise<LaunchOutcome> {
     ...(kind === 'timeout' && { timeout: 'wall-clock' as const }),
   });
 
-  // Engine "server": the job's node job says why the server failed (server/node-job.ts).
-  const server = await readServerError(path.join(job.outputDir, 'slurm')); // slurmJobDir(job)
-  if (server) return failed(server.kind, `${where}: ${server.message}`);
   const stateKind = state ? STATE_KINDS[state] : undefined;
   if (stateKind)
     return failed(stateKind, `${where} ended ${state}${info?.reason ? ` (${info.reason})` : ''}; see ${job.logFile}`);
   if (state === 'CANCELLED')
     return failed('other', `${where} was cancelled outside Joules (scancel or an administrator)`);
+  // Engine "server": the job's node job says why the server failed (server/node-job.ts).
+  const server = await readServerError(path.join(job.outputDir, 'slurm')); // slurmJobDir(job)
+  if (server) return failed(server.kind, `${where}: ${server.message}`);
   if ((state === 'COMPLETED' || !info) && missing.length === 0 && errors.length === 0) {
     const wrong = (await worldSizes(files)).filter((w) => w !== n);
     if (wrong.length === 0) return { status: 'succeeded', rankFiles: files, exitCode: 0, durationMs, command };

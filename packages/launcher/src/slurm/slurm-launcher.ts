@@ -1,16 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SlurmError } from '../errors.js';
-import { type NodeJobSpec, SERVER_ERROR_FILE } from '../server/node-job.js';
-import { serverLogFile } from '../server/server-launcher.js';
 import type { CommandLine, LaunchEvent, Launcher, LaunchJob, LaunchOptions, LaunchOutcome } from '../types.js';
 import type { SlurmJobInfo } from './job-state.js';
 import { fileSize } from './log-tail.js';
 import { jobOutcome, nodesThatSaw } from './outcome.js';
 import { planJob, type SlurmResources, sbatchArgs } from './resources.js';
 import { batchScript, EXIT_NOT_SHARED } from './script.js';
+import { NODE_JOB_MAIN, serverJobSpec } from './server-job.js';
 import { expandHostlist, type SlurmClient, scancel, slurmCommand } from './slurm-cli.js';
 import { watchJob } from './watch.js';
 
@@ -27,17 +25,9 @@ export interface SlurmLauncherOptions extends SlurmClient {
   settleMs?: number;
   /** Node on the nodes, for engine "server" jobs (default: this process's, at a path every node must see). */
   nodeBin?: string;
+  /** The worker's Python for engine "server" jobs (default: `python` beside `accelerateBin`). */
+  pythonBin?: string;
 }
-
-/** The built node job (packages/launcher/dist/server/node-job-main.js), from src/ or dist/ alike. */
-export const NODE_JOB_MAIN = path.join(
-  path.dirname(fileURLToPath(import.meta.url)),
-  '..',
-  '..',
-  'dist',
-  'server',
-  'node-job-main.js',
-);
 
 /** `launch` / `attach` options: `detach` overrides the launcher's own for this job. */
 export interface SlurmLaunchOptions extends LaunchOptions {
@@ -98,7 +88,7 @@ export class SlurmLauncher implements Launcher {
   /** The batch script for `job` (what `command` submits); the token is random per launch. */
   script(job: LaunchJob, configPath: string, token = '<token>'): string {
     const plan = planJob(this.resources(job), job);
-    const serving = this.nodeJobSpec(job, configPath);
+    const serving = serverJobSpec(job, configPath, this.options);
     return batchScript({
       plan,
       job,
@@ -114,35 +104,6 @@ export class SlurmLauncher implements Launcher {
         },
       }),
     });
-  }
-
-  /**
-   * Engine "server" with `server.command`: the node job's spec (the server on the job's node, the
-   * worker as plain python beside it). An attached `server.url` needs none: the worker runs as usual.
-   */
-  nodeJobSpec(job: LaunchJob, configPath: string): NodeJobSpec | undefined {
-    const e = job.experiment;
-    if (e.engine !== 'server' || e.server.command === null) return undefined;
-    const bin = path.dirname(this.options.accelerateBin);
-    return {
-      command: [...e.server.command],
-      model: e.model_name,
-      host: e.server.host,
-      readyTimeoutMs: e.server.ready_timeout_s * 1000,
-      logFile: serverLogFile(job),
-      pathPrefix: bin,
-      configPath,
-      errorFile: path.join(slurmJobDir(job), SERVER_ERROR_FILE),
-      workerArgv: [
-        path.join(bin, 'python'),
-        '-m',
-        'joules_worker',
-        '--config',
-        configPath,
-        '--output-dir',
-        job.outputDir,
-      ],
-    };
   }
 
   async launch(job: LaunchJob, options: SlurmLaunchOptions = {}): Promise<LaunchOutcome> {
@@ -163,7 +124,7 @@ export class SlurmLauncher implements Launcher {
     const token = randomBytes(16).toString('hex');
     await writeFile(configPath, `${JSON.stringify(job.experiment, null, 2)}\n`, { mode: 0o600 });
     await writeFile(path.join(dir, 'token'), token, { mode: 0o600 });
-    const serving = this.nodeJobSpec(job, configPath);
+    const serving = serverJobSpec(job, configPath, this.options);
     if (serving)
       await writeFile(path.join(dir, 'server-job.json'), `${JSON.stringify(serving, null, 2)}\n`, { mode: 0o600 });
     await writeFile(path.join(dir, 'job.sh'), this.script(job, configPath, token), { mode: 0o700 });
