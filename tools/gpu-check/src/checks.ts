@@ -1,4 +1,10 @@
-import { aggregateRanks, deriveMetrics, type ExperimentMetrics, type ProcessTotals } from '@joules/metrics';
+import {
+  aggregateRanks,
+  deriveMetrics,
+  type ExperimentMetrics,
+  type ProcessTotals,
+  servingMetrics,
+} from '@joules/metrics';
 import { BATCH_SIZES } from './experiments.js';
 import type { Returned, StepFiles, TimeseriesRow } from './returned.js';
 
@@ -218,15 +224,30 @@ function servingRow(returned: Returned, by: Map<string, StepFigures>): CheckRow 
   if (steps.length === 0 || skippedStep) {
     return { check, bound: 'optional', figure: skippedStep?.skipped ?? 'not in this kit', status: 'skipped' };
   }
+  const serving = (name: string) => {
+    const files = returned.steps.get(name);
+    return files?.serving && files.requests
+      ? servingMetrics(files.requests, files.serving, { ttft_ms: null, tpot_ms: null })
+      : undefined;
+  };
   const parts = steps.map((s) => {
     const m = by.get(s.name)?.metrics;
     if (!m) return `${s.name}: ${by.get(s.name)?.error ?? 'no figures'}`;
-    return `${s.name}: ${num(m.throughput_tokens_per_s)} tokens/s, TTFT ${num(m.ttft_mean_s)} s, ${num(m.energy_per_token_j)} J/token`;
+    const v = serving(s.name);
+    const steady = v
+      ? `, steady ${num(v.serving_steady_energy_per_token_j)} J/token (${v.serving_steady_energy_method ?? 'no steady window'})`
+      : ', no serving summary';
+    return `${s.name}: ${num(m.throughput_tokens_per_s)} tokens/s, TTFT ${num(m.ttft_mean_s)} s, ${num(m.energy_per_token_j)} J/token${steady}`;
   });
-  const ok = steps.every((s) => by.get(s.name)?.metrics?.energy_per_token_j != null);
+  // The steady window's joules are read from the GPU's counters, not prorated (the ML.ENERGY figure).
+  const ok = steps.every(
+    (s) =>
+      by.get(s.name)?.metrics?.energy_per_token_j != null &&
+      serving(s.name)?.serving_steady_energy_method === 'counters_sampled',
+  );
   return {
     check,
-    bound: 'both runs measured (a figure, no bound)',
+    bound: 'both runs measured, the steady window from the counters (a figure, no bound)',
     figure: parts.join('; '),
     status: ok ? 'pass' : 'fail',
   };

@@ -136,6 +136,10 @@ describe('CPU rehearsal', () => {
     expect(row(rows, 'transformers serve').figure).toMatch(
       /serving-c1: [\d.]+ tokens\/s.*serving-c16: [\d.]+ tokens\/s/,
     );
+    // the steady window's joules from the (faked) GPU counter, sampled through the load
+    expect(row(rows, 'transformers serve').figure).toMatch(
+      /serving-c1: .*steady [\d.e-]+ J\/token \(counters_sampled\).*serving-c16: .*steady [\d.e-]+ J\/token \(counters_sampled\)/,
+    );
   });
 
   it('refuses a rank file the metrics schema rejects, naming it', () => {

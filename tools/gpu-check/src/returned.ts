@@ -1,6 +1,13 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type RawMeasurement, RawMeasurementSchema } from '@joules/metrics';
+import {
+  type RawMeasurement,
+  RawMeasurementSchema,
+  type ServingRequest,
+  ServingRequestSchema,
+  type ServingSummary,
+  ServingSummarySchema,
+} from '@joules/metrics';
 import { z } from 'zod';
 import { GpuCheckError } from './errors.js';
 
@@ -62,6 +69,9 @@ export interface StepFiles {
   /** Timeseries rows by rank. */
   timeseries: Map<number, TimeseriesRow[]>;
   stderr: string;
+  /** Engine "server" steps: the load's summary and its requests (serving-rank-0.json, requests-rank-0.jsonl). */
+  serving?: ServingSummary;
+  requests?: ServingRequest[];
 }
 
 export interface Returned {
@@ -119,6 +129,13 @@ export function readReturned(dir: string): Returned {
     if (rank) files.ranks.push(parseRank(entry.text, `${bundlePath}: ${entry.path}`));
     else if (series) files.timeseries.set(Number(series[1]), parseSeries(entry.text));
     else if (file === 'worker-stderr.log') files.stderr = entry.text;
+    else if (file === 'serving-rank-0.json')
+      files.serving = parseWith(ServingSummarySchema, entry.text, `${bundlePath}: ${entry.path}`);
+    else if (file === 'requests-rank-0.jsonl')
+      files.requests = entry.text
+        .split('\n')
+        .filter((l) => l.trim() !== '')
+        .map((l, n) => parseWith(ServingRequestSchema, l, `${bundlePath}: ${entry.path} line ${n + 1}`));
   });
   for (const files of steps.values()) files.ranks.sort((a, b) => a.rank - b.rank);
   return { summary: parsed.data, steps };
@@ -137,6 +154,18 @@ function parseRank(text: string, where: string): RawMeasurement {
       `${where} does not match @joules/metrics' raw measurement: ${issueText(r.error)}`,
       'BAD_RANK_FILE',
     );
+  return r.data;
+}
+
+function parseWith<T>(schema: z.ZodType<T>, text: string, where: string): T {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (cause) {
+    throw new GpuCheckError(`${where} is not valid JSON`, 'BAD_BUNDLE', { cause });
+  }
+  const r = schema.safeParse(data);
+  if (!r.success) throw new GpuCheckError(`${where}: ${issueText(r.error)}`, 'BAD_BUNDLE');
   return r.data;
 }
 
