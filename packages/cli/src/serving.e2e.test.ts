@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { stillAlive } from '@joules/test-utils';
 import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runMain } from './main.js';
@@ -25,14 +26,6 @@ afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true 
 type Row = Record<string, string>;
 const rowsOf = async (dir: string) =>
   parse(await readFile(path.join(dir, 'text_generation_results.csv'), 'utf8'), { columns: true }) as Row[];
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 /** Pids of the uvicorn servers that the server logs of a results folder name ("Started server process [N]"). */
 async function serverPids(results: string): Promise<number[]> {
   const logs = (await readdir(path.join(results, 'logs')).catch(() => [] as string[])).filter((n) =>
@@ -45,11 +38,7 @@ async function serverPids(results: string): Promise<number[]> {
   }
   return pids;
 }
-async function allGone(pids: number[], ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms;
-  while (pids.some(alive) && Date.now() < deadline) await sleep(100);
-  return !pids.some(alive);
-}
+const allGone = async (pids: number[], ms: number) => (await stillAlive(pids, ms)).length === 0;
 const COMMAND = `[transformers, serve, "{model}", --device, cpu, --host, "{host}", --port, "{port}", --continuous-batching, --cb-num-blocks, "128", --cb-block-size, "32", --cb-max-batch-tokens, "512"]`;
 
 describe('engine server with a real transformers serve (slow)', () => {

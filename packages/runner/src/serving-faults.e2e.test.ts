@@ -1,9 +1,8 @@
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { FAULT_SERVER } from '@joules/test-utils';
+import { alive, FAULT_SERVER, stillAlive } from '@joules/test-utils';
 import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runExperiment } from './run-experiment.js';
@@ -15,15 +14,6 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const model = path.join(root, '.joules/models/tiny-llama');
 const dirs: string[] = [];
 afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 async function run(server: string, load = 'warmup_requests: 0, num_requests: 2') {
   const dir = await mkdtemp(path.join(os.tmpdir(), 'joules-serving-fault-'));
@@ -41,8 +31,7 @@ async function run(server: string, load = 'warmup_requests: 0, num_requests: 2')
         Number(m[1]),
       )
     : [];
-  const deadline = Date.now() + 5000;
-  while (pids.some(alive) && Date.now() < deadline) await sleep(50);
+  await stillAlive(pids, 5000);
   const failures = parse(await readFile(path.join(dir, 'results', 'failed_experiments.csv'), 'utf8'), {
     columns: true,
   }) as Record<string, string>[];

@@ -141,31 +141,24 @@ export function readReturned(dir: string): Returned {
   return { summary: parsed.data, steps };
 }
 
-function parseRank(text: string, where: string): RawMeasurement {
-  let data: unknown;
-  try {
-    data = JSON.parse(text);
-  } catch (cause) {
-    throw new GpuCheckError(`${where} is not valid JSON`, 'BAD_RANK_FILE', { cause });
-  }
-  const r = RawMeasurementSchema.safeParse(data);
-  if (!r.success)
-    throw new GpuCheckError(
-      `${where} does not match @joules/metrics' raw measurement: ${issueText(r.error)}`,
-      'BAD_RANK_FILE',
-    );
-  return r.data;
-}
+const parseRank = (text: string, where: string): RawMeasurement =>
+  parseWith(RawMeasurementSchema, text, where, 'BAD_RANK_FILE', "does not match @joules/metrics' raw measurement: ");
 
-function parseWith<T>(schema: z.ZodType<T>, text: string, where: string): T {
+function parseWith<T>(
+  schema: z.ZodType<T>,
+  text: string,
+  where: string,
+  code: 'BAD_BUNDLE' | 'BAD_RANK_FILE' = 'BAD_BUNDLE',
+  what = '',
+): T {
   let data: unknown;
   try {
     data = JSON.parse(text);
   } catch (cause) {
-    throw new GpuCheckError(`${where} is not valid JSON`, 'BAD_BUNDLE', { cause });
+    throw new GpuCheckError(`${where} is not valid JSON`, code, { cause });
   }
   const r = schema.safeParse(data);
-  if (!r.success) throw new GpuCheckError(`${where}: ${issueText(r.error)}`, 'BAD_BUNDLE');
+  if (!r.success) throw new GpuCheckError(`${where}${what ? ` ${what}` : ': '}${issueText(r.error)}`, code);
   return r.data;
 }
 

@@ -1,10 +1,9 @@
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseExperiment } from '@joules/config';
-import { FAULT_SERVER } from '@joules/test-utils';
+import { FAULT_SERVER, stillAlive } from '@joules/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { allocationGpus, EXIT_SERVER_FAILED, runNodeJob } from './node-job.js';
 
@@ -13,14 +12,6 @@ import { allocationGpus, EXIT_SERVER_FAILED, runNodeJob } from './node-job.js';
 const repo = (p: string) => fileURLToPath(new URL(`../../../../${p}`, import.meta.url));
 const python = repo('python/.venv/bin/python');
 const model = repo('.joules/models/tiny-llama');
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('allocationGpus', () => {
   it("passes Slurm's list on; NVML indices only where it holds plain indices", () => {
@@ -50,8 +41,10 @@ describe('runNodeJob (slow)', () => {
     for (const [k, v] of [
       ['HF_HUB_OFFLINE', saved.offline],
       ['CUDA_VISIBLE_DEVICES', saved.visible],
-    ] as const)
-      v === undefined ? delete process.env[k] : (process.env[k] = v);
+    ] as const) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
     await rm(dir, { recursive: true, force: true });
   });
 
@@ -94,8 +87,6 @@ describe('runNodeJob (slow)', () => {
     expect(ran.server.devices).toEqual([]);
     const pids = [...(await readFile(logFile, 'utf8')).matchAll(/^(?:pid|child)=(\d+)$/gm)].map((m) => Number(m[1]));
     expect(pids).toHaveLength(2);
-    const deadline = Date.now() + 5000;
-    while (pids.some(alive) && Date.now() < deadline) await sleep(50);
-    expect(pids.filter(alive)).toEqual([]);
+    expect(await stillAlive(pids, 5000)).toEqual([]);
   });
 });

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { FAULT_SERVER } from '@joules/test-utils';
+import { alive, FAULT_SERVER } from '@joules/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ServerError } from '../errors.js';
 import { GUARD_SCRIPT } from './guard-script.js';
@@ -13,14 +13,6 @@ import { startServer } from './start-server.js';
 const dir = mkdtempSync(path.join(tmpdir(), 'joules-server-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const pidsIn = (log: string) =>
   [...readFileSync(log, 'utf8').matchAll(/^(?:pid|child)=(\d+)$/gm)].map((m) => Number(m[1]));
 async function gone(pids: number[], ms = 8000): Promise<boolean> {

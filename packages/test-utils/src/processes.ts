@@ -1,0 +1,16 @@
+/** Whether `pid` is a live process (signal 0). */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Wait up to `ms` for every pid to be gone; the ones still alive then ([] when all went). */
+export async function stillAlive(pids: readonly number[], ms: number): Promise<number[]> {
+  const deadline = Date.now() + ms;
+  while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+  return pids.filter(alive);
+}
