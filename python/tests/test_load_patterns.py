@@ -99,7 +99,7 @@ class _Fault(http.server.BaseHTTPRequestHandler):
 def fault_server() -> Iterator[tuple[str, type[_Fault]]]:
     handler = type("H", (_Fault,), {"received": []})
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    t = threading.Thread(target=srv.serve_forever, daemon=True)
+    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)  # a quick shutdown
     t.start()
     yield f"http://127.0.0.1:{srv.server_address[1]}", handler
     srv.shutdown()

@@ -49,7 +49,7 @@ class _NoUsage(http.server.BaseHTTPRequestHandler):
 def server() -> Iterator[tuple[str, type[_NoUsage]]]:
     handler = type("H", (_NoUsage,), {})
     srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
     yield f"http://127.0.0.1:{srv.server_address[1]}", handler
     srv.shutdown()
     srv.server_close()
