@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { workersOf } from '@joules/test-utils';
 import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runMain } from './main.js';
@@ -32,16 +33,6 @@ function runUntil(
     child.on('error', reject);
     child.on('exit', (_code, signal) => resolve({ finished, signal, pid: child.pid! }));
   });
-}
-
-async function workersOf(pid: number): Promise<number[]> {
-  const found: number[] = [];
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    const env = await readFile(`/proc/${entry}/environ`, 'latin1').catch(() => '');
-    if (env.split('\0').includes(`JOULES_PARENT_PID=${pid}`)) found.push(Number(entry));
-  }
-  return found;
 }
 
 describe('joules suite --reuse-model, killed mid-session and resumed (slow)', () => {

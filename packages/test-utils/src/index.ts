@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 
 export { FAKE_PYNVML_DIR, type FakeGpu, useFakeNvml } from './fake-nvml.js';
-export { alive, stillAlive } from './processes.js';
+export { alive, stillAlive, workersOf } from './processes.js';
 export { type SlurmCluster, slurmUnavailable, startSlurmCluster, stopSlurmClusters } from './slurm-cluster.js';
 
 /**

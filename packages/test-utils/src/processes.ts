@@ -1,3 +1,5 @@
+import { readdir, readFile } from 'node:fs/promises';
+
 /** Whether `pid` is a live process (signal 0). */
 export function alive(pid: number): boolean {
   try {
@@ -13,4 +15,15 @@ export async function stillAlive(pids: readonly number[], ms: number): Promise<n
   const deadline = Date.now() + ms;
   while (pids.some(alive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
   return pids.filter(alive);
+}
+
+/** Pids of the processes whose environment names `pid` as their launching joules process (Linux /proc). */
+export async function workersOf(pid: number): Promise<number[]> {
+  const found: number[] = [];
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const env = await readFile(`/proc/${entry}/environ`, 'latin1').catch(() => '');
+    if (env.split('\0').includes(`JOULES_PARENT_PID=${pid}`)) found.push(Number(entry));
+  }
+  return found;
 }
