@@ -1,4 +1,5 @@
 import type { Experiment } from '@joules/config';
+import type { SuiteTally } from './outcomes.js';
 
 /**
  * Everything a run tells the outside world: the only way progress leaves @joules/runner (the
@@ -107,15 +108,7 @@ export type RunnerEvent =
       reason: 'done' | 'failed' | 'interrupted';
       experiments: number;
     }
-  | {
-      type: 'suite-finished';
-      done: number;
-      failed: number;
-      skipped: number;
-      interrupted: number;
-      energyJ: number;
-      seconds: number;
-    };
+  | ({ type: 'suite-finished' } & SuiteTally);
 
 export type RunnerEventType = RunnerEvent['type'];
 

@@ -3,7 +3,7 @@ export { killRunningLaunches as killRunningWorkers } from '@joules/launcher';
 export { RunConfigError, RunnerError, RunOptionsError, WorkerEnvError } from './errors.js';
 export type { EventSink, RunnerEvent, RunnerEventType } from './events.js';
 export { effectiveLauncher, launchJob, recordSuccess, retryPolicy } from './experiment-jobs.js';
-export type { ExperimentOutcome, SuiteExperimentOutcome, SuiteOutcome } from './outcomes.js';
+export type { ExperimentOutcome, SuiteExperimentOutcome, SuiteOutcome, SuiteTally } from './outcomes.js';
 export type { RunExperimentOptions } from './run-experiment.js';
 export { runExperiment } from './run-experiment.js';
 export type { RunSuiteOptions } from './run-suite.js';

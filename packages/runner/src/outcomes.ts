@@ -47,11 +47,8 @@ export interface SuiteExperimentOutcome {
   modelReused?: boolean;
 }
 
-/** What `runSuite` resolves to. */
-export interface SuiteOutcome {
-  suite: string;
-  resultsDir: string;
-  total: number;
+/** How a suite run ended, in counts: its outcome, its `suite-finished` event, a reporter's summary. */
+export interface SuiteTally {
   done: number;
   failed: number;
   skipped: number;
@@ -59,6 +56,13 @@ export interface SuiteOutcome {
   /** Measured energy of the experiments this run recorded. */
   energyJ: number;
   seconds: number;
+}
+
+/** What `runSuite` resolves to. */
+export interface SuiteOutcome extends SuiteTally {
+  suite: string;
+  resultsDir: string;
+  total: number;
   experiments: SuiteExperimentOutcome[];
   /** `dryRun`: each key's command lines and config; nothing launched, all counts 0. */
   dryRun?: { key: string; text: string }[];

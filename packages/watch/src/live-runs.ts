@@ -1,4 +1,4 @@
-import type { RunnerEvent } from '@joules/runner';
+import type { RunnerEvent, SuiteTally } from '@joules/runner';
 
 /** What a running experiment is doing, from the runner's events (not on disk). */
 export interface LiveExperiment {
@@ -27,14 +27,7 @@ export interface LiveSuite {
   total: number;
   toRun: number;
   skipped: number;
-  finished: {
-    done: number;
-    failed: number;
-    skipped: number;
-    interrupted: number;
-    energyJ: number;
-    seconds: number;
-  } | null;
+  finished: SuiteTally | null;
 }
 
 /**

@@ -1,3 +1,5 @@
+import type { SuiteTally } from '@joules/runner';
+
 /** What a suite run reports; the CLI picks a renderer (TTY bars, plain lines, NDJSON). */
 export type SuiteEvent =
   | { type: 'planned'; total: number; toRun: number; skipped: number; suite: string }
@@ -5,15 +7,7 @@ export type SuiteEvent =
   | { type: 'progress'; key: string; phase: string; i?: number; n?: number }
   | { type: 'retrying'; key: string; attempt: number; delayS: number; reason: string; batchSize?: number }
   | { type: 'finished'; key: string; experimentId: string; status: 'done' | 'failed' | 'interrupted'; detail: string }
-  | {
-      type: 'summary';
-      done: number;
-      failed: number;
-      skipped: number;
-      interrupted: number;
-      energyJ: number;
-      seconds: number;
-    };
+  | ({ type: 'summary' } & SuiteTally);
 
 export interface SuiteReporter {
   report(event: SuiteEvent): void;
