@@ -5,10 +5,10 @@ from __future__ import annotations
 import asyncio
 import http.server
 import json
-import threading
 from collections.abc import Iterator
 
 import pytest
+from _helpers import http_server
 
 from joules_worker.engines import clock
 from joules_worker.engines.http_stream import RequestRecord, endpoint, request_body, stream_request
@@ -98,12 +98,8 @@ class _Fault(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def fault_server() -> Iterator[tuple[str, type[_Fault]]]:
     handler = type("H", (_Fault,), {"received": []})
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    t = threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)  # a quick shutdown
-    t.start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}", handler
-    srv.shutdown()
-    srv.server_close()
+    with http_server(handler) as url:
+        yield url, handler
 
 
 def _send(url: str, extra: dict | None = None) -> RequestRecord:

@@ -7,12 +7,12 @@ from __future__ import annotations
 import copy
 import http.server
 import json
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from _helpers import http_server
 from conftest import base_experiment
 
 from joules_worker.config import ExperimentConfig
@@ -48,11 +48,8 @@ class _NoUsage(http.server.BaseHTTPRequestHandler):
 @pytest.fixture
 def server() -> Iterator[tuple[str, type[_NoUsage]]]:
     handler = type("H", (_NoUsage,), {})
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True).start()
-    yield f"http://127.0.0.1:{srv.server_address[1]}", handler
-    srv.shutdown()
-    srv.server_close()
+    with http_server(handler) as url:
+        yield url, handler
 
 
 def serving(
