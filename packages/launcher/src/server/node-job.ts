@@ -64,14 +64,17 @@ async function writeAtomic(file: string, text: string): Promise<void> {
   await rename(`${file}.tmp`, file);
 }
 
-const serverFailed = async (errorFile: string, kind: string, message: string) => {
+/** Where the node job says what went wrong (node-job-main: the job's log, through stderr). */
+export type NodeJobLog = (line: string) => void;
+
+const serverFailed = async (errorFile: string, kind: string, message: string, log: NodeJobLog) => {
   await writeAtomic(errorFile, `${JSON.stringify({ kind, message }, null, 2)}\n`);
-  process.stderr.write(`joules: ${kind}: ${message}\n`);
+  log(`joules: ${kind}: ${message}`);
   return EXIT_SERVER_FAILED;
 };
 
 /** Start the server, run the worker against it, stop the server; the job's exit code. */
-export async function runNodeJob(spec: NodeJobSpec): Promise<number> {
+export async function runNodeJob(spec: NodeJobSpec, log: NodeJobLog = () => {}): Promise<number> {
   const { visible, gpuIds, devices } = allocationGpus();
   let handle: ServerHandle;
   try {
@@ -86,7 +89,7 @@ export async function runNodeJob(spec: NodeJobSpec): Promise<number> {
       ...(spec.graceMs !== undefined && { graceMs: spec.graceMs }),
     });
   } catch (err) {
-    if (err instanceof ServerError) return serverFailed(spec.errorFile, err.code, err.message);
+    if (err instanceof ServerError) return serverFailed(spec.errorFile, err.code, err.message, log);
     throw err;
   }
   try {
@@ -111,7 +114,7 @@ export async function runNodeJob(spec: NodeJobSpec): Promise<number> {
     });
     const code = await new Promise<number>((resolve) => {
       worker.on('error', (e) => {
-        process.stderr.write(`joules: cannot run the worker ${spec.workerArgv[0]}: ${e.message}\n`);
+        log(`joules: cannot run the worker ${spec.workerArgv[0]}: ${e.message}`);
         resolve(127);
       });
       worker.on('exit', (c, signal) => resolve(c ?? 128 + (signal ? (os.constants.signals[signal] ?? 9) : 0)));
@@ -123,7 +126,7 @@ export async function runNodeJob(spec: NodeJobSpec): Promise<number> {
       const exit = await handle.exited;
       const how = exit.signal ? `signal ${exit.signal}` : `exit code ${exit.code}`;
       const why = `the server died during the experiment (${how}): ${handle.argv.join(' ')}`;
-      return serverFailed(spec.errorFile, 'server_crashed', await withLogTail(why, handle.logFile));
+      return serverFailed(spec.errorFile, 'server_crashed', await withLogTail(why, handle.logFile), log);
     }
     return code;
   } finally {
