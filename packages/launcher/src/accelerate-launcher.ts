@@ -1,5 +1,5 @@
-import { accelerateCommand, pythonCommand } from './command-lines.js';
-import type { CommandLine, LaunchJob } from './types.js';
+import { accelerateCommand } from './command-lines.js';
+import type { CommandLine, LaunchJob } from './launcher.js';
 import { WorkerLauncher } from './worker-launcher.js';
 
 /** Runs the worker through `accelerate launch` (one or several processes, CPU or GPUs). */
@@ -10,19 +10,5 @@ export class AccelerateLauncher extends WorkerLauncher {
   }
   command(job: LaunchJob, configPath: string, port: number): CommandLine {
     return accelerateCommand(this.options.accelerateBin, job.experiment, configPath, job.outputDir, port);
-  }
-}
-
-/** Runs the worker as one plain `python -m joules_worker` process (num_processes must be 1). */
-export class PythonLauncher extends WorkerLauncher {
-  readonly name = 'python';
-  constructor(private readonly options: { pythonBin: string }) {
-    super();
-  }
-  command(job: LaunchJob, configPath: string): CommandLine {
-    if (job.experiment.num_processes !== 1) {
-      throw new RangeError(`the python launcher runs one process; num_processes is ${job.experiment.num_processes}`);
-    }
-    return pythonCommand(this.options.pythonBin, job.experiment, configPath, job.outputDir);
   }
 }

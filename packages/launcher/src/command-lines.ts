@@ -1,5 +1,5 @@
 import type { Experiment } from '@joules/config';
-import type { CommandLine } from './types.js';
+import type { CommandLine } from './launcher.js';
 
 const MIXED_PRECISION: Record<Experiment['precision'], string> = { fp32: 'no', fp16: 'fp16', bf16: 'bf16' };
 

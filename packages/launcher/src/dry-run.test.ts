@@ -2,8 +2,9 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fake, job } from './__fixtures__/helpers.js';
-import { AccelerateLauncher, PythonLauncher } from './accelerate-launcher.js';
+import { AccelerateLauncher } from './accelerate-launcher.js';
 import { DRY_RUN_CONFIG_PATH, dryRun } from './dry-run.js';
+import { PythonLauncher } from './python-launcher.js';
 import { SlurmLauncher } from './slurm/slurm-launcher.js';
 
 describe('dryRun', { timeout: 30_000 }, () => {

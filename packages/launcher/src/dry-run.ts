@@ -2,8 +2,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { formatCommandLine } from './command-lines.js';
 import { LaunchOptionsError } from './errors.js';
+import type { CommandLine, Launcher, LaunchJob } from './launcher.js';
 import { serverArgv, serverEnv } from './server/server-argv.js';
-import type { CommandLine, Launcher, LaunchJob } from './types.js';
 
 export interface DryRun extends CommandLine {
   /** The command as one shell-quoted line, its extra environment first. */

@@ -1,4 +1,4 @@
-export { AccelerateLauncher, PythonLauncher } from './accelerate-launcher.js';
+export { AccelerateLauncher } from './accelerate-launcher.js';
 export { readWorkerErrors, WORKER_EXIT_CODES } from './classify.js';
 export { accelerateCommand, formatCommandLine, pythonCommand } from './command-lines.js';
 export type { DryRun } from './dry-run.js';
@@ -17,9 +17,21 @@ export { freePort, reservePort } from './free-port.js';
 export type { GpuNeed } from './gpu-pool.js';
 export { GpuPool, gpuNeed } from './gpu-pool.js';
 export type { FailedOutcome, InterruptedOutcome, JobEvent, SucceededOutcome } from './job-events.js';
+export type {
+  CommandLine,
+  LaunchEvent,
+  Launcher,
+  LaunchJob,
+  LaunchOptions,
+  LaunchOutcome,
+  OutcomeKind,
+  ServerOutcomeKind,
+  TimeoutKind,
+} from './launcher.js';
 export type { LauncherFactory, LoadLauncherOptions } from './load-launcher.js';
 export { isLauncher, loadLauncher } from './load-launcher.js';
 export { killRunningLaunches, LAUNCH_MARKER } from './process-tree.js';
+export { PythonLauncher } from './python-launcher.js';
 export type { RetryDecision, RetryPolicy } from './retry-policy.js';
 export { backoffDelayMs, checkRetryPolicy, DEFAULT_RETRY_POLICY, decideRetry, RETRY_RULES } from './retry-policy.js';
 export type { BatchJob, BatchOptions, BatchResult } from './run-batch.js';
@@ -51,17 +63,6 @@ export type {
   SubmitRecord,
 } from './slurm/slurm-launcher.js';
 export { findSubmittedJob, SlurmLauncher, slurmJobDir } from './slurm/slurm-launcher.js';
-export type {
-  CommandLine,
-  LaunchEvent,
-  Launcher,
-  LaunchJob,
-  LaunchOptions,
-  LaunchOutcome,
-  OutcomeKind,
-  ServerOutcomeKind,
-  TimeoutKind,
-} from './types.js';
 export type { FailureKind, WorkerErrorFile, WorkerEvent } from './worker-events.js';
 export {
   FailureKindSchema,

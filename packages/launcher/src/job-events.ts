@@ -1,5 +1,5 @@
 import type { Experiment } from '@joules/config';
-import type { LaunchOutcome, OutcomeKind } from './types.js';
+import type { LaunchOutcome, OutcomeKind } from './launcher.js';
 import type { WorkerEvent } from './worker-events.js';
 
 export type SucceededOutcome = Extract<LaunchOutcome, { status: 'succeeded' }>;

@@ -3,8 +3,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { fake, job, tempDir } from './__fixtures__/helpers.js';
-import { AccelerateLauncher, PythonLauncher } from './accelerate-launcher.js';
+import { AccelerateLauncher } from './accelerate-launcher.js';
 import { isLauncher, loadLauncher } from './load-launcher.js';
+import { PythonLauncher } from './python-launcher.js';
 
 const packageDir = fileURLToPath(new URL('..', import.meta.url));
 

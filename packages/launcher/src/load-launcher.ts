@@ -1,9 +1,10 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { AccelerateLauncher, PythonLauncher } from './accelerate-launcher.js';
+import { AccelerateLauncher } from './accelerate-launcher.js';
 import { LauncherLoadError } from './errors.js';
-import type { Launcher } from './types.js';
+import type { Launcher } from './launcher.js';
+import { PythonLauncher } from './python-launcher.js';
 
 export interface LoadLauncherOptions {
   /** Module paths are resolved from here (the config file's folder). */

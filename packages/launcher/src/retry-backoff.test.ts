@@ -1,9 +1,9 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { experiment } from './__fixtures__/helpers.js';
 import type { JobEvent } from './job-events.js';
+import type { Launcher, LaunchJob, LaunchOutcome, OutcomeKind } from './launcher.js';
 import { checkRetryPolicy, decideRetry, RETRY_RULES } from './retry-policy.js';
 import { runWithRetry } from './run-with-retry.js';
-import type { Launcher, LaunchJob, LaunchOutcome, OutcomeKind } from './types.js';
 
 /** A custom launcher (plain object, through the API) that fails with the given kinds, then succeeds. */
 function scripted(kinds: readonly OutcomeKind[]): Launcher & { jobs: LaunchJob[] } {

@@ -1,6 +1,6 @@
 import type { Experiment } from '@joules/config';
 import { LaunchOptionsError } from './errors.js';
-import type { LaunchOutcome, OutcomeKind } from './types.js';
+import type { LaunchOutcome, OutcomeKind } from './launcher.js';
 
 /** How failed attempts are retried (the CLI maps the experiment's `retry` group onto this). */
 export interface RetryPolicy {

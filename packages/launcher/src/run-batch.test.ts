@@ -4,8 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { alive, fake, job, tempDir, waitUntil } from './__fixtures__/helpers.js';
 import { AccelerateLauncher } from './accelerate-launcher.js';
 import type { JobEvent } from './job-events.js';
+import type { Launcher } from './launcher.js';
 import { type BatchJob, runBatch } from './run-batch.js';
-import type { Launcher } from './types.js';
 
 const accelerate = new AccelerateLauncher({ accelerateBin: fake });
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);

@@ -2,9 +2,9 @@ import pLimit from 'p-limit';
 import { LaunchOptionsError } from './errors.js';
 import { GpuPool, gpuNeed } from './gpu-pool.js';
 import type { FailedOutcome, JobEvent } from './job-events.js';
+import type { Launcher, LaunchJob } from './launcher.js';
 import { checkRetryPolicy, type RetryPolicy } from './retry-policy.js';
 import { type RetryResult, runWithRetry } from './run-with-retry.js';
-import type { Launcher, LaunchJob } from './types.js';
 
 /** A job of a batch; `launcher` and `retry` override the batch's own. */
 export interface BatchJob extends LaunchJob {

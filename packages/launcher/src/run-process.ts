@@ -4,8 +4,8 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { LaunchSetupError } from './errors.js';
+import type { CommandLine, LaunchEvent, TimeoutKind } from './launcher.js';
 import { LAUNCH_MARKER, newLaunchId, signalTree, trackLaunch, untrackLaunch, waitTreeGone } from './process-tree.js';
-import type { CommandLine, LaunchEvent, TimeoutKind } from './types.js';
 import { parseWorkerEventLine } from './worker-events.js';
 
 export interface ProcessRun {

@@ -2,8 +2,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fake, job } from './__fixtures__/helpers.js';
-import { PythonLauncher } from './accelerate-launcher.js';
 import type { JobEvent } from './job-events.js';
+import { PythonLauncher } from './python-launcher.js';
 import { runWithRetry } from './run-with-retry.js';
 
 // Real fixture worker processes; backoff 0 so nothing waits (the waits are tested with fake timers).

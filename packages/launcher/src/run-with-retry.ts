@@ -2,8 +2,8 @@ import path from 'node:path';
 import type { Experiment } from '@joules/config';
 import pRetry, { AbortError } from 'p-retry';
 import type { FailedOutcome, InterruptedOutcome, JobEvent } from './job-events.js';
+import type { LaunchEvent, Launcher, LaunchJob, LaunchOutcome } from './launcher.js';
 import { backoffDelayMs, backoffOptions, checkRetryPolicy, decideRetry, type RetryPolicy } from './retry-policy.js';
-import type { LaunchEvent, Launcher, LaunchJob, LaunchOutcome } from './types.js';
 
 /** One attempt of a job, as it ran. */
 export interface AttemptRecord {

@@ -3,10 +3,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { alive, fake, job, tempDir } from './__fixtures__/helpers.js';
-import { AccelerateLauncher, PythonLauncher } from './accelerate-launcher.js';
+import { AccelerateLauncher } from './accelerate-launcher.js';
+import type { LaunchEvent } from './launcher.js';
 import { killRunningLaunches } from './process-tree.js';
+import { PythonLauncher } from './python-launcher.js';
 import { launchDirPrefix } from './stale-launch-dirs.js';
-import type { LaunchEvent } from './types.js';
 
 // This process's private config folders (their names carry its pid and start time; other processes' come and go).
 const tmpLaunchDirs = async () => (await readdir(os.tmpdir())).filter((n) => n.startsWith(launchDirPrefix()));

@@ -2,9 +2,9 @@ import { mkdir } from 'node:fs/promises';
 import { kindFromExitCode, rankFiles, readWorkerErrors } from './classify.js';
 import { formatCommandLine } from './command-lines.js';
 import { reservePort } from './free-port.js';
+import type { CommandLine, Launcher, LaunchJob, LaunchOptions, LaunchOutcome } from './launcher.js';
 import { withPrivateConfigFile } from './private-config-file.js';
 import { type ProcessRun, runProcess } from './run-process.js';
-import type { CommandLine, Launcher, LaunchJob, LaunchOptions, LaunchOutcome } from './types.js';
 
 /**
  * Shared launch logic for launchers that run one command per job: the private config file, a free

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Experiment, parseExperiment } from '@joules/config';
-import type { LaunchJob } from '../types.js';
+import type { LaunchJob } from '../launcher.js';
 import { tempDir } from './temp-dirs.js';
 
 /** The fixture worker (also stands in for `accelerate`). */

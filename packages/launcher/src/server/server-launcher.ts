@@ -1,7 +1,7 @@
 import { delimiter } from 'node:path';
 import { canonicalJson, type Experiment } from '@joules/config';
 import { ServerError } from '../errors.js';
-import type { CommandLine, Launcher, LaunchJob, LaunchOptions, LaunchOutcome, ServerOutcomeKind } from '../types.js';
+import type { CommandLine, Launcher, LaunchJob, LaunchOptions, LaunchOutcome, ServerOutcomeKind } from '../launcher.js';
 import { probeHealth, withLogTail } from './health.js';
 import { type ServerHandle, startServer } from './start-server.js';
 

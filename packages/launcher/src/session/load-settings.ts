@@ -1,5 +1,5 @@
 import type { Experiment } from '@joules/config';
-import type { Launcher } from '../types.js';
+import type { Launcher } from '../launcher.js';
 
 /**
  * What decides the loaded model and the process world. Experiments with equal load settings can

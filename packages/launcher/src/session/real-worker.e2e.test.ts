@@ -7,9 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { type Experiment, parseExperiment } from '@joules/config';
 import { describe, expect, it } from 'vitest';
 import { tempDir } from '../__fixtures__/helpers.js';
-import { AccelerateLauncher, PythonLauncher } from '../accelerate-launcher.js';
+import { AccelerateLauncher } from '../accelerate-launcher.js';
+import type { LaunchEvent, Launcher, LaunchJob } from '../launcher.js';
 import { LAUNCH_MARKER, markedPids } from '../process-tree.js';
-import type { LaunchEvent, Launcher, LaunchJob } from '../types.js';
+import { PythonLauncher } from '../python-launcher.js';
 import { WorkerSession } from './worker-session.js';
 
 const repo = (p: string) => fileURLToPath(new URL(`../../../../${p}`, import.meta.url));

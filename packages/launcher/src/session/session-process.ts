@@ -1,8 +1,8 @@
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { LaunchSetupError } from '../errors.js';
+import type { CommandLine } from '../launcher.js';
 import { LAUNCH_MARKER, newLaunchId, signalTree, trackLaunch, untrackLaunch, waitTreeGone } from '../process-tree.js';
-import type { CommandLine } from '../types.js';
 
 export interface SessionExit {
   exitCode: number | null;

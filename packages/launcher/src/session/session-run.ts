@@ -1,8 +1,8 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
 import type { Experiment } from '@joules/config';
 import { kindFromExitCode } from '../classify.js';
+import type { LaunchJob, LaunchOptions, LaunchOutcome, TimeoutKind } from '../launcher.js';
 import { withPrivateConfigFile } from '../private-config-file.js';
-import type { LaunchJob, LaunchOptions, LaunchOutcome, TimeoutKind } from '../types.js';
 import type { WorkerErrorFile } from '../worker-events.js';
 import type { SessionExit } from './session-process.js';
 

@@ -3,10 +3,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { alive, experiment, tempDir, waitUntil } from '../__fixtures__/helpers.js';
-import { AccelerateLauncher, PythonLauncher } from '../accelerate-launcher.js';
+import { AccelerateLauncher } from '../accelerate-launcher.js';
 import { SessionError } from '../errors.js';
+import type { LaunchEvent, Launcher, LaunchJob } from '../launcher.js';
 import { LAUNCH_MARKER, markedPids } from '../process-tree.js';
-import type { LaunchEvent, Launcher, LaunchJob } from '../types.js';
+import { PythonLauncher } from '../python-launcher.js';
 import { loadSettingsDiff, loadSettingsKey, sessionSupport } from './load-settings.js';
 import { WorkerSession } from './worker-session.js';
 

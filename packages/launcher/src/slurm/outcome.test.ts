@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseExperiment } from '@joules/config';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { LaunchJob } from '../types.js';
+import type { LaunchJob } from '../launcher.js';
 import { parseSacctLine, parseScontrolJob, type SlurmJobInfo } from './job-state.js';
 import { jobOutcome } from './outcome.js';
 import { parseGres, parseSinfo } from './sinfo.js';

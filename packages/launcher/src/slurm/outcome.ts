@@ -1,8 +1,8 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { kindFromExitCode, rankFiles, readWorkerErrors } from '../classify.js';
+import type { LaunchJob, LaunchOutcome, OutcomeKind, ServerOutcomeKind } from '../launcher.js';
 import { SERVER_ERROR_FILE } from '../server/node-job.js';
-import type { LaunchJob, LaunchOutcome, OutcomeKind, ServerOutcomeKind } from '../types.js';
 import type { SlurmJobInfo } from './job-state.js';
 
 /** How a finished Slurm job is judged, besides the worker's own files. */

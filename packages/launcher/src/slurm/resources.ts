@@ -1,5 +1,5 @@
 import { SlurmError } from '../errors.js';
-import type { LaunchJob } from '../types.js';
+import type { LaunchJob } from '../launcher.js';
 import { parseSlurmTime, toSlurmMinutes } from './time.js';
 
 /** What one experiment's Slurm job asks for (proposed config: `launch.slurm`, snake_case). */

@@ -5,7 +5,7 @@ import { parseExperiment } from '@joules/config';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { SlurmError } from '../errors.js';
-import type { LaunchJob } from '../types.js';
+import type { LaunchJob } from '../launcher.js';
 import { planJob, type SlurmResources, sbatchArgs } from './resources.js';
 import { accelerateArgs, batchScript } from './script.js';
 import { parseSlurmTime } from './time.js';

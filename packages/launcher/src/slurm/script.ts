@@ -1,6 +1,6 @@
 import { DEVICE_ORDER_ENV } from '../command-lines.js';
 import { SlurmError } from '../errors.js';
-import type { LaunchJob } from '../types.js';
+import type { LaunchJob } from '../launcher.js';
 import type { SlurmPlan } from './resources.js';
 
 /** The batch script's exit code when a node cannot see the job's folder (storage not shared). */

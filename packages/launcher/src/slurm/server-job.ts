@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { LaunchJob } from '../launcher.js';
 import { type NodeJobSpec, SERVER_ERROR_FILE } from '../server/node-job.js';
 import { serverLogFile } from '../server/server-launcher.js';
-import type { LaunchJob } from '../types.js';
 
 /**
  * The built node job (packages/launcher/dist/server/node-job-main.js), from src/ or dist/ alike: the

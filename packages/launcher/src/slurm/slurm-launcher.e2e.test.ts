@@ -6,7 +6,7 @@ import { type SlurmCluster, slurmUnavailable, startSlurmCluster, stopSlurmCluste
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SlurmError } from '../errors.js';
-import type { LaunchEvent, LaunchJob, LaunchOutcome } from '../types.js';
+import type { LaunchEvent, LaunchJob, LaunchOutcome } from '../launcher.js';
 import type { SlurmResources } from './resources.js';
 import { slurmStatus } from './sinfo.js';
 import { findSubmittedJob, SlurmLauncher, type SlurmStartedEvent } from './slurm-launcher.js';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SlurmError } from '../errors.js';
-import type { CommandLine, LaunchEvent, Launcher, LaunchJob, LaunchOptions, LaunchOutcome } from '../types.js';
+import type { CommandLine, LaunchEvent, Launcher, LaunchJob, LaunchOptions, LaunchOutcome } from '../launcher.js';
 import type { SlurmJobInfo } from './job-state.js';
 import { fileSize } from './log-tail.js';
 import { jobOutcome, nodesThatSaw } from './outcome.js';

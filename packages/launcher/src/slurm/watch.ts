@@ -1,4 +1,4 @@
-import type { LaunchEvent } from '../types.js';
+import type { LaunchEvent } from '../launcher.js';
 import { parseWorkerEventLine } from '../worker-events.js';
 import { querySlurmJob, type SlurmJobInfo, TERMINAL_STATES } from './job-state.js';
 import { LogTail } from './log-tail.js';
