@@ -7,8 +7,8 @@ import { closeSync, openSync } from 'node:fs';
 import { chmod, chown, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { freePort } from '@joules/launcher';
 import { execa } from 'execa';
-import { freePort } from './free-port.js';
 
 export interface SlurmCluster {
   dir: string;
