@@ -30,15 +30,29 @@ export function parseCsv(text: string): string[][] {
   return parse(whole, { relax_column_count: true, relax_quotes: true }) as string[][];
 }
 
-/** The values of one column of a CSV file (by header name); undefined when the file or column is absent. */
-export async function readCsvColumn(file: string, column: string): Promise<string[] | undefined> {
-  let text: string;
+/** The text of a file; undefined when it is not there. */
+async function readIfThere(file: string): Promise<string | undefined> {
   try {
-    text = await readFile(file, 'utf8');
+    return await readFile(file, 'utf8');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
     throw error;
   }
+}
+
+/** Header + records of a CSV file as objects (a short record's missing cells ''); [] when the file is not there. */
+export async function readCsvRecords(file: string): Promise<Record<string, string>[]> {
+  const text = await readIfThere(file);
+  if (text === undefined) return [];
+  const [header, ...records] = parseCsv(text);
+  if (!header) return [];
+  return records.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? ''])));
+}
+
+/** The values of one column of a CSV file (by header name); undefined when the file or column is absent. */
+export async function readCsvColumn(file: string, column: string): Promise<string[] | undefined> {
+  const text = await readIfThere(file);
+  if (text === undefined) return undefined;
   const [header, ...rows] = parseCsv(text);
   const index = header?.indexOf(column) ?? -1;
   if (index < 0) return undefined;

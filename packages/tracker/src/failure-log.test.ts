@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { describe, expect, it } from 'vitest';
-import { FAILURE_COLUMNS, recordFailure } from './failure-log.js';
+import { FAILURE_COLUMNS, readFailures, recordFailure } from './failure-log.js';
 
 const tmp = () => mkdtemp(path.join(os.tmpdir(), 'joules-fail-'));
 const failure = {
@@ -48,5 +48,47 @@ describe('recordFailure', () => {
       string
     >[];
     expect(rows).toMatchObject([{ experiment_id: '000003', final: 'true' }]);
+  });
+});
+
+describe('readFailures', () => {
+  it('reads back what recordFailure wrote, oldest first', async () => {
+    const dir = await tmp();
+    await recordFailure(dir, { ...failure, attempt: 1, final: false }, new Date('2024-05-01T00:00:00Z'));
+    await recordFailure(dir, { ...failure, attempt: 2 }, new Date('2024-05-01T00:01:00Z'));
+    expect(await readFailures(dir)).toEqual([
+      {
+        timestamp: '2024-05-01T00:00:00.000Z',
+        experimentId: '000003',
+        configName: 'b8',
+        modelName: 'org/m',
+        attempt: 1,
+        kind: 'oom',
+        message: failure.message,
+        final: false,
+      },
+      expect.objectContaining({ attempt: 2, final: true }),
+    ]);
+  });
+
+  it('is empty without a log, and reads odd cells and a torn last line leniently', async () => {
+    const dir = await tmp();
+    expect(await readFailures(dir)).toEqual([]);
+    await writeFile(
+      path.join(dir, 'failed_experiments.csv'),
+      'timestamp,experiment_id,attempt,kind\n2024,000001,x,\n2024,000002,2,oom',
+    );
+    expect(await readFailures(dir)).toEqual([
+      {
+        timestamp: '2024',
+        experimentId: '000001',
+        configName: '',
+        modelName: '',
+        attempt: 1,
+        kind: 'other',
+        message: '',
+        final: true,
+      },
+    ]);
   });
 });

@@ -1,4 +1,5 @@
 import { appendCsvRows } from './csv-append.js';
+import { readCsvRecords } from './csv-read.js';
 import { resultsLayout } from './layout.js';
 
 /** Columns of `failed_experiments.csv`. Append only; never reorder (a new set starts a new file). */
@@ -47,4 +48,35 @@ export async function recordFailure(resultsDir: string, f: FailureRecord, now = 
     ],
   ]);
   return file;
+}
+
+/** One row of `failed_experiments.csv`, as read back (every failed attempt has one; `final` marks the last). */
+export interface FailureRow {
+  timestamp: string;
+  experimentId: string;
+  configName: string;
+  modelName: string;
+  attempt: number;
+  kind: string;
+  message: string;
+  final: boolean;
+}
+
+/**
+ * The rows of `failed_experiments.csv` (none when it is not there), oldest first; takes no lock. A
+ * torn last line is left out; a missing or odd cell reads as its default (attempt 1, kind `other`,
+ * `final` unless it says false).
+ */
+export async function readFailures(resultsDir: string): Promise<FailureRow[]> {
+  const rows = await readCsvRecords(resultsLayout(resultsDir).failuresCsv);
+  return rows.map((r) => ({
+    timestamp: r.timestamp ?? '',
+    experimentId: r.experiment_id ?? '',
+    configName: r.config_name ?? '',
+    modelName: r.model_name ?? '',
+    attempt: Number(r.attempt) || 1,
+    kind: r.kind || 'other',
+    message: r.error_message ?? '',
+    final: r.final !== 'false',
+  }));
 }

@@ -1,7 +1,7 @@
 export { writeFileAtomic, writeJsonAtomic } from './atomic-write.js';
 export type { AppendResult, Cell } from './csv-append.js';
 export { appendCsvRows, csvLine } from './csv-append.js';
-export { parseCsv, readCsvColumn } from './csv-read.js';
+export { parseCsv, readCsvColumn, readCsvRecords } from './csv-read.js';
 export {
   LockTimeoutError,
   ProgressStateError,
@@ -11,8 +11,8 @@ export {
   TrackerInputError,
 } from './errors.js';
 export { allocateExperimentId, EXPERIMENT_ID_WIDTH, formatExperimentId } from './experiment-id.js';
-export type { FailureRecord } from './failure-log.js';
-export { FAILURE_COLUMNS, recordFailure } from './failure-log.js';
+export type { FailureRecord, FailureRow } from './failure-log.js';
+export { FAILURE_COLUMNS, readFailures, recordFailure } from './failure-log.js';
 export type { ResultsLayout } from './layout.js';
 export { resultsLayout } from './layout.js';
 export type { LockOptions } from './lock.js';
