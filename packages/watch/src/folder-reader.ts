@@ -1,19 +1,14 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { parseResultRecord, type ResultRecord } from '@joules/metrics';
-import { type ProgressEntry, ProgressJournal, parseCsv, resultsLayout } from '@joules/tracker';
-
-/** One row of `failed_experiments.csv` (every failed attempt has one; `final` marks the last). */
-export interface FailureRow {
-  timestamp: string;
-  experimentId: string;
-  configName: string;
-  modelName: string;
-  attempt: number;
-  kind: string;
-  message: string;
-  final: boolean;
-}
+import {
+  type FailureRow,
+  type ProgressEntry,
+  ProgressJournal,
+  readCsvRecords,
+  readFailures,
+  resultsLayout,
+} from '@joules/tracker';
 
 /** What a results folder holds, as last read. */
 export interface FolderData {
@@ -25,20 +20,6 @@ export interface FolderData {
 }
 
 const isMissing = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT';
-
-/** Header + records of a CSV file as objects; [] when the file is not there. */
-async function readCsvObjects(file: string): Promise<Record<string, string>[]> {
-  let text: string;
-  try {
-    text = await readFile(file, 'utf8');
-  } catch (error) {
-    if (isMissing(error)) return [];
-    throw error;
-  }
-  const [header, ...records] = parseCsv(text);
-  if (!header) return [];
-  return records.map((r) => Object.fromEntries(header.map((h, i) => [h, r[i] ?? ''])));
-}
 
 /**
  * Reads a results folder without writing to it or taking a lock: the progress journal (tailed),
@@ -91,7 +72,7 @@ export class FolderReader {
     let badRows = 0;
     const results: ResultRecord[] = [];
     for (const file of resultFiles) {
-      for (const row of await readCsvObjects(file)) {
+      for (const row of await readCsvRecords(file)) {
         try {
           results.push(parseResultRecord(row));
         } catch {
@@ -99,18 +80,7 @@ export class FolderReader {
         }
       }
     }
-    const failures = (await readCsvObjects(layout.failuresCsv)).map(
-      (r): FailureRow => ({
-        timestamp: r.timestamp ?? '',
-        experimentId: r.experiment_id ?? '',
-        configName: r.config_name ?? '',
-        modelName: r.model_name ?? '',
-        attempt: Number(r.attempt) || 1,
-        kind: r.kind || 'other',
-        message: r.error_message ?? '',
-        final: r.final !== 'false',
-      }),
-    );
+    const failures = await readFailures(this.root);
     this.#data = { entries: [...this.#journal.entries()], results, failures, badRows };
     return true;
   }

@@ -1,6 +1,6 @@
+export type { FailureRow } from '@joules/tracker';
 export { tokenMatches } from './auth.js';
 export { WatchError, WatchListenError, WatchOptionsError } from './errors.js';
-export type { FailureRow } from './folder-reader.js';
 export type { LiveExperiment, LiveSuite, PowerReading } from './live-runs.js';
 export { DURATION_BUCKETS, renderMetrics } from './prometheus.js';
 export type { Family as PrometheusFamily, Sample as PrometheusSample } from './prometheus-parse.js';

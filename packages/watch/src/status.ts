@@ -1,6 +1,7 @@
 import {
   effectiveStatus,
   estimateRemaining,
+  type FailureRow,
   type ProgressEntry,
   type ProgressSummary,
   type ProgressView,
@@ -8,7 +9,7 @@ import {
   summarizeProgress,
 } from '@joules/tracker';
 import { type Factor, variedFactor } from './factor.js';
-import type { FailureRow, FolderData } from './folder-reader.js';
+import type { FolderData } from './folder-reader.js';
 import type { LiveRuns, LiveSuite, PowerReading } from './live-runs.js';
 
 /** One experiment of the journal as the page lists it. */
