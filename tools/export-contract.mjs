@@ -5,7 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { experimentJsonSchema, suiteJsonSchema } from '@joules/config';
+import { enginesContract, experimentJsonSchema, suiteJsonSchema } from '@joules/config';
 import { workerEventJsonSchema } from '@joules/launcher';
 import { rawMeasurementJsonSchema } from '@joules/metrics';
 
@@ -16,6 +16,7 @@ const files = {
   'suite.schema.json': suiteJsonSchema(),
   'raw-measurement.schema.json': rawMeasurementJsonSchema(),
   'event.schema.json': workerEventJsonSchema(),
+  'engines.json': enginesContract(), // the engine and energy-backend tables (a pytest holds the worker to it)
 };
 // The worker validates its input against this copy, shipped in its package (a pytest keeps it equal).
 const PACKAGED = {
@@ -23,7 +24,7 @@ const PACKAGED = {
     new URL('../python/joules_worker/data/experiment.schema.json', import.meta.url),
   ),
 };
-const only = process.argv.slice(2).map((n) => `${n}.schema.json`);
+const only = process.argv.slice(2).map((n) => (`${n}.json` in files ? `${n}.json` : `${n}.schema.json`));
 for (const name of only)
   if (!(name in files)) throw new Error(`unknown schema ${name}; known: ${Object.keys(files).join(', ')}`);
 for (const [name, schema] of Object.entries(files)) {

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
+import { enginesContract } from './engines/engines-contract.js';
 import { experimentJsonSchema } from './json-schema.js';
 import { parseExperiment } from './parse.js';
 
@@ -20,5 +21,11 @@ describe('worker contract: experiment input', () => {
     const r = parseExperiment(data);
     expect(r.errors).toEqual([]);
     expect(r.config).toEqual(data); // every key present: parsing adds nothing
+  });
+});
+
+describe('worker contract: engines and energy backends', () => {
+  it('contract/engines.json is the one generated from the engine and backend tables (run `npm run contract`)', () => {
+    expect(json(`${contract}engines.json`)).toEqual(enginesContract());
   });
 });

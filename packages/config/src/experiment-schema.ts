@@ -1,19 +1,31 @@
 import { z } from 'zod';
+import { EnergySchema } from './energy-section.js';
+import { ENGINE_NAMES, ENGINES, type EngineName } from './engines/engine-table.js';
 import {
   BatchingSchema,
   DatasetSchema,
   DecodingSchema,
-  EnergySchema,
   LaunchSchema,
   ModelSchema,
   RetrySchema,
   ShardingSchema,
   TrafficSchema,
 } from './experiment-sections.js';
-import { EngineSchema, LoadSchema, ServerSchema, SloSchema } from './serving-sections.js';
 
+export * from './energy-section.js';
+export * from './engines/server-sections.js';
 export * from './experiment-sections.js';
-export * from './serving-sections.js';
+
+/** `engine`: a name of the engine table (the first is the default), described by the table's summaries. */
+export const EngineSchema = z
+  .enum(ENGINE_NAMES)
+  .default(ENGINE_NAMES[0])
+  .describe(ENGINE_NAMES.map((n) => `${n}: ${ENGINES[n].summary}`).join('; '));
+
+type UnionToIntersection<U> = (U extends unknown ? (u: U) => void : never) extends (i: infer I) => void ? I : never;
+/** Every engine's own sections (`server`, `load`, `slo`, ...), in the table's order. */
+type EngineSections = UnionToIntersection<(typeof ENGINES)[EngineName]['sections']>;
+const engineSections = Object.assign({}, ...ENGINE_NAMES.map((n) => ENGINES[n].sections)) as EngineSections;
 
 const positiveInt = () => z.int().positive();
 
@@ -62,9 +74,7 @@ export const ExperimentSchema = z
     retry: RetrySchema.prefault({}),
     seed: z.int().nonnegative().default(0),
     engine: EngineSchema,
-    server: ServerSchema.prefault({}),
-    load: LoadSchema.prefault({}),
-    slo: SloSchema.prefault({}),
+    ...engineSections,
   })
   .describe('A Joules experiment');
 

@@ -1,4 +1,16 @@
 export { canonicalJson, configHash, effectiveConfigHash } from './config-hash.js';
+export type { EnergyBackendName, EnergyBackendTraits, EnergyScope } from './engines/energy-backend-table.js';
+export {
+  AUTO_ORDER,
+  backendTraits,
+  ENERGY_BACKEND_NAMES,
+  ENERGY_BACKENDS,
+  isEnergyBackend,
+  plannedBackend,
+} from './engines/energy-backend-table.js';
+export type { EngineName, EngineSideFile, EngineTraits } from './engines/engine-table.js';
+export { ENGINE_NAMES, ENGINES, engineTraits, isEngine, startsServer } from './engines/engine-table.js';
+export { enginesContract } from './engines/engines-contract.js';
 export { ConfigError, ConfigFileError, ConfigValidationError } from './errors.js';
 export type { ExpandOptions, InvalidCombination, SuiteExpansion, SuiteExperiment } from './expand.js';
 export { expandSuite } from './expand.js';

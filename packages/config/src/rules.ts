@@ -1,22 +1,13 @@
-import { canonicalJson } from './config-hash.js';
-import type { Experiment, ExperimentKey } from './experiment-schema.js';
+import { backendTraits, ENERGY_BACKEND_NAMES, isEnergyBackend } from './engines/energy-backend-table.js';
+import { ENGINE_RULES } from './engines/engine-rules.js';
+import { engineTraits } from './engines/engine-table.js';
+import type { Experiment } from './experiment-schema.js';
 import { SlurmSchema } from './experiment-sections.js';
 import { type Findings, problemText } from './problems.js';
-import { loadPattern, serverSource, servingLaunch, servingUnused } from './serving-rules.js';
+import { err, quotedList, type Rule, rule, setKeys, warn } from './rule.js';
 
-/**
- * A cross-field rule. `uses` names the top-level keys it reads: when the schema rejects one of them,
- * the rule is skipped and the others still run, so one type error does not hide a contradiction.
- */
-export interface Rule {
-  name: string;
-  uses: readonly ExperimentKey[];
-  check(c: Experiment, out: Findings): void;
-}
-
-const rule = (name: string, uses: readonly ExperimentKey[], check: Rule['check']): Rule => ({ name, uses, check });
-const err = (out: Findings, path: string, message: string) => out.errors.push({ path: path.split('.'), message });
-const warn = (out: Findings, path: string, message: string) => out.warnings.push({ path: path.split('.'), message });
+/** Backends an experiment on CPU may name: "auto" and every one that needs no GPU. */
+const cpuBackends = () => quotedList(['auto', ...ENERGY_BACKEND_NAMES.filter((n) => !backendTraits(n).needsGpus)]);
 
 export const rules: readonly Rule[] = [
   rule('output-bounds', ['min_output_tokens', 'max_output_tokens'], (c, out) => {
@@ -52,7 +43,7 @@ export const rules: readonly Rule[] = [
   }),
   rule('processes-fit-gpus', ['gpu_ids', 'num_processes', 'launch'], (c, out) => {
     const n = c.gpu_ids.length;
-    if (n === 0 || c.engine === 'server') return; // a server's GPUs are the server's, not worker processes
+    if (n === 0 || engineTraits(c.engine).startsServer) return; // a server's GPUs are the server's, not worker processes
     // On several machines gpu_ids are the GPUs of each one: the world fits len(gpu_ids) × machines.
     const slurm = c.launch.launcher === 'slurm';
     const nodes = slurm ? c.launch.slurm.nodes : c.launch.machines.num_machines;
@@ -69,7 +60,7 @@ export const rules: readonly Rule[] = [
   }),
   rule('slurm-nodes', ['num_processes', 'launch'], (c, out) => {
     const { nodes } = c.launch.slurm;
-    if (c.launch.launcher !== 'slurm' || c.engine === 'server' || c.num_processes % nodes === 0) return; // server: servingLaunch
+    if (c.launch.launcher !== 'slurm' || engineTraits(c.engine).startsServer || c.num_processes % nodes === 0) return; // server: servingLaunch
     err(
       out,
       'num_processes',
@@ -96,12 +87,7 @@ export const rules: readonly Rule[] = [
   }),
   rule('slurm-unused', ['launch'], (c, out) => {
     if (c.launch.launcher === 'slurm') return;
-    const defaults = SlurmSchema.parse({});
-    const set = Object.keys(defaults).filter(
-      (k) =>
-        canonicalJson(c.launch.slurm[k as keyof typeof defaults]) !==
-        canonicalJson(defaults[k as keyof typeof defaults]),
-    );
+    const set = setKeys(c.launch.slurm, SlurmSchema.parse({}));
     if (set.length > 0)
       warn(
         out,
@@ -195,8 +181,8 @@ export const rules: readonly Rule[] = [
   }),
   rule('gpu-energy-backend', ['energy', 'gpu_ids'], (c, out) => {
     const b = c.energy.backend;
-    if ((b === 'nvml' || b === 'zeus') && c.gpu_ids.length === 0) {
-      err(out, 'energy.backend', `"${b}" measures GPUs; set gpu_ids, or use "auto", "codecarbon", "rapl" or "none"`);
+    if (isEnergyBackend(b) && backendTraits(b).needsGpus && c.gpu_ids.length === 0) {
+      err(out, 'energy.backend', `"${b}" measures GPUs; set gpu_ids, or use ${cpuBackends()}`);
     }
   }),
   rule('cpu-precision', ['gpu_ids', 'precision'], (c, out) => {
@@ -204,11 +190,8 @@ export const rules: readonly Rule[] = [
       warn(out, 'precision', 'fp16 on CPU is slow and unrepresentative; consider bf16 or fp32');
     }
   }),
-  // serving engine (serving-rules.ts)
-  rule('serving-unused', ['engine', 'server', 'load', 'slo'], servingUnused),
-  rule('server-source', ['engine', 'server'], serverSource),
-  rule('load-pattern', ['engine', 'load'], loadPattern),
-  rule('serving-launch', ['engine', 'num_processes', 'launch', 'sharding'], servingLaunch),
+  // the engines' own (engines/engine-rules.ts)
+  ...ENGINE_RULES,
 ];
 
 /** Run every rule whose keys are all in `valid` (all rules when `valid` is omitted). */

@@ -1,13 +1,14 @@
+import { autoOnCpu, backendTraits, isEnergyBackend, plannedBackend } from './engines/energy-backend-table.js';
 import type { Experiment } from './experiment-schema.js';
 
 /**
  * Whether an experiment's energy backend reads the whole host (CPU packages, RAM) rather than
- * its own devices: codecarbon and rapl, zeus (it reads the host's CPU packages beside the GPUs),
- * and auto without gpu_ids (auto then picks rapl or codecarbon). nvml reads only the job's GPUs.
+ * its own devices: a host-scoped backend of the table (codecarbon, rapl, zeus: it reads the host's
+ * CPU packages beside the GPUs), and auto without gpu_ids (auto then picks rapl or codecarbon).
+ * nvml reads only the job's GPUs.
  */
 export function hostScopeEnergy(e: Experiment): boolean {
-  const b = e.energy.backend;
-  return b === 'codecarbon' || b === 'rapl' || b === 'zeus' || (b === 'auto' && e.gpu_ids.length === 0);
+  return backendTraits(plannedBackend(e)).hostScoped;
 }
 
 /** An experiment that would run on this host, under its suite key. */
@@ -27,7 +28,8 @@ export function sharedHostProblems(jobs: readonly SharedHostJob[], maxParallel: 
   const problems: string[] = [];
   for (const { key, experiment: e } of jobs) {
     if (!hostScopeEnergy(e)) continue;
-    const backend = e.energy.backend === 'auto' ? 'auto (on CPU it picks rapl or codecarbon)' : e.energy.backend;
+    const b = e.energy.backend;
+    const backend = isEnergyBackend(b) ? b : `${b} (on CPU it picks ${autoOnCpu()})`;
     if (!e.energy.allow_shared_host) {
       problems.push(
         `${key}: --max-parallel ${maxParallel} with energy.backend ${backend}: a host-level backend reports the whole host's CPU and RAM energy, ` +

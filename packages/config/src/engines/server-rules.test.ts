@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseExperiment } from './parse.js';
-import { resolveExperimentPaths } from './paths.js';
+import { parseExperiment } from '../parse.js';
+import { resolveExperimentPaths } from '../paths.js';
 
 const serving = {
   config_name: 'serve',

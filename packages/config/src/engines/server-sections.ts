@@ -1,18 +1,11 @@
 import { z } from 'zod';
 
-// The serving engine (issue 15): `engine: server` measures a model behind an OpenAI-compatible
-// inference server under request load. These sections are ignored (and warned about when set)
-// with `engine: transformers`.
+// The config sections of the serving engine (issue 15): `engine: server` measures a model behind an
+// OpenAI-compatible inference server under request load. The engine table (engine-table.ts) gives
+// them to that engine; with another engine they are ignored (and warned about when set).
 
 /** Placeholders `server.command` may use; `{port}` is required when Joules starts the server. */
 export const SERVER_PLACEHOLDERS = ['{model}', '{host}', '{port}', '{gpu_ids}'] as const;
-
-export const EngineSchema = z
-  .enum(['transformers', 'server'])
-  .default('transformers')
-  .describe(
-    'transformers: Hugging Face generate on fixed batches; server: an OpenAI-compatible server under request load',
-  );
 
 /** The inference server: started by Joules (`command`) or attached to (`url`). */
 export const ServerSchema = z

@@ -1,36 +1,10 @@
-import { canonicalJson } from './config-hash.js';
-import type { Experiment } from './experiment-schema.js';
-import type { Findings } from './problems.js';
-import { LoadSchema, ServerSchema, SloSchema } from './serving-sections.js';
+import { err, type Rule, rule, warn } from '../rule.js';
 
-// Cross-field rules of the serving engine (engine, server, load, slo). Each is a small function of
-// the effective experiment; rules.ts runs them beside the others.
+// Cross-field rules of the serving engine (server, load, slo). The engine table gives them to engine
+// "server": they run only for experiments of that engine (engine-rules.ts).
 
-type Check = (c: Experiment, out: Findings) => void;
-const err = (out: Findings, path: string, message: string) => out.errors.push({ path: path.split('.'), message });
-const warn = (out: Findings, path: string, message: string) => out.warnings.push({ path: path.split('.'), message });
-
-/** Keys of `value` that differ from the section's defaults. */
-function setKeys(value: Record<string, unknown>, defaults: Record<string, unknown>): string[] {
-  return Object.keys(defaults).filter((k) => canonicalJson(value[k]) !== canonicalJson(defaults[k]));
-}
-
-/** engine "transformers": the serving sections are ignored, say so when they are set. */
-export const servingUnused: Check = (c, out) => {
-  if (c.engine === 'server') return;
-  const sections = [
-    ['server', setKeys(c.server, ServerSchema.parse({}))],
-    ['load', setKeys(c.load, LoadSchema.parse({}))],
-    ['slo', setKeys(c.slo, SloSchema.parse({}))],
-  ] as const;
-  for (const [name, keys] of sections) {
-    if (keys.length > 0) warn(out, name, `${keys.join(', ')} set but ignored: engine is "transformers", not "server"`);
-  }
-};
-
-/** engine "server": a command to start or a URL to attach to, not both; a started server needs {port}. */
-export const serverSource: Check = (c, out) => {
-  if (c.engine !== 'server') return;
+/** A command to start or a URL to attach to, not both; a started server needs {port}. */
+const serverSource: Rule['check'] = (c, out) => {
   const { command, url, devices } = c.server;
   if (command === null && url === null)
     err(out, 'server.command', 'required when engine is "server" (or set server.url to attach to a running server)');
@@ -53,8 +27,7 @@ export const serverSource: Check = (c, out) => {
 const OPEN_LOOP = new Set(['constant', 'poisson']);
 
 /** Which load keys each pattern needs, and which it rejects. */
-export const loadPattern: Check = (c, out) => {
-  if (c.engine !== 'server') return;
+const loadPattern: Rule['check'] = (c, out) => {
   const l = c.load;
   const p = l.pattern;
   const needs = (key: keyof typeof l, when: boolean, why: string) => {
@@ -73,8 +46,7 @@ export const loadPattern: Check = (c, out) => {
 };
 
 /** The load generator is one process; on Slurm the server and the worker share the job's one node. */
-export const servingLaunch: Check = (c, out) => {
-  if (c.engine !== 'server') return;
+const servingLaunch: Rule['check'] = (c, out) => {
   if (c.num_processes !== 1)
     err(
       out,
@@ -91,3 +63,10 @@ export const servingLaunch: Check = (c, out) => {
   if (c.sharding.strategy !== 'none')
     err(out, 'sharding.strategy', 'not with engine "server": the server decides how the model is sharded');
 };
+
+/** The serving engine's rules, in the order they report. */
+export const SERVER_RULES: readonly Rule[] = [
+  rule('server-source', ['engine', 'server'], serverSource),
+  rule('load-pattern', ['engine', 'load'], loadPattern),
+  rule('serving-launch', ['engine', 'num_processes', 'launch', 'sharding'], servingLaunch),
+];
