@@ -90,28 +90,45 @@ export const trackLaunch = (id: string, rootPid: number) => void running.set(id,
 export const untrackLaunch = (id: string) => void running.delete(id);
 
 /**
+ * Live processes carrying any of the launches' markers, scanned synchronously: for an exit handler
+ * or the server guard, which cannot wait for a promise. Empty where there is no /proc.
+ */
+export function markedPidsSync(ids: readonly string[]): number[] {
+  const needles = ids.map((id) => Buffer.from(`\0${LAUNCH_MARKER}=${id}\0`));
+  let names: string[] = [];
+  try {
+    names = readdirSync('/proc').filter((n) => /^\d+$/.test(n) && Number(n) !== process.pid);
+  } catch {
+    return [];
+  }
+  const zero = Buffer.from([0]);
+  return names
+    .filter((n) => {
+      try {
+        const env = Buffer.concat([zero, readFileSync(`/proc/${n}/environ`), zero]);
+        return needles.some((needle) => env.includes(needle));
+      } catch {
+        return false; // gone, or not ours
+      }
+    })
+    .map(Number);
+}
+
+/** Signal the group `rootPid` leads and every process carrying the marker `id`, synchronously. */
+export function signalTreeSync(rootPid: number | undefined, id: string, signal: NodeJS.Signals): void {
+  if (rootPid !== undefined) kill(-rootPid, signal);
+  for (const pid of markedPidsSync([id])) kill(pid, signal);
+}
+
+/**
  * Signal every running launch's tree at once, synchronously (SIGKILL by default): for a CLI's
  * second Ctrl-C or its `exit` handler, when there is no time left for a graceful stop. Returns
  * how many marked processes were found (and signalled).
  */
 export function killRunningLaunches(signal: NodeJS.Signals = 'SIGKILL'): number {
   if (running.size === 0) return 0;
-  const needles = [...running.keys()].map((id) => Buffer.from(`\0${LAUNCH_MARKER}=${id}\0`));
-  let names: string[] = [];
-  try {
-    names = readdirSync('/proc').filter((n) => /^\d+$/.test(n) && Number(n) !== process.pid);
-  } catch {
-    // No /proc: only the groups are signalled.
-  }
-  const marked = names.filter((n) => {
-    try {
-      const env = Buffer.concat([Buffer.from([0]), readFileSync(`/proc/${n}/environ`), Buffer.from([0])]);
-      return needles.some((needle) => env.includes(needle));
-    } catch {
-      return false; // gone, or not ours
-    }
-  });
+  const marked = markedPidsSync([...running.keys()]);
   for (const root of running.values()) kill(-root, signal);
-  for (const n of marked) kill(Number(n), signal);
+  for (const pid of marked) kill(pid, signal);
   return marked.length;
 }

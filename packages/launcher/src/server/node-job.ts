@@ -1,7 +1,7 @@
-import { spawn } from 'node:child_process';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import { delimiter } from 'node:path';
+import { execa } from 'execa';
 import { ServerError } from '../errors.js';
 import { withLogTail } from './health.js';
 import { type ServerHandle, startServer } from './start-server.js';
@@ -73,6 +73,10 @@ const serverFailed = async (errorFile: string, kind: string, message: string, lo
   return EXIT_SERVER_FAILED;
 };
 
+/** An exit as a shell tells it: the code, 128 + the signal's number, or 127 when it could not start. */
+const shellStatus = ({ exitCode, signal }: { exitCode?: number; signal?: NodeJS.Signals }) =>
+  exitCode ?? (signal ? 128 + (os.constants.signals[signal] ?? 9) : 127);
+
 /** Start the server, run the worker against it, stop the server; the job's exit code. */
 export async function runNodeJob(spec: NodeJobSpec, log: NodeJobLog = () => {}): Promise<number> {
   const { visible, gpuIds, devices } = allocationGpus();
@@ -96,7 +100,9 @@ export async function runNodeJob(spec: NodeJobSpec, log: NodeJobLog = () => {}):
     const experiment = JSON.parse(await readFile(spec.configPath, 'utf8')) as { server: Record<string, unknown> };
     experiment.server = { ...experiment.server, url: handle.url, devices };
     await writeAtomic(spec.configPath, `${JSON.stringify(experiment, null, 2)}\n`);
-    const worker = spawn(spec.workerArgv[0]!, spec.workerArgv.slice(1), { stdio: 'inherit' });
+    const [file = '', ...args] = spec.workerArgv;
+    // As a plain spawn: no exit cleanup and no SIGKILL after a delay (the signals are forwarded).
+    const worker = execa(file, args, { stdio: 'inherit', reject: false, cleanup: false, forceKillAfterDelay: false });
     // Signalled (scancel, time limit, preemption): Slurm signals the server too; that is no crash.
     let signalled = false;
     const forward = (signal: NodeJS.Signals) => () => {
@@ -112,13 +118,11 @@ export async function runNodeJob(spec: NodeJobSpec, log: NodeJobLog = () => {}):
       died = true;
       worker.kill('SIGTERM'); // it would only see refused connections
     });
-    const code = await new Promise<number>((resolve) => {
-      worker.on('error', (e) => {
-        log(`joules: cannot run the worker ${spec.workerArgv[0]}: ${e.message}`);
-        resolve(127);
-      });
-      worker.on('exit', (c, signal) => resolve(c ?? 128 + (signal ? (os.constants.signals[signal] ?? 9) : 0)));
-    });
+    const result = await worker;
+    if (result.exitCode === undefined && result.signal === undefined) {
+      log(`joules: cannot run the worker ${file}: ${result.originalMessage ?? result.message}`);
+    }
+    const code = shellStatus(result);
     done = true;
     for (const [s, h] of handlers) process.off(s, h);
     // The server died first (the worker stopped for it), or the worker failed on a dead server.

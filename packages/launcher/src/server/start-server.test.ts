@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -6,7 +5,6 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { alive, FAULT_SERVER } from '@joules/test-utils';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ServerError } from '../errors.js';
-import { GUARD_SCRIPT } from './guard-script.js';
 import { serverArgv } from './server-argv.js';
 import { startServer } from './start-server.js';
 
@@ -99,40 +97,5 @@ describe('startServer', () => {
     await fetch(`${s.url}/v1/completions`, { method: 'POST', body: '{}' }).catch(() => undefined);
     expect(await s.exited).toEqual({ code: 139, signal: null });
     expect(s.alive()).toBe(false);
-  });
-});
-
-describe('the guard', () => {
-  it('stops the server when the process that started it is SIGKILLed (its stdin closes)', async () => {
-    const log = path.join(dir, 'orphan-server.log');
-    const spec = {
-      argv: serverArgv(fault('ok', ['--child']), { model: '/m', host: '127.0.0.1', port: 0, gpuIds: [] }),
-      logFile: log,
-      graceMs: 1000,
-      marker: 'JOULES_LAUNCH_ID=guard-test',
-      env: {},
-    };
-    // A stand-in for joules: it starts the guard with a stdin pipe, then is killed with SIGKILL.
-    const parent = spawn(
-      process.execPath,
-      [
-        '-e',
-        `
-      const { spawn } = require('node:child_process');
-      const g = spawn(process.execPath, ['-e', process.env.GUARD], { stdio: ['pipe', 'inherit', 'inherit'] });
-      setInterval(() => {}, 1000);`,
-      ],
-      {
-        env: { ...process.env, GUARD: GUARD_SCRIPT, JOULES_SERVER_SPEC: JSON.stringify(spec) },
-        stdio: ['ignore', 'pipe', 'inherit'],
-      },
-    );
-    let out = '';
-    parent.stdout.on('data', (d: Buffer) => (out += d.toString()));
-    while (!/"event":"spawned"/.test(out) || pidsIn(log).length < 2) await sleep(50);
-    const pids = pidsIn(log);
-    expect(pids.every(alive)).toBe(true);
-    parent.kill('SIGKILL');
-    expect(await gone(pids)).toBe(true);
   });
 });

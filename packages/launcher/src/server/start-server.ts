@@ -1,12 +1,12 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
 import { ServerError } from '../errors.js';
 import { reservePort } from '../free-port.js';
 import { LAUNCH_MARKER, newLaunchId, trackLaunch, untrackLaunch, waitTreeGone } from '../process-tree.js';
-import { GUARD_SCRIPT } from './guard-script.js';
+import { GUARD_SPEC_ENV, type GuardEvent, type GuardSpec, guardArgs } from './guard-protocol.js';
 import { probeHealth, withLogTail } from './health.js';
 import { serverArgv, serverEnv } from './server-argv.js';
 
@@ -45,14 +45,9 @@ export interface ServerHandle {
   stop(): Promise<void>;
 }
 
-type GuardEvent =
-  | { event: 'spawned'; pid: number }
-  | { event: 'spawn-error'; message: string; code?: string }
-  | ({ event: 'exit' } & ServerExit);
-
 /**
  * Start `command` on a free port with CUDA_VISIBLE_DEVICES from `gpuIds`, behind the guard (see
- * guard-script.ts: no server outlives this process), and wait until it answers `/health` (or
+ * server-guard.ts: no server outlives this process), and wait until it answers `/health` (or
  * `/v1/models`). Throws ServerError `server_start_failed` (with the log's tail) when the command is
  * not found, the server exits first, or `readyTimeoutMs` passes; the tree is gone by then.
  */
@@ -61,16 +56,25 @@ export async function startServer(o: StartServerOptions): Promise<ServerHandle> 
   const argv = serverArgv(o.command, { model: o.model, host: o.host, port, gpuIds: o.gpuIds });
   await mkdir(path.dirname(o.logFile), { recursive: true });
   const marker = newLaunchId();
-  const spec = {
+  const spec: GuardSpec = {
     argv,
+    env: { ...serverEnv(o.gpuIds), ...o.env },
     logFile: o.logFile,
     graceMs: o.graceMs ?? 5000,
-    marker: `${LAUNCH_MARKER}=${marker}`,
-    env: { ...serverEnv(o.gpuIds), ...o.env },
+    launchId: marker,
   };
-  const guard: ChildProcess = spawn(process.execPath, ['-e', GUARD_SCRIPT], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, JOULES_SERVER_SPEC: JSON.stringify(spec), [LAUNCH_MARKER]: marker },
+  const guard = execa(process.execPath, guardArgs(), {
+    env: { [GUARD_SPEC_ENV]: JSON.stringify(spec), [LAUNCH_MARKER]: marker },
+    extendEnv: true,
+    stdin: 'pipe',
+    stdout: 'pipe',
+    stderr: 'inherit',
+    buffer: false,
+    reject: false,
+    // The guard stops the server itself, with its grace period, when told to or when this process
+    // goes (its stdin closes): no exit cleanup and no SIGKILL after a delay from execa.
+    cleanup: false,
+    forceKillAfterDelay: false,
   });
   trackLaunch(marker, guard.pid ?? 0);
   let spawnError: string | undefined;
@@ -87,8 +91,8 @@ export async function startServer(o: StartServerOptions): Promise<ServerHandle> 
     if (ev.event === 'spawn-error') spawnError = `${ev.message}${ev.code ? ` (${ev.code})` : ''}`;
     if (ev.event === 'exit') exit = { code: ev.code, signal: ev.signal };
   });
-  guard.on('exit', (code) => {
-    exit ??= { code: spawnError ? 127 : code, signal: null };
+  void guard.then((result) => {
+    exit ??= { code: spawnError ? 127 : (result.exitCode ?? null), signal: null };
     release();
     untrackLaunch(marker);
     resolveExit(exit);
