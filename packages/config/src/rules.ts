@@ -1,6 +1,6 @@
 import { backendTraits, ENERGY_BACKEND_NAMES, isEnergyBackend } from './engines/energy-backend-table.js';
 import { ENGINE_RULES } from './engines/engine-rules.js';
-import { engineTraits } from './engines/engine-table.js';
+import { startsServer } from './engines/engine-table.js';
 import type { Experiment } from './experiment-schema.js';
 import { SlurmSchema } from './experiment-sections.js';
 import { type Findings, problemText } from './problems.js';
@@ -43,7 +43,7 @@ export const rules: readonly Rule[] = [
   }),
   rule('processes-fit-gpus', ['gpu_ids', 'num_processes', 'launch'], (c, out) => {
     const n = c.gpu_ids.length;
-    if (n === 0 || engineTraits(c.engine).startsServer) return; // a server's GPUs are the server's, not worker processes
+    if (n === 0 || startsServer(c)) return; // a server's GPUs are the server's, not worker processes
     // On several machines gpu_ids are the GPUs of each one: the world fits len(gpu_ids) × machines.
     const slurm = c.launch.launcher === 'slurm';
     const nodes = slurm ? c.launch.slurm.nodes : c.launch.machines.num_machines;
@@ -60,7 +60,7 @@ export const rules: readonly Rule[] = [
   }),
   rule('slurm-nodes', ['num_processes', 'launch'], (c, out) => {
     const { nodes } = c.launch.slurm;
-    if (c.launch.launcher !== 'slurm' || engineTraits(c.engine).startsServer || c.num_processes % nodes === 0) return; // server: servingLaunch
+    if (c.launch.launcher !== 'slurm' || startsServer(c) || c.num_processes % nodes === 0) return; // server: servingLaunch
     err(
       out,
       'num_processes',

@@ -1,5 +1,6 @@
 import os from 'node:os';
 import path from 'node:path';
+import { startsServer } from '@joules/config';
 import { formatCommandLine } from './command-lines.js';
 import { LaunchOptionsError } from './errors.js';
 import type { CommandLine, Launcher, LaunchJob } from './launcher.js';
@@ -51,7 +52,7 @@ export function dryRun(
  */
 function serverLine(job: LaunchJob, slurm: boolean): string | undefined {
   const e = job.experiment;
-  if (e.engine !== 'server' || e.server.command === null) return undefined;
+  if (!startsServer(e) || e.server.command === null) return undefined;
   const command = slurm ? e.server.command.map((a) => a.replaceAll('{gpu_ids}', SLURM_GPUS)) : e.server.command;
   const [file, ...args] = serverArgv(command, {
     model: e.model_name,

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Experiment } from '@joules/config';
+import { type Experiment, engineTraits } from '@joules/config';
 import {
   type ServingRequest,
   ServingRequestSchema,
@@ -12,14 +12,15 @@ import { SERVING_WORKER_FILES } from '@joules/tracker';
 
 /**
  * Engine "server": the serving metrics of a finished run, as result columns, from the worker's
- * requests file and load summary in `workDir`. Undefined for other engines. A line or summary that
+ * requests file and load summary in `workDir`. Undefined for engines without the `serving` column
+ * group (@joules/config's engine table). A line or summary that
  * does not match its schema is an error naming the file (and line).
  */
 export async function servingColumnsOf(
   workDir: string,
   experiment: Experiment,
 ): Promise<ReturnType<typeof servingColumns> | undefined> {
-  if (experiment.engine !== 'server') return undefined;
+  if (!engineTraits(experiment.engine).columnGroups.includes('serving')) return undefined;
   const summaryFile = path.join(workDir, SERVING_WORKER_FILES.summary);
   const summary = ServingSummarySchema.safeParse(JSON.parse(await readFile(summaryFile, 'utf8')));
   if (!summary.success)

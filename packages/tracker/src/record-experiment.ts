@@ -1,3 +1,4 @@
+import { engineTraits } from '@joules/config';
 import { RESULT_COLUMNS, type ResultRecord, toResultRecord } from '@joules/metrics';
 import { TrackerInputError } from './errors.js';
 import { resultsLayout } from './layout.js';
@@ -26,12 +27,12 @@ async function sideFilesOf(run: ExperimentRun) {
       run.experiment.engine,
     );
   const named = run.ranks.find((r) => r.energy.timeseries_file !== null);
-  const serving = run.experiment.engine === 'server';
-  if (named || run.experiment.save_token_ids || serving) {
+  const required = Object.values(engineTraits(run.experiment.engine).sideFiles).find((f) => f.required);
+  if (named || run.experiment.save_token_ids || required) {
     const what = named
       ? `rank ${named.rank} names ${named.energy.timeseries_file}`
-      : serving
-        ? 'engine "server" writes a requests file'
+      : required
+        ? required.why
         : 'save_token_ids is on';
     throw new TrackerInputError(`workDir: required when the worker wrote side files (${what}); they would be lost`);
   }

@@ -64,3 +64,10 @@ describe('the energy backend table', () => {
     }
   });
 });
+
+describe('rules beside an engine the schema rejects', () => {
+  it('still run, the engine read as no server engine', () => {
+    const r = parseExperiment({ config_name: 'c', model_name: './m', engine: 'vllm', gpu_ids: [0], num_processes: 2 });
+    expect(r.errors).toContainEqual('num_processes: 2 processes do not fit 1 GPU(s) in gpu_ids');
+  });
+});

@@ -94,5 +94,9 @@ export function engineTraits(name: string): EngineTraits {
   return ENGINES[name];
 }
 
-/** Whether an experiment's engine runs against an inference server (started or attached). */
-export const startsServer = (experiment: { engine: string }): boolean => engineTraits(experiment.engine).startsServer;
+/**
+ * Whether an experiment's engine runs against an inference server (started or attached); false for
+ * an engine the schema rejected (rules run on the keys that are valid).
+ */
+export const startsServer = (experiment: { engine?: unknown }): boolean =>
+  isEngine(experiment.engine) && ENGINES[experiment.engine].startsServer;

@@ -1,5 +1,5 @@
 import { delimiter } from 'node:path';
-import { canonicalJson, type Experiment } from '@joules/config';
+import { canonicalJson, type Experiment, startsServer } from '@joules/config';
 import { ServerError } from '../errors.js';
 import type { CommandLine, Launcher, LaunchJob, LaunchOptions, LaunchOutcome, ServerOutcomeKind } from '../launcher.js';
 import { probeHealth, withLogTail } from './health.js';
@@ -63,7 +63,7 @@ export class ServerLauncher implements Launcher {
    * they queue here); others go straight to `inner`.
    */
   launch(job: LaunchJob, options: LaunchOptions = {}): Promise<LaunchOutcome> {
-    if (job.experiment.engine !== 'server') return this.inner.launch(job, options);
+    if (!startsServer(job.experiment)) return this.inner.launch(job, options);
     const run = this.queue.then(() => this.launchServing(job, options));
     this.queue = run.then(
       () => undefined,

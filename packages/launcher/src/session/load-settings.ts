@@ -1,4 +1,4 @@
-import type { Experiment } from '@joules/config';
+import { type Experiment, engineTraits, isEngine } from '@joules/config';
 import type { Launcher } from '../launcher.js';
 
 /**
@@ -49,7 +49,7 @@ export function sessionSupport(launcher: Launcher, experiment: Experiment): stri
   }
   if (experiment.launch.machines.num_machines > 1) return 'experiments on several machines run one launch each';
   const engine = (experiment as { engine?: unknown }).engine;
-  if (engine !== undefined && engine !== 'transformers')
+  if (engine !== undefined && !(isEngine(engine) && engineTraits(engine).supportsSessions))
     return `engine ${JSON.stringify(engine)} keeps its own server; no worker session`;
   return null;
 }

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startsServer } from '@joules/config';
 import type { LaunchJob } from '../launcher.js';
 import { type NodeJobSpec, SERVER_ERROR_FILE } from '../server/node-job.js';
 import { serverLogFile } from '../server/server-launcher.js';
@@ -30,7 +31,7 @@ export function serverJobSpec(
   bins: { accelerateBin: string; pythonBin?: string },
 ): NodeJobSpec | undefined {
   const e = job.experiment;
-  if (e.engine !== 'server' || e.server.command === null) return undefined;
+  if (!startsServer(e) || e.server.command === null) return undefined;
   const bin = path.dirname(bins.accelerateBin);
   const python = bins.pythonBin ?? path.join(bin, 'python');
   return {

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { ENGINE_NAMES, ENGINES, engineTraits } from '@joules/config';
 import type { RawMeasurement } from '@joules/metrics';
 import { TrackerInputError } from '../errors.js';
 
@@ -20,16 +21,25 @@ export const SIDE_FILE_NAMES = {
   /** Every rank's generated token ids (`save_token_ids`), one JSON document like the original's. */
   tokenOutput: '8_token_output',
   /** Engine "server": one line per measured request, copied from the worker's `requests-rank-0.jsonl`. */
-  requests: '9_requests.jsonl',
+  requests: ENGINES.server.sideFiles.requests.name,
   /** Engine "server": the load's windows and their energy (the worker's `serving-rank-0.json`). */
-  serving: '9_serving',
+  serving: ENGINES.server.sideFiles.summary.name,
 } as const;
 
-/** The serving engine's files in the worker's folder. */
-export const SERVING_WORKER_FILES = { requests: 'requests-rank-0.jsonl', summary: 'serving-rank-0.json' } as const;
+/** The serving engine's files in the worker's folder (from @joules/config's engine table). */
+export const SERVING_WORKER_FILES = {
+  requests: ENGINES.server.sideFiles.requests.worker,
+  summary: ENGINES.server.sideFiles.summary.worker,
+} as const;
 
 /** The worker's own names in its work folder (beside `rank-<r>.json`). */
 export const tokenIdsFile = (rank: number) => `token-ids-rank-${rank}.jsonl`;
+
+const exists = (file: string) =>
+  access(file).then(
+    () => true,
+    () => false,
+  );
 
 async function mustExist(file: string, why: string): Promise<void> {
   try {
@@ -66,17 +76,17 @@ async function readTokenIds(
 /**
  * What the worker left beside its `rank-<r>.json` files in `workDir` that the results folder must
  * keep: each rank's timeseries (named by its raw measurement, copied as-is), with
- * `save_token_ids` each rank's token ids (folded into one `8_token_output` document), and with
- * engine "server" the requests file (`9_requests.jsonl`) and the load summary (`9_serving`). A file a
- * rank names, or that save_token_ids promises, that is not there is an error: it is never
- * dropped in silence.
+ * `save_token_ids` each rank's token ids (folded into one `8_token_output` document), and the
+ * engine's side files (@joules/config's engine table: engine "server" the requests file
+ * `9_requests.jsonl` and the load summary `9_serving`). A file a rank names, that save_token_ids
+ * promises, or that the engine requires, that is not there is an error: it is never dropped in silence.
  */
 export async function collectSideFiles(
   experimentId: string,
   workDir: string,
   ranks: readonly RawMeasurement[],
   saveTokenIds: boolean,
-  engine: string = 'transformers',
+  engine: string = ENGINE_NAMES[0],
 ): Promise<{ documents: Record<string, unknown>; files: SideFile[] }> {
   const sorted = [...ranks].sort((a, b) => a.rank - b.rank);
   const files: SideFile[] = [];
@@ -97,16 +107,12 @@ export async function collectSideFiles(
     }
     documents[SIDE_FILE_NAMES.tokenOutput] = { experiment_id: experimentId, outputs };
   }
-  if (engine === 'server') {
-    const requests = path.join(workDir, SERVING_WORKER_FILES.requests);
-    const summary = path.join(workDir, SERVING_WORKER_FILES.summary);
-    await mustExist(requests, 'engine "server" writes one line per request');
-    await mustExist(summary, 'engine "server" writes the load summary');
-    files.push({ name: SIDE_FILE_NAMES.requests, source: requests });
-    documents[SIDE_FILE_NAMES.serving] = {
-      experiment_id: experimentId,
-      ...(JSON.parse(await readFile(summary, 'utf8')) as object),
-    };
+  for (const f of Object.values(engineTraits(engine).sideFiles)) {
+    const source = path.join(workDir, f.worker);
+    if (f.required) await mustExist(source, f.why);
+    else if (!(await exists(source))) continue;
+    if (f.kind === 'file') files.push({ name: f.name, source });
+    else documents[f.name] = { experiment_id: experimentId, ...(JSON.parse(await readFile(source, 'utf8')) as object) };
   }
   return { documents, files };
 }
