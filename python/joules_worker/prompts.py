@@ -30,7 +30,7 @@ def load_prompts(dataset: DatasetConfig) -> list[str]:
     if dataset.source == "builtin":
         return _from_file(builtin_prompts_path(), dataset.column)
     if dataset.source == "file":
-        assert dataset.path is not None  # checked by DatasetConfig
+        assert dataset.path is not None  # @joules/config: a "file" source needs a path
         return _from_file(Path(dataset.path), dataset.column)
     return _from_hub(dataset)
 

@@ -106,7 +106,7 @@ def test_oom_exits_5(runs, event_validator):
 
 def test_bad_config_exits_3(tmp_path, worker_env, event_validator):
     exp = base_experiment("/nowhere")
-    exp["decoding"]["top_p"] = 0.9  # greedy with top_p
+    exp["decoding"]["top_p"] = 1.5  # the schema: at most 1
     config = write_config(exp, tmp_path)
     code, stdout, _ = finish(start_worker(config, tmp_path / "out", worker_env))
     run = {"code": code, "stdout": stdout, "stderr": "", "out": tmp_path / "out"}

@@ -1,7 +1,9 @@
 """Build frozen dataclasses from parsed JSON, strictly: unknown, missing and mistyped keys are errors.
 
-Supported field types: bool, int, float, str, Literal[...], list[T], Optional[T], unions of those
-(tried in order) and nested dataclasses. Messages name the dotted path of the field.
+Supported field types (those experiment_model.py's generator writes): bool, int, float, str,
+Literal[...], list[T], dict[str, Any], Optional[T], unions of those (tried in order) and nested
+dataclasses. Messages name the dotted path of the field. Values are not range-checked here: that is
+the JSON Schema's job (schema_validation.py).
 """
 
 from __future__ import annotations
@@ -15,12 +17,6 @@ from typing import Any, Literal, Union
 from joules_worker.errors import BadConfigError
 
 
-def check(ok: bool, key: str, message: str) -> None:
-    """For ``__post_init__`` rules: raise ValueError("key: message") that _build prefixes."""
-    if not ok:
-        raise ValueError(f"{key}: {message}")
-
-
 def build(cls: type, data: Any, prefix: str = "") -> Any:
     if not isinstance(data, dict):
         raise BadConfigError(f"{prefix.rstrip('.') or '<root>'}: expected an object, got {type_name(data)}")
@@ -28,17 +24,13 @@ def build(cls: type, data: Any, prefix: str = "") -> Any:
     names = [f.name for f in dataclasses.fields(cls)]
     unknown = sorted(set(data) - set(names))
     if unknown:
-        raise BadConfigError(f"{prefix}{unknown[0]}: unknown key (known keys: {', '.join(names)})")
+        raise BadConfigError(f"{prefix}{unknown[0]}: unknown key (known keys: {', '.join(sorted(names))})")
     missing = [n for n in names if n not in data]
     if missing:
         raise BadConfigError(
             f"{prefix}{missing[0]}: missing (the worker expects the effective config, every key present)"
         )
-    values = {n: coerce(hints[n], data[n], f"{prefix}{n}") for n in names}
-    try:
-        return cls(**values)
-    except ValueError as e:
-        raise BadConfigError(f"{prefix}{e}") from e
+    return cls(**{n: coerce(hints[n], data[n], f"{prefix}{n}") for n in names})
 
 
 def coerce(tp: Any, value: Any, key: str) -> Any:
@@ -74,19 +66,25 @@ def coerce(tp: Any, value: Any, key: str) -> Any:
         if not isinstance(value, dict):
             raise BadConfigError(f"{key}: expected an object, got {type_name(value)}")
         return dict(value)
-    ok = {
-        bool: lambda v: isinstance(v, bool),
-        int: lambda v: isinstance(v, int) and not isinstance(v, bool),
-        float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
-        str: lambda v: isinstance(v, str),
-    }[tp](value)
-    if not ok:
+    if tp is Any:
+        return value
+    if tp not in _SCALARS:
+        raise TypeError(f"{key}: {tp!r} is not a type the builder knows (see this module's docstring)")
+    if not _SCALARS[tp](value):
         raise BadConfigError(f"{key}: expected {tp.__name__}, got {type_name(value)} {value!r}")
     if tp is float:
         if not math.isfinite(value):
             raise BadConfigError(f"{key}: must be a finite number, got {value!r}")
         return float(value)
     return value
+
+
+_SCALARS = {
+    bool: lambda v: isinstance(v, bool),
+    int: lambda v: isinstance(v, int) and not isinstance(v, bool),
+    float: lambda v: isinstance(v, (int, float)) and not isinstance(v, bool),
+    str: lambda v: isinstance(v, str),
+}
 
 
 def describe(tp: Any) -> str:

@@ -1,14 +1,13 @@
 """Check an experiment against the exported contract (``contract/experiment.schema.json``).
 
-The schema is generated from the zod schema of ``@joules/config`` by ``npm run contract``, which
-also writes the copy shipped in this package (``data/experiment.schema.json``; a test keeps the two
-equal). The typed view (config.py / config_sections.py) is checked against the same schema in
-``tests/test_schema_sync.py``, so adding a field is one zod edit, ``npm run contract``, and the
-matching dataclass field.
+``npm run contract`` writes the schema from the zod schema of ``@joules/config``, the copy shipped in
+this package (``data/experiment.schema.json``; a test keeps the two equal), and the dataclasses the
+loader builds (``experiment_model.py``). The schema carries the types, enums, ranges and patterns;
+the cross-field rules are @joules/config's only (contract/README.md).
 
 ``jsonschema`` is imported lazily. Where it is missing (a bare GPU machine with only torch and
-transformers), the check is skipped with one warning: the dataclasses still check every key, type
-and cross-field rule. Set ``JOULES_WORKER_REQUIRE_SCHEMA=1`` to make its absence an error.
+transformers), the check is skipped with one warning: the loader still checks every key and type.
+Set ``JOULES_WORKER_REQUIRE_SCHEMA=1`` to make its absence an error.
 """
 
 from __future__ import annotations
@@ -60,7 +59,7 @@ def schema_problems(data: Any) -> list[str] | None:
             raise UnsupportedError(f"{REQUIRE_ENV} is set but jsonschema is not installed ({e})") from e
         if not _warned:
             _warned.append(True)
-            logger.warning("jsonschema is not installed: the experiment is checked by the worker's dataclasses only")
+            logger.warning("jsonschema is not installed: the experiment is checked for its keys and types only")
         return None
     from jsonschema.exceptions import best_match
 
