@@ -2,11 +2,12 @@
 export { killRunningLaunches as killRunningWorkers } from '@joules/launcher';
 export { RunConfigError, RunnerError, RunOptionsError, WorkerEnvError } from './errors.js';
 export type { EventSink, RunnerEvent, RunnerEventType } from './events.js';
-export { effectiveLauncher, launchJob, recordSuccess, retryPolicy } from './experiment-jobs.js';
+export { effectiveLauncher, launchJob, retryPolicy } from './experiment/launch-job.js';
+export { recordSuccess } from './experiment/record-results.js';
 export type { ExperimentOutcome, SuiteExperimentOutcome, SuiteOutcome, SuiteTally } from './outcomes.js';
 export type { RunExperimentOptions } from './run-experiment.js';
 export { runExperiment } from './run-experiment.js';
-export type { RunSuiteOptions } from './run-suite.js';
-export { runSuite } from './run-suite.js';
+export type { RunSuiteOptions } from './suite/run-suite.js';
+export { runSuite } from './suite/run-suite.js';
 export type { WorkerEnv } from './worker-env.js';
 export { checkoutRoot, resolveWorkerEnv } from './worker-env.js';

@@ -10,7 +10,7 @@ import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
 import { RunConfigError } from './errors.js';
 import { runExperiment } from './run-experiment.js';
-import { runSuite } from './run-suite.js';
+import { runSuite } from './suite/run-suite.js';
 
 // A real worker's 2-rank output on a faked NVML GPU (rank files and their timeseries files).
 const FAKE_GPU = fileURLToPath(new URL('../../../contract/fixtures/raw-2rank-fake-gpu/', import.meta.url));

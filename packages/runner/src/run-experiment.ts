@@ -1,20 +1,15 @@
-import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { loadExperimentFile } from '@joules/config';
 import { closeServers, dryRun, type Launcher, runWithRetry } from '@joules/launcher';
 import { allocateExperimentId } from '@joules/tracker';
 import { RunConfigError } from './errors.js';
 import { type EventSink, safeSink } from './events.js';
-import {
-  effectiveLauncher,
-  failureRecorder,
-  launcherCache,
-  launchJob,
-  recordSuccess,
-  retryPolicy,
-} from './experiment-jobs.js';
+import { type Ending, finishFailed, finishInterrupted, finishSucceeded } from './experiment/finish-experiment.js';
+import { effectiveLauncher, launchJob, retryPolicy } from './experiment/launch-job.js';
+import { launcherCache } from './experiment/launcher-cache.js';
+import { failureRecorder } from './experiment/record-results.js';
 import { forwardJobEvent } from './job-events.js';
-import { isMultiMachine } from './machines.js';
+import { isMultiMachine } from './machines/rendezvous.js';
 import type { ExperimentOutcome } from './outcomes.js';
 import { resolveWorkerEnv } from './worker-env.js';
 
@@ -70,7 +65,7 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   const rel = (p: string) => path.relative(cwd, p) || '.';
 
   if (isMultiMachine(experiment)) {
-    const { runOnMachines } = await import('./run-machines.js');
+    const { runOnMachines } = await import('./machines/run-on-machines.js');
     return runOnMachines({
       experiment,
       resultsDir,
@@ -97,36 +92,16 @@ export async function runExperiment(options: RunExperimentOptions): Promise<Expe
   }).finally(closeServers); // engine "server": its server ends with the experiment
   await Promise.all(writes);
   const base = { experimentId, experiment, logFile: job.logFile, resultsDir };
+  const end: Ending = { resultsDir, emit, key: experimentId, experimentId, planned: experiment, logFile: job.logFile };
   if (outcome.outcome.status === 'interrupted') {
-    emit({ type: 'experiment-interrupted', key: experimentId, experimentId, logFile: job.logFile });
+    finishInterrupted(end);
     return { status: 'interrupted', ...base };
   }
   if (outcome.outcome.status === 'failed') {
     const { kind, message } = outcome.outcome;
-    emit({
-      type: 'experiment-failed',
-      key: experimentId,
-      experimentId,
-      kind,
-      message,
-      attempts: outcome.attempts.length,
-      logFile: job.logFile,
-    });
+    await finishFailed(end, { kind, message, attempts: outcome.attempts.length });
     return { status: 'failed', ...base, kind, message, attempts: outcome.attempts.length };
   }
-  const { recorded, metrics } = await recordSuccess(resultsDir, experimentId, experiment, outcome, startedAt);
-  await rm(job.outputDir, { recursive: true, force: true });
-  emit({
-    type: 'experiment-finished',
-    key: experimentId,
-    experimentId,
-    energyTotalJ: metrics.energy_total_j,
-    energyPerTokenJ: metrics.energy_per_token_j,
-    batchSize: outcome.experiment.batch_size,
-    plannedBatchSize: experiment.batch_size,
-    modelReused: false,
-    modelLoadS: null,
-    dir: recorded.dir,
-  });
+  const { recorded, metrics } = await finishSucceeded(end, outcome, { startedAt });
   return { status: 'succeeded', ...base, ran: outcome.experiment, recorded, metrics };
 }

@@ -1,6 +1,6 @@
 import { parseExperiment } from '@joules/config';
 import { describe, expect, it } from 'vitest';
-import { localRanks, machinesWaitMs, rendezvousFile, worldProblem } from './machines.js';
+import { localRanks, machinesWaitMs, rendezvousFile, worldProblem } from './rendezvous.js';
 
 const exp = (rank: number, port = 29555) =>
   parseExperiment({

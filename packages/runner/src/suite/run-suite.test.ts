@@ -4,12 +4,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { afterAll, describe, expect, it } from 'vitest';
-import { RunConfigError } from './errors.js';
-import type { RunnerEvent } from './events.js';
+import { RunConfigError } from '../errors.js';
+import type { RunnerEvent } from '../events.js';
 import { runSuite } from './run-suite.js';
 
 // runSuite as a library, no CLI: the real worker (python launcher, tiny model), real files.
-const fixture = (name: string) => fileURLToPath(new URL(`./__fixtures__/${name}`, import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`../__fixtures__/${name}`, import.meta.url));
 const dirs: string[] = [];
 const tmp = async () => {
   const d = await mkdtemp(path.join(os.tmpdir(), 'joules-runner-'));

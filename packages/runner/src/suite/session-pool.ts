@@ -7,7 +7,7 @@ import {
   type SessionOutcome,
   WorkerSession,
 } from '@joules/launcher';
-import type { EventSink } from './events.js';
+import type { EventSink } from '../events.js';
 
 /**
  * A launcher that runs each attempt in a worker session (model reuse): an idle live session with

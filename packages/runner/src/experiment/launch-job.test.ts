@@ -1,6 +1,6 @@
 import { parseExperiment } from '@joules/config';
 import { describe, expect, it } from 'vitest';
-import { effectiveLauncher, launchJob } from './experiment-jobs.js';
+import { effectiveLauncher, launchJob } from './launch-job.js';
 
 const exp = (over: Record<string, unknown>) =>
   parseExperiment({ config_name: 'x', model_name: 'm/m', ...over }).config!;

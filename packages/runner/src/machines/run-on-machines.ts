@@ -3,9 +3,11 @@ import { readFile, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { Experiment } from '@joules/config';
 import type { JobEvent, LaunchEvent, Launcher, LaunchJob, LaunchOutcome, RetryResult } from '@joules/launcher';
-import { allocateExperimentId, recordFailure } from '@joules/tracker';
-import type { EventSink } from './events.js';
-import { launchJob, recordSuccess } from './experiment-jobs.js';
+import { allocateExperimentId } from '@joules/tracker';
+import type { EventSink } from '../events.js';
+import { type Ending, finishFailed, finishInterrupted, finishSucceeded } from '../experiment/finish-experiment.js';
+import { launchJob } from '../experiment/launch-job.js';
+import type { ExperimentOutcome } from '../outcomes.js';
 import {
   announce,
   awaitRendezvous,
@@ -14,8 +16,7 @@ import {
   machinesWaitMs,
   rendezvousFile,
   worldProblem,
-} from './machines.js';
-import type { ExperimentOutcome } from './outcomes.js';
+} from './rendezvous.js';
 
 export interface MachineRun {
   experiment: Experiment;
@@ -60,36 +61,22 @@ export async function runOnMachines(run: MachineRun): Promise<ExperimentOutcome>
   const experimentId = await allocateExperimentId(run.resultsDir);
   const job: LaunchJob = { ...launchJob(run.resultsDir, experimentId, experiment), id: experimentId };
   const startedAt = new Date().toISOString();
+  const end: Ending = {
+    resultsDir: run.resultsDir,
+    emit,
+    key: experimentId,
+    experimentId,
+    planned: experiment,
+    logFile: job.logFile,
+  };
+  const base = { experimentId, experiment, logFile: job.logFile, resultsDir: run.resultsDir };
   const fail = async (kind: string, message: string): Promise<ExperimentOutcome> => {
-    await recordFailure(run.resultsDir, {
-      experimentId,
-      configName: experiment.config_name,
-      modelName: experiment.model_name,
-      attempt: 1,
-      kind,
-      message,
-      config: experiment,
-      final: true,
-    });
-    emit({
-      type: 'experiment-failed',
-      key: experimentId,
-      experimentId,
-      kind,
-      message,
-      attempts: 1,
-      logFile: job.logFile,
-    });
-    return {
-      status: 'failed',
-      experimentId,
-      experiment,
-      kind,
-      message,
-      attempts: 1,
-      logFile: job.logFile,
-      resultsDir: run.resultsDir,
-    };
+    await finishFailed(end, { kind, message, attempts: 1 }, { logRow: true });
+    return { status: 'failed', ...base, kind, message, attempts: 1 };
+  };
+  const interrupted = (): ExperimentOutcome => {
+    finishInterrupted(end);
+    return { status: 'interrupted', ...base };
   };
   let outcome: LaunchOutcome;
   try {
@@ -113,10 +100,6 @@ export async function runOnMachines(run: MachineRun): Promise<ExperimentOutcome>
   } finally {
     await rm(file, { force: true });
   }
-  const interrupted = (): ExperimentOutcome => {
-    emit({ type: 'experiment-interrupted', key: experimentId, experimentId, logFile: job.logFile });
-    return { status: 'interrupted', experimentId, experiment, logFile: job.logFile, resultsDir: run.resultsDir };
-  };
   if (outcome.status === 'interrupted') return interrupted();
   // This machine's ranks are done; the other machines' files may still be on their way.
   if (
@@ -158,30 +141,8 @@ export async function runOnMachines(run: MachineRun): Promise<ExperimentOutcome>
     experiment: job.experiment,
     attempts: [],
   };
-  const { recorded, metrics } = await recordSuccess(run.resultsDir, experimentId, experiment, result, startedAt);
-  await rm(job.outputDir, { recursive: true, force: true });
-  emit({
-    type: 'experiment-finished',
-    key: experimentId,
-    experimentId,
-    energyTotalJ: metrics.energy_total_j,
-    energyPerTokenJ: metrics.energy_per_token_j,
-    batchSize: experiment.batch_size,
-    plannedBatchSize: experiment.batch_size,
-    modelReused: false,
-    modelLoadS: null,
-    dir: recorded.dir,
-  });
-  return {
-    status: 'succeeded',
-    experimentId,
-    experiment,
-    ran: job.experiment,
-    recorded,
-    metrics,
-    resultsDir: run.resultsDir,
-    logFile: job.logFile,
-  };
+  const { recorded, metrics } = await finishSucceeded(end, result, { startedAt });
+  return { status: 'succeeded', ...base, ran: job.experiment, recorded, metrics };
 }
 
 /** A machine with rank > 0: wait for machine 0's experiment id, run this machine's ranks, record nothing. */

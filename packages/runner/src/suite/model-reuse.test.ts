@@ -4,11 +4,11 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'csv-parse/sync';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { RunnerEvent } from './events.js';
+import type { RunnerEvent } from '../events.js';
 import { runSuite } from './run-suite.js';
 
 // Model reuse with the real worker in session mode (python launcher, tiny model on CPU).
-const fixture = (name: string) => fileURLToPath(new URL(`./__fixtures__/${name}`, import.meta.url));
+const fixture = (name: string) => fileURLToPath(new URL(`../__fixtures__/${name}`, import.meta.url));
 const dirs: string[] = [];
 const tmp = async () => {
   const d = await mkdtemp(path.join(os.tmpdir(), 'joules-reuse-'));
