@@ -26,7 +26,7 @@ from pathlib import Path
 
 from wire_tap import WireTap, available
 
-from joules_worker.engines.load_generator import Target, client_session, send_request, sequential
+from joules_worker.engines.server.load_generator import Target, client_session, send_request, sequential
 
 PROMPTS = [f"The history of the number {i} is" for i in range(8)]
 MAX_TOKENS = 16

@@ -37,8 +37,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from agreement import agreement  # noqa: E402
 
-from joules_worker.engines.load_generator import Target, closed_loop, open_loop  # noqa: E402
-from joules_worker.engines.load_patterns import Arrival, poisson_offsets  # noqa: E402
+from joules_worker.engines.server.load_generator import Target, closed_loop, open_loop  # noqa: E402
+from joules_worker.engines.server.load_patterns import Arrival, poisson_offsets  # noqa: E402
 
 # Node's http module: a reply costs the server a fraction of what aiohttp's costs, so that on a small
 # host the server takes less of the CPU the load generator is measured on.

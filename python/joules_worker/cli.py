@@ -58,21 +58,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     session = None
     try:
         from joules_worker.config import load_experiment
-        from joules_worker.runner import run
+        from joules_worker.engines import engine_for
 
         config = load_experiment(args.config)
+        engine = engine_for(config.engine)
         if args.session:
-            from joules_worker.session import Session
-
-            session = Session(events)
+            session = engine.open_session(events)
             session.serve(config, output_dir)
             return 0
-        from joules_worker.relaunch import needs_relaunch, relaunch
-
-        if needs_relaunch(config):
-            return relaunch(config, args.config, args.output_dir)
-        run(config, output_dir, events)
-        return 0
+        return engine.start(config, args.config, output_dir, events)
     except Exception as exc:  # noqa: BLE001 - the one place every failure becomes an exit code
         err = to_worker_error(exc)
         report_failure(err, exc, session.output_dir if session is not None else output_dir, events)
@@ -92,7 +86,7 @@ def report_failure(err: WorkerError, exc: BaseException, output_dir: Path | None
         "traceback": text,
     }
     try:
-        from joules_worker.report import write_json_atomic
+        from joules_worker.raw_measurement import write_json_atomic
 
         if output_dir is not None:
             write_json_atomic(output_dir / f"error-rank-{events.rank}.json", record)

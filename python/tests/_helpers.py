@@ -24,11 +24,11 @@ def single_process_ctx() -> DistContext:
 
 
 def run_in_process(experiment: dict[str, Any], out_dir: Path) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Run the runner in this process; returns (rank-0.json content, events)."""
-    from joules_worker.runner import run
+    """Run the transformers engine in this process; returns (rank-0.json content, events)."""
+    from joules_worker.engines.transformers.engine import TransformersEngine
 
     events = RecordingEmitter()
-    path = run(ExperimentConfig.from_dict(experiment), out_dir, events, ctx=single_process_ctx())
+    path = TransformersEngine().run(ExperimentConfig.from_dict(experiment), out_dir, events, ctx=single_process_ctx())
     return json.loads(Path(path).read_text()), events.events
 
 

@@ -62,7 +62,7 @@ def tiny(tiny_model_dir: Path) -> tuple[Any, Any]:
     import torch
 
     from joules_worker.config import ModelConfig
-    from joules_worker.model_loading import load_model_and_tokenizer
+    from joules_worker.engines.transformers.model_loading import load_model_and_tokenizer
 
     return load_model_and_tokenizer(str(tiny_model_dir), ModelConfig(), "fp32", torch.device("cpu"))
 

@@ -1,7 +1,7 @@
 import logging
 
-from joules_worker.batching import plan_batches
 from joules_worker.config import BatchingConfig
+from joules_worker.engines.transformers.batching import plan_batches
 from joules_worker.prompts import order_prompts
 
 FIXED = BatchingConfig()
@@ -32,7 +32,7 @@ def test_adaptive_respects_batch_size_as_the_most_prompts():
 
 
 def test_a_prompt_over_the_budget_runs_alone(caplog):
-    with caplog.at_level(logging.WARNING, logger="joules_worker.batching"):
+    with caplog.at_level(logging.WARNING, logger="joules_worker.engines.transformers.batching"):
         plan = plan_batches([50, 8, 8], adaptive(40), batch_size=8, max_output_tokens=12)
     assert plan == [[0], [1, 2]]
     assert "exceed max_tokens_per_batch 40" in caplog.text

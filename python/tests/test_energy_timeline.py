@@ -11,8 +11,8 @@ import pytest
 from joules_worker.config import EnergyConfig
 from joules_worker.energy import BackendContext, GpuRef, NvmlBackend, RaplBackend, get_backend
 from joules_worker.energy.rapl_backend import ROOT_ENV, Zone
-from joules_worker.engines.energy_timeline import EnergyTimeline
-from joules_worker.engines.serving_output import steady_energy
+from joules_worker.engines.server.energy_timeline import EnergyTimeline
+from joules_worker.engines.server.serving_output import steady_energy
 
 
 def sampled(backend, now, seconds: float) -> tuple[EnergyTimeline, object]:

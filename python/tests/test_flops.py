@@ -5,10 +5,12 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from joules_worker.config import DecodingConfig, ModelConfig
-from joules_worker.flop_counter import CountedCost, counted_cost
+from joules_worker.engines.transformers.flop_counter import counted_cost
+from joules_worker.engines.transformers.flop_counter_decoder import CountedCost
+from joules_worker.engines.transformers.generation import generate_kwargs
+from joules_worker.engines.transformers.model_loading import load_model
 from joules_worker.flops import FlopModel, executed_positions, flops_block
-from joules_worker.generation import BatchRecord, generate_kwargs
-from joules_worker.model_loading import load_model
+from joules_worker.raw_measurement import BatchRecord
 
 SHAPES = [(1, 7, 5), (3, 20, 12), (4, 61, 16)]
 
@@ -92,7 +94,7 @@ def test_prefill_and_decode_by_hand():
 def test_a_session_fits_once_per_model_and_length(tiny, monkeypatch):
     """A worker session measures many experiments on one model: the counted fit (eight forwards)
     is done once per longest input length, and a new length or another model is fitted anew."""
-    from joules_worker import flop_counter
+    from joules_worker.engines.transformers import flop_counter
 
     model, _ = tiny
     calls = []

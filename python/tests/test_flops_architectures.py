@@ -9,10 +9,10 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from joules_worker.config import ModelConfig
-from joules_worker.flop_counter import rank_flops
+from joules_worker.engines.transformers.flop_counter import rank_flops
+from joules_worker.engines.transformers.model_loading import load_model
 from joules_worker.flops import analytic_model, dense_params, flops_block
-from joules_worker.generation import BatchRecord
-from joules_worker.model_loading import load_model
+from joules_worker.raw_measurement import BatchRecord
 
 SHAPES = [(1, 7, 5), (3, 20, 9)]  # (batch, padded prompt length, generated steps)
 

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from joules_worker.config import DecodingConfig
-from joules_worker.generation import (
+from joules_worker.engines.transformers.generation import (
     NEUTRAL_GENERATION,
     FirstTokenClock,
     count_output_tokens,

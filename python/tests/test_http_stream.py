@@ -7,8 +7,8 @@ import asyncio
 import json
 import time
 
-from joules_worker.engines import clock
-from joules_worker.engines.http_stream import RequestRecord, stream_request
+from joules_worker.engines.server import clock
+from joules_worker.engines.server.http_stream import RequestRecord, stream_request
 
 CHUNK = "data: " + json.dumps({"choices": [{"index": 0, "text": "a"}]}) + "\n\n"
 LAST = "data: " + json.dumps(

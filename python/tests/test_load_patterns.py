@@ -10,10 +10,10 @@ from collections.abc import Iterator
 import pytest
 from _helpers import http_server
 
-from joules_worker.engines import clock
-from joules_worker.engines.http_stream import RequestRecord, endpoint, request_body, stream_request
-from joules_worker.engines.load_generator import Target, client_session, send_request
-from joules_worker.engines.load_patterns import (
+from joules_worker.engines.server import clock
+from joules_worker.engines.server.http_stream import RequestRecord, endpoint, request_body, stream_request
+from joules_worker.engines.server.load_generator import Target, client_session, send_request
+from joules_worker.engines.server.load_patterns import (
     bursty_offsets,
     constant_offsets,
     poisson_offsets,

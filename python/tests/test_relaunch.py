@@ -6,7 +6,7 @@ import sys
 from conftest import base_experiment
 
 from joules_worker.config import ExperimentConfig
-from joules_worker.relaunch import accelerate_command, failure_code, needs_relaunch
+from joules_worker.engines.transformers.relaunch import accelerate_command, failure_code, needs_relaunch
 
 
 def config(**changes):

@@ -202,7 +202,7 @@ def test_quantization_without_bitsandbytes_is_unsupported(tiny_model_dir):
     import torch
 
     from joules_worker.config import ModelConfig
-    from joules_worker.model_loading import load_model
+    from joules_worker.engines.transformers.model_loading import load_model
 
     with pytest.raises(
         UnsupportedError, match="model.quantization 'int8' needs bitsandbytes, which is not installed"

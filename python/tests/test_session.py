@@ -189,13 +189,13 @@ def server_experiment() -> dict:
 def test_engine_server_has_no_session(tmp_path):
     """A server engine keeps its own server: refused as the first experiment and as a later one."""
     from joules_worker.config import ExperimentConfig
+    from joules_worker.engines import engine_for
+    from joules_worker.engines.transformers.session import Session
     from joules_worker.errors import UnsupportedError
     from joules_worker.events import RecordingEmitter
-    from joules_worker.session import Session
 
-    config = ExperimentConfig.from_dict(server_experiment())
     with pytest.raises(UnsupportedError, match="engine 'server' runs its own server"):
-        Session(RecordingEmitter()).serve(config, tmp_path / "first")
+        engine_for("server").open_session(RecordingEmitter())
     greedy = ExperimentConfig.from_dict({**server_experiment(), "engine": "transformers"})
     session = Session(RecordingEmitter())
     line = json.dumps({"experiment": server_experiment(), "output_dir": str(tmp_path / "later")})

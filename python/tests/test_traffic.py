@@ -4,7 +4,7 @@ import pytest
 
 from joules_worker.config import EnergyConfig, TrafficConfig
 from joules_worker.energy import BackendContext, NoneBackend
-from joules_worker.traffic import planned_delays_s, wait
+from joules_worker.engines.transformers.traffic import planned_delays_s, wait
 
 
 def test_no_traffic_no_waits():

@@ -1,4 +1,6 @@
-"""The engines, registered explicitly by name; each module is imported only when used."""
+"""The door to the engines: ``ENGINES`` registers each by name, explicitly; ``engine_for`` imports
+an engine's module only when it is used. The worker's entry point (cli.py) reaches an engine only
+through here, and no engine imports another (tests/test_import_graph.py)."""
 
 from __future__ import annotations
 
@@ -7,8 +9,8 @@ import importlib
 from joules_worker.engines.base import Engine
 
 ENGINES: dict[str, tuple[str, str]] = {
-    "transformers": ("joules_worker.engines.transformers_engine", "TransformersEngine"),
-    "server": ("joules_worker.engines.server", "ServerEngine"),
+    "transformers": ("joules_worker.engines.transformers.engine", "TransformersEngine"),
+    "server": ("joules_worker.engines.server.engine", "ServerEngine"),
 }
 
 

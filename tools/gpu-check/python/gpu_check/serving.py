@@ -20,7 +20,7 @@ from typing import Any
 
 # What `transformers serve` imports at start (transformers[serving] + requests), and aiohttp (the engine's client).
 SERVER_MODULES = ("fastapi", "uvicorn", "pydantic", "openai", "requests", "aiohttp")
-ENGINE_FILE = Path("python") / "joules_worker" / "engines" / "server.py"
+ENGINE_FILE = Path("python") / "joules_worker" / "engines" / "server" / "engine.py"
 HOST = "127.0.0.1"
 # On CPU, continuous batching sizes its KV cache from free memory (~21 GB here) unless bounded.
 CPU_SERVER_FLAGS = [

@@ -27,10 +27,11 @@ from joules_worker.distributed import DistContext
 from joules_worker.energy import _nvml
 from joules_worker.energy.base import EnergyBackend, EnergyResult
 from joules_worker.energy.monitor import GpuMonitor
+from joules_worker.engines.transformers.generation import run_batch
+from joules_worker.engines.transformers.traffic import planned_delays_s, wait
 from joules_worker.events import EventEmitter
-from joules_worker.generation import BatchRecord, run_batch
 from joules_worker.memory import PeakMemory
-from joules_worker.traffic import planned_delays_s, wait
+from joules_worker.raw_measurement import BatchRecord
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ timeout). Every experiment must have the session's load settings (``load_setting
 differs is a ``bad_config`` failure naming the fields.
 
 Each experiment still gets its own output folder, log section, seed, idle baseline, warm-up,
-peak-memory reset and energy window (``runner.run_one``); the allocator cache is emptied between
+peak-memory reset and energy window (``experiment_run.run_one``); the allocator cache is emptied between
 experiments. After every rank wrote its file, rank 0 emits ``experiment_done`` with the rank files,
 ``model_reused`` and ``model_load_s``. The first failure ends the process (the caller starts a
 fresh session: CUDA state after an OOM is not trusted). The wire format is described for the
@@ -28,10 +28,10 @@ from typing import Any, TextIO
 
 from joules_worker.config import ExperimentConfig
 from joules_worker.distributed import DistContext
+from joules_worker.engines.transformers.experiment_run import LoadedModel, load, run_one, start_rank
+from joules_worker.engines.transformers.relaunch import needs_relaunch
 from joules_worker.errors import BadConfigError, UnsupportedError
 from joules_worker.events import EventEmitter
-from joules_worker.relaunch import needs_relaunch
-from joules_worker.runner import LoadedModel, load, run_one, start_rank
 
 logger = logging.getLogger(__name__)
 
@@ -106,7 +106,6 @@ class Session:
     def serve(self, config: ExperimentConfig, output_dir: str | Path) -> int:
         """Run the first experiment, then every one the runner sends; returns how many ran."""
         self.output_dir = Path(output_dir)
-        _check_engine(config)
         if needs_relaunch(config):
             raise UnsupportedError(
                 "--session with num_processes > 1 needs accelerate launch (RANK and WORLD_SIZE unset)"
@@ -176,20 +175,16 @@ class Session:
         if "experiment" not in message:
             raise BadConfigError(f"{where}: experiment: missing")
         config = ExperimentConfig.from_dict(message["experiment"])
-        _check_engine(config)
+        if config.engine != first.engine:
+            raise UnsupportedError(
+                f"{where}: engine {config.engine!r}: a session runs only its first experiment's engine ({first.engine!r})"
+            )
         diff = load_settings_diff(first, config)
         if diff:
             sa, sb = load_settings(first), load_settings(config)
             detail = ", ".join(f"{k}: {_get(sb, k)!r} (session: {_get(sa, k)!r})" for k in diff)
             raise BadConfigError(f"{where}: load settings differ from the session's: {detail}; run it in a new session")
         return config
-
-
-def _check_engine(config: ExperimentConfig) -> None:
-    if config.engine != "transformers":
-        raise UnsupportedError(
-            f"--session: engine {config.engine!r} runs its own server; sessions load a transformers model"
-        )
 
 
 def _get(settings: dict[str, Any], key: str) -> Any:

@@ -18,6 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from joules_worker.engines.transformers.flop_count import count_flops
+
 MAX_FIT_ERROR = 0.02
 
 
@@ -47,8 +49,6 @@ def _measure(model: Any, length: int, steps: int) -> tuple[int, list[int]]:
     """Counted FLOPs of the encoder over ``length`` random ids and of decoder steps 1..steps."""
     import torch
 
-    from joules_worker.flop_counter import _count
-
     start = getattr(model.generation_config, "decoder_start_token_id", None)
     start = start if start is not None else model.config.decoder_start_token_id
     if start is None:
@@ -57,11 +57,11 @@ def _measure(model: Any, length: int, steps: int) -> tuple[int, list[int]]:
     vocab = model.get_input_embeddings().weight.shape[0]
     ids = torch.randint(0, vocab, (1, length), generator=g).to(model.device)
     mask = torch.ones_like(ids)
-    encoder, encoded = _count(lambda: model.get_encoder()(input_ids=ids, attention_mask=mask))
+    encoder, encoded = count_flops(lambda: model.get_encoder()(input_ids=ids, attention_mask=mask))
     token = torch.tensor([[int(start)]], device=model.device)
     past, flops = None, []
     for _ in range(steps):
-        n, out = _count(
+        n, out = count_flops(
             lambda token=token, past=past: model(
                 encoder_outputs=encoded,
                 attention_mask=mask,

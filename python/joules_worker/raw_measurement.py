@@ -14,11 +14,28 @@ import contextlib
 import json
 import os
 import tempfile
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from joules_worker import RAW_MEASUREMENT_VERSION
-from joules_worker.generation import BatchRecord
+
+
+@dataclass
+class BatchRecord:
+    """What one measured batch executed. Token counts are exact; times in seconds."""
+
+    size: int
+    input_tokens: int  # real prompt tokens (attention mask), never padding
+    output_tokens: int  # generated tokens up to and including each sequence's first EOS
+    padded_input_length: int  # prompt width after left padding (what prefill computed)
+    generated_steps: int  # generated positions (output width), padding after EOS included
+    latency_s: float
+    ttft_s: float | None = None  # time to the first generated token of this batch
+    delay_before_s: float = 0.0  # simulated traffic wait before this batch
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def tokens_block(batches: list[BatchRecord]) -> dict[str, int]:

@@ -13,9 +13,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from joules_worker.engines import clock
-from joules_worker.engines.http_stream import RequestRecord, endpoint, request_body, stream_request
-from joules_worker.engines.load_patterns import Arrival
+from joules_worker.engines.server import clock
+from joules_worker.engines.server.http_stream import RequestRecord, endpoint, request_body, stream_request
+from joules_worker.engines.server.load_patterns import Arrival
 
 # Requests (prompt, max_tokens) by index; the caller cycles its prompts.
 RequestFor = Callable[[int, Arrival | None], tuple[str, int]]

@@ -15,7 +15,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from joules_worker.engines import clock
+from joules_worker.engines.server import clock
 
 
 @dataclass

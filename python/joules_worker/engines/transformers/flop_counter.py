@@ -1,96 +1,27 @@
 """FLOPs counted by torch's FlopCounterMode on representative forwards, scaled to the run.
 
-Per sequence, one forward of q new tokens over k context positions costs
-``F(q, k, n_logits) = a·q + c·q·k + h·n_logits`` (dense layers, attention, lm_head), times the
-batch size. Four counted forwards at batch 1 fix a, c and h: a prefill of L1 and of L2 tokens,
-each followed by one decode step (context L+1). The fit is checked against the second prefill;
-if it misses by more than 2 % the model is not of this shape (sliding windows, routing...) and
-the caller falls back to the analytic model. The forwards run outside the measured window, with
-eager attention (sdpa is not counted by FlopCounterMode on CPU) and eager experts (MoE models'
-default grouped_mm is not counted at all), the originals restored afterwards. Decoder-only
-models; quantized ones are not counted (their kernels are not the dense matmuls FlopCounterMode
-sees). Encoder-decoder models: see flop_counter_seq2seq.
+A cost model is fitted per loaded model from a few counted forwards at batch 1
+(flop_counter_decoder: decoder-only models; flop_counter_seq2seq: encoder-decoder models), then
+applied to every measured batch's shape. The forwards run outside the measured window, with eager
+attention (sdpa is not counted by FlopCounterMode on CPU) and eager experts (MoE models' default
+grouped_mm is not counted at all), the originals restored afterwards. Quantized models are not
+counted (their kernels are not the dense matmuls FlopCounterMode sees); where counting does not
+apply or the fit misses, the analytic model (joules_worker.flops) stands in.
 """
 
 from __future__ import annotations
 
-import inspect
 import logging
 import weakref
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any
 
+from joules_worker.engines.transformers.flop_counter_decoder import fit
+from joules_worker.engines.transformers.flop_counter_seq2seq import fit_seq2seq
 from joules_worker.flops import CostModel, analytic_model, flops_block
 
 logger = logging.getLogger(__name__)
-
-MAX_FIT_ERROR = 0.02
-
-
-@dataclass(frozen=True)
-class CountedCost:
-    a: float  # per new token: dense layers
-    c: float  # per (new token × context position): attention
-    h: float  # per logit position: lm_head
-    last_token_logits: bool  # prefill computes lm_head for the last position only
-
-    def forward(self, q: int, k: int, logits: int) -> float:
-        return self.a * q + self.c * q * k + self.h * logits
-
-    def batch_flops(self, batch: int, padded_input_length: int, generated_steps: int) -> tuple[int, int]:
-        L, S = padded_input_length, generated_steps
-        prefill = self.forward(L, L, 1 if self.last_token_logits else L)
-        decode = sum(self.forward(1, L + j, 1) for j in range(1, S))
-        return round(batch * prefill), round(batch * decode)
-
-
-def _count(fn: Any) -> tuple[int, Any]:
-    import torch
-    from torch.utils.flop_counter import FlopCounterMode
-
-    with torch.inference_mode(), FlopCounterMode(display=False) as counter:
-        out = fn()
-    return counter.get_total_flops(), out
-
-
-def _prefill_and_step(model: Any, length: int, keeps: bool) -> tuple[int, int]:
-    import torch
-
-    g = torch.Generator().manual_seed(length)
-    vocab = model.get_input_embeddings().weight.shape[0]
-    ids = torch.randint(0, vocab, (1, length), generator=g).to(model.device)
-    mask = torch.ones_like(ids)
-    extra = {"logits_to_keep": 1} if keeps else {}
-    prefill, out = _count(lambda: model(input_ids=ids, attention_mask=mask, use_cache=True, **extra))
-    nxt = ids[:, -1:]
-    mask2 = torch.ones((1, length + 1), dtype=mask.dtype, device=mask.device)
-    step, _ = _count(
-        lambda: model(input_ids=nxt, attention_mask=mask2, past_key_values=out.past_key_values, use_cache=True, **extra)
-    )
-    return prefill, step
-
-
-def fit(model: Any, long_length: int) -> CountedCost:
-    """Count four forwards and solve for a, c, h (see the module docstring)."""
-    keeps = "logits_to_keep" in inspect.signature(model.forward).parameters
-    L2 = max(long_length, 4)
-    L1 = max(2, L2 // 2)
-    p1, d1 = _prefill_and_step(model, L1, keeps)
-    p2, d2 = _prefill_and_step(model, L2, keeps)
-    c = (d2 - d1) / (L2 - L1)  # decode at context L+1: a + h + c·(L+1)
-    s = d1 - c * (L1 + 1)  # a + h
-    if keeps:  # prefill: a·L + c·L² + h
-        a = (p1 - c * L1 * L1 - s) / (L1 - 1)
-        cost = CountedCost(a, c, s - a, True)
-    else:  # prefill: (a + h)·L + c·L²: a and h need not be told apart
-        cost = CountedCost(s, c, 0.0, False)
-    predicted = cost.forward(L2, L2, 1 if keeps else L2)
-    error = abs(predicted - p2) / p2 if p2 else 1.0
-    if error > MAX_FIT_ERROR:
-        raise ValueError(f"counted FLOPs do not follow a·q + c·q·k + h·logits (prefill of {L2} off by {error:.1%})")
-    return cost
 
 
 def counted_cost(model: Any, long_length: int) -> CostModel | None:
@@ -121,8 +52,6 @@ def _count_or_reason(model: Any, long_length: int) -> tuple[CostModel | None, st
     with countable(model):
         try:
             if model.config.is_encoder_decoder:
-                from joules_worker.flop_counter_seq2seq import fit_seq2seq
-
                 return fit_seq2seq(model, long_length), None
             return fit(model, long_length), None
         except Exception as e:  # noqa: BLE001 - counting is best effort; the analytic model remains

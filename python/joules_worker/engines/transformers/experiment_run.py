@@ -1,5 +1,6 @@
-"""What one rank does: load, select, order and shard prompts, plan batches, idle baseline, warm
-up, measure, count FLOPs, write rank-<r>.json (and the timeseries / token-id files beside it)."""
+"""One experiment of the transformers engine on this rank: join the process world, load the model,
+then on the loaded model select, order and shard prompts, plan batches, idle baseline, warm up,
+measure, count FLOPs, write rank-<r>.json (and the timeseries / token-id files beside it)."""
 
 from __future__ import annotations
 
@@ -11,20 +12,25 @@ from pathlib import Path
 from typing import Any
 
 from joules_worker import environment as env
-from joules_worker.batching import plan_batches
 from joules_worker.config import ExperimentConfig, resolve_warmup
 from joules_worker.distributed import DistContext, init_distributed, shard
 from joules_worker.energy import BackendContext, GpuRef, NvmlBackend, choose_backend
 from joules_worker.energy.idle import apply_idle, measure_idle
 from joules_worker.energy.monitor import GpuMonitor
+from joules_worker.engines.transformers.batching import plan_batches
+from joules_worker.engines.transformers.flop_counter import rank_flops
+from joules_worker.engines.transformers.generation import (
+    effective_generation_config,
+    eos_token_ids,
+    generate_kwargs,
+    run_batch,
+)
+from joules_worker.engines.transformers.model_loading import load_model_and_tokenizer
+from joules_worker.engines.transformers.window import Measured, measure
 from joules_worker.errors import UnsupportedError
 from joules_worker.events import EventEmitter
-from joules_worker.flop_counter import rank_flops
-from joules_worker.generation import effective_generation_config, eos_token_ids, generate_kwargs, run_batch
-from joules_worker.model_loading import load_model_and_tokenizer
 from joules_worker.prompts import dataset_record, load_prompts, order_prompts, select_prompts
-from joules_worker.report import measurement, write_json_atomic, write_jsonl_atomic
-from joules_worker.window import Measured, measure
+from joules_worker.raw_measurement import measurement, write_json_atomic, write_jsonl_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -42,16 +48,6 @@ class LoadedModel:
     tokenizer: Any
     load_s: float
     reused: bool = False
-
-
-def run(config: ExperimentConfig, output_dir: str | Path, events: EventEmitter, ctx: DistContext | None = None) -> Path:
-    """Run the experiment on this rank; returns the path of rank-<r>.json."""
-    if config.engine != "transformers":  # engine "server" and any other: joules_worker.engines
-        from joules_worker.engines import engine_for
-
-        return engine_for(config.engine).run(config, output_dir, events)
-    ctx = start_rank(config, events, ctx)
-    return run_one(config, output_dir, events, ctx, load(config, ctx, events))
 
 
 def start_rank(config: ExperimentConfig, events: EventEmitter, ctx: DistContext | None = None) -> DistContext:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from joules_worker.engines.http_stream import RequestRecord
-from joules_worker.generation import BatchRecord
+from joules_worker.engines.server.http_stream import RequestRecord
+from joules_worker.raw_measurement import BatchRecord
 
 REQUESTS_FILE = "requests-rank-0.jsonl"
 SERVING_FILE = "serving-rank-0.json"

@@ -18,12 +18,12 @@ from joules_worker import environment as env
 from joules_worker.config import ExperimentConfig
 from joules_worker.distributed import DistContext
 from joules_worker.energy import BackendContext, GpuRef, choose_backend, get_backend
-from joules_worker.engines import clock
 from joules_worker.engines.base import Engine
-from joules_worker.engines.energy_timeline import EnergyTimeline
-from joules_worker.engines.http_stream import RequestRecord
-from joules_worker.engines.load_generator import Target, closed_loop, open_loop, sequential
-from joules_worker.engines.load_patterns import (
+from joules_worker.engines.server import clock
+from joules_worker.engines.server.energy_timeline import EnergyTimeline
+from joules_worker.engines.server.http_stream import RequestRecord
+from joules_worker.engines.server.load_generator import Target, closed_loop, open_loop, sequential
+from joules_worker.engines.server.load_patterns import (
     Arrival,
     bursty_offsets,
     constant_offsets,
@@ -32,7 +32,7 @@ from joules_worker.engines.load_patterns import (
     steady_window,
     whole_window,
 )
-from joules_worker.engines.serving_output import (
+from joules_worker.engines.server.serving_output import (
     REQUESTS_FILE,
     SERVING_FILE,
     batch_records,
@@ -43,7 +43,7 @@ from joules_worker.errors import BadConfigError, ServerError
 from joules_worker.events import EventEmitter
 from joules_worker.memory import PeakMemory
 from joules_worker.prompts import dataset_record, load_prompts, select_prompts
-from joules_worker.report import measurement, write_json_atomic, write_jsonl_atomic
+from joules_worker.raw_measurement import measurement, write_json_atomic, write_jsonl_atomic
 
 logger = logging.getLogger(__name__)
 FATAL_KINDS = {"garbage", "truncated", "stall", "unreachable"}
@@ -71,6 +71,8 @@ def first_failure(records: list[RequestRecord]) -> RequestRecord | None:
 
 class ServerEngine(Engine):
     name = "server"
+    starts_server = True
+    supports_sessions = False
 
     def run(self, config: ExperimentConfig, output_dir: str | Path, events: EventEmitter) -> Path:
         import torch

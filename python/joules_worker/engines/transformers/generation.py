@@ -11,10 +11,11 @@ import logging
 import os
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from typing import Any
 
 from joules_worker.config import DecodingConfig
+from joules_worker.raw_measurement import BatchRecord
 
 logger = logging.getLogger(__name__)
 
@@ -22,23 +23,6 @@ logger = logging.getLogger(__name__)
 # call raise torch.OutOfMemoryError, the way a real CUDA OOM would surface (CPU cannot cause one);
 # JOULES_WORKER_FAULT=oom_above_batch:N only batches of more than N prompts (as a too-large batch would).
 FAULT_ENV = "JOULES_WORKER_FAULT"
-
-
-@dataclass
-class BatchRecord:
-    """What one measured batch executed. Token counts are exact; times in seconds."""
-
-    size: int
-    input_tokens: int  # real prompt tokens (attention mask), never padding
-    output_tokens: int  # generated tokens up to and including each sequence's first EOS
-    padded_input_length: int  # prompt width after left padding (what prefill computed)
-    generated_steps: int  # generated positions (output width), padding after EOS included
-    latency_s: float
-    ttft_s: float | None = None  # time to the first generated token of this batch
-    delay_before_s: float = 0.0  # simulated traffic wait before this batch
-
-    def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
 
 
 @dataclass
