@@ -1,9 +1,7 @@
 import { createWriteStream, type WriteStream } from 'node:fs';
-import type { Experiment } from '@joules/config';
-import { kindFromExitCode } from '../classify.js';
+import { kindFromExitCode, rankFiles, readWorkerErrors } from '../classify.js';
 import type { LaunchJob, LaunchOptions, LaunchOutcome, TimeoutKind } from '../launcher.js';
-import { withPrivateConfigFile } from '../private-config-file.js';
-import type { WorkerErrorFile } from '../worker-events.js';
+import type { WorkerErrorFile, WorkerEvent } from '../worker-events.js';
 import type { SessionExit } from './session-process.js';
 
 /** A launch outcome, plus whether this experiment ran on a model loaded before it. */
@@ -31,6 +29,63 @@ export interface Run {
   pending?: Promise<void>;
   /** Why the session tore the tree down itself, when no error file says more. */
   reason?: string;
+}
+
+/** Start the run's wall-clock and silence timers; when one fires, `expire` tears the tree down. */
+export function armTimers(run: Run, expire: () => void): void {
+  const fire = (kind: TimeoutKind) => () => {
+    run.timedOut ??= kind;
+    expire();
+  };
+  if (run.job.timeoutMs) run.timers.push(setTimeout(fire('wall-clock'), run.job.timeoutMs));
+  if (run.job.silenceTimeoutMs) {
+    run.silence = setTimeout(fire('silence'), run.job.silenceTimeoutMs);
+    run.timers.push(run.silence);
+  }
+}
+
+/**
+ * What the worker's `experiment_done` for the run means: succeeded when every rank's result is
+ * there and no rank wrote an error, else the reason it did not (the session tears the tree down).
+ */
+export async function doneOutcome(
+  run: Run,
+  done: Extract<WorkerEvent, { event: 'experiment_done' }>,
+  command: readonly string[],
+): Promise<SessionOutcome | string> {
+  const { job } = run;
+  const errors = await readWorkerErrors(job.outputDir);
+  const { files, missing } = await rankFiles(job.outputDir, job.experiment.num_processes);
+  if (errors.length || missing.length) {
+    return `experiment_done without every rank's result (missing: ${missing.join(', ') || 'none'})`;
+  }
+  return {
+    status: 'succeeded',
+    rankFiles: files,
+    exitCode: 0,
+    durationMs: Date.now() - run.started,
+    command,
+    modelReused: done.model_reused,
+    modelLoadS: done.model_load_s,
+  };
+}
+
+/**
+ * The outcome of an experiment never sent to the worker: `failed` (crashed) when the session had
+ * died before it, `interrupted` when the caller aborted first.
+ */
+export function unsentOutcome(o: {
+  status: 'failed' | 'interrupted';
+  message: string;
+  command: readonly string[];
+  modelReused: boolean;
+}): SessionOutcome {
+  const { message, command, modelReused } = o;
+  if (o.status === 'interrupted') {
+    return { status: 'interrupted', message, durationMs: 0, command, modelReused, modelLoadS: null };
+  }
+  const none = { exitCode: null, signal: null, errors: [], durationMs: 0 };
+  return { status: 'failed', kind: 'crashed', message, ...none, modelReused, modelLoadS: null, command };
 }
 
 /** How a run ended when the session's process exited during it: interrupted, timed out or failed. */
@@ -83,13 +138,4 @@ export class SessionLog {
     this.stream = undefined;
     return new Promise((resolve) => (stream ? stream.end(resolve) : resolve()));
   }
-}
-
-/** The experiment in a private config file (withPrivateConfigFile) held until `release()`. */
-export function holdPrivateConfig(experiment: Experiment): Promise<{ file: string; release: () => void }> {
-  return new Promise((resolve, reject) => {
-    withPrivateConfigFile(experiment, (file) => new Promise<void>((release) => resolve({ file, release }))).catch(
-      reject,
-    );
-  });
 }

@@ -1,16 +1,23 @@
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Experiment } from '@joules/config';
-import { rankFiles, readWorkerErrors } from '../classify.js';
-import { formatCommandLine } from '../command-lines.js';
+import { readWorkerErrors } from '../classify.js';
 import { SessionError } from '../errors.js';
-import { reservePort } from '../free-port.js';
-import type { CommandLine, Launcher, LaunchJob, LaunchOptions, TimeoutKind } from '../launcher.js';
+import type { Launcher, LaunchJob, LaunchOptions } from '../launcher.js';
 import { DEFAULT_KILL_GRACE_MS, forwardedSignal } from '../run-process.js';
 import { parseWorkerEventLine, type WorkerEvent } from '../worker-events.js';
 import { loadSettingsDiff, loadSettingsKey, sessionSupport } from './load-settings.js';
+import { sessionCommand } from './session-command.js';
 import { type SessionExit, SessionProcess } from './session-process.js';
-import { exitOutcome, holdPrivateConfig, type Run, SessionLog, type SessionOutcome } from './session-run.js';
+import {
+  armTimers,
+  doneOutcome,
+  exitOutcome,
+  type Run,
+  SessionLog,
+  type SessionOutcome,
+  unsentOutcome,
+} from './session-run.js';
 
 export type { SessionOutcome } from './session-run.js';
 
@@ -40,7 +47,6 @@ export class WorkerSession {
   private command: readonly string[] = [];
   private death = '';
   private gone: Promise<void> = Promise.resolve();
-  private releaseConfig: () => void = () => {};
   private readonly grace: number;
 
   constructor(
@@ -82,16 +88,8 @@ export class WorkerSession {
 
   private async runOne(job: LaunchJob, options: LaunchOptions): Promise<SessionOutcome> {
     const started = Date.now();
-    const early = {
-      exitCode: null,
-      signal: null,
-      errors: [],
-      durationMs: 0,
-      modelReused: this.sent > 0,
-      modelLoadS: null,
-    };
-    if (this.state === 'dead')
-      return { status: 'failed', kind: 'crashed', message: this.death, ...early, command: this.command };
+    const unsent = { command: this.command, modelReused: this.sent > 0 };
+    if (this.state === 'dead') return unsentOutcome({ status: 'failed', message: this.death, ...unsent });
     if (this.first) {
       const diff = loadSettingsDiff(this.first, job.experiment);
       if (diff.length)
@@ -102,14 +100,7 @@ export class WorkerSession {
     }
     if (options.signal?.aborted) {
       await this.teardown(forwardedSignal(options.signal.reason));
-      return {
-        status: 'interrupted',
-        message: 'interrupted before it started',
-        durationMs: 0,
-        command: this.command,
-        modelReused: this.sent > 0,
-        modelLoadS: null,
-      };
+      return unsentOutcome({ status: 'interrupted', message: 'interrupted before it started', ...unsent });
     }
     await mkdir(job.outputDir, { recursive: true });
     await mkdir(path.dirname(job.logFile), { recursive: true });
@@ -130,7 +121,7 @@ export class WorkerSession {
         this.proc.send(JSON.stringify({ experiment: job.experiment, output_dir: path.resolve(job.outputDir) }));
       }
       this.sent++;
-      this.armTimers(run);
+      armTimers(run, () => void this.teardown('SIGTERM'));
       return await outcome;
     } finally {
       for (const t of run.timers) clearTimeout(t);
@@ -157,28 +148,10 @@ export class WorkerSession {
   }
 
   private async start(job: LaunchJob): Promise<void> {
-    const lease = job.port === undefined ? await reservePort() : { port: job.port, release: () => {} };
-    let held: { file: string; release: () => void };
-    try {
-      held = await holdPrivateConfig(job.experiment);
-    } catch (e) {
-      lease.release();
-      throw e;
-    }
-    let own: CommandLine | undefined;
-    try {
-      own = this.launcher.command?.(job, held.file, lease.port);
-      if (!own) throw new SessionError(`launcher ${this.launcher.name} has no command()`, 'SESSION_UNSUPPORTED');
-    } catch (e) {
-      lease.release();
-      held.release();
-      throw e;
-    }
-    this.releaseConfig = held.release;
-    const cmd = { ...own, args: [...own.args, '--session'], env: { ...own.env, ...job.env } };
+    const { cmd, shown, release } = await sessionCommand(this.launcher, job);
     this.command = [cmd.file, ...cmd.args];
     this.first = job.experiment;
-    this.log.header(job, `session experiment 1: ${formatCommandLine({ ...own, args: cmd.args })}`);
+    this.log.header(job, `session experiment 1: ${shown}`);
     const proc = new SessionProcess(cmd, { line: (l) => this.onLine(l), stderr: (c) => this.onOutput(c) }, this.grace);
     this.proc = proc;
     this.state = 'open';
@@ -188,22 +161,7 @@ export class WorkerSession {
         (exit) => this.onExit(exit),
         (error: unknown) => this.onExit({ exitCode: null, signal: null, survivors: [] }, error),
       )
-      .finally(() => {
-        lease.release();
-        this.releaseConfig();
-      });
-  }
-
-  private armTimers(run: Run): void {
-    const expire = (kind: TimeoutKind) => () => {
-      run.timedOut ??= kind;
-      void this.teardown('SIGTERM');
-    };
-    if (run.job.timeoutMs) run.timers.push(setTimeout(expire('wall-clock'), run.job.timeoutMs));
-    if (run.job.silenceTimeoutMs) {
-      run.silence = setTimeout(expire('silence'), run.job.silenceTimeoutMs);
-      run.timers.push(run.silence);
-    }
+      .finally(release);
   }
 
   private heard(): void {
@@ -228,26 +186,16 @@ export class WorkerSession {
   }
 
   private async succeed(run: Run, done: Done): Promise<void> {
-    const { job } = run;
-    const errors = await readWorkerErrors(job.outputDir);
-    const { files, missing } = await rankFiles(job.outputDir, job.experiment.num_processes);
+    const outcome = await doneOutcome(run, done, this.command);
     if (run.settled || run.timedOut || run.aborted) return; // the tree is going down: its exit decides
-    if (errors.length || missing.length) {
-      run.reason = `experiment_done without every rank's result (missing: ${missing.join(', ') || 'none'})`;
+    if (typeof outcome === 'string') {
+      run.reason = outcome;
       void this.teardown('SIGTERM'); // not awaited: the exit handler waits for this check
       return;
     }
     for (const t of run.timers) clearTimeout(t); // no timer runs between experiments
     run.settled = true;
-    run.resolve({
-      status: 'succeeded',
-      rankFiles: files,
-      exitCode: 0,
-      durationMs: Date.now() - run.started,
-      command: this.command,
-      modelReused: done.model_reused,
-      modelLoadS: done.model_load_s,
-    });
+    run.resolve(outcome);
   }
 
   private async onExit(exit: SessionExit, setupError?: unknown): Promise<void> {
