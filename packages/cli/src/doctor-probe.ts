@@ -1,35 +1,16 @@
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 
-/** Python run inside the worker's environment: what is installed and which energy paths work. */
-const PROBE = `
-import json, os, glob, platform, importlib.util
-from importlib import metadata
-def version(name):
-    try: return metadata.version(name)
-    except Exception: return None
-out = {"python": platform.python_version(), "packages": {}}
-for name in ["torch", "transformers", "accelerate", "datasets", "codecarbon", "nvidia-ml-py", "zeus", "bitsandbytes", "joules-worker"]:
-    out["packages"][name] = version(name)
-try:
-    import torch
-    out["cuda_available"] = bool(torch.cuda.is_available())
-    out["cuda_version"] = torch.version.cuda
-    out["gpus"] = [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())] if out["cuda_available"] else []
-except Exception as e:
-    out["torch_error"] = str(e)
-try:
-    import pynvml
-    pynvml.nvmlInit()
-    out["nvml"] = {"ok": True, "driver": pynvml.nvmlSystemGetDriverVersion(), "devices": pynvml.nvmlDeviceGetCount()}
-    pynvml.nvmlShutdown()
-except Exception as e:
-    out["nvml"] = {"ok": False, "error": type(e).__name__ + ": " + str(e)}
-rapl = sorted(glob.glob("/sys/class/powercap/intel-rapl:*/energy_uj"))
-out["rapl"] = {"zones": len(rapl), "readable": any(os.access(p, os.R_OK) for p in rapl)}
-print(json.dumps(out))
-`;
+/** One energy backend as the worker's backend class reports it (`EnergyBackend.doctor()`). */
+export interface BackendProbe {
+  ok: boolean;
+  detail: string;
+  hint: string | null;
+  /** What it found (NVML: driver, devices; RAPL: zones). */
+  [fact: string]: unknown;
+}
 
+/** What `python -m joules_worker.doctor` prints: what is installed and which energy paths work. */
 export interface ProbeResult {
   python: string;
   packages: Record<string, string | null>;
@@ -37,11 +18,15 @@ export interface ProbeResult {
   cuda_version?: string | null;
   gpus?: string[];
   torch_error?: string;
-  nvml: { ok: boolean; driver?: string; devices?: number; error?: string };
-  rapl: { zones: number; readable: boolean };
+  /** Every registered energy backend, by name. */
+  backends: Record<string, BackendProbe>;
 }
 
+/** Run the worker's doctor module in its environment and read its JSON line (the last one). */
 export async function probeWorkerEnv(python: string): Promise<ProbeResult> {
-  const { stdout } = await promisify(execFile)(python, ['-c', PROBE], { timeout: 120_000, maxBuffer: 1 << 20 });
+  const { stdout } = await promisify(execFile)(python, ['-m', 'joules_worker.doctor'], {
+    timeout: 120_000,
+    maxBuffer: 1 << 20,
+  });
   return JSON.parse(stdout.trim().split('\n').at(-1)!) as ProbeResult;
 }

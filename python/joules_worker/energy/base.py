@@ -13,8 +13,10 @@ rank, so while one rank waits its neighbours compute: a machine-level reader on 
 ranks therefore NEVER pauses (``pauses`` is False); its readings cover the whole span, waits
 included, and say so in ``active_s`` and the note. With one rank on the host it pauses as before.
 
-Each reading carries ``active_s``, the seconds it covered, and ``energy_j`` is None (with a
-``missing_reason``) when a device could not be read: never 0 J. ``complete`` is False then.
+What a backend reports (``EnergyReading``, ``EnergyResult``) is in result.py. Each backend class
+declares its traits (``READS``, ``MID_SPAN``, ``HOST_SCOPED``, ``NEEDS_GPUS``), the same as
+@joules/config's energy-backend table (contract/engines.json, held by tests/test_registry_contract.py),
+and answers ``joules doctor`` (``doctor()``, run by joules_worker.doctor).
 """
 
 from __future__ import annotations
@@ -22,65 +24,13 @@ from __future__ import annotations
 import logging
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from joules_worker.config import EnergyConfig
+from joules_worker.energy.result import EnergyReading, EnergyResult, unread
 
 logger = logging.getLogger(__name__)
-
-
-@dataclass
-class EnergyReading:
-    device_id: str  # one physical thing on one host, e.g. "node-1/gpu/GPU-3f1…" or "node-1/cpu"
-    scope: str  # "cpu" | "ram" | "gpu" | "machine"
-    energy_j: float | None  # joules over the active spans, finite and >= 0; None: not read (see missing_reason)
-    estimated: bool  # modelled (e.g. from a TDP), not read from a counter or a power sensor
-    idle_power_w: float | None = None  # this device's idle power (idle baseline), or None
-    active_s: float = 0.0  # seconds this reading covered (its active spans), monotonic clock
-    missing_reason: str | None = None  # why energy_j is None
-
-
-def unread(device_id: str, scope: str, reason: str, active_s: float = 0.0) -> EnergyReading:
-    """A device that could not be read: null energy with the reason (never 0 J)."""
-    return EnergyReading(device_id, scope, None, estimated=False, active_s=active_s, missing_reason=reason)
-
-
-@dataclass
-class EnergyResult:
-    backend: str
-    backend_version: str | None
-    method: str  # "counter" | "polling" | "estimate" | "none"
-    estimated: bool
-    start_unix_s: float | None
-    end_unix_s: float | None
-    readings: list[EnergyReading] = field(default_factory=list)
-    carbon_intensity_g_per_kwh: float | None = None
-    note: str | None = None
-    samples: int | None = None  # power samples taken, or None where the backend does not sample
-    idle: dict[str, Any] | None = None  # {"duration_s", "cached"} when an idle baseline was applied
-    timeseries_file: str | None = None  # set by the runner once the samples are written
-    throttling: dict[str, Any] | None = None  # {"observed", "reasons"} from NVML clock-event reasons
-    gpu_state: dict[str, Any] | None = (
-        None  # {"idle": [...] | None, "window_start": [...]} (GPU temp, P-state, power limit)
-    )
-    timeseries: list[dict[str, Any]] = field(default_factory=list, repr=False)  # not part of the block
-
-    @property
-    def complete(self) -> bool:
-        """False when any reading is null (a device that could not be read)."""
-        return all(r.energy_j is not None for r in self.readings)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("readings", "timeseries")}
-        out["readings"] = [vars(r).copy() for r in self.readings]
-        out["complete"] = self.complete
-        order = [f.name for f in fields(self) if f.name != "timeseries"] + ["complete"]
-        return {k: out[k] for k in order}
-
-    def add_note(self, note: str | None) -> None:
-        if note:
-            self.note = f"{self.note}; {note}" if self.note else note
 
 
 @dataclass(frozen=True)
@@ -109,6 +59,10 @@ class EnergyBackend(ABC):
 
     NAME: ClassVar[str]
     MACHINE_LEVEL: ClassVar[bool] = False  # reads host-wide counters: local rank 0 only
+    READS: ClassVar[tuple[str, ...]] = ()  # what it reads: "gpu" (the rank's GPUs), "cpu", "ram" (the host's)
+    MID_SPAN: ClassVar[bool] = False  # totals_j() reads its counters mid-span (a serving load's steady window)
+    HOST_SCOPED: ClassVar[bool] = False  # reads the whole host: jobs side by side would count each other
+    NEEDS_GPUS: ClassVar[bool] = False  # measures GPUs: no use without gpu_ids
     _probes: ClassVar[dict[str, str | None]] = {}  # cached availability probes, by backend name
 
     def __init__(self, ctx: BackendContext) -> None:
@@ -136,6 +90,17 @@ class EnergyBackend(ABC):
     @classmethod
     def _probe(cls) -> str | None:
         return None
+
+    @classmethod
+    def doctor(cls) -> dict[str, Any]:
+        """What ``joules doctor`` says of this backend here: ``ok``, a ``detail`` line and a ``hint``
+        (or None); a backend may add what it found (driver, zones, ...)."""
+        reason = cls.unavailable_reason()
+        return {
+            "ok": reason is None,
+            "detail": "available" if reason is None else f"unavailable ({reason})",
+            "hint": None,
+        }
 
     @classmethod
     def version(cls) -> str | None:
@@ -254,3 +219,6 @@ class EnergyBackend(ABC):
 def reset_probes() -> None:
     """Forget cached availability probes (tests)."""
     EnergyBackend._probes.clear()
+
+
+__all__ = ["BackendContext", "EnergyBackend", "EnergyReading", "EnergyResult", "GpuRef", "reset_probes", "unread"]

@@ -40,6 +40,8 @@ SUMMED = ("cpu_energy", "ram_energy", "gpu_energy", "energy_consumed", "emission
 class CodeCarbonBackend(EnergyBackend):
     NAME = "codecarbon"
     MACHINE_LEVEL = True
+    READS = ("gpu", "cpu", "ram")  # the GPUs it is given, CPU and RAM (modelled where no counter exists)
+    HOST_SCOPED = True
 
     @classmethod
     def _probe(cls) -> str | None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from typing import Any
 
 from joules_worker.energy import _nvml
 from joules_worker.energy._integrate import CounterReset, CounterTotal, Spans, trapezoid_j
@@ -32,6 +33,9 @@ logger = logging.getLogger(__name__)
 
 class NvmlBackend(EnergyBackend):
     NAME = "nvml"
+    READS = ("gpu",)
+    MID_SPAN = True
+    NEEDS_GPUS = True
 
     @classmethod
     def _probe(cls) -> str | None:
@@ -40,6 +44,21 @@ class NvmlBackend(EnergyBackend):
     @classmethod
     def version(cls) -> str | None:
         return package_version("nvidia-ml-py")
+
+    @classmethod
+    def doctor(cls) -> dict[str, Any]:
+        out = super().doctor()
+        if not out["ok"]:
+            return {**out, "hint": "needs an NVIDIA GPU and driver, and nvidia-ml-py in the worker venv"}
+        import pynvml
+
+        pynvml.nvmlInit()
+        try:
+            driver, devices = _nvml.text(pynvml.nvmlSystemGetDriverVersion()), pynvml.nvmlDeviceGetCount()
+        finally:
+            pynvml.nvmlShutdown()
+        detail = f"driver {driver}, {devices} device(s): GPU energy from hardware counters"
+        return {**out, "driver": driver, "devices": devices, "detail": detail}
 
     def expected_device_ids(self) -> list[str] | None:
         import pynvml

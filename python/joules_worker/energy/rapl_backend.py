@@ -17,6 +17,7 @@ import re
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from joules_worker.energy._integrate import CounterTotal
 from joules_worker.energy.base import EnergyBackend, EnergyReading, EnergyResult
@@ -69,6 +70,9 @@ def _zone_name(path: Path) -> str | None:
 class RaplBackend(EnergyBackend):
     NAME = "rapl"
     MACHINE_LEVEL = True
+    READS = ("cpu", "ram")
+    MID_SPAN = True
+    HOST_SCOPED = True
 
     @classmethod
     def _probe(cls) -> str | None:
@@ -87,6 +91,18 @@ class RaplBackend(EnergyBackend):
     @classmethod
     def version(cls) -> str | None:
         return None
+
+    @classmethod
+    def doctor(cls) -> dict[str, Any]:
+        out = super().doctor()
+        root = powercap_root()
+        zones = len(find_zones(root, "probe"))
+        if out["ok"]:
+            return {**out, "zones": zones, "detail": f"{zones} powercap zone(s) readable: CPU energy from counters"}
+        if zones:
+            hint = "make energy_uj readable (e.g. a udev rule) to measure CPU energy"
+            return {**out, "zones": zones, "detail": "zones exist but are not readable", "hint": hint}
+        return {**out, "zones": 0, "detail": f"no {root} zones"}
 
     def expected_device_ids(self) -> list[str] | None:
         return [z.device_id for z in find_zones(powercap_root(), self.ctx.host)] if self.reads else []

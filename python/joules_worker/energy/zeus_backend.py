@@ -27,6 +27,9 @@ logger = logging.getLogger(__name__)
 
 class ZeusBackend(EnergyBackend):
     NAME = "zeus"
+    READS = ("gpu", "cpu", "ram")  # the host's CPU packages and DRAM on local rank 0
+    HOST_SCOPED = True
+    NEEDS_GPUS = True
 
     @classmethod
     def _probe(cls) -> str | None:

@@ -1,5 +1,6 @@
 import { access, constants } from 'node:fs/promises';
 import path from 'node:path';
+import { ENERGY_BACKEND_NAMES, ENERGY_BACKENDS } from '@joules/config';
 import { findServingEngines, slurmStatus } from '@joules/launcher';
 import { checkoutRoot as repoRoot, resolveWorkerEnv, WorkerEnvError } from '@joules/runner';
 import { type ProbeResult, probeWorkerEnv } from '../doctor-probe.js';
@@ -33,39 +34,29 @@ function energyChecks(p: ProbeResult): Check[] {
           hint: 'on a GPU machine install a CUDA build of torch (README, "Running on a GPU machine")',
         },
   );
-  checks.push(
-    p.nvml.ok
-      ? {
-          name: 'NVML',
-          status: 'ok',
-          detail: `driver ${p.nvml.driver}, ${p.nvml.devices} device(s): GPU energy from hardware counters`,
-        }
-      : {
-          name: 'NVML',
-          status: 'info',
-          detail: `unavailable (${p.nvml.error ?? 'not installed'})`,
-          hint: 'needs an NVIDIA GPU and driver, and nvidia-ml-py in the worker venv',
-        },
-  );
-  checks.push(
-    p.rapl.readable
-      ? { name: 'RAPL', status: 'ok', detail: `${p.rapl.zones} powercap zone(s) readable: CPU energy from counters` }
-      : {
-          name: 'RAPL',
-          status: 'info',
-          detail: p.rapl.zones ? 'zones exist but are not readable' : 'no /sys/class/powercap zones',
-          hint: p.rapl.zones ? 'make energy_uj readable (e.g. a udev rule) to measure CPU energy' : undefined,
-        },
-  );
+  // One line per backend that the energy-backend table gives a doctor label, in the table's order;
+  // the worker's backend class says how it is (`python -m joules_worker.doctor`).
+  const shown = ENERGY_BACKEND_NAMES.flatMap((name) => {
+    const label = ENERGY_BACKENDS[name].doctor;
+    const probe = p.backends[name];
+    return label && probe ? [{ ...label, probe }] : [];
+  });
+  for (const { label, probe } of shown)
+    checks.push({
+      name: label,
+      status: probe.ok ? 'ok' : 'info',
+      detail: probe.detail,
+      ...(!probe.ok && probe.hint ? { hint: probe.hint } : {}),
+    });
   const cc = p.packages.codecarbon;
-  const measured = p.nvml.ok || p.rapl.readable;
+  const measured = shown.filter((b) => b.probe.ok).map((b) => `${b.measures} (${b.label})`);
   checks.push({
     name: 'energy',
-    status: measured ? 'ok' : 'warn',
-    detail: measured
-      ? `measured: ${[p.nvml.ok && 'GPU (NVML)', p.rapl.readable && 'CPU (RAPL)'].filter(Boolean).join(', ')}`
+    status: measured.length ? 'ok' : 'warn',
+    detail: measured.length
+      ? `measured: ${measured.join(', ')}`
       : `no energy counter here: CPU energy is ESTIMATED${cc ? ` by CodeCarbon ${cc} from the CPU's TDP and load` : ''}, and results say so`,
-    ...(measured ? {} : { hint: 'for measured joules run on a machine with NVML (GPU) or readable RAPL (CPU)' }),
+    ...(measured.length ? {} : { hint: 'for measured joules run on a machine with NVML (GPU) or readable RAPL (CPU)' }),
   });
   return checks;
 }
