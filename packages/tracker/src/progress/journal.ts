@@ -1,9 +1,10 @@
-import { ProgressStateError, TrackerInputError } from '../errors.js';
+import { ProgressStateError } from '../errors.js';
 import { allocateExperimentId } from '../experiment-id.js';
 import { resultsLayout } from '../layout.js';
 import { withLock } from '../lock.js';
-import { currentOwner, defaultLiveness, type Liveness } from '../owner.js';
+import { defaultLiveness, type Liveness } from '../owner.js';
 import type { ProgressEntry } from './entry.js';
+import { checkItem, finishedEntry, pendingEntries, startedEntry } from './entry-updates.js';
 import { JournalFile, type JournalHealth } from './journal-file.js';
 
 export type { JournalHealth } from './journal-file.js';
@@ -22,7 +23,6 @@ export type StartResult =
   | { started: false; reason: 'done' | 'running'; entry: ProgressEntry };
 
 const now = () => new Date().toISOString();
-const MAX_ERROR_CHARS = 2_000;
 
 /**
  * The progress journal `.joules/progress.jsonl`: one JSON line per update, each a whole entry
@@ -85,18 +85,7 @@ export class ProgressJournal {
   register(items: readonly { key: string; configHash: string }[]): Promise<number> {
     for (const [i, item] of items.entries()) checkItem(item, `items[${i}]`);
     return this.#mutate(async () => {
-      const seen = new Set<string>();
-      const write: ProgressEntry[] = [];
-      const t = now();
-      for (const { key, configHash } of items) {
-        if (seen.has(key)) continue;
-        seen.add(key);
-        const current = this.#entries.get(key);
-        if (!current)
-          write.push({ key, status: 'pending', rev: 1, configHash, attempts: 0, createdAt: t, updatedAt: t });
-        else if (current.status === 'pending' && current.configHash !== configHash)
-          write.push({ ...current, rev: current.rev + 1, configHash, updatedAt: t });
-      }
+      const write = pendingEntries(this.#entries, items, now());
       return { write, result: write.length };
     });
   }
@@ -119,20 +108,7 @@ export class ProgressJournal {
         }
       }
       const experimentId = options.experimentId ?? (await allocateExperimentId(this.resultsDir));
-      const t = now();
-      const entry: ProgressEntry = {
-        key,
-        status: 'running',
-        rev: (current?.rev ?? 0) + 1,
-        configHash: options.configHash,
-        experimentId,
-        attempts: (current?.attempts ?? 0) + 1,
-        createdAt: current?.createdAt ?? t,
-        updatedAt: t,
-        startedAt: t,
-        owner: currentOwner(),
-        ...(options.job !== undefined && { job: options.job }),
-      };
+      const entry = startedEntry(key, current, { ...options, experimentId }, now());
       return { write: [entry], result: { started: true, entry } };
     });
   }
@@ -144,18 +120,7 @@ export class ProgressJournal {
     status: 'done' | 'failed' | 'interrupted',
     details: { error?: string; note?: string } = {},
   ): Promise<ProgressEntry> {
-    return this.#update(key, experimentId, (current, t) => {
-      const { error: _e, note: _n, ...rest } = current;
-      return {
-        ...rest,
-        status,
-        rev: current.rev + 1,
-        updatedAt: t,
-        finishedAt: t,
-        ...(details.error !== undefined && { error: details.error.slice(0, MAX_ERROR_CHARS) }),
-        ...(details.note !== undefined && { note: details.note }),
-      };
-    });
+    return this.#update(key, experimentId, (current, t) => finishedEntry(current, status, details, t));
   }
 
   /** Record the scheduler job (e.g. a Slurm job id) of a running attempt. */
@@ -253,11 +218,4 @@ export class ProgressJournal {
     const current = this.#entries.get(entry.key);
     if (!current || entry.rev >= current.rev) this.#entries.set(entry.key, entry);
   }
-}
-
-function checkItem(item: { key: string; configHash: string }, where: string): void {
-  if (typeof item.key !== 'string' || item.key === '')
-    throw new TrackerInputError(`${where}.key: must be a non-empty string`);
-  if (typeof item.configHash !== 'string' || item.configHash === '')
-    throw new TrackerInputError(`${where}.configHash: must be a non-empty string (${item.key})`);
 }
