@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from joules_worker.config import ExperimentConfig
+from joules_worker.config import parse_experiment
 from joules_worker.distributed import DistContext
 from joules_worker.events import RecordingEmitter
 
@@ -28,7 +28,7 @@ def run_in_process(experiment: dict[str, Any], out_dir: Path) -> tuple[dict[str,
     from joules_worker.engines.transformers.engine import TransformersEngine
 
     events = RecordingEmitter()
-    path = TransformersEngine().run(ExperimentConfig.from_dict(experiment), out_dir, events, ctx=single_process_ctx())
+    path = TransformersEngine().run(parse_experiment(experiment), out_dir, events, ctx=single_process_ctx())
     return json.loads(Path(path).read_text()), events.events
 
 

@@ -5,14 +5,14 @@ import sys
 
 from conftest import base_experiment
 
-from joules_worker.config import ExperimentConfig
+from joules_worker.config import parse_experiment
 from joules_worker.engines.transformers.relaunch import accelerate_command, failure_code, needs_relaunch
 
 
 def config(**changes):
     data = base_experiment("/models/m")
     data.update(changes)
-    return ExperimentConfig.from_dict(data)
+    return parse_experiment(data)
 
 
 def test_only_bare_multi_process_starts_relaunch():

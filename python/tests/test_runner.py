@@ -245,6 +245,13 @@ def test_fewer_prompts_than_batch_and_min_tokens(experiment, tmp_path):
     assert data["tokens"]["output_tokens"] == 3 * 8
 
 
+def test_auto_warmup_grows_with_the_parameters():
+    from joules_worker.engines.transformers.experiment_run import resolve_warmup
+
+    assert [resolve_warmup("auto", n) for n in (5e8, 9.9e9, 7e10)] == [2, 3, 5]
+    assert resolve_warmup(0, 7e10) == 0
+
+
 def test_zero_warmup(experiment, tmp_path):
     experiment.update(warmup_iterations=0)
     _, events = run_in_process(experiment, tmp_path)

@@ -15,7 +15,7 @@ import pytest
 from _helpers import http_server
 from conftest import base_experiment
 
-from joules_worker.config import ExperimentConfig
+from joules_worker.config import ExperimentConfig, parse_experiment
 from joules_worker.engines import engine_for
 from joules_worker.errors import ServerError
 from joules_worker.events import EventEmitter
@@ -62,7 +62,7 @@ def serving(
     if devices:
         data["gpu_ids"] = devices  # the server's GPUs
     data["load"].update({"pattern": "poisson", "rate": 50.0, "num_requests": 12, "warmup_requests": 1, **load})
-    return ExperimentConfig.from_dict(data)
+    return parse_experiment(data)
 
 
 def test_poisson_load_counts_tokens_without_usage_and_writes_valid_files(

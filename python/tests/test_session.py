@@ -188,7 +188,7 @@ def server_experiment() -> dict:
 
 def test_engine_server_has_no_session(tmp_path):
     """A server engine keeps its own server: refused as the first experiment and as a later one."""
-    from joules_worker.config import ExperimentConfig
+    from joules_worker.config import parse_experiment
     from joules_worker.engines import engine_for
     from joules_worker.engines.transformers.session import Session
     from joules_worker.errors import UnsupportedError
@@ -196,7 +196,7 @@ def test_engine_server_has_no_session(tmp_path):
 
     with pytest.raises(UnsupportedError, match="engine 'server' runs its own server"):
         engine_for("server").open_session(RecordingEmitter())
-    greedy = ExperimentConfig.from_dict({**server_experiment(), "engine": "transformers"})
+    greedy = parse_experiment({**server_experiment(), "engine": "transformers"})
     session = Session(RecordingEmitter())
     line = json.dumps({"experiment": server_experiment(), "output_dir": str(tmp_path / "later")})
     with pytest.raises(UnsupportedError, match="engine 'server'"):

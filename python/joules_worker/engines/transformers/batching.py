@@ -25,7 +25,7 @@ def plan_batches(
     if batching.strategy == "fixed":
         return [list(range(i, min(i + batch_size, n))) for i in range(0, n, batch_size)]
     budget = batching.max_tokens_per_batch
-    assert budget is not None  # checked by BatchingConfig
+    assert budget is not None  # @joules/config: adaptive batching needs max_tokens_per_batch
     order = sorted(range(n), key=lambda i: (-lengths[i], i))
     plan: list[list[int]] = []
     current: list[int] = []

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from joules_worker import environment as env
-from joules_worker.config import ExperimentConfig, resolve_warmup
+from joules_worker.config import ExperimentConfig
 from joules_worker.distributed import DistContext, init_distributed, shard
 from joules_worker.energy import BackendContext, GpuRef, NvmlBackend, choose_backend
 from joules_worker.energy.idle import apply_idle, measure_idle
@@ -56,9 +56,18 @@ def start_rank(config: ExperimentConfig, events: EventEmitter, ctx: DistContext 
         raise UnsupportedError(
             "sharding.strategy 'fsdp': this worker does not shard models yet (each rank would hold a full copy)"
         )
-    ctx = ctx or init_distributed(use_gpu=config.on_gpu and not os.environ.get(CPU_WITH_GPU_IDS_ENV))
+    ctx = ctx or init_distributed(use_gpu=bool(config.gpu_ids) and not os.environ.get(CPU_WITH_GPU_IDS_ENV))
     events.rank = ctx.rank
     return ctx
+
+
+def resolve_warmup(warmup: int | str, num_parameters: int) -> int:
+    """``"auto"``: 2 warm-up batches below 1e9 parameters, 3 below 1e10, 5 above."""
+    if warmup != "auto":
+        return int(warmup)
+    if num_parameters < 1e9:
+        return 2
+    return 3 if num_parameters < 1e10 else 5
 
 
 def load(config: ExperimentConfig, ctx: DistContext, events: EventEmitter) -> LoadedModel:

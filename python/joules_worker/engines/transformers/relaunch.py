@@ -43,7 +43,7 @@ def accelerate_command(
 ) -> tuple[list[str], dict[str, str]]:
     """(argv, extra environment) of ``accelerate launch`` for this experiment."""
     n = config.num_processes
-    on_gpu = config.on_gpu
+    on_gpu = bool(config.gpu_ids)
     args = [sys.executable, "-m", "accelerate.commands.launch"]
     if n > 1:
         args.append("--multi_gpu")

@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from typing import Any, TextIO
 
-from joules_worker.config import ExperimentConfig
+from joules_worker.config import ExperimentConfig, parse_experiment
 from joules_worker.distributed import DistContext
 from joules_worker.engines.transformers.experiment_run import LoadedModel, load, run_one, start_rank
 from joules_worker.engines.transformers.relaunch import needs_relaunch
@@ -174,7 +174,7 @@ class Session:
         self.output_dir = Path(out)  # from here on a failure is this experiment's
         if "experiment" not in message:
             raise BadConfigError(f"{where}: experiment: missing")
-        config = ExperimentConfig.from_dict(message["experiment"])
+        config = parse_experiment(message["experiment"])
         if config.engine != first.engine:
             raise UnsupportedError(
                 f"{where}: engine {config.engine!r}: a session runs only its first experiment's engine ({first.engine!r})"
