@@ -50,6 +50,8 @@ export type { ServerExit, ServerHandle, StartServerOptions } from './server/star
 export { startServer } from './server/start-server.js';
 export type { SessionOutcome, WorkerSessionOptions } from './session/index.js';
 export { loadSettings, loadSettingsDiff, loadSettingsKey, sessionSupport, WorkerSession } from './session/index.js';
+export type { SubmitRecord } from './slurm/job-files.js';
+export { findSubmittedJob, slurmJobDir } from './slurm/job-files.js';
 export type { SlurmJobInfo } from './slurm/job-state.js';
 export { querySlurmJob } from './slurm/job-state.js';
 export type { SlurmResources } from './slurm/resources.js';
@@ -60,9 +62,8 @@ export type {
   SlurmLauncherOptions,
   SlurmLaunchOptions,
   SlurmStartedEvent,
-  SubmitRecord,
 } from './slurm/slurm-launcher.js';
-export { findSubmittedJob, SlurmLauncher, slurmJobDir } from './slurm/slurm-launcher.js';
+export { SlurmLauncher } from './slurm/slurm-launcher.js';
 export type { FailureKind, WorkerErrorFile, WorkerEvent } from './worker-events.js';
 export {
   FailureKindSchema,

@@ -3,7 +3,9 @@ import path from 'node:path';
 import { kindFromExitCode, rankFiles, readWorkerErrors } from '../classify.js';
 import type { LaunchJob, LaunchOutcome, OutcomeKind, ServerOutcomeKind } from '../launcher.js';
 import { SERVER_ERROR_FILE } from '../server/node-job.js';
+import { slurmJobDir } from './job-files.js';
 import type { SlurmJobInfo } from './job-state.js';
+import type { WatchEnd } from './watch.js';
 
 /** How a finished Slurm job is judged, besides the worker's own files. */
 export interface JobEnd {
@@ -61,6 +63,32 @@ async function readServerError(jobDir: string): Promise<{ kind: ServerOutcomeKin
   return undefined;
 }
 
+/** A job the launcher cancelled (abort, or silence past job.silenceTimeoutMs): `interrupted`, or `failed` with kind timeout. */
+export function cancelledOutcome(
+  end: Extract<WatchEnd, { end: 'cancelled' }>,
+  o: Pick<JobEnd, 'jobId' | 'job' | 'command' | 'durationMs'>,
+): LaunchOutcome {
+  const { jobId, job, command, durationMs } = o;
+  if (end.why === 'silence') {
+    const message = `Slurm job ${jobId} wrote nothing to its log for ${job.silenceTimeoutMs} ms; cancelled`;
+    return {
+      status: 'failed',
+      kind: 'timeout',
+      timeout: 'silence',
+      message,
+      exitCode: end.info?.exitCode ?? null,
+      signal: end.info?.signal ?? null,
+      errors: [],
+      durationMs,
+      command,
+    };
+  }
+  const message = end.cancelFailed
+    ? `${end.cancelFailed}; Slurm job ${jobId} may still be queued or running`
+    : `Slurm job ${jobId} cancelled (scancel)`;
+  return { status: 'interrupted', message, durationMs, command };
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -104,7 +132,7 @@ export async function jobOutcome(end: JobEnd): Promise<LaunchOutcome> {
   if (state === 'CANCELLED')
     return failed('other', `${where} was cancelled outside Joules (scancel or an administrator)`);
   // Engine "server": the job's node job says why the server failed (server/node-job.ts).
-  const server = await readServerError(path.join(job.outputDir, 'slurm')); // slurmJobDir(job)
+  const server = await readServerError(slurmJobDir(job));
   if (server) return failed(server.kind, `${where}: ${server.message}`);
   if ((state === 'COMPLETED' || !info) && missing.length === 0 && errors.length === 0) {
     const wrong = (await worldSizes(files)).filter((w) => w !== n);

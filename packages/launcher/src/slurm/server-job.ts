@@ -4,6 +4,7 @@ import { startsServer } from '@joules/config';
 import type { LaunchJob } from '../launcher.js';
 import { type NodeJobSpec, SERVER_ERROR_FILE } from '../server/node-job.js';
 import { serverLogFile } from '../server/server-launcher.js';
+import { slurmJobFile } from './job-files.js';
 
 /**
  * The built node job (packages/launcher/dist/server/node-job-main.js), from src/ or dist/ alike: the
@@ -17,9 +18,6 @@ export const NODE_JOB_MAIN = path.join(
   'server',
   'node-job-main.js',
 );
-
-/** The job's folder of Slurm files (as slurmJobDir). */
-const jobDir = (job: LaunchJob) => path.join(job.outputDir, 'slurm');
 
 /**
  * Engine "server" with `server.command`: the node job's spec (the server on the job's node, the
@@ -42,7 +40,7 @@ export function serverJobSpec(
     logFile: serverLogFile(job),
     pathPrefix: path.dirname(python), // the worker venv's bin: `transformers serve`, vllm... are there
     configPath,
-    errorFile: path.join(jobDir(job), SERVER_ERROR_FILE),
+    errorFile: slurmJobFile(job, SERVER_ERROR_FILE),
     workerArgv: [python, '-m', 'joules_worker', '--config', configPath, '--output-dir', job.outputDir],
   };
 }

@@ -7,9 +7,10 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SlurmError } from '../errors.js';
 import type { LaunchEvent, LaunchJob, LaunchOutcome } from '../launcher.js';
+import { findSubmittedJob } from './job-files.js';
 import type { SlurmResources } from './resources.js';
 import { slurmStatus } from './sinfo.js';
-import { findSubmittedJob, SlurmLauncher, type SlurmStartedEvent } from './slurm-launcher.js';
+import { SlurmLauncher, type SlurmStartedEvent } from './slurm-launcher.js';
 
 // A real Slurm cluster of 2 emulated nodes, the real worker and accelerate on the tiny model
 // (`npm run bootstrap` makes them); a fixture stands in for accelerate only to hang on cue.

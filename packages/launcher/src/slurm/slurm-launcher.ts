@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { SlurmError } from '../errors.js';
 import type { CommandLine, LaunchEvent, Launcher, LaunchJob, LaunchOptions, LaunchOutcome } from '../launcher.js';
+import { findSubmittedJob, recordSubmission, slurmJobDir, slurmJobFile, writeJobFiles } from './job-files.js';
 import type { SlurmJobInfo } from './job-state.js';
 import { fileSize } from './log-tail.js';
-import { jobOutcome, nodesThatSaw } from './outcome.js';
+import { cancelledOutcome, jobOutcome, nodesThatSaw } from './outcome.js';
 import { planJob, type SlurmResources, sbatchArgs } from './resources.js';
 import { batchScript, EXIT_NOT_SHARED } from './script.js';
 import { NODE_JOB_MAIN, serverJobSpec } from './server-job.js';
@@ -36,26 +36,6 @@ export interface SlurmLaunchOptions extends LaunchOptions {
 
 /** The `started` event of a Slurm job: `jobId` names it, `pid` is this (watching) process. */
 export type SlurmStartedEvent = Extract<LaunchEvent, { type: 'started' }> & { schedulerJobId: string };
-
-/** What `<outputDir>/slurm/submit.json` records of a submitted job. */
-export interface SubmitRecord {
-  jobId: string;
-  command: string[];
-  submittedAt: string;
-}
-
-/** The folder of a job's Slurm files (script, config, token, node markers, submit record). */
-export const slurmJobDir = (job: LaunchJob) => path.join(job.outputDir, 'slurm');
-
-/** The job id submitted for `job` by an earlier launch, if any (for a reattach after a crash). */
-export async function findSubmittedJob(job: LaunchJob): Promise<SubmitRecord | undefined> {
-  try {
-    const data = JSON.parse(await readFile(path.join(slurmJobDir(job), 'submit.json'), 'utf8')) as SubmitRecord;
-    return typeof data.jobId === 'string' ? data : undefined;
-  } catch {
-    return undefined;
-  }
-}
 
 const TRANSIENT_SUBMIT = /temporarily unavailable|temporarily unable|timed out|unable to contact|try again/i;
 
@@ -100,7 +80,7 @@ export class SlurmLauncher implements Launcher {
         nodeJob: {
           node: this.options.nodeBin ?? process.execPath,
           main: NODE_JOB_MAIN,
-          spec: path.join(slurmJobDir(job), 'server-job.json'),
+          spec: slurmJobFile(job, 'server-job.json'),
         },
       }),
     });
@@ -116,18 +96,10 @@ export class SlurmLauncher implements Launcher {
         durationMs: 0,
         command: [command.file, ...command.args],
       };
-    const dir = slurmJobDir(job);
-    await rm(dir, { recursive: true, force: true });
-    await mkdir(dir, { recursive: true, mode: 0o700 });
-    await mkdir(path.dirname(job.logFile), { recursive: true });
-    const configPath = path.join(dir, 'experiment.json');
+    const configPath = slurmJobFile(job, 'experiment.json');
     const token = randomBytes(16).toString('hex');
-    await writeFile(configPath, `${JSON.stringify(job.experiment, null, 2)}\n`, { mode: 0o600 });
-    await writeFile(path.join(dir, 'token'), token, { mode: 0o600 });
     const serving = serverJobSpec(job, configPath, this.options);
-    if (serving)
-      await writeFile(path.join(dir, 'server-job.json'), `${JSON.stringify(serving, null, 2)}\n`, { mode: 0o600 });
-    await writeFile(path.join(dir, 'job.sh'), this.script(job, configPath, token), { mode: 0o700 });
+    await writeJobFiles(job, { token, serving, script: this.script(job, configPath, token) });
     const logOffset = await fileSize(job.logFile);
 
     const argv = [command.file, ...command.args];
@@ -147,11 +119,7 @@ export class SlurmLauncher implements Launcher {
       };
     }
     const jobId = submitted.stdout.trim().split(';')[0]!;
-    const record: SubmitRecord = { jobId, command: argv, submittedAt: new Date().toISOString() };
-    // Temp file + rename: a restart reading submit.json sees the whole record or none.
-    const submitFile = path.join(dir, 'submit.json');
-    await writeFile(`${submitFile}.tmp`, `${JSON.stringify(record, null, 2)}\n`);
-    await rename(`${submitFile}.tmp`, submitFile);
+    await recordSubmission(job, { jobId, command: argv, submittedAt: new Date().toISOString() });
     return this.follow(jobId, job, argv, logOffset, started, options);
   }
 
@@ -218,26 +186,7 @@ export class SlurmLauncher implements Launcher {
       };
     }
     options.onEvent?.({ type: 'exited', exitCode: end.info?.exitCode ?? null, signal: end.info?.signal ?? null });
-    if (end.end === 'cancelled' && end.why === 'silence') {
-      const message = `Slurm job ${jobId} wrote nothing to its log for ${job.silenceTimeoutMs} ms; cancelled`;
-      return {
-        status: 'failed',
-        kind: 'timeout',
-        timeout: 'silence',
-        message,
-        exitCode: end.info?.exitCode ?? null,
-        signal: end.info?.signal ?? null,
-        errors: [],
-        durationMs,
-        command,
-      };
-    }
-    if (end.end === 'cancelled') {
-      const message = end.cancelFailed
-        ? `${end.cancelFailed}; Slurm job ${jobId} may still be queued or running`
-        : `Slurm job ${jobId} cancelled (scancel)`;
-      return { status: 'interrupted', message, durationMs, command };
-    }
+    if (end.end === 'cancelled') return cancelledOutcome(end, { jobId, job, command, durationMs });
     await this.checkStorage(jobId, job, end.info);
     return jobOutcome({ jobId, info: end.info, job, command, durationMs, settleMs: this.options.settleMs ?? 30_000 });
   }
