@@ -51,7 +51,7 @@ function launchOnce(run: MachineRun, job: LaunchJob): Promise<LaunchOutcome> {
  * other machines wait for the announcement, launch theirs into the same work folder and record nothing.
  */
 export async function runOnMachines(run: MachineRun): Promise<ExperimentOutcome> {
-  const { experiment, emit } = run;
+  const { experiment } = run;
   const m = experiment.launch.machines;
   const file = rendezvousFile(run.resultsDir, experiment);
   const who = `machine ${m.machine_rank} of ${m.num_machines} (${span(localRanks(experiment))} of ${experiment.num_processes})`;
@@ -61,24 +61,47 @@ export async function runOnMachines(run: MachineRun): Promise<ExperimentOutcome>
   const experimentId = await allocateExperimentId(run.resultsDir);
   const job: LaunchJob = { ...launchJob(run.resultsDir, experimentId, experiment), id: experimentId };
   const startedAt = new Date().toISOString();
+  const { logFile } = job;
   const end: Ending = {
     resultsDir: run.resultsDir,
-    emit,
+    emit: run.emit,
     key: experimentId,
     experimentId,
     planned: experiment,
-    logFile: job.logFile,
+    logFile,
   };
-  const base = { experimentId, experiment, logFile: job.logFile, resultsDir: run.resultsDir };
-  const fail = async (kind: string, message: string): Promise<ExperimentOutcome> => {
-    await finishFailed(end, { kind, message, attempts: 1 }, { logRow: true });
-    return { status: 'failed', ...base, kind, message, attempts: 1 };
-  };
-  const interrupted = (): ExperimentOutcome => {
+  const base = { experimentId, experiment, logFile, resultsDir: run.resultsDir };
+  const outcome = await leadLaunch(run, file, who, job);
+  const world = outcome.status === 'interrupted' ? 'aborted' : await gatherWorld(run, job, outcome);
+  if (world === 'aborted') {
     finishInterrupted(end);
     return { status: 'interrupted', ...base };
+  }
+  if ('kind' in world) {
+    await finishFailed(end, { ...world, attempts: 1 }, { logRow: true });
+    return { status: 'failed', ...base, ...world, attempts: 1 };
+  }
+  const result: RetryResult = {
+    jobId: experimentId,
+    outcome: {
+      status: 'succeeded',
+      rankFiles: world.files,
+      exitCode: 0,
+      durationMs: outcome.durationMs,
+      command: outcome.command,
+    },
+    experiment: job.experiment,
+    attempts: [],
   };
-  let outcome: LaunchOutcome;
+  const { recorded, metrics } = await finishSucceeded(end, result, { startedAt });
+  return { status: 'succeeded', ...base, ran: job.experiment, recorded, metrics };
+}
+
+/** Machine 0: announce the experiment id to the others, then launch its own ranks once. */
+async function leadLaunch(run: MachineRun, file: string, who: string, job: LaunchJob): Promise<LaunchOutcome> {
+  const { experiment, emit } = run;
+  const m = experiment.launch.machines;
+  const experimentId = job.id!;
   try {
     await announce(file, experimentId, experiment);
     emit({ type: 'experiment-started', key: experimentId, experimentId, attempt: 1 });
@@ -96,53 +119,50 @@ export async function runOnMachines(run: MachineRun): Promise<ExperimentOutcome>
       key: experimentId,
       message: 'one attempt across machines: retries would need every machine again',
     });
-    outcome = await launchOnce(run, job);
+    return await launchOnce(run, job);
   } finally {
     await rm(file, { force: true });
   }
-  if (outcome.status === 'interrupted') return interrupted();
-  // This machine's ranks are done; the other machines' files may still be on their way.
+}
+
+/**
+ * Machine 0's ranks are done: the whole world's rank files once every machine wrote them (the
+ * other machines' files may still be on their way), or why the experiment failed.
+ */
+async function gatherWorld(
+  run: MachineRun,
+  job: LaunchJob,
+  outcome: LaunchOutcome,
+): Promise<{ files: string[] } | { kind: string; message: string } | 'aborted'> {
+  const { experiment } = run;
   if (
     outcome.status === 'failed' &&
     !(outcome.exitCode === 0 && outcome.errors.length === 0 && outcome.kind !== 'timeout')
   ) {
-    return fail(outcome.kind, outcome.message);
+    return { kind: outcome.kind, message: outcome.message };
   }
   const lost = localRanks(experiment).filter((r) => !existsSync(path.join(job.outputDir, `rank-${r}.json`)));
-  if (lost.length > 0) return fail('crashed', `worker exited 0 but wrote no result for rank(s) ${lost.join(', ')}`);
+  if (lost.length > 0)
+    return { kind: 'crashed', message: `worker exited 0 but wrote no result for rank(s) ${lost.join(', ')}` };
   const world = await awaitWorld(job.outputDir, experiment.num_processes, {
     timeoutMs: machinesWaitMs(),
     ...(run.signal && { signal: run.signal }),
   });
-  if (world === 'aborted') return interrupted();
-  if (world === 'timeout')
-    return fail(
-      'other',
-      `the other machines wrote no result within ${machinesWaitMs() / 1000} s (JOULES_MACHINES_WAIT_S); see their logs`,
-    );
+  if (world === 'aborted') return 'aborted';
+  if (world === 'timeout') {
+    const message = `the other machines wrote no result within ${machinesWaitMs() / 1000} s (JOULES_MACHINES_WAIT_S); see their logs`;
+    return { kind: 'other', message };
+  }
   if ('errors' in world) {
     const first = world.errors[0]!;
-    return fail(first.kind, `rank ${first.rank}: ${first.message}`);
+    return { kind: first.kind, message: `rank ${first.rank}: ${first.message}` };
   }
   const ranks = await Promise.all(
     world.files.map(async (f) => JSON.parse(await readFile(f, 'utf8')) as { rank: number; world_size: number }),
   );
   const problem = worldProblem(ranks, experiment.num_processes);
-  if (problem) return fail('other', problem);
-  const result: RetryResult = {
-    jobId: experimentId,
-    outcome: {
-      status: 'succeeded',
-      rankFiles: world.files,
-      exitCode: 0,
-      durationMs: outcome.durationMs,
-      command: outcome.command,
-    },
-    experiment: job.experiment,
-    attempts: [],
-  };
-  const { recorded, metrics } = await finishSucceeded(end, result, { startedAt });
-  return { status: 'succeeded', ...base, ran: job.experiment, recorded, metrics };
+  if (problem) return { kind: 'other', message: problem };
+  return { files: world.files };
 }
 
 /** A machine with rank > 0: wait for machine 0's experiment id, run this machine's ranks, record nothing. */
