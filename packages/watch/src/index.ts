@@ -6,7 +6,7 @@ export { DURATION_BUCKETS, renderMetrics } from './prometheus.js';
 export type { Family as PrometheusFamily, Sample as PrometheusSample } from './prometheus-parse.js';
 export { parsePrometheusText } from './prometheus-parse.js';
 export { resolveInside } from './safe-path.js';
-export type { ExperimentView, ResultView, WatchStatus } from './status.js';
 export { escapeHtml, scriptSafe, vegaScriptTags } from './vega-bundle.js';
 export type { WatchOptions, WatchServer } from './watch-server.js';
 export { DEFAULT_WATCH_PORT, startWatch } from './watch-server.js';
+export type { ExperimentView, ResultView, WatchStatus } from './watch-status.js';

@@ -1,6 +1,6 @@
 import type { ProgressEntry } from '@joules/tracker';
 import { PROGRESS_STATUSES, parseProgressKey } from '@joules/tracker';
-import type { WatchStatus } from './status.js';
+import type { WatchStatus } from './watch-status.js';
 
 /** Upper bounds (seconds) of the experiment duration histogram. */
 export const DURATION_BUCKETS = [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600] as const;

@@ -10,7 +10,7 @@ import { renderWatchPage } from './page/page-html.js';
 import { resultsChartSpec } from './page/results-chart.js';
 import { renderMetrics } from './prometheus.js';
 import { SseHub } from './sse-hub.js';
-import { buildStatus, type WatchStatus } from './status.js';
+import { buildStatus, type WatchStatus } from './watch-status.js';
 
 export const DEFAULT_WATCH_PORT = 9465;
 

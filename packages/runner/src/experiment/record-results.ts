@@ -10,8 +10,8 @@ import {
   RawMeasurementSchema,
 } from '@joules/metrics';
 import { type RecordedExperiment, recordExperiment, recordFailure } from '@joules/tracker';
-import { servingColumnsOf } from '../serving-metrics-of.js';
 import { effectiveLauncher } from './launch-job.js';
+import { servingColumnsOf } from './serving-columns-of.js';
 
 async function readRanks(files: readonly string[]): Promise<RawMeasurement[]> {
   const ranks: RawMeasurement[] = [];

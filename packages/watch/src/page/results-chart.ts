@@ -1,5 +1,5 @@
 import type { Factor } from '../factor.js';
-import type { ResultView } from '../status.js';
+import type { ResultView } from '../watch-status.js';
 
 /**
  * J/token against the factor the suite varies: one point per recorded experiment (its cycles
