@@ -67,7 +67,8 @@ def main() -> int:
     torch.set_num_threads(1)  # steadier figures on a shared machine
     from joules_worker.config import DecodingConfig, EnergyConfig, ModelConfig
     from joules_worker.energy import BackendContext, CodeCarbonBackend, GpuRef, NoneBackend, NvmlBackend
-    from joules_worker.engines.transformers.generation import generate_kwargs, run_batch
+    from joules_worker.engines.transformers.generate_arguments import generate_kwargs
+    from joules_worker.engines.transformers.generation import run_batch
     from joules_worker.engines.transformers.model_loading import load_model_and_tokenizer
     from joules_worker.prompts import DatasetConfig, load_prompts
 

@@ -4,6 +4,6 @@ import logging
 
 __version__ = "0.1.0"
 CONTRACT_VERSION = 2
-RAW_MEASUREMENT_VERSION = 3  # rank-<r>.json (report.py says what v3 adds)
+RAW_MEASUREMENT_VERSION = 3  # rank-<r>.json (raw_measurement.py says what v3 adds)
 
 logging.getLogger(__name__).addHandler(logging.NullHandler())

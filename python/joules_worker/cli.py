@@ -86,7 +86,7 @@ def report_failure(err: WorkerError, exc: BaseException, output_dir: Path | None
         "traceback": text,
     }
     try:
-        from joules_worker.raw_measurement import write_json_atomic
+        from joules_worker.atomic_files import write_json_atomic
 
         if output_dir is not None:
             write_json_atomic(output_dir / f"error-rank-{events.rank}.json", record)

@@ -1,4 +1,5 @@
-"""Assemble one rank's raw measurement (``schema_version: 3``) and write files atomically.
+"""One rank's raw measurement (``rank-<r>.json``, ``schema_version: 3``): the record of each measured
+batch (``BatchRecord``; a served request is a batch of one) and the assembly of the whole file.
 
 Version 3 (over v2): each energy reading has ``active_s`` (the seconds it covered) and
 ``missing_reason``, and ``energy_j`` may be null (a device that could not be read, never 0 J);
@@ -10,12 +11,8 @@ Error files (``error-rank-<r>.json``) keep ``CONTRACT_VERSION``."""
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import tempfile
 from dataclasses import asdict, dataclass
-from pathlib import Path
 from typing import Any
 
 from joules_worker import RAW_MEASUREMENT_VERSION
@@ -80,37 +77,3 @@ def measurement(
         "outputs": outputs,
         "environment": environment,
     }
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
-
-
-def write_text_atomic(path: Path, text: str) -> Path:
-    """Write to a temp file in the same folder, fsync, then rename: readers never see half a file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        os.fchmod(fd, 0o666 & ~_umask())  # mkstemp makes it private; results are ordinary files
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
-    return path.resolve()
-
-
-def write_json_atomic(path: Path, data: dict[str, Any]) -> Path:
-    """Pretty JSON, atomically; allow_nan=False: every number finite."""
-    return write_text_atomic(path, json.dumps(data, indent=2, allow_nan=False) + "\n")
-
-
-def write_jsonl_atomic(path: Path, rows: list[dict[str, Any]]) -> Path:
-    """One JSON object per line (timeseries, token ids), atomically."""
-    return write_text_atomic(path, "".join(json.dumps(r, allow_nan=False, separators=(",", ":")) + "\n" for r in rows))

@@ -7,7 +7,7 @@ from torch.utils.flop_counter import FlopCounterMode
 from joules_worker.config import DecodingConfig, ModelConfig
 from joules_worker.engines.transformers.flop_counter import counted_cost
 from joules_worker.engines.transformers.flop_counter_decoder import CountedCost
-from joules_worker.engines.transformers.generation import generate_kwargs
+from joules_worker.engines.transformers.generate_arguments import generate_kwargs
 from joules_worker.engines.transformers.model_loading import load_model
 from joules_worker.flops import FlopModel, executed_positions, flops_block
 from joules_worker.raw_measurement import BatchRecord

@@ -4,15 +4,13 @@ import pytest
 import torch
 
 from joules_worker.config import DecodingConfig
-from joules_worker.engines.transformers.generation import (
+from joules_worker.engines.transformers.generate_arguments import (
     NEUTRAL_GENERATION,
-    FirstTokenClock,
-    count_output_tokens,
     effective_generation_config,
     eos_token_ids,
     generate_kwargs,
-    run_batch,
 )
+from joules_worker.engines.transformers.generation import FirstTokenClock, count_output_tokens, run_batch
 
 EOS, PAD = 2, 3
 

@@ -15,6 +15,7 @@ import logging
 from pathlib import Path
 
 from joules_worker import environment as env
+from joules_worker.atomic_files import write_json_atomic, write_jsonl_atomic
 from joules_worker.config import ExperimentConfig
 from joules_worker.distributed import DistContext
 from joules_worker.energy import BackendContext, GpuRef, choose_backend, get_backend
@@ -43,7 +44,7 @@ from joules_worker.errors import BadConfigError, ServerError
 from joules_worker.events import EventEmitter
 from joules_worker.memory import PeakMemory
 from joules_worker.prompts import dataset_record, load_prompts, select_prompts
-from joules_worker.raw_measurement import measurement, write_json_atomic, write_jsonl_atomic
+from joules_worker.raw_measurement import measurement
 
 logger = logging.getLogger(__name__)
 FATAL_KINDS = {"garbage", "truncated", "stall", "unreachable"}

@@ -12,31 +12,34 @@ from pathlib import Path
 from typing import Any
 
 from joules_worker import environment as env
+from joules_worker.atomic_files import write_json_atomic, write_jsonl_atomic
 from joules_worker.config import ExperimentConfig
 from joules_worker.distributed import DistContext, init_distributed, shard
 from joules_worker.energy import BackendContext, GpuRef, NvmlBackend, choose_backend
 from joules_worker.energy.idle import apply_idle, measure_idle
 from joules_worker.energy.monitor import GpuMonitor
 from joules_worker.engines.transformers.batching import plan_batches
+from joules_worker.engines.transformers.energy_devices import (
+    CPU_WITH_GPU_IDS_ENV,
+    gpu_refs,
+    host_gpu_refs,
+    ranks_on_host,
+)
 from joules_worker.engines.transformers.flop_counter import rank_flops
-from joules_worker.engines.transformers.generation import (
+from joules_worker.engines.transformers.generate_arguments import (
     effective_generation_config,
     eos_token_ids,
     generate_kwargs,
-    run_batch,
 )
+from joules_worker.engines.transformers.generation import run_batch
 from joules_worker.engines.transformers.model_loading import load_model_and_tokenizer
 from joules_worker.engines.transformers.window import Measured, measure
 from joules_worker.errors import UnsupportedError
 from joules_worker.events import EventEmitter
 from joules_worker.prompts import dataset_record, load_prompts, order_prompts, select_prompts
-from joules_worker.raw_measurement import measurement, write_json_atomic, write_jsonl_atomic
+from joules_worker.raw_measurement import measurement
 
 logger = logging.getLogger(__name__)
-
-# Test-only: run the model on CPU while gpu_ids still name the GPUs the energy backends read
-# (the faked-NVML tests on a machine without a GPU). Read in this one place.
-CPU_WITH_GPU_IDS_ENV = "JOULES_WORKER_CPU_WITH_GPU_IDS"
 
 
 @dataclass
@@ -197,37 +200,6 @@ def my_prompts(config: ExperimentConfig, tokenizer: Any, ctx: DistContext) -> tu
     mine = shard(order, ctx.rank, ctx.world_size)
     logger.info("rank %d: %d of %d selected prompts", ctx.rank, len(mine), len(selected))
     return [selected[i] for i in mine], [lengths[i] for i in mine]
-
-
-def gpu_refs(config: ExperimentConfig, ctx: DistContext) -> tuple[GpuRef, ...]:
-    """The GPU this rank runs on (one per rank: accelerate pins rank r to cuda:r of gpu_ids)."""
-    if getattr(ctx.device, "type", None) == "cuda":
-        import torch
-
-        cuda_index = ctx.device.index if ctx.device.index is not None else torch.cuda.current_device()
-        physical = config.gpu_ids[ctx.local_rank] if ctx.local_rank < len(config.gpu_ids) else cuda_index
-        return (GpuRef(index=physical, uuid=env.cuda_uuid(cuda_index), cuda_index=cuda_index),)
-    if config.gpu_ids and os.environ.get(CPU_WITH_GPU_IDS_ENV):
-        return (GpuRef(index=config.gpu_ids[ctx.local_rank % len(config.gpu_ids)]),)
-    return ()
-
-
-def host_gpu_refs(config: ExperimentConfig, ctx: DistContext) -> tuple[GpuRef, ...]:
-    """Every GPU of the experiment on this host (what machine-level readers such as CodeCarbon read),
-    with its UUID from torch on CUDA: accelerate makes gpu_ids visible as cuda:0..n-1, so cuda:i is
-    gpu_ids[i]; the readers find the GPUs by UUID, never by taking gpu_ids as NVML indices."""
-    ids = config.gpu_ids[: config.num_processes]
-    if getattr(ctx.device, "type", None) == "cuda":
-        return tuple(GpuRef(index=physical, uuid=env.cuda_uuid(i), cuda_index=i) for i, physical in enumerate(ids))
-    return tuple(GpuRef(index=i) for i in ids)
-
-
-def ranks_on_host(ctx: DistContext) -> int:
-    """Ranks of this experiment on this host: LOCAL_WORLD_SIZE (torchrun / accelerate), else the world."""
-    try:
-        return max(1, int(os.environ["LOCAL_WORLD_SIZE"]))
-    except (KeyError, ValueError):
-        return ctx.world_size
 
 
 def seed_everything(seed: int) -> None:
