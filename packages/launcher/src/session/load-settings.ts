@@ -3,7 +3,7 @@ import type { Launcher } from '../launcher.js';
 
 /**
  * What decides the loaded model and the process world. Experiments with equal load settings can
- * share one worker session (python/joules_worker/session.py checks the same fields).
+ * share one worker session (python/joules_worker/engines/transformers/session.py checks the same fields).
  */
 export function loadSettings(e: Experiment): Record<string, unknown> {
   return {
