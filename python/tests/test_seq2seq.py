@@ -1,4 +1,4 @@
-"""model.is_encoder_decoder: a tiny random T5 (built here, offline) through the whole runner."""
+"""model.is_encoder_decoder: a tiny random T5 (built here, offline) through the whole transformers engine."""
 
 import pytest
 from _helpers import run_in_process, schema_errors

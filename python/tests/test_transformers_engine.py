@@ -1,4 +1,4 @@
-"""The runner in-process on the tiny model: the measurement it writes and the events it emits."""
+"""The transformers engine in-process on the tiny model: the measurement it writes and the events it emits."""
 
 import json
 import math
