@@ -198,3 +198,14 @@ def test_engines_do_not_import_each_other_nor_go_back_through_the_door() -> None
 def test_nothing_imports_the_entry_point() -> None:
     wrong = [m for m, targets in graph().items() if ENTRY_POINT in targets and m != f"{ROOT}.__main__"]
     assert not wrong, f"{ENTRY_POINT} is imported by {wrong}"
+
+
+def test_no_module_imports_a_package_above_it() -> None:
+    """Upward imports: a module reaching back into a package that holds it (a registry, a door). Only
+    the root package, which holds the version constants and imports nothing, may be read from below."""
+    wrong = [f"{m} -> {t}" for m, targets in graph().items() for t in targets if t != ROOT and m.startswith(t + ".")]
+    assert not wrong, "\n".join(wrong)
+
+
+def test_the_root_package_imports_nothing_of_its_own() -> None:
+    assert graph()[ROOT] == frozenset()
