@@ -43,14 +43,14 @@ def choose_backend(name: str, ctx: BackendContext) -> tuple[type[EnergyBackend],
         reason = cls.unavailable_reason()
         if reason is not None:
             raise UnsupportedError(f"energy.backend {name!r} cannot run on this host: {reason}")
-        if cls is NvmlBackend and not ctx.gpus:
-            raise UnsupportedError("energy.backend 'nvml': this rank has no GPU to read")
+        if cls.NEEDS_GPUS and not ctx.gpus:
+            raise UnsupportedError(f"energy.backend {name!r}: this rank has no GPU to read")
         return cls, None
     skipped: list[str] = []
     for candidate in AUTO_ORDER:
         cls = BACKENDS[candidate]
-        if cls is NvmlBackend and not ctx.gpus:
-            skipped.append("nvml skipped: no gpu_ids")
+        if cls.NEEDS_GPUS and not ctx.gpus:
+            skipped.append(f"{candidate} skipped: no gpu_ids")
             continue
         reason = cls.unavailable_reason()
         if reason is None:

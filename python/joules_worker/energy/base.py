@@ -63,6 +63,7 @@ class EnergyBackend(ABC):
     MID_SPAN: ClassVar[bool] = False  # totals_j() reads its counters mid-span (a serving load's steady window)
     HOST_SCOPED: ClassVar[bool] = False  # reads the whole host: jobs side by side would count each other
     NEEDS_GPUS: ClassVar[bool] = False  # measures GPUs: no use without gpu_ids
+    GPU_TIMESERIES: ClassVar[bool] = False  # records the GPUs' power/temperature timeseries itself (no GpuMonitor)
     _probes: ClassVar[dict[str, str | None]] = {}  # cached availability probes, by backend name
 
     def __init__(self, ctx: BackendContext) -> None:

@@ -36,6 +36,7 @@ class NvmlBackend(EnergyBackend):
     READS = ("gpu",)
     MID_SPAN = True
     NEEDS_GPUS = True
+    GPU_TIMESERIES = True  # its sampler writes the timeseries the GpuMonitor would
 
     @classmethod
     def _probe(cls) -> str | None:

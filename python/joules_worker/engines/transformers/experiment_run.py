@@ -15,7 +15,7 @@ from joules_worker import environment as env
 from joules_worker.atomic_files import write_json_atomic, write_jsonl_atomic
 from joules_worker.config import ExperimentConfig
 from joules_worker.distributed import DistContext, init_distributed, shard
-from joules_worker.energy import BackendContext, GpuRef, NvmlBackend, choose_backend
+from joules_worker.energy import BackendContext, GpuRef, choose_backend
 from joules_worker.energy.idle import apply_idle, measure_idle
 from joules_worker.energy.monitor import GpuMonitor
 from joules_worker.engines.transformers.batching import plan_batches
@@ -122,7 +122,7 @@ def run_one(
         logger.warning("rank %d got no prompts: it only joins the barriers", ctx.rank)
 
     events.stage("measuring")
-    monitor = None if backend_cls is NvmlBackend else GpuMonitor(gpus, host, config.energy.measure_power_secs)
+    monitor = None if backend_cls.GPU_TIMESERIES else GpuMonitor(gpus, host, config.energy.measure_power_secs)
     measured = measure(config, ctx, model, tokenizer, groups, gen_kwargs, backend_cls(bctx), monitor, events)
     measured.energy.add_note(auto_note)
     apply_idle(measured.energy, idle)
