@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 
+export { CHECKOUT_ROOT, copyCheckout } from './checkout-copy.js';
 export { FAKE_PYNVML_DIR, type FakeGpu, useFakeNvml } from './fake-nvml.js';
 export { alive, stillAlive, workersOf } from './processes.js';
 export { type SlurmCluster, slurmUnavailable, startSlurmCluster, stopSlurmClusters } from './slurm-cluster.js';
