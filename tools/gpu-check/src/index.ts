@@ -1,5 +1,5 @@
-export type { CheckRow, Status, StepFigures } from './checks.js';
-export { BOUNDS, checkRows, stepFigures, trapezoidJ } from './checks.js';
+export type { CheckRow, Status } from './check-rows.js';
+export { BOUNDS, checkRows } from './check-rows.js';
 export { runMain } from './cli.js';
 export type { GpuCheckErrorCode } from './errors.js';
 export { GpuCheckError } from './errors.js';
@@ -14,5 +14,7 @@ export type { KitOptions } from './kit.js';
 export { runKit } from './kit.js';
 export { NO_FIGURES, RESULTS_END, RESULTS_START, renderResults, spliceResults } from './render.js';
 export { readReturned } from './returned.js';
+export type { StepFigures } from './step-figures.js';
+export { stepFigures, trapezoidJ } from './step-figures.js';
 export type { SummarizeResult } from './summarize.js';
 export { summarize } from './summarize.js';

@@ -1,7 +1,8 @@
-import type { CheckRow, StepFigures } from './checks.js';
+import type { CheckRow } from './check-rows.js';
 import { GpuCheckError } from './errors.js';
 import { BATCH_SIZES } from './experiments.js';
 import type { Returned } from './returned.js';
+import type { StepFigures } from './step-figures.js';
 
 export const RESULTS_START = '<!-- gpu-check:results:start -->';
 export const RESULTS_END = '<!-- gpu-check:results:end -->';

@@ -1,8 +1,9 @@
 import { readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { type CheckRow, checkRows, stepFigures } from './checks.js';
+import { type CheckRow, checkRows } from './check-rows.js';
 import { GpuCheckError } from './errors.js';
 import { renderResults, spliceResults } from './render.js';
 import { readReturned } from './returned.js';
+import { stepFigures } from './step-figures.js';
 
 export interface SummarizeResult {
   rows: CheckRow[];
