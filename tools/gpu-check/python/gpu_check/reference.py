@@ -9,6 +9,7 @@ GPU is free again): the same model files, the same batch shapes as the worker's 
   padded width. On CUDA the model keeps the attention it loads with (sdpa, counted there); on CPU
   FlopCounterMode does not count sdpa, so eager is used.
 
+``measure_references`` takes the batch shapes from the returned steps' rank files and measures both.
 Nothing here imports the worker: the point is to measure the same thing another way.
 """
 
@@ -16,6 +17,9 @@ from __future__ import annotations
 
 import time
 from typing import Any
+
+from gpu_check.log import Log
+from gpu_check.steps import Context, rank_files
 
 PRECISION = {"bf16": "bfloat16", "fp16": "float16", "fp32": "float32"}
 
@@ -113,3 +117,34 @@ def flops(model: Any, tokenizer: Any, batches: list[dict[str, Any]]) -> dict[str
         "attn_implementation": attn,
         "seconds": time.perf_counter() - start,
     }
+
+
+def measure_references(ctx: Context, log: Log, precision: str) -> dict[str, Any]:
+    """Memory references for the batch sweep, the FLOPs reference for batch-8."""
+    import torch
+
+    device = "cpu" if ctx.cpu else "cuda:0"
+    start = time.monotonic()
+    model, tokenizer = load(ctx.model_dir, precision, device)
+    refs: dict[str, Any] = {
+        "memory": {},
+        "flops": None,
+        "load_s": round(time.monotonic() - start, 3),
+    }
+    for name in ("batch-1", "batch-8", "batch-32", "batch-64"):
+        ranks = rank_files(ctx.raw, name)
+        if ranks and ranks[0]["batches"]:
+            refs["memory"][name] = peak_memory(model, tokenizer, ranks[0]["batches"])
+            log(f"reference memory {name}: {refs['memory'][name]['peak_bytes']}")
+    ranks = rank_files(ctx.raw, "batch-8")
+    if ranks and ranks[0]["batches"]:
+        refs["flops"] = {
+            "experiment": "batch-8",
+            **flops(model, tokenizer, ranks[0]["batches"]),
+        }
+        log(f"reference FLOPs batch-8: {refs['flops']['total']:.4g} in {refs['flops']['seconds']:.1f} s")
+    refs["seconds"] = round(time.monotonic() - start, 3)
+    del model
+    if not ctx.cpu:
+        torch.cuda.empty_cache()
+    return refs
