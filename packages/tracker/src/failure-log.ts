@@ -51,14 +51,8 @@ export async function recordFailure(resultsDir: string, f: FailureRecord, now = 
 }
 
 /** One row of `failed_experiments.csv`, as read back (every failed attempt has one; `final` marks the last). */
-export interface FailureRow {
+export interface FailureRow extends Omit<FailureRecord, 'config' | 'final'> {
   timestamp: string;
-  experimentId: string;
-  configName: string;
-  modelName: string;
-  attempt: number;
-  kind: string;
-  message: string;
   final: boolean;
 }
 
