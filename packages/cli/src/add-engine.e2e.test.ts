@@ -60,11 +60,12 @@ describe('adding an engine (slow: builds a copy of the checkout)', () => {
     const done = await run(process.execPath, [cli, 'run', experiment, '--results-dir', results], { cwd: tmp, env });
     expect(done.stdout).toMatch(/96 generated from 6 prompts/);
 
-    const [row] = parse(await readFile(path.join(results, 'text_generation_results.csv'), 'utf8'), { columns: true });
+    const csv = await readFile(path.join(results, 'text_generation_results.csv'), 'utf8');
+    const [row] = parse(csv, { columns: true }) as Record<string, string>[];
     expect(row).toMatchObject({ config_name: 'echo', total_output_tokens: '96', num_prompts: '6', flops_total: '0' });
     const raw = JSON.parse(
       await readFile(
-        path.join(results, `raw_results/${row.experiment_id}/${row.experiment_id}_raw_rank_0.json`),
+        path.join(results, `raw_results/${row!.experiment_id}/${row!.experiment_id}_raw_rank_0.json`),
         'utf8',
       ),
     );
