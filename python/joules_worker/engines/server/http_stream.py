@@ -1,10 +1,12 @@
 """One streamed request to an OpenAI-compatible server (aiohttp): its timings, tokens and outcome.
 
 Streaming is always on, with ``stream_options.include_usage``: the last ``data:`` chunk carries the
-server's token counts. A stream is whole when it ends with ``[DONE]`` or after a chunk with a
-``finish_reason`` (transformers serve sends no ``[DONE]``); otherwise it is truncated. Where a server sends none, the caller counts tokens with the model's tokenizer
-and flags it (``tokens_counted``). Times are Unix seconds from ``clock.now()`` (monotonic within the process); ``itl_s`` are the gaps between
-content chunks after the first.
+server's token counts (vLLM's dialect asks for them on every chunk too, see request_record.py for
+how chunks become per-token timings). A stream is whole when it ends with ``[DONE]`` or after a chunk
+with a ``finish_reason`` (transformers serve sends no ``[DONE]``); otherwise it is truncated. Where a
+server sends no usage, the caller counts tokens with the model's tokenizer and flags it
+(``tokens_counted``). Times are Unix seconds from ``clock.now()`` (monotonic within the process). A
+4xx answer that rejects request fields names them (``rejected_fields``).
 """
 
 from __future__ import annotations
@@ -12,71 +14,69 @@ from __future__ import annotations
 import asyncio
 import functools
 import json
-from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from joules_worker.engines.server import clock
+from joules_worker.engines.server.request_fields import endpoint, rejected_fields, request_body
+from joules_worker.engines.server.request_record import RequestRecord
+
+__all__ = ["RequestRecord", "StreamError", "endpoint", "request_body", "stream_request"]
 
 
-@dataclass
-class RequestRecord:
-    index: int
-    scheduled_s: float | None  # planned send offset from the load start (open loop), else None
-    send_unix_s: float
-    first_token_unix_s: float | None = None
-    end_unix_s: float | None = None
-    ttft_s: float | None = None
-    itl_s: list[float] = field(default_factory=list)
-    input_tokens: int | None = None
-    output_tokens: int | None = None
-    tokens_counted: bool = False  # True: no usage from the server, counted with the tokenizer
-    status: int | None = None  # HTTP status; None when no response came
-    error: str | None = None  # why it failed; None = success
-    error_kind: str | None = None  # "http" | "garbage" | "truncated" | "stall" | "unreachable"
-    text: str = field(default="", repr=False)  # not written; used to count tokens
-    sent: bool = field(default=False, repr=False)  # not written; send_unix_s was restamped by the trace
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None
-
-    def to_dict(self) -> dict[str, Any]:
-        out = asdict(self)
-        out.pop("text")
-        out.pop("sent")
-        e2e = None if self.end_unix_s is None else self.end_unix_s - self.send_unix_s
-        out["e2e_s"] = e2e
-        return out
-
-
-def request_body(api: str, model: str, prompt: str, max_tokens: int, extra: dict[str, Any]) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "model": model,
-        "max_tokens": max_tokens,
-        "stream": True,
-        "stream_options": {"include_usage": True},
-    }
-    if api == "chat":
-        body["messages"] = [{"role": "user", "content": prompt}]
-    else:
-        body["prompt"] = prompt
-    body.update(extra)
-    return body
-
-
-def endpoint(base_url: str, api: str) -> str:
-    return base_url.rstrip("/") + ("/v1/chat/completions" if api == "chat" else "/v1/completions")
-
-
-def _chunk_text(chunk: dict[str, Any], api: str) -> str:
-    choices = chunk.get("choices") or []
-    if not choices or not isinstance(choices[0], dict):
-        return ""
+def _choice(chunk: dict[str, Any], api: str) -> tuple[bool, str] | None:
+    """None for a chunk without choices; else (whether it carries output, its text: reasoning and
+    content). A completions chunk carries output even with empty text; a chat delta with content or
+    reasoning does, one that only announces the role does not."""
+    choices = chunk.get("choices")
+    if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
+        return None
     c = choices[0]
-    if api == "chat":
-        delta = c.get("delta") or {}
-        return delta.get("content") or "" if isinstance(delta, dict) else ""
-    return c.get("text") or ""
+    if api != "chat":
+        text = c.get("text")
+        return (True, text) if isinstance(text, str) else (False, "")
+    delta = c.get("delta")
+    if not isinstance(delta, dict):
+        return False, ""
+    reasoning = delta.get("reasoning_content")
+    if not isinstance(reasoning, str):
+        reasoning = delta.get("reasoning")  # vLLM's name since 0.10
+    parts = [p for p in (reasoning, delta.get("content")) if isinstance(p, str)]
+    text = "".join(parts)
+    carries = bool(text) or (bool(parts) and "role" not in delta) or bool(delta.get("tool_calls"))
+    return carries, text
+
+
+def _read_chunk(record: RequestRecord, chunk: dict[str, Any], api: str, now: float) -> None:
+    usage = chunk.get("usage") if isinstance(chunk.get("usage"), dict) else None
+    count = usage.get("completion_tokens") if usage is not None else None
+    count = count if isinstance(count, int) else None
+    out = _choice(chunk, api)
+    if out is not None:
+        carries, piece = out
+        if record.itl_source is None:  # the first chunk tells whether every chunk carries usage
+            record.itl_source = "chunks" if count is None else "usage"
+        if record.itl_source == "usage" and count is not None:
+            tokens = max(count - record.usage_tokens, 0)
+            record.usage_tokens = max(count, record.usage_tokens)
+        else:
+            if record.itl_source == "usage":
+                record.itl_source = "chunks"  # a chunk without the running count: counted from here
+            closing = any(isinstance(c, dict) and c.get("finish_reason") for c in chunk["choices"])
+            if carries and not piece and closing:
+                # vLLM's EOS token, or transformers serve's closing chunk (no token): the final usage decides
+                record.closing_unix_s, tokens = now, 0
+            else:
+                tokens = 1 if carries else 0
+        record.add_chunk(now, tokens)
+        record.text += piece
+    if usage is not None:
+        if isinstance(usage.get("prompt_tokens"), int):
+            record.input_tokens = usage["prompt_tokens"]
+        if count is not None:
+            record.output_tokens = count
+        details = usage.get("completion_tokens_details")
+        if isinstance(details, dict) and isinstance(details.get("reasoning_tokens"), int):
+            record.reasoning_tokens = details["reasoning_tokens"]
 
 
 class StreamError(Exception):
@@ -102,6 +102,17 @@ def _stall(timeout_s: float) -> StreamError:
     return StreamError("stall", f"no data from the server for {timeout_s:g} s (request_timeout_s)")
 
 
+async def _http_error(resp: Any, url: str, body: dict[str, Any], record: RequestRecord) -> StreamError:
+    text = (await resp.text())[:500]
+    record.rejected_fields = rejected_fields(text, body) if 400 <= resp.status < 500 else []
+    named = (
+        f"the server rejected the request field(s) {', '.join(record.rejected_fields)}: "
+        if record.rejected_fields
+        else ""
+    )
+    return StreamError("http", f"HTTP {resp.status} from {url}: {named}{text}")
+
+
 async def stream_request(
     session: Any,
     url: str,
@@ -113,7 +124,6 @@ async def stream_request(
     """Send ``body``, read the SSE stream into ``record``; errors end in record.error, never raise."""
     import aiohttp
 
-    last = None
     payload = json.dumps(body).encode()
     # stamped after the body is encoded, and again when it is written where the session traces it
     # (load_generator.client_session): the client's own preparation is not in TTFT or latency
@@ -124,8 +134,7 @@ async def stream_request(
         ) as resp:
             record.status = resp.status
             if resp.status >= 400:
-                text = (await resp.text())[:500]
-                raise StreamError("http", f"HTTP {resp.status} from {url}: {text}")
+                raise await _http_error(resp, url, body, record)
             done = False
             content = resp.content
             while True:
@@ -156,24 +165,11 @@ async def stream_request(
                     )
                 if any(isinstance(c, dict) and c.get("finish_reason") for c in chunk.get("choices") or []):
                     done = True  # some servers (transformers serve) send no [DONE] after the last chunk
-                piece = _chunk_text(chunk, api)
-                if piece:
-                    if record.first_token_unix_s is None:
-                        record.first_token_unix_s = now
-                        record.ttft_s = now - record.send_unix_s
-                    elif last is not None:
-                        record.itl_s.append(now - last)
-                    last = now
-                    record.text += piece
-                usage = chunk.get("usage")
-                if isinstance(usage, dict):
-                    if isinstance(usage.get("prompt_tokens"), int):
-                        record.input_tokens = usage["prompt_tokens"]
-                    if isinstance(usage.get("completion_tokens"), int):
-                        record.output_tokens = usage["completion_tokens"]
+                _read_chunk(record, chunk, api, now)
             if not done:
                 raise StreamError("truncated", "the stream ended before a finish_reason or [DONE] (truncated)")
             record.end_unix_s = clock.now()
+            record.close_chunks()
     except StreamError as e:
         record.error, record.error_kind = str(e), e.kind
     except aiohttp.ConnectionTimeoutError as e:  # sock_connect ran out

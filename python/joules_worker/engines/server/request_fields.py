@@ -1,0 +1,141 @@
+"""What each request body carries besides the prompt: the experiment's decoding settings in the
+server's dialect, and the streaming options; and what a server that rejects a field said.
+
+Dialects (``server.dialect``):
+- ``vllm``: vLLM's sampling fields, as ``vllm bench serve`` sends them and more: ``temperature`` (0 for
+  greedy), ``top_p``, ``top_k``, ``min_p: 0``, ``repetition_penalty: 1.0`` (vLLM's client pins it),
+  ``min_tokens`` (``min_output_tokens``), and ``stream_options.continuous_usage_stats`` (every chunk
+  carries the running token count: ITL per token). vLLM otherwise takes these from the model's
+  ``generation_config`` (``--generation-config auto``), so each is sent.
+- ``openai``: OpenAI's fields only (``transformers serve`` rejects any other): ``temperature`` (0 for
+  greedy), ``top_p``, ``frequency_penalty: 0`` (neutral in OpenAI's API; transformers serve maps it to
+  ``repetition_penalty`` 1.0). A ``top_k`` or ``min_output_tokens`` it cannot carry is an error.
+- ``auto``: ``vllm`` when ``GET /v1/models`` names vLLM as the owner of a model, else ``openai``.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import urllib.request
+from typing import Any
+
+from joules_worker.errors import BadConfigError
+
+DIALECTS = ("vllm", "openai")
+USAGE = {"include_usage": True}
+CONTINUOUS_USAGE = {"include_usage": True, "continuous_usage_stats": True}
+
+
+def request_body(
+    api: str, model: str, prompt: str, max_tokens: int, extra: dict[str, Any], fields: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """One streamed request: ``fields`` (the dialect's, see ``body_fields``), then ``extra``
+    (``server.extra_body``, sent as given: it wins)."""
+    body: dict[str, Any] = {"model": model, "max_tokens": max_tokens, "stream": True, "stream_options": USAGE}
+    if api == "chat":
+        body["messages"] = [{"role": "user", "content": prompt}]
+    else:
+        body["prompt"] = prompt
+    body.update(fields or {})
+    body.update(extra)
+    return body
+
+
+def endpoint(base_url: str, api: str) -> str:
+    return base_url.rstrip("/") + ("/v1/chat/completions" if api == "chat" else "/v1/completions")
+
+
+def detect_dialect(base_url: str, timeout_s: float = 5.0) -> tuple[str, str]:
+    """(dialect, why) from ``GET /v1/models``: vLLM answers ``owned_by: "vllm"``."""
+    url = base_url.rstrip("/") + "/v1/models"
+    try:
+        with urllib.request.urlopen(url, timeout=timeout_s) as resp:  # noqa: S310 (the server's own URL)
+            data = json.loads(resp.read())
+    except (OSError, ValueError) as e:
+        return "openai", f"GET {url} failed ({type(e).__name__}): not known to be vLLM"
+    models = data.get("data") if isinstance(data, dict) else None
+    owners = {m.get("owned_by") for m in models or [] if isinstance(m, dict)}
+    if "vllm" in owners:
+        return "vllm", f'GET {url}: owned_by "vllm"'
+    return "openai", f"GET {url}: owners {sorted(str(o) for o in owners)}, not vLLM"
+
+
+def body_fields(dialect: str, decoding: Any, min_output_tokens: int, why: str = "") -> dict[str, Any]:
+    """The decoding fields (and stream options) of every request in ``dialect`` ("vllm" | "openai").
+    ``decoding``: the experiment's (mode, temperature, top_p, top_k). Raises BadConfigError for a
+    setting the dialect cannot carry."""
+    sampling = decoding.mode == "sampling"
+    fields: dict[str, Any] = {
+        "temperature": (1.0 if decoding.temperature is None else decoding.temperature) if sampling else 0.0
+    }
+    if sampling:
+        fields["top_p"] = 1.0 if decoding.top_p is None else decoding.top_p
+    if dialect == "vllm":
+        fields.update(
+            top_k=(decoding.top_k or 0) if sampling else 0,
+            min_p=0.0,
+            repetition_penalty=1.0,
+            min_tokens=min_output_tokens,
+            stream_options=CONTINUOUS_USAGE,
+        )
+        return fields
+    because = f" ({why})" if why else ""
+    if sampling and decoding.top_k:
+        raise BadConfigError(
+            f"decoding.top_k: {decoding.top_k} cannot be sent with server.dialect openai{because}: OpenAI's API has "
+            "no top_k; set server.dialect: vllm if the server accepts vLLM's fields, or decoding.top_k: null"
+        )
+    if min_output_tokens:
+        raise BadConfigError(
+            f"min_output_tokens: {min_output_tokens} cannot be sent with server.dialect openai{because}: OpenAI's "
+            "API has no min_tokens; set server.dialect: vllm if the server accepts vLLM's fields, or min_output_tokens: 0"
+        )
+    fields["frequency_penalty"] = 0.0
+    return fields
+
+
+def rejected_fields(answer: str, body: dict[str, Any]) -> list[str]:
+    """The request fields a 4xx ``answer`` says the server does not accept, among those ``body`` sent:
+    transformers serve's ``{"detail": "Unexpected fields in the request: {...}"}``, pydantic's
+    ``{"detail": [{"type": "extra_forbidden", "loc": ["body", F]}]}``, OpenAI's ``{"error":
+    {"message": "Unrecognized request argument supplied: F", "param": F}}``."""
+    try:
+        data = json.loads(answer)
+    except ValueError:
+        data = None
+    named: list[str] = []
+    detail = data.get("detail") if isinstance(data, dict) else None
+    error = data.get("error") if isinstance(data, dict) else None
+    if isinstance(detail, list):
+        for item in detail:
+            loc = item.get("loc") if isinstance(item, dict) else None
+            if isinstance(loc, list) and len(loc) > 1 and loc[0] == "body":
+                named.append(".".join(str(p) for p in loc[1:]))
+    elif isinstance(error, dict) and isinstance(error.get("param"), str):
+        named.append(error["param"])
+    text = detail if isinstance(detail, str) else error.get("message") if isinstance(error, dict) else answer
+    if isinstance(text, str) and not named:
+        m = re.search(
+            r"(?:unexpected|unrecognized|unknown|extra|unsupported)[^:]*:(.*)", text, re.IGNORECASE | re.DOTALL
+        )
+        if m:
+            named = re.findall(r"[A-Za-z_][A-Za-z0-9_.]*", m.group(1))
+    out = []
+    for name in named:
+        if name.split(".")[0] in body and name not in out:
+            out.append(name)
+    return out
+
+
+def rejection_hint(fields: list[str], extra_body: dict[str, Any], dialect_fields: dict[str, Any], dialect: str) -> str:
+    """Which config key sent each rejected field, and what to change."""
+    parts = []
+    extra = [f for f in fields if f.split(".")[0] in extra_body]
+    ours = [f for f in fields if f not in extra and f.split(".")[0] in dialect_fields]
+    if ours:
+        fix = "set server.dialect: openai" if dialect == "vllm" else "set server.dialect to what the server speaks"
+        parts.append(f"{', '.join(ours)} sent for server.dialect {dialect} ({fix})")
+    if extra:
+        parts.append(f"{', '.join(extra)} from server.extra_body (remove it there)")
+    return f" [{'; '.join(parts)}]" if parts else ""

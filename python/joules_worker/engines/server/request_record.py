@@ -1,0 +1,83 @@
+"""One measured request as the load generator records it, and how its streamed chunks become
+per-token timings.
+
+TTFT is stamped on the first chunk that carries output, as ``vllm bench serve`` stamps it on the first
+chunk with ``choices``: a completions chunk counts even with empty text (vLLM streams some tokens so),
+a chat chunk counts with ``content`` or reasoning (``reasoning_content`` / ``reasoning``), not when it
+only announces the role. Inter-token latency is per token: a chunk that carries k tokens after a gap g
+adds k gaps of g/k (the first chunk's further tokens arrived with it: gaps of 0), so a request of N
+tokens has N − 1 gaps summing to its decode time. The tokens per chunk come from the server's running
+count where it sends one on every chunk (vLLM's ``continuous_usage_stats``: ``itl_source`` "usage"),
+else each chunk with output is one token (``itl_source`` "chunks": exact where a server streams one
+token per chunk; a closing chunk with empty text is a token only when the final count says so).
+``chunk_gaps_s`` and ``chunk_tokens`` keep the chunks as they came.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+# not written to the requests file
+_PRIVATE = ("text", "sent", "rejected_fields", "last_chunk_unix_s", "usage_tokens", "closing_unix_s")
+
+
+@dataclass
+class RequestRecord:
+    index: int
+    scheduled_s: float | None  # planned send offset from the load start (open loop), else None
+    send_unix_s: float
+    first_token_unix_s: float | None = None
+    end_unix_s: float | None = None
+    ttft_s: float | None = None
+    itl_s: list[float] = field(default_factory=list)  # per token (see the module's docstring)
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    tokens_counted: bool = False  # True: no usage from the server, counted with the tokenizer
+    status: int | None = None  # HTTP status; None when no response came
+    error: str | None = None  # why it failed; None = success
+    error_kind: str | None = None  # "http" | "garbage" | "truncated" | "stall" | "unreachable"
+    reasoning_tokens: int | None = None  # of output_tokens, the reasoning's (where the server says)
+    chunk_gaps_s: list[float] = field(default_factory=list)  # between successive chunks with output
+    chunk_tokens: list[int] = field(default_factory=list)  # tokens of each chunk with output
+    itl_source: str | None = None  # "usage" | "chunks": where the tokens per chunk came from
+    send_lag_s: float | None = None  # open loop: how late the send ran behind its schedule
+    text: str = field(default="", repr=False)  # the output (reasoning and content), to count tokens
+    sent: bool = field(default=False, repr=False)  # send_unix_s was restamped by the trace
+    rejected_fields: list[str] = field(default_factory=list, repr=False)  # named by a 4xx answer
+    last_chunk_unix_s: float | None = field(default=None, repr=False)
+    usage_tokens: int = field(default=0, repr=False)  # the running count of continuous usage
+    closing_unix_s: float | None = field(default=None, repr=False)  # a closing chunk with empty text
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    def add_chunk(self, now: float, tokens: int) -> None:
+        """A chunk with ``tokens`` output tokens reached the client at ``now``."""
+        if tokens <= 0:
+            return
+        if self.last_chunk_unix_s is None:
+            self.first_token_unix_s = now
+            self.ttft_s = now - self.send_unix_s
+            self.itl_s.extend([0.0] * (tokens - 1))
+        else:
+            gap = now - self.last_chunk_unix_s
+            self.chunk_gaps_s.append(gap)
+            self.itl_s.extend([gap / tokens] * tokens)
+        self.chunk_tokens.append(tokens)
+        self.last_chunk_unix_s = now
+
+    def close_chunks(self) -> None:
+        """The stream is whole: a closing chunk with empty text was a token (vLLM's EOS) when the
+        server's final count has exactly one token more than the chunks counted."""
+        if self.closing_unix_s is not None and self.output_tokens == sum(self.chunk_tokens) + 1:
+            self.add_chunk(self.closing_unix_s, 1)
+        self.closing_unix_s = None
+
+    def to_dict(self) -> dict[str, Any]:
+        out = asdict(self)
+        for key in _PRIVATE:
+            out.pop(key)
+        out["e2e_s"] = None if self.end_unix_s is None else self.end_unix_s - self.send_unix_s
+        return out
