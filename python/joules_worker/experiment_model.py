@@ -253,6 +253,9 @@ class Server:
     api: Literal["completions", "chat"] = "completions"
     """/v1/completions (text prompts) or /v1/chat/completions"""
 
+    dialect: Literal["auto", "vllm", "openai"] = "auto"
+    """which fields carry the decoding settings: vllm (temperature, top_p, top_k, min_p 0, repetition_penalty 1.0, min_tokens, continuous usage stats), openai (temperature, top_p, frequency_penalty 0; transformers serve rejects any other field); auto = vllm when GET /v1/models names vLLM as the owner, else openai"""
+
     ready_timeout_s: float = 300
     """how long to wait for a started server to answer /health (s)"""
 
@@ -298,6 +301,9 @@ class Load:
 
     warmup_requests: int = 2
     """requests sent (one at a time) and not measured before the load"""
+
+    max_error_share: float = 0.05
+    """failed requests (HTTP errors, stalls, truncated streams) are kept and counted; the experiment fails when more than this share failed (or all did). 0.05: a stray failure stays data, while past 5 % the failed ones (the slowest, under overload) would bias latency and energy per request; raise it to keep the overloaded points of a rate sweep"""
 
     trace_file: str | None = None
     """trace: JSONL of {"offset_s", "input_tokens"?, "output_tokens"?} (relative to the config file)"""

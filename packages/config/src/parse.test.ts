@@ -85,6 +85,7 @@ describe('parseExperiment', () => {
         extra_body: {},
         devices: null,
       },
+        metrics_url: null,
       load: {
         pattern: 'closed_loop',
         concurrency: null,
@@ -97,6 +98,8 @@ describe('parseExperiment', () => {
         warmup_requests: 2,
         trace_file: null,
       },
+        prompt_reuse: false,
+        shared_prefix_tokens: null,
       slo: { ttft_ms: null, tpot_ms: null },
     });
   });

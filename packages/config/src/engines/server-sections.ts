@@ -29,6 +29,12 @@ export const ServerSchema = z
       .enum(['completions', 'chat'])
       .default('completions')
       .describe('/v1/completions (text prompts) or /v1/chat/completions'),
+    dialect: z
+      .enum(['auto', 'vllm', 'openai'])
+      .default('auto')
+      .describe(
+        "which fields carry the decoding settings: vllm (temperature, top_p, top_k, min_p 0, repetition_penalty 1.0, min_tokens, continuous usage stats), openai (temperature, top_p, frequency_penalty 0; transformers serve rejects any other field); auto = vllm when GET /v1/models names vLLM as the owner, else openai",
+      ),
     ready_timeout_s: z
       .number()
       .positive()
@@ -56,6 +62,14 @@ export const ServerSchema = z
 /** The request load of the serving engine. */
 export const LoadSchema = z
   .strictObject({
+    metrics_url: z
+      .string()
+      .regex(/^https?:\/\/[^\s/]+(?:\/\S*)?$/, 'expected an http(s) URL such as "http://127.0.0.1:8000/metrics"')
+      .nullable()
+      .default(null)
+      .describe(
+        "the server's Prometheus metrics, read through the load (running and waiting requests, KV cache, prefix cache, TTFT); null = {url}/metrics",
+      ),
     pattern: z
       .enum(['closed_loop', 'constant', 'poisson', 'bursty', 'trace'])
       .default('closed_loop')
@@ -94,6 +108,14 @@ export const LoadSchema = z
       .nonnegative()
       .default(2)
       .describe('requests sent (one at a time) and not measured before the load'),
+    max_error_share: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.05)
+      .describe(
+        'failed requests (HTTP errors, stalls, truncated streams) are kept and counted; the experiment fails when more than this share failed (or all did). 0.05: a stray failure stays data, while past 5 % the failed ones (the slowest, under overload) would bias latency and energy per request; raise it to keep the overloaded points of a rate sweep',
+      ),
     trace_file: z
       .string()
       .min(1)
@@ -106,6 +128,18 @@ export const LoadSchema = z
 /** Service-level objectives for goodput. */
 export const SloSchema = z
   .strictObject({
+    prompt_reuse: z
+      .boolean()
+      .default(false)
+      .describe(
+        'false: every request a prompt of its own, the warm-up prompts apart (more requests than prompts is an error); true: cycle through the prompts (a prefix cache serves the repeats)',
+      ),
+    shared_prefix_tokens: z
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe('prefix-sharing workload: every prompt starts with the same text of this many tokens; null = none'),
     ttft_ms: z
       .number()
       .positive()
