@@ -15,6 +15,9 @@
    request by request, with a per-request check of both against the kernel's packet times where
    allowed (root); see ``agreement.py``. ``load_average`` / ``load_average_after``: the host's
    1-minute load around the run (2 CPUs shared: figures from a busy host are noisy).
+4. ``streams``: 64 and 256 concurrent streams (closed loop) against a streaming instant server (32
+   one-token chunks per request, then usage), instant and paced at 10 ms per token: the client's CPU
+   per request, requests/s, and each side's share of its CPU (``client_streams.py``).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ sys.path.insert(0, str(PYTHON_DIR))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 from agreement import agreement  # noqa: E402
+from client_streams import streams  # noqa: E402
 
 from joules_worker.engines.server.load_generator import Target, closed_loop, open_loop  # noqa: E402
 from joules_worker.engines.server.load_patterns import Arrival, poisson_offsets  # noqa: E402
@@ -163,10 +167,16 @@ def main() -> None:
     ap.add_argument("--pause-ms", type=float, default=10.0, help="pause between requests in `agreement.paced`")
     ap.add_argument("--skip-real", action="store_true")
     ap.add_argument("--only-real", action="store_true", help="only the agreement with an independent client")
+    ap.add_argument("--only-streams", action="store_true", help="only the 64- and 256-stream runs")
     args = ap.parse_args()
     out = {"host_cpus": os.cpu_count(), "load_average": os.getloadavg()[0]}
-    if not args.only_real:
+    if not args.only_real and not args.only_streams:
         out.update(instant(args.requests))
+    if not args.only_real:
+        plan = [(64, 0.0), (256, 0.0), (64, 10.0), (256, 10.0)]
+        out["streams"] = streams(args.requests, plan, 32, free_port(), wait_health)
+    if args.only_streams:
+        args.skip_real = True
     if not args.skip_real:
         out["agreement"] = agreement(
             str(REPO / ".joules/models/tiny-llama"), free_port(), args.rounds, args.pause_ms, wait_health
