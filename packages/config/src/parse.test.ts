@@ -80,12 +80,14 @@ describe('parseExperiment', () => {
         url: null,
         host: '127.0.0.1',
         api: 'completions',
+        dialect: 'auto',
         ready_timeout_s: 300,
         request_timeout_s: 120,
         extra_body: {},
+        env: {},
         devices: null,
-      },
         metrics_url: null,
+      },
       load: {
         pattern: 'closed_loop',
         concurrency: null,
@@ -96,10 +98,11 @@ describe('parseExperiment', () => {
         duration_s: null,
         max_tokens: null,
         warmup_requests: 2,
+        max_error_share: 0.05,
         trace_file: null,
-      },
         prompt_reuse: false,
         shared_prefix_tokens: null,
+      },
       slo: { ttft_ms: null, tpot_ms: null },
     });
   });

@@ -37,16 +37,19 @@ describe('dryRun', { timeout: 30_000 }, () => {
     expect(d.text).toContain(`--main_process_port '<free port>' -m joules_worker`);
   });
 
-  it('engine "server": the server command line first, its port a placeholder, then the worker', async () => {
+  it('engine "server": the server command line (server.env too) first, its port a placeholder, then the worker', async () => {
     const j = await job('success', {
       engine: 'server',
       gpu_ids: [2, 3],
-      server: { command: ['vllm', 'serve', '{model}', '--port', '{port}', '--tensor-parallel-size', '2'] },
+      server: {
+        command: ['vllm', 'serve', '{model}', '--port', '{port}', '--tensor-parallel-size', '2'],
+        env: { VLLM_LOGGING_LEVEL: 'DEBUG' },
+      },
       load: { pattern: 'closed_loop', concurrency: 4, num_requests: 8 },
     });
     const text = dryRun(new PythonLauncher({ pythonBin: '/venv/bin/python' }), j).text.split('\n');
     expect(text[0]).toBe(
-      `server: CUDA_VISIBLE_DEVICES=2,3 CUDA_DEVICE_ORDER=PCI_BUS_ID vllm serve ${j.experiment.model_name} --port '<free port>' --tensor-parallel-size 2`,
+      `server: CUDA_VISIBLE_DEVICES=2,3 CUDA_DEVICE_ORDER=PCI_BUS_ID VLLM_LOGGING_LEVEL=DEBUG vllm serve ${j.experiment.model_name} --port '<free port>' --tensor-parallel-size 2`,
     );
     expect(text[1]).toMatch(/^worker: .*\/venv\/bin\/python -m joules_worker --config /);
     const slurm = dryRun(
@@ -54,7 +57,7 @@ describe('dryRun', { timeout: 30_000 }, () => {
       j,
     ).text.split('\n');
     expect(slurm[0]).toMatch(
-      /^server: CUDA_VISIBLE_DEVICES='<the allocation'\\''s>' CUDA_DEVICE_ORDER=PCI_BUS_ID vllm /,
+      /^server: CUDA_VISIBLE_DEVICES='<the allocation'\\''s>' CUDA_DEVICE_ORDER=PCI_BUS_ID VLLM_LOGGING_LEVEL=DEBUG vllm /,
     );
     expect(slurm[1]).toMatch(/^worker: .*sbatch /);
   });

@@ -47,8 +47,9 @@ export function dryRun(
 }
 
 /**
- * Engine "server" started by Joules: the server's command line, its port shown as a placeholder (on
- * Slurm its GPUs too: the allocation's, known on the node).
+ * Engine "server" started by Joules: the server's command line with its environment (the GPUs, then
+ * `server.env`), its port shown as a placeholder (on Slurm its GPUs too: the allocation's, known on
+ * the node).
  */
 function serverLine(job: LaunchJob, slurm: boolean): string | undefined {
   const e = job.experiment;
@@ -60,7 +61,8 @@ function serverLine(job: LaunchJob, slurm: boolean): string | undefined {
     port: DRY_RUN_PORT,
     gpuIds: e.gpu_ids,
   });
-  const env = slurm ? { ...serverEnv([]), CUDA_VISIBLE_DEVICES: SLURM_GPUS } : serverEnv(e.gpu_ids);
+  const gpus = slurm ? { ...serverEnv([]), CUDA_VISIBLE_DEVICES: SLURM_GPUS } : serverEnv(e.gpu_ids);
+  const env = { ...gpus, ...e.server.env };
   return formatCommandLine({ file: file!, args, env });
 }
 

@@ -17,13 +17,19 @@ export async function stillAlive(pids: readonly number[], ms: number): Promise<n
   return pids.filter(alive);
 }
 
-/** Pids of the processes whose environment names `pid` as their launching joules process (Linux /proc). */
-export async function workersOf(pid: number): Promise<number[]> {
+/**
+ * Pids of the processes whose environment holds `name=value` (Linux /proc). A tag put in a server's
+ * environment finds the server and every process it started.
+ */
+export async function processesWithEnv(name: string, value: string): Promise<number[]> {
   const found: number[] = [];
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     const env = await readFile(`/proc/${entry}/environ`, 'latin1').catch(() => '');
-    if (env.split('\0').includes(`JOULES_PARENT_PID=${pid}`)) found.push(Number(entry));
+    if (env.split('\0').includes(`${name}=${value}`)) found.push(Number(entry));
   }
   return found;
 }
+
+/** Pids of the processes whose environment names `pid` as their launching joules process (Linux /proc). */
+export const workersOf = (pid: number): Promise<number[]> => processesWithEnv('JOULES_PARENT_PID', String(pid));

@@ -65,6 +65,14 @@ describe('serving engine config', () => {
     [{ load: { pattern: 'closed_loop', concurrency: 0, num_requests: 8 } }, 'load.concurrency:'],
     [{ engine: 'vllm' }, 'engine:'],
     [{ launch: { launcher: 'slurm', slurm: { nodes: 2 } } }, 'launch.slurm.nodes: must be 1 with engine "server"'],
+    [
+      { server: { command: ['srv', '--port', '{port}'], env: { CUDA_VISIBLE_DEVICES: '1' } } },
+      'server.env.CUDA_VISIBLE_DEVICES: set from gpu_ids',
+    ],
+    [
+      { server: { command: ['srv', '--port', '{port}'], env: { N: 1 } } },
+      'server.env.N: Invalid input: expected string',
+    ],
   ])('rejects %j', (p, message) => {
     const errors = errorsOf(patch(p));
     expect(errors, JSON.stringify(errors)).toHaveLength(1);
@@ -77,6 +85,18 @@ describe('serving engine config', () => {
     );
     expect(r.errors).toEqual([]);
     expect(r.warnings).toEqual([]);
+  });
+
+  it('server.env: strings for a started server, {} by default; ignored (warned) with an attached one', () => {
+    const env = { VLLM_TARGET_DEVICE: 'cpu', VLLM_CPU_KVCACHE_SPACE: '1' };
+    expect(parseExperiment(serving).config?.server.env).toEqual({});
+    const started = parseExperiment(patch({ server: { ...serving.server, env } }));
+    expect(started.errors).toEqual([]);
+    expect(started.warnings).toEqual([]);
+    expect(started.config?.server.env).toEqual(env);
+    const attached = parseExperiment(patch({ server: { url: 'http://127.0.0.1:8000', devices: [], env } }));
+    expect(attached.errors).toEqual([]);
+    expect(attached.warnings).toEqual([expect.stringMatching(/^server.env: ignored with server.url/)]);
   });
 
   it('an attached server without devices is valid but warned: no energy', () => {

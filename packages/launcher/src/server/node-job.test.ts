@@ -1,10 +1,12 @@
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseExperiment } from '@joules/config';
 import { FAULT_SERVER, stillAlive } from '@joules/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { job } from '../__fixtures__/helpers.js';
+import { serverJobSpec } from '../slurm/server-job.js';
 import { allocationGpus, EXIT_SERVER_FAILED, runNodeJob } from './node-job.js';
 
 // The node job of a Slurm server job, run here without Slurm: the fault server (the crash a real
@@ -88,5 +90,30 @@ describe('runNodeJob (slow)', () => {
     const pids = [...(await readFile(logFile, 'utf8')).matchAll(/^(?:pid|child)=(\d+)$/gm)].map((m) => Number(m[1]));
     expect(pids).toHaveLength(2);
     expect(await stillAlive(pids, 5000)).toEqual([]);
+  });
+
+  it("server.env reaches the node's server (the job's spec carries it)", {
+    timeout: 60_000,
+  }, async () => {
+    const tag = `JOULES_NODE_JOB_TEST=${process.pid}`;
+    const j = await job('success', {
+      engine: 'server',
+      server: {
+        command: [process.execPath, FAULT_SERVER, '--port', '{port}', '--mode', 'ok'],
+        env: { JOULES_NODE_JOB_TEST: String(process.pid) },
+      },
+      load: { pattern: 'closed_loop', concurrency: 1, num_requests: 1 },
+    });
+    const configPath = path.join(j.dir, 'experiment.json');
+    await writeFile(configPath, JSON.stringify(j.experiment));
+    const spec = serverJobSpec(j, configPath, { accelerateBin: '/venv/bin/accelerate' })!;
+    expect(spec.env).toEqual({ JOULES_NODE_JOB_TEST: String(process.pid) });
+    await mkdir(path.dirname(spec.errorFile), { recursive: true });
+    // The "worker": counts the processes carrying the tag (the server) while the server runs.
+    const found = path.join(j.dir, 'found.txt');
+    const count = `const fs = require('fs'); const n = fs.readdirSync('/proc').filter((e) => { try { return fs.readFileSync('/proc/' + e + '/environ', 'latin1').split('\\0').includes(process.argv[1]); } catch { return false; } }).length; fs.writeFileSync(process.argv[2], String(n));`;
+    const code = await runNodeJob({ ...spec, workerArgv: [process.execPath, '-e', count, tag, found] });
+    expect(code).toBe(0);
+    expect(await readFile(found, 'utf8')).toBe('1');
   });
 });

@@ -1,9 +1,9 @@
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import os from 'node:os';
-import { delimiter } from 'node:path';
 import { execa } from 'execa';
 import { ServerError } from '../errors.js';
 import { withLogTail } from './health.js';
+import { withPathPrefix } from './server-argv.js';
 import { type ServerHandle, startServer } from './start-server.js';
 
 /**
@@ -23,6 +23,8 @@ export interface NodeJobSpec {
   logFile: string;
   /** Put first on the server's PATH (the worker venv's bin). */
   pathPrefix: string;
+  /** `server.env`: more environment for the server (its GPUs stay the allocation's). */
+  env?: Record<string, string>;
   /** The experiment file the worker reads (rewritten with server.url and server.devices). */
   configPath: string;
   /** Where a server failure is written (`<job dir>/server-error.json`, fresh for each launch). */
@@ -89,7 +91,7 @@ export async function runNodeJob(spec: NodeJobSpec, log: NodeJobLog = () => {}):
       gpuIds,
       logFile: spec.logFile,
       readyTimeoutMs: spec.readyTimeoutMs,
-      env: { PATH: `${spec.pathPrefix}${delimiter}${process.env.PATH ?? ''}`, CUDA_VISIBLE_DEVICES: visible },
+      env: { ...withPathPrefix(spec.env ?? {}, spec.pathPrefix), CUDA_VISIBLE_DEVICES: visible },
       ...(spec.graceMs !== undefined && { graceMs: spec.graceMs }),
     });
   } catch (err) {

@@ -1,3 +1,5 @@
+import { delimiter } from 'node:path';
+
 /** What the placeholders of `server.command` stand for. */
 export interface ServerPlaceholders {
   model: string;
@@ -22,4 +24,17 @@ export function serverArgv(command: readonly string[], p: ServerPlaceholders): s
 /** The environment of a started server: its GPUs in CUDA_VISIBLE_DEVICES (empty on CPU: no GPU). */
 export function serverEnv(gpuIds: readonly number[]): Record<string, string> {
   return { CUDA_VISIBLE_DEVICES: gpuIds.join(','), CUDA_DEVICE_ORDER: 'PCI_BUS_ID' };
+}
+
+/**
+ * `server.env` with `pathPrefix` (the worker venv's bin) put first on its PATH: the PATH of
+ * `server.env` where it sets one, else the inherited PATH.
+ */
+export function withPathPrefix(
+  env: Readonly<Record<string, string>>,
+  pathPrefix: string | undefined,
+  inherited: string = process.env.PATH ?? '',
+): Record<string, string> {
+  if (pathPrefix === undefined) return { ...env };
+  return { ...env, PATH: `${pathPrefix}${delimiter}${env.PATH ?? inherited}` };
 }

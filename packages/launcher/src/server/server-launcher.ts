@@ -1,8 +1,8 @@
-import { delimiter } from 'node:path';
 import { canonicalJson, type Experiment, startsServer } from '@joules/config';
 import { ServerError } from '../errors.js';
 import type { CommandLine, Launcher, LaunchJob, LaunchOptions, LaunchOutcome, ServerOutcomeKind } from '../launcher.js';
 import { probeHealth, withLogTail } from './health.js';
+import { withPathPrefix } from './server-argv.js';
 import { type ServerHandle, startServer } from './start-server.js';
 
 export interface ServerLauncherOptions {
@@ -15,8 +15,9 @@ export interface ServerLauncherOptions {
 /** `logs/<id>.log` → `logs/<id>-server.log`. */
 export const serverLogFile = (job: LaunchJob) => `${job.logFile.replace(/\.log$/, '')}-server.log`;
 
-/** What makes two experiments share one server: command, model, GPUs, host. */
-export const serverKey = (e: Experiment) => canonicalJson([e.server.command, e.model_name, e.gpu_ids, e.server.host]);
+/** What makes two experiments share one server: command, model, GPUs, host, environment. */
+export const serverKey = (e: Experiment) =>
+  canonicalJson([e.server.command, e.model_name, e.gpu_ids, e.server.host, e.server.env]);
 
 const live = new Set<ServerLauncher>();
 
@@ -108,10 +109,8 @@ export class ServerLauncher implements Launcher {
             gpuIds: e.gpu_ids,
             logFile: serverLogFile(job),
             readyTimeoutMs: e.server.ready_timeout_s * 1000,
+            env: withPathPrefix(e.server.env, this.options.pathPrefix),
             ...(this.options.graceMs !== undefined && { graceMs: this.options.graceMs }),
-            ...(this.options.pathPrefix !== undefined && {
-              env: { PATH: `${this.options.pathPrefix}${delimiter}${process.env.PATH ?? ''}` },
-            }),
           });
           this.current = { key, handle: started };
           live.add(this);

@@ -39,6 +39,7 @@ export function serverJobSpec(
     readyTimeoutMs: e.server.ready_timeout_s * 1000,
     logFile: serverLogFile(job),
     pathPrefix: path.dirname(python), // the worker venv's bin: `transformers serve`, vllm... are there
+    env: { ...e.server.env },
     configPath,
     errorFile: slurmJobFile(job, SERVER_ERROR_FILE),
     workerArgv: [python, '-m', 'joules_worker', '--config', configPath, '--output-dir', job.outputDir],
