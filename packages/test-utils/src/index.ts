@@ -2,8 +2,17 @@ import { fileURLToPath } from 'node:url';
 
 export { CHECKOUT_ROOT, copyCheckout } from './checkout-copy.js';
 export { FAKE_PYNVML_DIR, type FakeGpu, useFakeNvml } from './fake-nvml.js';
-export { alive, stillAlive, workersOf } from './processes.js';
+export { alive, processesWithEnv, stillAlive, workersOf } from './processes.js';
 export { type SlurmCluster, slurmUnavailable, startSlurmCluster, stopSlurmClusters } from './slurm-cluster.js';
+export {
+  VLLM_CPU_ENV,
+  VLLM_MODEL,
+  VLLM_PYTHON,
+  VLLM_VENV,
+  vllmRequired,
+  vllmServerCommand,
+  vllmUnavailable,
+} from './vllm.js';
 
 /**
  * A fault-injecting OpenAI-style server (`node fault-server.mjs --port P --mode MODE [--child]`): the
