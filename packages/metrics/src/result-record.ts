@@ -121,6 +121,7 @@ const STRING_COLUMNS: ReadonlySet<string> = new Set<ResultColumn>([
   'engine',
   'load_pattern',
   'serving_steady_energy_method',
+  'serving_itl_source',
   'experiment_id',
   'config_name',
   'model_name',
@@ -135,6 +136,7 @@ const STRING_COLUMNS: ReadonlySet<string> = new Set<ResultColumn>([
 ]);
 const BOOLEAN_COLUMNS: ReadonlySet<string> = new Set<ResultColumn>([
   'serving_tokens_counted',
+  'serving_client_behind',
   'energy_estimated',
   'flops_quantized',
   'throttling_observed',

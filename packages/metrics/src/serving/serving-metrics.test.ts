@@ -29,6 +29,11 @@ const req = (
   status: 200,
   error: null,
   error_kind: null,
+  reasoning_tokens: null,
+  chunk_gaps_s: [],
+  chunk_tokens: [],
+  itl_source: null,
+  send_lag_s: null,
   e2e_s: end - send,
   ...extra,
 });
@@ -138,6 +143,82 @@ describe('servingMetrics', () => {
   });
 });
 
+describe('the client: failures, per-token ITL source, send lag', () => {
+  const open = (lags: number[], gap: number, over: Partial<ServingRequest> = {}) =>
+    lags.map((lag, i) =>
+      req(i, 100 + i * gap + lag, 100.5 + i * gap, 101 + i * gap, 3, {
+        scheduled_s: i * gap,
+        send_lag_s: lag,
+        ...over,
+      }),
+    );
+  const poisson = summary({ pattern: 'poisson', concurrency: null, rate: 10 });
+  const none = { ttft_ms: null, tpot_ms: null };
+
+  it('the p99 send lag, and behind only past both 10 ms and a tenth of the mean inter-arrival time', () => {
+    const lags = [...Array.from({ length: 98 }, () => 0.001), 0.5, 0.5]; // p99 (numpy's linear): 0.5
+    const late = servingMetrics(open(lags, 0.1), poisson, none);
+    expect(late.serving_send_lag_p99_s).toBeCloseTo(0.5);
+    expect(late.serving_client_behind).toBe(true);
+    // 30 ms late at p99: behind at 10 requests/s? No: a tenth of the 1 s mean gap is 100 ms.
+    const slow = servingMetrics(
+      open(
+        Array.from({ length: 10 }, () => 0.03),
+        1,
+      ),
+      poisson,
+      none,
+    );
+    expect([slow.serving_send_lag_p99_s, slow.serving_client_behind]).toEqual([expect.closeTo(0.03), false]);
+    // 5 ms late, 1 ms apart: under the 10 ms floor.
+    expect(
+      servingMetrics(
+        open(
+          Array.from({ length: 10 }, () => 0.005),
+          0.001,
+        ),
+        poisson,
+        none,
+      ).serving_client_behind,
+    ).toBe(false);
+    // closed loop: no schedule, no lag
+    const closed = servingMetrics(requests, summary(), none);
+    expect([closed.serving_send_lag_p99_s, closed.serving_client_behind]).toEqual([null, null]);
+  });
+
+  it('serving_itl_source: usage where every request had per-chunk counts, chunks where any was counted', () => {
+    const usage = open([0, 0], 1, { itl_source: 'usage' });
+    expect(servingMetrics(usage, poisson, none).serving_itl_source).toBe('usage');
+    const mixed = [...usage, req(2, 103, 103.5, 104, 3, { itl_source: 'chunks' })];
+    expect(servingMetrics(mixed, poisson, none).serving_itl_source).toBe('chunks');
+    expect(servingMetrics(requests, summary(), none).serving_itl_source).toBeNull(); // older files: not said
+  });
+
+  it('failed requests stay in the count and the error share', () => {
+    const m = servingMetrics(requests, summary(), none);
+    expect([m.serving_requests, m.serving_errors, m.serving_error_share]).toEqual([3, 1, 1 / 3]);
+  });
+
+  it('the request schema reads the new fields, and files written before them', () => {
+    const line = {
+      ...requests[0]!,
+      chunk_gaps_s: [0.5],
+      chunk_tokens: [1, 3],
+      itl_source: 'usage',
+      send_lag_s: 0.002,
+      reasoning_tokens: 2,
+    };
+    expect(ServingRequestSchema.parse(line)).toMatchObject({
+      chunk_tokens: [1, 3],
+      itl_source: 'usage',
+      reasoning_tokens: 2,
+    });
+    const { chunk_gaps_s, chunk_tokens, itl_source, send_lag_s, reasoning_tokens, ...old } = line;
+    expect(ServingRequestSchema.parse(old)).toMatchObject({ chunk_gaps_s: [], itl_source: null, send_lag_s: null });
+    expect(() => ServingRequestSchema.parse({ ...line, itl_source: 'guessed' })).toThrow();
+  });
+});
+
 describe('serving columns', () => {
   it('are appended at the end of RESULT_COLUMNS, after every earlier column', () => {
     // Only the model-reuse columns (issue 14) were appended after them.
@@ -168,6 +249,9 @@ describe('serving columns', () => {
     expect(parseResultRecord(text).serving_tokens_counted).toBe(false);
     expect(parseResultRecord(text).load_pattern).toBe('closed_loop');
     expect(parseResultRecord(text).serving_steady_energy_method).toBe('prorated_by_time');
+    const lagged = toResultRecord(id, { ...cols, serving_client_behind: true, serving_itl_source: 'usage' } as never);
+    const lagText = Object.fromEntries(Object.entries(lagged).map(([k, v]) => [k, v === null ? '' : String(v)]));
+    expect(parseResultRecord(lagText)).toMatchObject({ serving_client_behind: true, serving_itl_source: 'usage' });
     const plain = toResultRecord(id, {} as never);
     expect(SERVING_COLUMNS.map((c) => plain[c])).toEqual(SERVING_COLUMNS.map(() => null));
   });

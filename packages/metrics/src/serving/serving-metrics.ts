@@ -1,4 +1,5 @@
 import { type Distribution, distribution, JOULES_PER_WH, ratio, sum } from '../numbers.js';
+import { type ClientFigures, clientFigures } from './client-figures.js';
 import type { ServingRequest, ServingSummary, ServingWindow } from './serving-schema.js';
 
 /** Service-level objectives (ms); null = not part of the objective. */
@@ -8,7 +9,7 @@ export interface ServingSlo {
 }
 
 /** The serving engine's figures of one experiment. Every value finite or null. */
-export interface ServingMetrics {
+export interface ServingMetrics extends ClientFigures {
   load_pattern: string;
   load_concurrency: number | null;
   load_rate: number | null;
@@ -129,6 +130,7 @@ export function servingMetrics(
     serving_goodput_requests_per_s: meeting === null ? null : ratio(meeting, whole),
     serving_energy_per_good_request_j: meeting === null ? null : ratio(energy, meeting),
     serving_steady_energy_method: summary.energy_steady_j === null ? null : summary.steady_energy_method,
+    ...clientFigures(requests),
   };
 }
 
@@ -173,6 +175,9 @@ export const SERVING_COLUMNS = [
   'serving_goodput_requests_per_s',
   'serving_energy_per_good_request_j',
   'serving_steady_energy_method',
+  'serving_send_lag_p99_s',
+  'serving_client_behind',
+  'serving_itl_source',
 ] as const;
 export type ServingColumn = (typeof SERVING_COLUMNS)[number];
 

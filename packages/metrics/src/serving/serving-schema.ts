@@ -6,7 +6,12 @@ import { z } from 'zod';
 const seconds = () => z.number().nonnegative();
 const nullableInt = () => z.int().nonnegative().nullable();
 
-/** One measured request. Times are unix seconds; `itl_s` are the gaps between content chunks. */
+/**
+ * One measured request. Times are unix seconds. `itl_s` are per token: a chunk of k tokens after a
+ * gap g gives k gaps of g/k (the first chunk's further tokens: gaps of 0); `chunk_gaps_s` and
+ * `chunk_tokens` are the chunks as they came, `itl_source` where their token counts came from. The
+ * fields after `error_kind` came later: files written before them read as empty.
+ */
 export const ServingRequestSchema = z.object({
   index: z.int().nonnegative(),
   scheduled_s: z.number().nonnegative().nullable(),
@@ -21,6 +26,11 @@ export const ServingRequestSchema = z.object({
   status: z.int().nullable(),
   error: z.string().nullable(),
   error_kind: z.string().nullable(),
+  reasoning_tokens: nullableInt().default(null),
+  chunk_gaps_s: z.array(seconds()).default([]),
+  chunk_tokens: z.array(z.int().positive()).default([]),
+  itl_source: z.enum(['usage', 'chunks']).nullable().default(null),
+  send_lag_s: seconds().nullable().default(null),
   e2e_s: seconds().nullable(),
 });
 export type ServingRequest = z.output<typeof ServingRequestSchema>;
