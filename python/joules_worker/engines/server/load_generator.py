@@ -3,19 +3,28 @@
 Closed loop: ``concurrency`` users, each sending its next request when its last one ends, until
 ``num_requests`` were sent or ``duration_s`` passed. Open loop: requests sent at their scheduled
 offsets (constant, poisson, bursty, trace) whatever the server's state; ``scheduled_s`` keeps the
-plan so that the send-time error against it can be checked.
+plan, and each record's ``send_lag_s`` how late its send ran behind it. The client is *behind* when
+the p99 of those lags exceeds both ``LAG_FLOOR_S`` (10 ms: an asyncio loop's ordinary jitter stays well
+below it) and ``LAG_SHARE`` (a tenth) of the mean time between scheduled sends (below that the arrival
+process keeps its shape); a warning is logged then.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from joules_worker.engines.server import clock
 from joules_worker.engines.server.http_stream import RequestRecord, endpoint, request_body, stream_request
 from joules_worker.engines.server.load_patterns import Arrival
+from joules_worker.engines.server.request_fields import dialect_fields
+
+logger = logging.getLogger(__name__)
+LAG_FLOOR_S = 0.010
+LAG_SHARE = 0.1
 
 # Requests (prompt, max_tokens) by index; the caller cycles its prompts.
 RequestFor = Callable[[int, Arrival | None], tuple[str, int]]
@@ -28,6 +37,15 @@ class Target:
     model: str  # the "model" field of each request
     extra_body: dict[str, Any]
     request_timeout_s: float
+    fields: dict[str, Any] = field(default_factory=dict)  # the dialect's (request_fields.body_fields)
+    dialect: str | None = None  # which dialect ``fields`` speak
+
+    @classmethod
+    def of(cls, config: Any) -> Target:
+        """The experiment's server, its decoding settings in the server's dialect (``auto``: asked)."""
+        s = config.server
+        dialect, fields = dialect_fields(s, config.decoding, config.min_output_tokens)
+        return cls(s.url, s.api, config.model_name, dict(s.extra_body), s.request_timeout_s, fields, dialect)
 
 
 async def _stamp(_session: Any, ctx: Any, _params: Any) -> None:
@@ -59,7 +77,7 @@ async def send_request(
 ) -> RequestRecord:
     """One streamed request on ``session``; failures end in the record, never raise."""
     record = RequestRecord(index=index, scheduled_s=scheduled, send_unix_s=clock.now())
-    body = request_body(target.api, target.model, prompt, max_tokens, target.extra_body)
+    body = request_body(target.api, target.model, prompt, max_tokens, target.extra_body, target.fields)
     return await stream_request(
         session, endpoint(target.base_url, target.api), body, record, target.api, target.request_timeout_s
     )
@@ -118,7 +136,33 @@ async def open_loop(
             prompt, max_tokens = request_for(i, a)
             tasks.append(asyncio.ensure_future(send_request(session, target, i, prompt, max_tokens, a.offset_s)))
         records = list(await asyncio.gather(*tasks))
+    for r, a in zip(records, arrivals, strict=False):
+        r.send_lag_s = max(r.send_unix_s - (start + a.offset_s), 0.0)
+    p99, threshold = client_lag(records)
+    if p99 is not None and p99 > threshold:
+        logger.warning(
+            "the load generator fell behind its schedule: p99 send lag %.1f ms > %.1f ms (the figures hold, "
+            "but the server saw a different arrival process than planned)",
+            p99 * 1000,
+            threshold * 1000,
+        )
     return start, records
+
+
+def _p99(values: list[float]) -> float:
+    """numpy's default (linear) percentile, as @joules/metrics computes it."""
+    v = sorted(values)
+    pos = (len(v) - 1) * 0.99
+    lo = int(pos)
+    return v[lo] + (v[min(lo + 1, len(v) - 1)] - v[lo]) * (pos - lo)
+
+
+def client_lag(records: Sequence[RequestRecord]) -> tuple[float | None, float]:
+    """(p99 of the send lags or None, the threshold above which the client is behind)."""
+    lags = [r.send_lag_s for r in records if r.send_lag_s is not None]
+    offsets = sorted(r.scheduled_s for r in records if r.scheduled_s is not None)
+    mean_gap = (offsets[-1] - offsets[0]) / (len(offsets) - 1) if len(offsets) > 1 else 0.0
+    return (_p99(lags) if lags else None), max(LAG_FLOOR_S, LAG_SHARE * mean_gap)
 
 
 async def sequential(target: Target, requests: Sequence[tuple[str, int]], pause_s: float = 0.0) -> list[RequestRecord]:

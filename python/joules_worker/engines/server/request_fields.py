@@ -16,13 +16,14 @@ Dialects (``server.dialect``):
 from __future__ import annotations
 
 import json
+import logging
 import re
 import urllib.request
 from typing import Any
 
 from joules_worker.errors import BadConfigError
 
-DIALECTS = ("vllm", "openai")
+logger = logging.getLogger(__name__)
 USAGE = {"include_usage": True}
 CONTINUOUS_USAGE = {"include_usage": True, "continuous_usage_stats": True}
 
@@ -128,14 +129,26 @@ def rejected_fields(answer: str, body: dict[str, Any]) -> list[str]:
     return out
 
 
-def rejection_hint(fields: list[str], extra_body: dict[str, Any], dialect_fields: dict[str, Any], dialect: str) -> str:
-    """Which config key sent each rejected field, and what to change."""
+def rejection_hint(record: Any, target: Any) -> str:
+    """Which config key sent each field ``record`` was rejected for (``target``: the load's Target)."""
+    fields = record.rejected_fields
+    extra = [f for f in fields if f.split(".")[0] in target.extra_body]
+    ours = [f for f in fields if f not in extra and f.split(".")[0] in target.fields]
     parts = []
-    extra = [f for f in fields if f.split(".")[0] in extra_body]
-    ours = [f for f in fields if f not in extra and f.split(".")[0] in dialect_fields]
     if ours:
-        fix = "set server.dialect: openai" if dialect == "vllm" else "set server.dialect to what the server speaks"
-        parts.append(f"{', '.join(ours)} sent for server.dialect {dialect} ({fix})")
+        fix = (
+            "set server.dialect: openai" if target.dialect == "vllm" else "set server.dialect to what the server speaks"
+        )
+        parts.append(f"{', '.join(ours)} sent for server.dialect {target.dialect} ({fix})")
     if extra:
         parts.append(f"{', '.join(extra)} from server.extra_body (remove it there)")
     return f" [{'; '.join(parts)}]" if parts else ""
+
+
+def dialect_fields(server: Any, decoding: Any, min_output_tokens: int) -> tuple[str, dict[str, Any]]:
+    """(dialect, its body fields) for the experiment's ``server`` and decoding; ``auto`` asks the server."""
+    dialect, why = (server.dialect, "") if server.dialect != "auto" else detect_dialect(server.url)
+    if why:
+        logger.info("server.dialect auto: %s (%s)", dialect, why)
+        why = f"auto: {why}"
+    return dialect, body_fields(dialect, decoding, min_output_tokens, why)
