@@ -17,9 +17,15 @@ const files = readdirSync(examples)
 const SCHEMA_FILES = { experiment: 'experiment-input.schema.json', suite: 'suite.schema.json' } as const;
 
 describe('examples/*.yaml', () => {
-  it('has the demo, a demo suite, a controlled suite and a grid suite', () => {
+  it('has the demo, a demo suite, a controlled suite, a grid suite and the vLLM demo', () => {
     expect(files).toEqual(
-      expect.arrayContaining(['demo.yaml', 'demo-suite.yaml', 'controlled-suite.yaml', 'grid-suite.yaml']),
+      expect.arrayContaining([
+        'demo.yaml',
+        'demo-suite.yaml',
+        'controlled-suite.yaml',
+        'grid-suite.yaml',
+        'vllm-demo.yaml',
+      ]),
     );
   });
 
