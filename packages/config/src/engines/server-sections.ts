@@ -62,12 +62,6 @@ export const ServerSchema = z
       .describe(
         "attached server: the GPUs it runs on ([] = on this host's CPU); null = unknown, no energy is reported",
       ),
-  })
-  .describe('the inference server (engine "server")');
-
-/** The request load of the serving engine. */
-export const LoadSchema = z
-  .strictObject({
     metrics_url: z
       .string()
       .regex(/^https?:\/\/[^\s/]+(?:\/\S*)?$/, 'expected an http(s) URL such as "http://127.0.0.1:8000/metrics"')
@@ -76,6 +70,12 @@ export const LoadSchema = z
       .describe(
         "the server's Prometheus metrics, read through the load (running and waiting requests, KV cache, prefix cache, TTFT); null = {url}/metrics",
       ),
+  })
+  .describe('the inference server (engine "server")');
+
+/** The request load of the serving engine. */
+export const LoadSchema = z
+  .strictObject({
     pattern: z
       .enum(['closed_loop', 'constant', 'poisson', 'bursty', 'trace'])
       .default('closed_loop')
@@ -128,12 +128,6 @@ export const LoadSchema = z
       .nullable()
       .default(null)
       .describe('trace: JSONL of {"offset_s", "input_tokens"?, "output_tokens"?} (relative to the config file)'),
-  })
-  .describe('request load (engine "server")');
-
-/** Service-level objectives for goodput. */
-export const SloSchema = z
-  .strictObject({
     prompt_reuse: z
       .boolean()
       .default(false)
@@ -146,6 +140,12 @@ export const SloSchema = z
       .nullable()
       .default(null)
       .describe('prefix-sharing workload: every prompt starts with the same text of this many tokens; null = none'),
+  })
+  .describe('request load (engine "server")');
+
+/** Service-level objectives for goodput. */
+export const SloSchema = z
+  .strictObject({
     ttft_ms: z
       .number()
       .positive()
