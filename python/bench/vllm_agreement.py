@@ -25,6 +25,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
@@ -33,45 +34,32 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import vllm_figures as figs  # noqa: E402
 from agreement import cpu_split  # noqa: E402
 from load_generator import free_port, wait_health  # noqa: E402
-from vllm_server import MODEL, VLLM_PYTHON, VllmServer  # noqa: E402
+from vllm_server import MODEL, VLLM_PYTHON, Attached, VllmServer  # noqa: E402
 
 from joules_worker.engines.server import load_generator as lg  # noqa: E402
 from joules_worker.engines.server.http_stream import RequestRecord  # noqa: E402
 from joules_worker.engines.server.load_patterns import Arrival  # noqa: E402
+from joules_worker.engines.server.request_fields import body_fields  # noqa: E402
 
 OUTPUT_TOKENS = 32
+# What the engine sends a vLLM for a greedy experiment (server.dialect vllm), plus ignore_eos; vLLM's
+# client gets the same fields (--extra-body), so that both send the same requests.
+FIELDS = body_fields("vllm", SimpleNamespace(mode="greedy", temperature=None, top_p=None, top_k=None), 0)
+EXTRA = {"ignore_eos": True}
 PROMPTS_FILE = HERE.parent.parent.parent / "shared/data/aienergyscore_text_generation.jsonl"
 
 
 class CallStamped(RequestRecord):
-    """A record that keeps its first ``send_unix_s`` (set when ``send_request`` is called, before the
-    body is built) as ``call_unix_s``: where vLLM's client starts a request's clock. The load
+    """A record that keeps the ``send_unix_s`` it is built with (when ``send_request`` is called, before
+    the body is built) as ``call_unix_s``: where vLLM's client starts a request's clock. The load
     generator later restamps ``send_unix_s`` at the socket write (its own definition)."""
 
-    def __setattr__(self, name: str, value: object) -> None:
-        if name == "send_unix_s" and "call_unix_s" not in self.__dict__:
-            object.__setattr__(self, "call_unix_s", value)
-        object.__setattr__(self, name, value)
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        self.call_unix_s = self.send_unix_s
 
 
 lg.RequestRecord = CallStamped  # send_request builds its records from this name
-
-
-class Attached:
-    """A running vLLM (``--url``); its served model name read from /v1/models."""
-
-    def __init__(self, url: str):
-        import urllib.request
-
-        self.url = url.rstrip("/")
-        with urllib.request.urlopen(self.url + "/v1/models", timeout=10) as r:
-            self.model = json.load(r)["data"][0]["id"]
-
-    def __enter__(self) -> Attached:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        pass
 
 
 def select_prompts(path: Path, n: int, max_tokens: int) -> list[str]:
@@ -99,7 +87,7 @@ def vllm_schedule(rate: float, n: int, seed: int) -> list[float]:
 
 
 def run_joules(setting: dict, prompts: list[str], server: VllmServer | Attached) -> dict:
-    target = lg.Target(server.url, "completions", server.model, {"ignore_eos": True, "repetition_penalty": 1.0}, 120.0)
+    target = lg.Target(server.url, "completions", server.model, EXTRA, 120.0, fields=FIELDS, dialect="vllm")
 
     def request_for(i: int, _a: Arrival | None) -> tuple[str, int]:
         return prompts[i], OUTPUT_TOKENS
@@ -120,10 +108,10 @@ def run_joules(setting: dict, prompts: list[str], server: VllmServer | Attached)
         "joules_defs": figs.joules_defs(recs, window),
         "client_cpu_s": cpu,
         "send_stamp_after_call_ms_mean": 1000 * sum(r.send_unix_s - r.call_unix_s for r in recs) / len(recs),
-        "end_after_last_chunk_ms_mean": 1000
-        * sum(r.end_unix_s - r.first_token_unix_s - sum(figs.chunk_gaps(r)) for r in recs)
-        / len(recs),
+        "end_after_last_chunk_ms_mean": 1000 * sum(r.end_unix_s - figs.last_chunk(r) for r in recs) / len(recs),
         "chunks_per_request_mean": sum(len(figs.chunk_gaps(r)) + 1 for r in recs) / len(recs),
+        "itl_per_request_mean": sum(len(r.itl_s) for r in recs) / len(recs),
+        "itl_source": sorted({str(getattr(r, "itl_source", None)) for r in recs}),
     }
 
 
@@ -133,6 +121,7 @@ def run_vllm(setting: dict, dataset: Path, n: int, server: VllmServer | Attached
     cmd += ["--backend", "openai", "--base-url", server.url, "--model", str(MODEL), "--served-model-name", server.model]
     cmd += ["--dataset-name", "custom"]
     cmd += ["--dataset-path", str(dataset), "--num-prompts", str(n), "--custom-output-len", str(OUTPUT_TOKENS)]
+    cmd += ["--extra-body", json.dumps(FIELDS | EXTRA)]
     cmd += ["--skip-chat-template", "--ignore-eos", "--disable-shuffle", "--disable-tqdm", "--save-detailed"]
     cmd += ["--percentile-metrics", "ttft,tpot,itl,e2el", "--metric-percentiles", "99"]
     if setting["rate"] is None:
@@ -169,8 +158,11 @@ def main() -> None:
     ap.add_argument("--prompts-file", type=Path, default=PROMPTS_FILE)
     ap.add_argument("--out", type=Path, default=Path("/tmp/joules-vllm-agreement"))
     ap.add_argument("--url", help="attach to a running vLLM (prefix caching off) instead of starting one")
+    ap.add_argument("--nice", type=int, default=0, help="niceness of this process, the server and vLLM's client")
     args = ap.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
+    if args.nice:
+        os.nice(args.nice)  # inherited by the server and the clients this process starts
     prompts = select_prompts(args.prompts_file, args.requests, args.max_input_tokens)
     dataset = args.out / "prompts.jsonl"
     dataset.write_text("".join(json.dumps({"prompt": p}) + "\n" for p in prompts))
@@ -214,7 +206,8 @@ def main() -> None:
             figs.table(todo, "vllm_defs", "Same definitions (vLLM's)"),
             figs.table(todo, "joules_defs", "Joules' own definitions (what a row carries)"),
             f"{args.runs} runs of each client per setting, {len(prompts)} requests each, alternating; "
-            f"host 1-minute load {min(loads):.2f}–{max(loads):.2f}; server CPUs {server_cpus}, clients {client_cpus}.",
+            f"host 1-minute load {min(loads):.2f}–{max(loads):.2f}; server CPUs {server_cpus}, clients {client_cpus}; "
+            f"niceness {os.nice(0)}.",
         ]
     )
     (args.out / "agreement.json").write_text(

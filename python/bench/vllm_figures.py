@@ -13,9 +13,11 @@ vLLM's definitions (``vllm/benchmarks/serve.py`` ``calculate_metrics`` and
 
 Joules' records are reduced with the same definitions (``vllm_defs``): a request's start is taken
 where vLLM takes it (``call_unix_s``, stamped when ``send_request`` is called, before the body is
-built), its last chunk is ``first_token_unix_s`` plus its chunk gaps. Joules' own definitions
-(``joules_defs``, what a row carries) differ in two places: a request's start is when aiohttp writes
-it to the socket (``send_unix_s``: aiohttp's set-up is not the server's), and its end is after
+built), its ITL from its chunk gaps (``chunk_gaps_s``), its end at its last chunk with output. Joules'
+own definitions (``joules_defs``, what a row carries: packages/metrics serving-metrics.ts) stamp TTFT
+on the same chunk as vLLM and split a chunk of k tokens into k gaps (the same as per chunk where the
+server streams one token per chunk), but differ in two places: a request starts when aiohttp writes
+it to the socket (``send_unix_s``: aiohttp's own set-up is not the server's time), and it ends after
 ``[DONE]`` (``end_unix_s``), which moves e2e and TPOT; output tokens/s divides by the whole window,
 from the load's start (before the connection pool is made) to the last end.
 """
@@ -48,10 +50,16 @@ def _p99_ms(values: Sequence[float]) -> float:
 
 
 def chunk_gaps(rec: Any) -> list[float]:
-    """The gaps between a record's chunks: ``chunk_gaps_s`` where the record keeps them apart from
-    its per-token ITL, else ``itl_s`` (one gap per chunk)."""
+    """The gaps between a record's chunks with output: ``chunk_gaps_s`` where the record keeps them
+    apart from its per-token ITL, else ``itl_s`` (one gap per chunk)."""
     gaps = getattr(rec, "chunk_gaps_s", None)
     return list(rec.itl_s if gaps is None else gaps)
+
+
+def last_chunk(rec: Any) -> float:
+    """When a record's last chunk with output came."""
+    last = getattr(rec, "last_chunk_unix_s", None)
+    return rec.first_token_unix_s + sum(chunk_gaps(rec)) if last is None else last
 
 
 def _figures(ttft: list[float], itl: list[float], e2e: list[float], tpot: list[float], tokens: int, dur: float):
@@ -71,7 +79,7 @@ def vllm_defs(records: Sequence[Any], duration_s: float) -> dict[str, float]:
     ttft, itl, e2e, tpot = [], [], [], []
     for r in ok:
         gaps = chunk_gaps(r)
-        last = r.first_token_unix_s + sum(gaps)
+        last = last_chunk(r)
         ttft.append(r.first_token_unix_s - r.call_unix_s)
         e2e.append(last - r.call_unix_s)
         itl += gaps
@@ -112,18 +120,31 @@ def medians(runs: Sequence[dict[str, float]]) -> dict[str, float]:
     return {k: statistics.median(r[k] for r in runs) for k in FIGURES}
 
 
+def paired(runs: Sequence[dict[str, Any]], ours: str) -> dict[str, list[float]]:
+    """Per round, Joules' figure ÷ vLLM's of the same round (the two runs next to each other in time)."""
+    by_round: dict[int, dict[str, dict[str, float]]] = {}
+    for r in runs:
+        by_round.setdefault(r["round"], {})[r["client"]] = r[ours] if r["client"] == "joules" else r["vllm"]
+    pairs = [p for _, p in sorted(by_round.items()) if len(p) == 2]
+    return {k: [p["joules"][k] / p["vllm"][k] for p in pairs] for k in FIGURES}
+
+
 def _fmt(v: float) -> str:
     return f"{v:.0f}" if abs(v) >= 100 else f"{v:.1f}" if abs(v) >= 10 else f"{v:.2f}"
 
 
 def table(settings: Sequence[dict[str, Any]], ours: str, label: str) -> str:
-    """Markdown: per setting and figure, Joules' median, vLLM's median and their ratio.
-    ``ours``: which of Joules' reductions ("vllm_defs" or "joules_defs")."""
+    """Markdown: per setting and figure, the ratio of Joules' median to vLLM's, both medians, and the
+    range of the per-round ratios. ``ours``: which of Joules' reductions ("vllm_defs" or "joules_defs")."""
     head = "| load | " + " | ".join(LABELS[k] for k in FIGURES) + " |"
-    lines = [f"{label} (Joules ÷ `vllm bench serve`, medians; Joules / vLLM values, ms or tok/s)", "", head]
+    lines = [
+        f"{label}: Joules ÷ `vllm bench serve`, ratio of medians (Joules / vLLM, ms or tok/s) [per-round ratios]",
+        "",
+        head,
+    ]
     lines.append("|---" * (len(FIGURES) + 1) + "|")
     for s in settings:
-        a, b = s["median"][ours], s["median"]["vllm"]
-        cells = [f"{a[k] / b[k]:.2f}× ({_fmt(a[k])} / {_fmt(b[k])})" for k in FIGURES]
+        a, b, p = s["median"][ours], s["median"]["vllm"], paired(s["runs"], ours)
+        cells = [f"{a[k] / b[k]:.3f}× ({_fmt(a[k])} / {_fmt(b[k])}) [{min(p[k]):.2f}–{max(p[k]):.2f}]" for k in FIGURES]
         lines.append(f"| {s['name']} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

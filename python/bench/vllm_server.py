@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -82,3 +83,20 @@ class VllmServer:
             return True
         except ProcessLookupError:
             return False
+
+
+class Attached:
+    """A running vLLM (``--url``); its served model name read from /v1/models."""
+
+    def __init__(self, url: str):
+        import urllib.request
+
+        self.url = url.rstrip("/")
+        with urllib.request.urlopen(self.url + "/v1/models", timeout=10) as r:
+            self.model = json.load(r)["data"][0]["id"]
+
+    def __enter__(self) -> Attached:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass
