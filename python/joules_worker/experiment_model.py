@@ -271,6 +271,9 @@ class Server:
     devices: list[int] | None = None
     """attached server: the GPUs it runs on ([] = on this host's CPU); null = unknown, no energy is reported"""
 
+    metrics_url: str | None = None
+    """the server's Prometheus metrics, read through the load (running and waiting requests, KV cache, prefix cache, TTFT); null = {url}/metrics"""
+
 
 @dataclass(frozen=True, kw_only=True)
 class Load:
@@ -310,6 +313,12 @@ class Load:
 
     trace_file: str | None = None
     """trace: JSONL of {"offset_s", "input_tokens"?, "output_tokens"?} (relative to the config file)"""
+
+    prompt_reuse: bool = False
+    """false: every request a prompt of its own, the warm-up prompts apart (more requests than prompts is an error); true: cycle through the prompts (a prefix cache serves the repeats)"""
+
+    shared_prefix_tokens: int | None = None
+    """prefix-sharing workload: every prompt starts with the same text of this many tokens; null = none"""
 
 
 @dataclass(frozen=True, kw_only=True)
