@@ -89,11 +89,18 @@ def experiment(tiny_model_dir: Path) -> dict[str, Any]:
 
 @pytest.fixture(autouse=True)
 def _isolated(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Per test: a private idle-power cache, and no availability probe remembered from another test."""
+    """Per test: a private idle-power cache, no availability probe remembered from another test, and
+    CUDA_VISIBLE_DEVICES as it was."""
     from joules_worker.energy import reset_probes
 
     monkeypatch.setenv("JOULES_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
     reset_probes()
+    # The serving engine makes the server's GPUs the visible ones of its process (a worker of its
+    # own); run in this process, it must not leave them set for the next test.
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES")
+    monkeypatch.setenv("CUDA_VISIBLE_DEVICES", visible or "")
+    if visible is None:
+        monkeypatch.delenv("CUDA_VISIBLE_DEVICES")
 
 
 @pytest.fixture

@@ -94,7 +94,8 @@ def test_a_backend_that_cannot_read_mid_span_is_prorated_and_says_so() -> None:
     backend = get_backend("none")(BackendContext(EnergyConfig(), "node-1", True))
     timeline, _ = sampled(backend, time.perf_counter, 0.0)
     assert not timeline.supported and timeline.between(0.0, 1.0) is None
-    assert steady_energy((0.0, 10.0), (2.0, 7.0), 100.0, None) == (50.0, "prorated_by_time")
-    assert steady_energy((0.0, 10.0), (2.0, 7.0), 100.0, 61.5) == (61.5, "counters_sampled")
-    assert steady_energy((0.0, 10.0), None, 100.0, None) == (None, None)
-    assert steady_energy((0.0, 10.0), (2.0, 7.0), None, 61.5) == (None, None)  # a device unread: no figure
+    # (measured, prorated, method): a prorated estimate never sits where measured joules go
+    assert steady_energy((0.0, 10.0), (2.0, 7.0), 100.0, None) == (None, 50.0, "prorated_by_time")
+    assert steady_energy((0.0, 10.0), (2.0, 7.0), 100.0, 61.5) == (61.5, None, "counters_sampled")
+    assert steady_energy((0.0, 10.0), None, 100.0, None) == (None, None, None)
+    assert steady_energy((0.0, 10.0), (2.0, 7.0), None, 61.5) == (None, None, None)  # a device unread: no figure

@@ -15,10 +15,11 @@ from joules_worker.engines.server.http_stream import RequestRecord, endpoint, re
 from joules_worker.engines.server.load_generator import Target, client_session, send_request
 from joules_worker.engines.server.load_patterns import (
     bursty_offsets,
+    closed_loop_window,
     constant_offsets,
+    open_loop_window,
     poisson_offsets,
     read_trace,
-    steady_window,
 )
 from joules_worker.errors import BadConfigError
 
@@ -49,18 +50,22 @@ def test_trace_file_sorted_bounded_and_checked(tmp_path) -> None:
         read_trace(str(f), None, None)
 
 
-def test_steady_window_closed_loop_is_all_slots_busy_until_the_first_drop_after_the_last_send() -> None:
-    # concurrency 2: sends at 0 and 0.1 (all busy from 0.1); request 0 ends 1.0 → request 2 sent 1.0;
-    # request 1 ends 1.2 → request 3 (last send) at 1.2; first end after 1.2 is 2.0.
-    sends = [0.0, 0.1, 1.0, 1.2]
-    ends = [1.0, 1.2, 2.0, 2.5]
-    assert steady_window(sends, ends, True, 2) == (0.1, 2.0)
-    assert steady_window(sends[:1], ends[:1], True, 2) is None  # never all busy
+def test_closed_loop_steady_window_is_ml_energys_b_first_tokens_to_n_minus_b_minus_1_ends() -> None:
+    """ML.ENERGY's RequestTracker with B = concurrency 2, N = 6: opens at the 2nd first token, closes
+    at the 3rd (N − B − 1) end (the old rule opened when all slots were busy: the 2nd send, about t = 0)."""
+    firsts = [0.5, 0.6, 1.1, 1.3, 1.9, 2.2]
+    ends = [1.0, 1.2, 1.8, 2.0, 2.6, 2.9]
+    assert closed_loop_window(6, firsts, ends, 2) == (0.6, 1.8)
+    assert closed_loop_window(3, firsts[:3], ends[:3], 2) is None  # N − B − 1 = 0: no window
 
 
-def test_steady_window_open_loop_is_first_completion_to_last_send() -> None:
-    assert steady_window([0.0, 0.5, 1.0, 1.5], [0.8, 1.3, 1.9, 2.4], False, None) == (0.8, 1.5)
-    assert steady_window([0.0, 0.1], [1.0, 1.1], False, None) is None  # too short
+def test_open_loop_steady_window_leaves_the_ramp_up_out() -> None:
+    """From the first send plus the p90 latency (the in-flight count has reached its level) to the
+    last send. The old rule opened at the first completion (0.3 here), inside the ramp-up."""
+    sends = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0]
+    latencies = [0.3, 0.8, 0.8, 0.8, 0.8, 0.8, 0.8]
+    assert open_loop_window(sends, latencies) == pytest.approx((0.8, 3.0))
+    assert open_loop_window([0.0, 0.1], [1.0, 1.1]) is None  # too short
 
 
 class _Fault(http.server.BaseHTTPRequestHandler):

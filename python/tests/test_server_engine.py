@@ -61,6 +61,7 @@ def serving(
     data["server"].update(url=url, devices=devices if devices is not None else [])
     if devices:
         data["gpu_ids"] = devices  # the server's GPUs
+    data["num_input_prompts"] = 64  # every request a prompt of its own (load.prompt_reuse: false)
     data["load"].update({"pattern": "poisson", "rate": 50.0, "num_requests": 12, "warmup_requests": 1, **load})
     return parse_experiment(data)
 

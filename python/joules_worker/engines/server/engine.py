@@ -3,9 +3,11 @@ energy of the devices it runs on.
 
 The TypeScript side starts the server (or attaches to ``server.url``) and hands the worker its URL
 and devices in ``server.url`` / ``server.devices``. The worker: selects prompts as the transformers
-engine does, sends ``load.warmup_requests`` unmeasured requests, opens the energy window, runs the
-load, closes the window, and writes rank-0.json (each request a batch of one), requests-rank-0.jsonl
-and serving-rank-0.json.
+engine does (prompt_plan.py: each request a prompt of its own unless ``load.prompt_reuse``), measures
+the devices' idle power where ``energy.idle_baseline_s`` asks, sends ``load.warmup_requests``
+unmeasured requests, opens the energy window and the server's telemetry (server_telemetry.py), runs
+the load, closes them, and writes rank-0.json (each request a batch of one), requests-rank-0.jsonl,
+serving-rank-0.json and, where the server has Prometheus metrics, server-metrics-rank-0.jsonl.
 """
 
 from __future__ import annotations
@@ -13,26 +15,22 @@ from __future__ import annotations
 import asyncio
 import logging
 from pathlib import Path
+from typing import Any
 
 from joules_worker import environment as env
 from joules_worker.atomic_files import write_json_atomic, write_jsonl_atomic
 from joules_worker.config import ExperimentConfig
 from joules_worker.distributed import DistContext
-from joules_worker.energy import BackendContext, GpuRef, choose_backend, get_backend
+from joules_worker.energy.idle import apply_idle
 from joules_worker.engines.base import Engine
-from joules_worker.engines.server import clock
-from joules_worker.engines.server.energy_timeline import EnergyTimeline
 from joules_worker.engines.server.http_stream import RequestRecord
-from joules_worker.engines.server.load_generator import Target, closed_loop, open_loop, sequential
-from joules_worker.engines.server.load_patterns import (
-    Arrival,
-    bursty_offsets,
-    constant_offsets,
-    poisson_offsets,
-    read_trace,
-    steady_window,
-    whole_window,
-)
+from joules_worker.engines.server.load_generator import Target, sequential
+from joules_worker.engines.server.load_patterns import load_windows
+from joules_worker.engines.server.measured_load import run_load, schedule_for
+from joules_worker.engines.server.prompt_plan import PromptPlan, input_counter, plan_for, workload_of
+from joules_worker.engines.server.request_fields import rejection_hint
+from joules_worker.engines.server.server_energy import ServerEnergy
+from joules_worker.engines.server.server_telemetry import TELEMETRY_FILE, telemetry_summary
 from joules_worker.engines.server.serving_output import (
     REQUESTS_FILE,
     SERVING_FILE,
@@ -40,34 +38,14 @@ from joules_worker.engines.server.serving_output import (
     count_missing_tokens,
     serving_summary,
 )
+from joules_worker.engines.server.steady_check import steady_check
 from joules_worker.errors import BadConfigError, ServerError
 from joules_worker.events import EventEmitter
 from joules_worker.memory import PeakMemory
-from joules_worker.prompts import dataset_record, load_prompts, select_prompts
+from joules_worker.prompts import dataset_record
 from joules_worker.raw_measurement import measurement
 
 logger = logging.getLogger(__name__)
-FATAL_KINDS = {"garbage", "truncated", "stall", "unreachable"}
-TIMELINE_S = 0.1  # the steady window's energy: counters sampled at least this often
-
-
-def arrivals(config: ExperimentConfig) -> list[Arrival]:
-    load = config.load
-    n, d = load.num_requests, load.duration_s
-    if load.pattern == "constant":
-        offsets = constant_offsets(load.rate, n, d)
-    elif load.pattern == "poisson":
-        offsets = poisson_offsets(load.rate, n, d, config.seed)
-    elif load.pattern == "bursty":
-        jitter = (config.traffic.delay_min_ms, config.traffic.delay_max_ms)
-        offsets = bursty_offsets(load.burst_size, load.burst_interval_ms, jitter, n, d, config.seed)
-    else:
-        return read_trace(load.trace_file, n, d)
-    return [Arrival(t) for t in offsets]
-
-
-def first_failure(records: list[RequestRecord]) -> RequestRecord | None:
-    return next((r for r in records if not r.ok), None)
 
 
 class ServerEngine(Engine):
@@ -100,77 +78,41 @@ class ServerEngine(Engine):
             return [len(ids) for ids in tokenizer(texts, add_special_tokens=special)["input_ids"]] if texts else []
 
         events.stage("loading_prompts")
-        prompts = select_prompts(load_prompts(config.dataset), count, config.max_input_tokens, config.num_input_prompts)
-        lengths = count(prompts)
-        max_tokens = config.load.max_tokens or config.max_output_tokens
-
-        def request_for(i: int, a: Arrival | None) -> tuple[str, int]:
-            if a is not None and a.input_tokens is not None:  # trace: the prompt nearest the wanted length
-                j = min(range(len(prompts)), key=lambda k: (abs(lengths[k] - a.input_tokens), k))
-                return prompts[j], a.max_tokens or max_tokens
-            return prompts[i % len(prompts)], (a.max_tokens if a is not None and a.max_tokens else max_tokens)
-
-        target = Target(server.url, server.api, config.model_name, dict(server.extra_body), server.request_timeout_s)
-        devices = server.devices
-        gpus = tuple(GpuRef(index=i) for i in devices or ())
-        bctx = BackendContext(config.energy, host, True, gpus, gpus)
-        if devices is None:
-            backend_cls, note = (
-                get_backend("none"),
-                "no energy: server.devices is not set, so the server's devices are unknown",
-            )
-        else:
-            backend_cls, note = choose_backend(config.energy.backend, bctx)
+        plan = plan_for(config, tokenizer, count, server.api)
+        schedule = schedule_for(config, plan)  # more requests than prompts fails here, before any is sent
+        target = Target.of(config)  # the decoding fields in the server's dialect (auto: asked)
+        energy = ServerEnergy(config, host)
 
         events.stage("warmup")
-        warm = [request_for(i, None) for i in range(config.load.warmup_requests)]
+        idle = energy.idle()  # the server up, its model loaded, nothing sent yet
+        warm = [(p, config.load.max_tokens or config.max_output_tokens) for p in plan.warmup_prompts()]
         for i, r in enumerate(asyncio.run(sequential(target, warm))):
             if not r.ok:
-                raise ServerError(f"warm-up request {i + 1} failed: {r.error}")
+                raise ServerError(f"warm-up request {i + 1} failed: {r.error}{rejection_hint(r, target)}")
             events.emit("warmup", i=i + 1, n=len(warm))
 
         events.stage("measuring")
-        backend = backend_cls(bctx)
-        if hasattr(backend, "prepare"):
-            backend.prepare()
         memory = PeakMemory(torch.device("cpu"))
         memory.reset()
-        backend.start()
-        timeline = EnergyTimeline(backend, min(config.energy.measure_power_secs, TIMELINE_S), clock.now)
-        try:
-            timeline.start()
-            if config.load.pattern == "closed_loop":
-                start, records = asyncio.run(
-                    closed_loop(
-                        target, request_for, config.load.concurrency, config.load.num_requests, config.load.duration_s
-                    )
-                )
-            else:
-                start, records = asyncio.run(open_loop(target, request_for, arrivals(config)))
-        except BaseException:
-            timeline.stop()
-            backend.abort()
-            raise
-        timeline.stop()
-        result = backend.stop()
-        result.add_note(note)
-        self._check(records)
+        m = run_load(config, target, plan, schedule, energy)
+        m.energy.add_note(energy.note)
+        m.energy.add_note(m.telemetry.note)
+        apply_idle(m.energy, idle)
+        records = m.records
+        self._check(records, config.load.max_error_share)
 
         events.stage("writing")
-        counted = count_missing_tokens(records, prompts, count)
-        ok = [r for r in records if r.ok]
-        whole = whole_window(start, [r.end_unix_s for r in records if r.end_unix_s is not None])
-        steady = steady_window(
-            [r.send_unix_s for r in records],
-            [r.end_unix_s for r in ok],
-            config.load.pattern == "closed_loop",
-            config.load.concurrency,
-        )
+        counted = count_missing_tokens(records, plan.prompt_of, input_counter(tokenizer, server.api), _output(count))
+        whole, steady = load_windows(m.start, records, config.load.pattern == "closed_loop", config.load.concurrency)
         batches = batch_records(records)
-        energy = result.to_dict()
-        values = [r.get("energy_j") for r in energy["readings"]]
+        energy_block = m.energy.to_dict()
+        values = [r.get("energy_j") for r in energy_block["readings"]]
         whole_j = sum(values) if values and all(v is not None for v in values) else None
+        server_metrics = telemetry_summary(m.telemetry.samples, steady, m.telemetry.url, m.telemetry.note)
         write_jsonl_atomic(out_dir / REQUESTS_FILE, [r.to_dict() for r in records])
+        if m.telemetry.samples:
+            write_jsonl_atomic(out_dir / TELEMETRY_FILE, m.telemetry.samples)
+        spans = [(r.send_unix_s, r.end_unix_s) for r in records if r.end_unix_s is not None]
         write_json_atomic(
             out_dir / SERVING_FILE,
             serving_summary(
@@ -179,14 +121,26 @@ class ServerEngine(Engine):
                 rate=config.load.rate,
                 api=server.api,
                 url=server.url,
-                devices=devices,
+                devices=server.devices,
                 whole=whole,
                 steady=steady,
                 energy_whole_j=whole_j,
-                energy_steady_measured_j=None if steady is None else timeline.between(*steady),
+                energy_steady_measured_j=None if steady is None else m.timeline.between(*steady),
                 records=records,
                 counted=counted,
                 warmup=len(warm),
+                prompts=_prompts_block(config, plan),
+                steady_ok=steady_check(
+                    steady,
+                    closed_loop=config.load.pattern == "closed_loop",
+                    concurrency=config.load.concurrency,
+                    spans=spans,
+                    server=server_metrics if m.telemetry.samples else None,
+                    samples=m.telemetry.samples,
+                ),
+                server_metrics=server_metrics,
+                client_cpu_s=m.client_cpu_s,
+                energy_scope=energy.scope,
             ),
         )
         from joules_worker.flops import analytic_model, flops_block
@@ -209,10 +163,10 @@ class ServerEngine(Engine):
             batches=batches,
             flops=flops,
             memory=memory.read(),
-            energy=energy,
+            energy=energy_block,
             outputs=None,
             environment=env.environment_block(
-                host=host, gpus=gpus, dataset=dataset_record(config.dataset), sharding="none"
+                host=host, gpus=energy.gpus, dataset=dataset_record(config.dataset), sharding="none"
             ),
         )
         path = write_json_atomic(out_dir / "rank-0.json", data)
@@ -220,12 +174,36 @@ class ServerEngine(Engine):
         return path
 
     @staticmethod
-    def _check(records: list[RequestRecord]) -> None:
-        """A broken server fails the experiment; HTTP errors of some requests are data (counted)."""
-        fatal = next((r for r in records if r.error_kind in FATAL_KINDS), None)
-        if fatal is not None:
-            raise ServerError(f"request {fatal.index} failed ({fatal.error_kind}): {fatal.error}")
-        if records and all(not r.ok for r in records):
-            raise ServerError(f"all {len(records)} requests failed; the first: {first_failure(records).error}")
+    def _check(records: list[RequestRecord], max_error_share: float) -> None:
+        """Failed requests are data (kept, counted) up to ``load.max_error_share``; past it, or when
+        every request failed (a server unreachable or dead throughout), the experiment fails."""
         if not records:
             raise ServerError("the load sent no request (load.num_requests / load.duration_s too small?)")
+        failed = [r for r in records if not r.ok]
+        if not failed:
+            return
+        first = f"the first: request {failed[0].index} ({failed[0].error_kind}): {failed[0].error}"
+        if len(failed) == len(records):
+            raise ServerError(f"all {len(records)} requests failed; {first}")
+        share = len(failed) / len(records)
+        if share > max_error_share:
+            raise ServerError(
+                f"{len(failed)} of {len(records)} requests failed ({share:.0%}), more than load.max_error_share "
+                f"{max_error_share:g}; {first}"
+            )
+        logger.warning("%d of %d requests failed (kept in the requests file); %s", len(failed), len(records), first)
+
+
+def _output(count: Any) -> Any:
+    return lambda texts: count(texts, False)
+
+
+def _prompts_block(config: ExperimentConfig, plan: PromptPlan) -> dict[str, Any]:
+    load = config.load
+    return {
+        "prompt_reuse": load.prompt_reuse,
+        "workload": workload_of(load.prompt_reuse, load.shared_prefix_tokens),
+        "shared_prefix_tokens": load.shared_prefix_tokens,
+        "prompts": len(plan.prompts),
+        "prompts_ran_out": plan.ran_out,
+    }

@@ -1,13 +1,15 @@
 """Arrival schedules of the open-loop patterns and the load's two windows. Pure functions.
 
-Windows (unix seconds), from the per-request send and end times:
+Windows (unix seconds), from the per-request send, first-token and end times:
 - whole: from the load's start to the end of its last request;
-- steady, closed loop (ML.ENERGY's definition): from when all ``concurrency`` slots are first busy
-  until the in-flight count first falls below ``concurrency`` for good, i.e. the first completion
-  after the last send;
-- steady, open loop (constant, poisson, bursty, trace): from the first completion (the pipeline has
-  filled: ramp-up is over) until the last send (after it the server only drains). None when the
-  load is too short to have one (the first completion comes after the last send).
+- steady, closed loop: ML.ENERGY's (mlenergy/benchmark/llm/benchmark.py, ``RequestTracker``) with
+  B = ``concurrency``: from when B requests have returned their first token until N − B − 1 of the
+  N requests have ended;
+- steady, open loop (constant, poisson, bursty, trace): from the first send plus the 90th
+  percentile of the end-to-end latency (the ramp-up: the number in flight has then reached its
+  steady level) until the last send (after it the server only drains).
+None where the load is too short to have one. Whether a steady window is steady enough to report
+is steady_check.py's question.
 """
 
 from __future__ import annotations
@@ -117,30 +119,54 @@ def whole_window(load_start: float, ends: Sequence[float]) -> tuple[float, float
     return load_start, max(ends, default=load_start)
 
 
-def steady_window(
-    sends: Sequence[float],
-    ends: Sequence[float],
+def closed_loop_window(
+    num_requests: int, first_tokens: Sequence[float], ends: Sequence[float], concurrency: int
+) -> tuple[float, float] | None:
+    """ML.ENERGY's steady window with B = ``concurrency``: from when B requests have returned their
+    first token (the server has admitted a full batch) to when N − B − 1 of the N requests have
+    ended (the ``RequestTracker`` of mlenergy/benchmark/llm/benchmark.py: after that fewer than B
+    remain and the batch drains; the −1 closes it one request early). None when N ≤ B + 1 or the
+    close comes first."""
+    b, k = concurrency, num_requests - concurrency - 1
+    firsts, done = sorted(first_tokens), sorted(ends)
+    if k < 1 or len(firsts) < b or len(done) < k:
+        return None
+    start, end = firsts[b - 1], done[k - 1]
+    return (start, end) if end > start else None
+
+
+def open_loop_window(sends: Sequence[float], latencies: Sequence[float]) -> tuple[float, float] | None:
+    """From the first send plus the 90th percentile of the requests' end-to-end latency (ramp-up:
+    the server starts empty, and the number in flight reaches its steady level λ·E[latency] once
+    the first requests' latencies have passed) to the last send (after it the server only drains).
+    None when that leaves nothing."""
+    if not sends or not latencies:
+        return None
+    start = min(sends) + percentile(latencies, 90)
+    end = max(sends)
+    return (start, end) if end > start else None
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    """Linear interpolation between closest ranks (numpy's default, as @joules/metrics)."""
+    s = sorted(values)
+    pos = (len(s) - 1) * q / 100
+    lo = int(pos)
+    hi = min(lo + 1, len(s) - 1)
+    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
+
+
+def load_windows(
+    start: float,
+    records: Sequence[Any],
     closed_loop: bool,
     concurrency: int | None,
-) -> tuple[float, float] | None:
-    """The steady-state window (see the module docstring), or None where there is none."""
-    if not sends:
-        return None
-    last_send = max(sends)
-    after = [e for e in ends if e > last_send]
+) -> tuple[tuple[float, float], tuple[float, float] | None]:
+    """(whole, steady) of a load's request records (see the module docstring)."""
+    ends = [r.end_unix_s for r in records if r.end_unix_s is not None]
+    whole = whole_window(start, ends)
     if closed_loop:
-        events = sorted([(t, 1) for t in sends] + [(t, -1) for t in ends], key=lambda x: (x[0], -x[1]))
-        inflight, start = 0, None
-        for t, d in events:
-            inflight += d
-            if start is None and inflight >= (concurrency or 1):
-                start = t
-                break
-        if start is None:  # fewer requests than slots: never all busy
-            return None
-        end = min(after) if after else last_send
-        return (start, end) if end > start else None
-    start = min(ends, default=None)
-    if start is None or last_send <= start:
-        return None
-    return start, last_send
+        firsts = [r.first_token_unix_s for r in records if r.first_token_unix_s is not None]
+        return whole, closed_loop_window(len(records), firsts, ends, concurrency or 1)
+    latencies = [r.end_unix_s - r.send_unix_s for r in records if r.ok and r.end_unix_s is not None]
+    return whole, open_loop_window([r.send_unix_s for r in records], latencies)

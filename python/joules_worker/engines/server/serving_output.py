@@ -1,9 +1,11 @@
 """What the serving engine writes beside rank-0.json: ``requests-rank-0.jsonl`` (one line per measured
-request) and ``serving-rank-0.json`` (the load's windows and their energy)."""
+request), ``serving-rank-0.json`` (the load's windows, their energy, the workload, whether the steady
+window held, the server's own metrics summed up, the client's CPU time) and, where the server has
+Prometheus metrics, ``server-metrics-rank-0.jsonl`` (server_telemetry.py)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from joules_worker.engines.server.http_stream import RequestRecord
@@ -14,14 +16,21 @@ SERVING_FILE = "serving-rank-0.json"
 SERVING_SCHEMA_VERSION = 1
 
 
-def count_missing_tokens(records: Sequence[RequestRecord], prompts: Sequence[str], count: Any) -> int:
+def count_missing_tokens(
+    records: Sequence[RequestRecord],
+    prompt_of: Callable[[int], str],
+    count_input: Callable[[list[str]], list[int]],
+    count_output: Callable[[list[str]], list[int]],
+) -> int:
     """Fill the token counts a server did not send (no usage chunk) with the tokenizer's; flag them.
-    ``count(texts, special)`` returns token lengths. Returns how many records were counted."""
+    ``prompt_of(index)`` is the prompt request ``index`` sent; ``count_input`` counts prompts as the
+    server sees them (the chat template on the chat API), ``count_output`` generated text. Returns
+    how many records were counted."""
     todo = [r for r in records if r.ok and (r.input_tokens is None or r.output_tokens is None)]
     if not todo:
         return 0
-    inputs = count([prompts[r.index % len(prompts)] for r in todo], True)
-    outputs = count([r.text for r in todo], False)
+    inputs = count_input([prompt_of(r.index) for r in todo])
+    outputs = count_output([r.text for r in todo])
     for r, i, o in zip(todo, inputs, outputs, strict=False):
         if r.input_tokens is None:
             r.input_tokens = i
@@ -65,18 +74,19 @@ def steady_energy(
     steady: tuple[float, float] | None,
     energy_whole_j: float | None,
     measured_j: float | None,
-) -> tuple[float | None, str | None]:
-    """The steady window's joules and how they were found: ``counters_sampled`` (the backend's
-    counters sampled through the load, engines/energy_timeline.py), else ``prorated_by_time`` (the
-    whole window's energy times the steady share of its time: a backend that cannot read mid-span)."""
+) -> tuple[float | None, float | None, str | None]:
+    """The steady window's joules: (measured, prorated, method). Measured: ``counters_sampled`` (the
+    backend's counters sampled through the load, engines/server/energy_timeline.py). Where the backend
+    cannot read mid-span, only ``prorated_by_time``: the whole window's energy times the steady share
+    of its time, an estimate kept apart from measured energy."""
     if steady is None or energy_whole_j is None:
-        return None, None
+        return None, None, None
     if measured_j is not None:
-        return measured_j, "counters_sampled"
+        return measured_j, None, "counters_sampled"
     whole_s = whole[1] - whole[0]
     if whole_s <= 0:
-        return None, None
-    return energy_whole_j * (steady[1] - steady[0]) / whole_s, "prorated_by_time"
+        return None, None, None
+    return None, energy_whole_j * (steady[1] - steady[0]) / whole_s, "prorated_by_time"
 
 
 def serving_summary(
@@ -94,8 +104,13 @@ def serving_summary(
     records: Sequence[RequestRecord],
     counted: int,
     warmup: int,
+    prompts: dict[str, Any],
+    steady_ok: tuple[bool, str | None],
+    server_metrics: dict[str, Any],
+    client_cpu_s: float | None,
+    energy_scope: str | None,
 ) -> dict[str, Any]:
-    steady_j, method = steady_energy(whole, steady, energy_whole_j, energy_steady_measured_j)
+    measured, prorated, method = steady_energy(whole, steady, energy_whole_j, energy_steady_measured_j)
     return {
         "schema_version": SERVING_SCHEMA_VERSION,
         "engine": "server",
@@ -112,7 +127,15 @@ def serving_summary(
         "whole_window": window_dict(whole),
         "steady_window": window_dict(steady),
         "energy_whole_j": energy_whole_j,
-        "energy_steady_j": steady_j,
+        "energy_steady_j": measured,
+        "energy_steady_prorated_j": prorated,
         "steady_energy_method": method,
         "requests_file": REQUESTS_FILE,
+        # issue 22
+        **prompts,  # prompt_reuse, workload, prompts_ran_out
+        "steady_ok": steady_ok[0],
+        "steady_ok_reason": steady_ok[1],
+        "server_metrics": server_metrics,
+        "client_cpu_s": client_cpu_s,
+        "energy_scope": energy_scope,
     }
