@@ -82,7 +82,7 @@ describe('engine server with a real transformers serve (slow)', () => {
     const config = path.join(results, 'long.yaml');
     await writeFile(
       config,
-      `config_name: long\nmodel_name: ${model}\nengine: server\nserver: { command: ${COMMAND}, ready_timeout_s: 120 }\nload: { pattern: closed_loop, concurrency: 2, duration_s: 300, warmup_requests: 1 }\nnum_input_prompts: 8\nmax_output_tokens: 16\nenergy: { backend: none }\nlaunch: { launcher: python }\n`,
+      `config_name: long\nmodel_name: ${model}\nengine: server\nserver: { command: ${COMMAND}, ready_timeout_s: 120 }\nload: { pattern: closed_loop, concurrency: 2, duration_s: 300, warmup_requests: 1, prompt_reuse: true }\nnum_input_prompts: 8\nmax_output_tokens: 16\nenergy: { backend: none }\nlaunch: { launcher: python }\n`,
     );
     const child = spawn(process.execPath, [bin, 'run', config, '--results-dir', results], { stdio: 'ignore' });
     const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)));
@@ -107,7 +107,7 @@ describe('engine server with a real transformers serve (slow)', () => {
     const suite = path.join(results, 'sweep.yaml');
     await writeFile(
       suite,
-      `name: sweep\ncycles: 2\nmodels: [${model}]\nbase:\n  engine: server\n  server: { command: ${COMMAND}, ready_timeout_s: 120 }\n  load: { pattern: closed_loop, num_requests: 16, warmup_requests: 1 }\n  num_input_prompts: 8\n  max_output_tokens: 8\n  energy: { backend: none }\n  launch: { launcher: python }\ngrid:\n  load.concurrency: [1, 2]\n`,
+      `name: sweep\ncycles: 2\nmodels: [${model}]\nbase:\n  engine: server\n  server: { command: ${COMMAND}, ready_timeout_s: 120 }\n  load: { pattern: closed_loop, num_requests: 16, warmup_requests: 1 }\n  num_input_prompts: 17\n  max_output_tokens: 8\n  energy: { backend: none }\n  launch: { launcher: python }\ngrid:\n  load.concurrency: [1, 2]\n`,
     );
     const child = spawn(process.execPath, [bin, 'suite', suite, '--results-dir', results, '--json'], {
       stdio: ['ignore', 'pipe', 'ignore'],

@@ -40,7 +40,7 @@ describe('engine server attached to a running server (slow)', () => {
     const config = path.join(dir, 'attach.yaml');
     await writeFile(
       config,
-      `config_name: attach\nmodel_name: ${model}\nengine: server\nserver: { url: "${server.url}" }\nload: { pattern: closed_loop, concurrency: 2, num_requests: 6, warmup_requests: 1 }\nnum_input_prompts: 4\nmax_output_tokens: 4\nenergy: { backend: codecarbon }\nlaunch: { launcher: python }\n`,
+      `config_name: attach\nmodel_name: ${model}\nengine: server\nserver: { url: "${server.url}" }\nload: { pattern: closed_loop, concurrency: 2, num_requests: 6, warmup_requests: 1 }\nnum_input_prompts: 7\nmax_output_tokens: 4\nenergy: { backend: codecarbon }\nlaunch: { launcher: python }\n`,
     );
     const outcome = await runExperiment({ config, resultsDir: path.join(dir, 'results') });
     expect(outcome.status, JSON.stringify(outcome)).toBe('succeeded');

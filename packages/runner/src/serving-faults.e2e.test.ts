@@ -21,7 +21,7 @@ async function run(server: string, load = 'warmup_requests: 0, num_requests: 2')
   const config = path.join(dir, 'fault.yaml');
   await writeFile(
     config,
-    `config_name: fault\nmodel_name: ${model}\nengine: server\nserver: ${server}\nload: { pattern: closed_loop, concurrency: 1, ${load} }\nnum_input_prompts: 2\nmax_output_tokens: 4\nenergy: { backend: none }\nretry: { max_retries: 0 }\nlaunch: { launcher: python }\n`,
+    `config_name: fault\nmodel_name: ${model}\nengine: server\nserver: ${server}\nload: { pattern: closed_loop, concurrency: 1, ${load} }\nnum_input_prompts: 3\nmax_output_tokens: 4\nenergy: { backend: none }\nretry: { max_retries: 0 }\nlaunch: { launcher: python }\n`,
   );
   const outcome = await runExperiment({ config, resultsDir: path.join(dir, 'results') });
   const logs = path.join(dir, 'results', 'logs');

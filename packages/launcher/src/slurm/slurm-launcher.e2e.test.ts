@@ -121,7 +121,7 @@ describe.skipIf(unavailable !== undefined)('SlurmLauncher on a real 2-node Slurm
     engine: 'server',
     server: { ready_timeout_s: 120, ...server },
     load: { pattern: 'closed_loop', concurrency: 2, num_requests: 6, warmup_requests: 1 },
-    num_input_prompts: 4,
+    num_input_prompts: 7,
     energy: { backend: 'none' },
     launch: { launcher: 'slurm' },
   });
@@ -164,7 +164,7 @@ describe.skipIf(unavailable !== undefined)('SlurmLauncher on a real 2-node Slurm
   }, async () => {
     const j = await job({
       ...serving({ command: serve }),
-      load: { pattern: 'closed_loop', concurrency: 2, duration_s: 300, warmup_requests: 1 },
+      load: { pattern: 'closed_loop', concurrency: 2, duration_s: 300, warmup_requests: 1, prompt_reuse: true },
     });
     const controller = new AbortController();
     const running = launcher({ cpusPerTask: 2 }).launch(j, { signal: controller.signal });
