@@ -111,6 +111,13 @@ describe('result record', () => {
       'serving_error_share',
       'serving_output_tokens',
       'serving_goodput_share',
+      'serving_good_requests',
+      // the server's own metrics: requests, a fraction, tokens, a share
+      'serving_server_running_mean',
+      'serving_server_kv_cache_usage_mean',
+      'serving_server_prefix_cache_hits',
+      'serving_server_prefix_cache_queries',
+      'serving_server_prefix_cache_hit_rate',
     ]);
     for (const c of METRIC_COLUMNS)
       if (!unitless.has(c)) expect(c).toMatch(/_(s|j|kwh|w|bytes|kg|per_s|per_j|per_kwh|per_1k_queries)$/);

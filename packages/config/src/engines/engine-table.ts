@@ -70,6 +70,13 @@ export const ENGINES = {
         required: true,
         why: 'engine "server" writes the load summary',
       },
+      serverMetrics: {
+        worker: 'server-metrics-rank-0.jsonl',
+        name: '9_server_metrics.jsonl',
+        kind: 'file',
+        required: false,
+        why: 'engine "server" writes the server\'s Prometheus metrics read through the load, where it has them',
+      },
     },
     columnGroups: ['serving'],
     rules: SERVER_RULES,

@@ -55,8 +55,19 @@ const summary = (over: Partial<ServingSummary> = {}): ServingSummary => ({
   steady_window: win(101, 103),
   energy_whole_j: 40,
   energy_steady_j: 20,
-  steady_energy_method: 'prorated_by_time',
+  steady_energy_method: 'counters_sampled',
   requests_file: 'requests-rank-0.jsonl',
+  energy_steady_prorated_j: null,
+  prompt_reuse: false,
+  workload: 'distinct',
+  shared_prefix_tokens: null,
+  prompts: 8,
+  prompts_ran_out: false,
+  steady_ok: false,
+  steady_ok_reason: "steady window 2.0 s < 20 s (ML.ENERGY's minimum)",
+  server_metrics: null,
+  client_cpu_s: 0.5,
+  energy_scope: 'server_devices',
   ...over,
 });
 // Three requests over [100, 104]: 5 + 3 output tokens ok, one HTTP 503.
@@ -108,6 +119,15 @@ describe('servingMetrics', () => {
     expect(servingMetrics(requests, summary(), { ttft_ms: null, tpot_ms: null }).serving_goodput_share).toBeNull();
   });
 
+  it('"no request met the SLO" and "no SLO" differ: serving_good_requests 0 against empty', () => {
+    const strict = servingMetrics(requests, summary(), { ttft_ms: 1, tpot_ms: null });
+    expect(strict.serving_good_requests).toBe(0);
+    expect(strict.serving_goodput_share).toBe(0);
+    expect(strict.serving_energy_per_good_request_j).toBeNull(); // no good request: no joules per one
+    const unset = servingMetrics(requests, summary(), { ttft_ms: null, tpot_ms: null });
+    expect([unset.serving_good_requests, unset.serving_goodput_share]).toEqual([null, null]);
+  });
+
   it('steady window: tokens spread from first token to end, requests over send to end', () => {
     // Request 0: first token 100.5 (outside [101, 103]), 4 more over [100.5, 102.5] → 4 × 1.5/2 = 3.
     // Request 1: first token at 101 (inside: 1), 2 more over [101, 104] → 2 × 2/3.
@@ -116,17 +136,30 @@ describe('servingMetrics', () => {
     expect(s.requests).toBeCloseTo(1.5 / 2.5 + 2 / 4);
     expect(m.serving_steady_output_tokens_per_s).toBeCloseTo((3 + 1 + 4 / 3) / 2);
     expect(m.serving_steady_energy_per_token_j).toBeCloseTo(20 / (3 + 1 + 4 / 3));
-    expect(m.serving_steady_energy_method).toBe('prorated_by_time');
-    const measured = servingMetrics(requests, summary({ steady_energy_method: 'counters_sampled' }), {
-      ttft_ms: null,
-      tpot_ms: null,
+    expect(m.serving_steady_energy_method).toBe('counters_sampled');
+    expect(m.serving_steady_energy_prorated_j).toBeNull();
+  });
+
+  it('prorated steady energy has a column of its own; the steady energy columns hold measured joules only', () => {
+    const none = { ttft_ms: null, tpot_ms: null };
+    const prorated = summary({
+      energy_steady_j: null,
+      energy_steady_prorated_j: 20,
+      steady_energy_method: 'prorated_by_time',
     });
-    expect(measured.serving_steady_energy_method).toBe('counters_sampled');
+    const p = servingMetrics(requests, prorated, none);
+    expect(p.serving_steady_energy_prorated_j).toBe(20);
+    expect([p.serving_steady_energy_per_token_j, p.serving_steady_energy_per_request_j]).toEqual([null, null]);
+    expect(p.serving_steady_energy_method).toBe('prorated_by_time');
+    // a file written before the split kept the estimate in energy_steady_j: read as prorated, not measured
+    const older = servingMetrics(requests, summary({ steady_energy_method: 'prorated_by_time' }), none);
+    expect(older.serving_steady_energy_prorated_j).toBe(20);
+    expect(older.serving_steady_energy_per_token_j).toBeNull();
   });
 
   it('the summary names how the steady energy was found, from a fixed set', () => {
     expect(() => ServingSummarySchema.parse(summary({ steady_energy_method: 'guessed' as never }))).toThrow();
-    expect(ServingSummarySchema.parse(summary()).steady_energy_method).toBe('prorated_by_time');
+    expect(ServingSummarySchema.parse(summary()).steady_energy_method).toBe('counters_sampled');
   });
 
   it('no energy (unknown devices) leaves the energy figures null, never 0 or NaN', () => {
@@ -219,6 +252,83 @@ describe('the client: failures, per-token ITL source, send lag', () => {
   });
 });
 
+describe("the server's metrics, the workload, the steady check and the energy's scope", () => {
+  const none = { ttft_ms: null, tpot_ms: null };
+  const server = {
+    url: 'http://h/metrics',
+    read: true,
+    note: null,
+    samples: 12,
+    running_mean: 3.5,
+    waiting_mean: 0,
+    kv_cache_usage_mean: 0.25,
+    prefix_cache_hits: 64,
+    prefix_cache_queries: 256,
+    generation_tokens: 8,
+    ttft_mean_s: 0.012,
+    ttft_requests: 2,
+  };
+
+  it("the server's own figures beside the client's, and the prefix-cache hit rate", () => {
+    const m = servingMetrics(requests, summary({ server_metrics: server }), none);
+    expect(m).toMatchObject({
+      serving_server_metrics: true,
+      serving_server_running_mean: 3.5,
+      serving_server_kv_cache_usage_mean: 0.25,
+      serving_server_prefix_cache_hits: 64,
+      serving_server_prefix_cache_queries: 256,
+      serving_server_prefix_cache_hit_rate: 0.25,
+      serving_server_ttft_mean_s: 0.012,
+    });
+    expect(m.ttft.mean).toBeCloseTo(0.75); // the client's, from the requests
+  });
+
+  it('a server without metrics leaves its figures empty and says it was not read', () => {
+    const unread = { ...server, read: false, note: 'server telemetry: none (no Prometheus metrics at …)', samples: 0 };
+    const nulls = Object.fromEntries(
+      Object.keys(server)
+        .filter((k) => k.endsWith('_mean') || k.startsWith('prefix') || k.startsWith('ttft'))
+        .map((k) => [k, null]),
+    );
+    const m = servingMetrics(requests, summary({ server_metrics: { ...unread, ...nulls } as never }), none);
+    expect(m.serving_server_metrics).toBe(false);
+    expect([
+      m.serving_server_running_mean,
+      m.serving_server_prefix_cache_hit_rate,
+      m.serving_server_ttft_mean_s,
+    ]).toEqual([null, null, null]);
+  });
+
+  it('the workload, the steady check, the client CPU and the scope come from the summary', () => {
+    const m = servingMetrics(
+      requests,
+      summary({ prompt_reuse: true, workload: 'reuse', steady_ok: true, steady_ok_reason: null, energy_scope: 'host' }),
+      none,
+    );
+    expect(m).toMatchObject({
+      serving_prompt_reuse: true,
+      serving_workload: 'reuse',
+      serving_steady_ok: true,
+      serving_steady_ok_reason: null,
+      serving_client_cpu_s: 0.5,
+      serving_energy_scope: 'host',
+    });
+  });
+
+  it('a summary written before these fields reads them as empty', () => {
+    const { energy_steady_prorated_j, prompt_reuse, workload, steady_ok, server_metrics, energy_scope, ...older } =
+      summary();
+    const parsed = ServingSummarySchema.parse(older);
+    const m = servingMetrics(requests, parsed, none);
+    expect([m.serving_workload, m.serving_steady_ok, m.serving_server_metrics, m.serving_energy_scope]).toEqual([
+      null,
+      null,
+      null,
+      null,
+    ]);
+  });
+});
+
 describe('serving columns', () => {
   it('are appended at the end of RESULT_COLUMNS, after every earlier column', () => {
     // Only the model-reuse columns (issue 14) were appended after them.
@@ -248,7 +358,15 @@ describe('serving columns', () => {
     const text = Object.fromEntries(Object.entries(row).map(([k, v]) => [k, v === null ? '' : String(v)]));
     expect(parseResultRecord(text).serving_tokens_counted).toBe(false);
     expect(parseResultRecord(text).load_pattern).toBe('closed_loop');
-    expect(parseResultRecord(text).serving_steady_energy_method).toBe('prorated_by_time');
+    expect(parseResultRecord(text).serving_steady_energy_method).toBe('counters_sampled');
+    expect(parseResultRecord(text)).toMatchObject({
+      serving_workload: 'distinct',
+      serving_prompt_reuse: false,
+      serving_steady_ok: false,
+      serving_energy_scope: 'server_devices',
+      serving_client_cpu_s: 0.5,
+      serving_good_requests: 1,
+    });
     const lagged = toResultRecord(id, { ...cols, serving_client_behind: true, serving_itl_source: 'usage' } as never);
     const lagText = Object.fromEntries(Object.entries(lagged).map(([k, v]) => [k, v === null ? '' : String(v)]));
     expect(parseResultRecord(lagText)).toMatchObject({ serving_client_behind: true, serving_itl_source: 'usage' });

@@ -1,5 +1,6 @@
 import { type Distribution, distribution, JOULES_PER_WH, ratio, sum } from '../numbers.js';
 import { type ClientFigures, clientFigures } from './client-figures.js';
+import { type ServerFigures, serverFigures, steadyJoules } from './server-figures.js';
 import type { ServingRequest, ServingSummary, ServingWindow } from './serving-schema.js';
 
 /** Service-level objectives (ms); null = not part of the objective. */
@@ -9,7 +10,7 @@ export interface ServingSlo {
 }
 
 /** The serving engine's figures of one experiment. Every value finite or null. */
-export interface ServingMetrics extends ClientFigures {
+export interface ServingMetrics extends ClientFigures, ServerFigures {
   load_pattern: string;
   load_concurrency: number | null;
   load_rate: number | null;
@@ -35,6 +36,8 @@ export interface ServingMetrics extends ClientFigures {
   serving_goodput_share: number | null;
   serving_goodput_requests_per_s: number | null;
   serving_energy_per_good_request_j: number | null;
+  /** Requests that met the SLO: 0 = none did (the goodput energy is then empty too); null = no SLO set. */
+  serving_good_requests: number | null;
   /** How the steady window's joules were found: `counters_sampled` (measured) or `prorated_by_time`. */
   serving_steady_energy_method: string | null;
 }
@@ -100,6 +103,7 @@ export function servingMetrics(
   const energy = summary.energy_whole_j;
   const steady = summary.steady_window;
   const shares = steady ? steadyShares(requests, steady) : null;
+  const steadyJ = steadyJoules(summary).measured; // counter-sampled only; a prorated estimate has its own column
   const sloSet = slo.ttft_ms !== null || slo.tpot_ms !== null;
   const meeting = sloSet ? requests.filter((r) => meetsSlo(r, slo)).length : null;
   const numbers = (f: (r: ServingRequest) => number | null) => good.map(f).filter((v): v is number => v !== null);
@@ -123,14 +127,19 @@ export function servingMetrics(
     e2e: distribution(numbers((r) => r.end_unix_s! - r.send_unix_s)),
     serving_energy_per_token_j: ratio(energy, outTokens),
     serving_energy_per_request_j: ratio(energy, good.length),
-    serving_steady_energy_per_token_j: shares ? ratio(summary.energy_steady_j, shares.tokens) : null,
-    serving_steady_energy_per_request_j: shares ? ratio(summary.energy_steady_j, shares.requests) : null,
+    serving_steady_energy_per_token_j: shares ? ratio(steadyJ, shares.tokens) : null,
+    serving_steady_energy_per_request_j: shares ? ratio(steadyJ, shares.requests) : null,
     serving_wh_per_1k_queries: energy === null ? null : ratio((energy / JOULES_PER_WH) * 1000, good.length),
     serving_goodput_share: meeting === null ? null : ratio(meeting, requests.length),
     serving_goodput_requests_per_s: meeting === null ? null : ratio(meeting, whole),
     serving_energy_per_good_request_j: meeting === null ? null : ratio(energy, meeting),
-    serving_steady_energy_method: summary.energy_steady_j === null ? null : summary.steady_energy_method,
+    serving_good_requests: meeting,
+    serving_steady_energy_method:
+      summary.energy_steady_j === null && summary.energy_steady_prorated_j === null
+        ? null
+        : summary.steady_energy_method,
     ...clientFigures(requests),
+    ...serverFigures(summary),
   };
 }
 
@@ -178,6 +187,21 @@ export const SERVING_COLUMNS = [
   'serving_send_lag_p99_s',
   'serving_client_behind',
   'serving_itl_source',
+  'serving_prompt_reuse',
+  'serving_workload',
+  'serving_steady_ok',
+  'serving_steady_ok_reason',
+  'serving_server_running_mean',
+  'serving_server_kv_cache_usage_mean',
+  'serving_server_prefix_cache_hits',
+  'serving_server_prefix_cache_queries',
+  'serving_server_prefix_cache_hit_rate',
+  'serving_server_ttft_mean_s',
+  'serving_server_metrics',
+  'serving_client_cpu_s',
+  'serving_steady_energy_prorated_j',
+  'serving_energy_scope',
+  'serving_good_requests',
 ] as const;
 export type ServingColumn = (typeof SERVING_COLUMNS)[number];
 

@@ -38,10 +38,35 @@ export type ServingRequest = z.output<typeof ServingRequestSchema>;
 const WindowSchema = z.object({ start_unix_s: z.number(), end_unix_s: z.number(), duration_s: seconds() });
 export type ServingWindow = z.output<typeof WindowSchema>;
 
+const count = () => z.number().nonnegative().nullable();
+
+/**
+ * The server's own Prometheus metrics over the load (server-metrics-rank-0.jsonl summed up): gauges
+ * averaged over the reads inside the steady window, counters differenced from the load's first read
+ * to its last. `read` false: the server has none (`note` says why), every figure null.
+ */
+export const ServerMetricsSchema = z.object({
+  url: z.string(),
+  read: z.boolean(),
+  note: z.string().nullable(),
+  samples: z.int().nonnegative(),
+  running_mean: count(),
+  waiting_mean: count(),
+  kv_cache_usage_mean: count(),
+  prefix_cache_hits: count(),
+  prefix_cache_queries: count(),
+  generation_tokens: count(),
+  ttft_mean_s: count(),
+  ttft_requests: count(),
+});
+export type ServerMetrics = z.output<typeof ServerMetricsSchema>;
+
 /**
  * The load's summary: its windows and their energy. The steady window's energy is `counters_sampled`
  * (the backend's counters sampled through the load, interpolated at the window's edges) where the
- * backend reads counters mid-span (NVML with energy counters, RAPL), else `prorated_by_time`.
+ * backend reads counters mid-span (NVML with energy counters, RAPL); else the whole window's prorated
+ * by time, an estimate kept in `energy_steady_prorated_j` (files written before it kept it in
+ * `energy_steady_j`, with the method saying so).
  */
 export const ServingSummarySchema = z.object({
   schema_version: z.literal(1),
@@ -62,5 +87,17 @@ export const ServingSummarySchema = z.object({
   energy_steady_j: z.number().nonnegative().nullable(),
   steady_energy_method: z.enum(['counters_sampled', 'prorated_by_time']).nullable(),
   requests_file: z.string(),
+  // issue 22; files written before read as empty
+  energy_steady_prorated_j: z.number().nonnegative().nullable().default(null),
+  prompt_reuse: z.boolean().nullable().default(null),
+  workload: z.enum(['distinct', 'reuse', 'shared_prefix']).nullable().default(null),
+  shared_prefix_tokens: z.int().positive().nullable().default(null),
+  prompts: z.int().nonnegative().nullable().default(null),
+  prompts_ran_out: z.boolean().nullable().default(null),
+  steady_ok: z.boolean().nullable().default(null),
+  steady_ok_reason: z.string().nullable().default(null),
+  server_metrics: ServerMetricsSchema.nullable().default(null),
+  client_cpu_s: seconds().nullable().default(null),
+  energy_scope: z.enum(['server_devices', 'host']).nullable().default(null),
 });
 export type ServingSummary = z.output<typeof ServingSummarySchema>;

@@ -12,7 +12,7 @@ import { withResultsDb } from '../query/results-db.js';
 import { recordExperiment } from '../record-experiment.js';
 import { commitExperiment } from './commit.js';
 import { checkExperimentFolder, type Manifest, sha256 } from './manifest.js';
-import { collectSideFiles } from './side-files.js';
+import { collectSideFiles, SIDE_FILE_NAMES } from './side-files.js';
 import { verifyResults } from './verify.js';
 
 // A real worker's output folder: two ranks on a faked NVML GPU, each with its timeseries file.
@@ -205,5 +205,15 @@ describe('engine "server" side files', () => {
     await expect(collectSideFiles('000009', dir, ranks, false, 'server')).rejects.toThrow(
       /requests-rank-0.jsonl: missing \(engine "server" writes one line per request\)/,
     );
+  });
+  it("copies the server's metrics as 9_server_metrics.jsonl where the worker wrote them; a server without is no error", async () => {
+    const { dir, ranks } = await workFolder(false);
+    await writeFile(path.join(dir, 'requests-rank-0.jsonl'), '{"index":0}\n');
+    await writeFile(path.join(dir, 'serving-rank-0.json'), '{"schema_version":1}');
+    const names = async () => (await collectSideFiles('000009', dir, ranks, false, 'server')).files.map((f) => f.name);
+    expect(await names()).not.toContain('9_server_metrics.jsonl');
+    await writeFile(path.join(dir, 'server-metrics-rank-0.jsonl'), '{"t_unix_s":1,"running":2}\n');
+    expect(await names()).toContain(SIDE_FILE_NAMES.serverMetrics);
+    expect(SIDE_FILE_NAMES.serverMetrics).toBe('9_server_metrics.jsonl');
   });
 });

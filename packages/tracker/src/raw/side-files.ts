@@ -24,6 +24,8 @@ export const SIDE_FILE_NAMES = {
   requests: ENGINES.server.sideFiles.requests.name,
   /** Engine "server": the load's windows and their energy (the worker's `serving-rank-0.json`). */
   serving: ENGINES.server.sideFiles.summary.name,
+  /** Engine "server": the server's Prometheus metrics through the load (JSONL), where it has them. */
+  serverMetrics: ENGINES.server.sideFiles.serverMetrics.name,
 } as const;
 
 /** The serving engine's files in the worker's folder (from @joules/config's engine table). */
@@ -78,7 +80,8 @@ async function readTokenIds(
  * keep: each rank's timeseries (named by its raw measurement, copied as-is), with
  * `save_token_ids` each rank's token ids (folded into one `8_token_output` document), and the
  * engine's side files (@joules/config's engine table: engine "server" the requests file
- * `9_requests.jsonl` and the load summary `9_serving`). A file a rank names, that save_token_ids
+ * `9_requests.jsonl`, the load summary `9_serving` and, where the server has Prometheus metrics,
+ * `9_server_metrics.jsonl`). A file a rank names, that save_token_ids
  * promises, or that the engine requires, that is not there is an error: it is never dropped in silence.
  */
 export async function collectSideFiles(
