@@ -2,7 +2,7 @@ import { fileURLToPath } from 'node:url';
 
 export { CHECKOUT_ROOT, copyCheckout } from './checkout-copy.js';
 export { FAKE_PYNVML_DIR, type FakeGpu, useFakeNvml } from './fake-nvml.js';
-export { alive, processesWithEnv, stillAlive, workersOf } from './processes.js';
+export { alive, processesWithEnv, stillAlive, treeOf, workersOf } from './processes.js';
 export { type SlurmCluster, slurmUnavailable, startSlurmCluster, stopSlurmClusters } from './slurm-cluster.js';
 export {
   VLLM_CPU_ENV,

@@ -33,3 +33,29 @@ export async function processesWithEnv(name: string, value: string): Promise<num
 
 /** Pids of the processes whose environment names `pid` as their launching joules process (Linux /proc). */
 export const workersOf = (pid: number): Promise<number[]> => processesWithEnv('JOULES_PARENT_PID', String(pid));
+
+/**
+ * `pids` and every live descendant of them (Linux /proc: each process's parent). Take it while the
+ * tree stands: a process that renames itself (setproctitle) may no longer show the environment it
+ * inherited, and an orphan is re-parented.
+ */
+export async function treeOf(pids: readonly number[]): Promise<number[]> {
+  const parent = new Map<number, number>();
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    const stat = await readFile(`/proc/${entry}/stat`, 'latin1').catch(() => '');
+    const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+    if (ppid) parent.set(Number(entry), ppid);
+  }
+  const tree = new Set(pids);
+  for (let grew = true; grew; ) {
+    grew = false;
+    for (const [pid, ppid] of parent) {
+      if (tree.has(ppid) && !tree.has(pid)) {
+        tree.add(pid);
+        grew = true;
+      }
+    }
+  }
+  return [...tree];
+}

