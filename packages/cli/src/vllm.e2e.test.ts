@@ -91,7 +91,8 @@ async function leftAfter(tag: string, pids: Iterable<number>, ms: number): Promi
     await sleep(100);
   }
 }
-const titleOf = async (pid: number) => (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0')[0];
+const titleOf = async (pid: number) =>
+  (await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '')).split('\0')[0] ?? '';
 afterAll(async () => {
   // Nothing of ours may outlive the tests, whatever failed.
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -178,6 +179,41 @@ describe.skipIf(unavailable !== undefined && !required)('engine server with a re
     }
     const tps = (c: number) => Number(rows.find((r) => r.load_concurrency === String(c))!.serving_output_tokens_per_s);
     expect(tps(4)).toBeGreaterThan(tps(1)); // continuous batching
+  });
+
+  it("prefix caching on (as vLLM ships it): a default run reads 0 prefix-cache hits from vLLM's /metrics; a prompt_reuse run more, and its row says so", {
+    timeout: 600_000,
+  }, async () => {
+    const results = await tmp();
+    const tag = newTag();
+    const vllm = watch(tag);
+    watches.push(vllm);
+    const suite = path.join(results, 'prefix.yaml');
+    // vLLM caches full blocks only (128 tokens on CPU by default): 32-token blocks, the smallest its
+    // CPU attention takes, let the short builtin prompts hit. Both experiments share the server.
+    await writeFile(
+      suite,
+      `name: vllm-prefix\nmodels: [${VLLM_MODEL}]\nbase:\n  engine: server\n  server: ${serverYaml(tag, ['--block-size', '32'])}\n  load: { pattern: closed_loop, concurrency: 4, num_requests: 24, warmup_requests: 2 }\n  num_input_prompts: 64\n  max_output_tokens: 16\n  energy: { backend: none, measure_power_secs: 0.1 }\n  launch: { launcher: python }\nscenarios:\n  distinct: {}\n  reuse: { load: { prompt_reuse: true }, num_input_prompts: 6 }\n`,
+    );
+    const code = await runMain(['suite', suite, '--results-dir', results], captureOutput());
+    expect(code).toBe(0);
+    expect(await leftAfter(tag, await vllm.stop(), 5000)).toEqual([]);
+    expect(await serversStarted(results)).toBe(1);
+    const rows = await rowsOf(results);
+    expect(rows).toHaveLength(2);
+    const [distinct, reuse] = ['distinct', 'reuse'].map((n) => rows.find((r) => r.config_name!.endsWith(n))!);
+    for (const r of [distinct!, reuse!]) {
+      expect(r.serving_server_metrics).toBe('true'); // vLLM's /metrics was read
+      expect(Number(r.serving_server_prefix_cache_queries)).toBeGreaterThan(0);
+    }
+    expect(distinct).toMatchObject({
+      serving_prompt_reuse: 'false',
+      serving_workload: 'distinct',
+      serving_server_prefix_cache_hits: '0',
+    });
+    expect(reuse).toMatchObject({ serving_prompt_reuse: 'true', serving_workload: 'reuse' });
+    expect(Number(reuse!.serving_server_prefix_cache_hits)).toBeGreaterThan(0);
+    expect(Number(reuse!.serving_server_prefix_cache_hit_rate)).toBeGreaterThan(0);
   });
 
   it('Ctrl-C during the load: exit 130, and no vLLM process is left after 5 s', { timeout: 600_000 }, async () => {
