@@ -144,3 +144,15 @@ def test_chat_token_counts_go_through_the_chat_template(tmp_path, tiny_model_dir
     counted = [r["input_tokens"] for r in requests_of(out)]
     assert sorted(counted) == sorted(templated[p] for p in handler.prompts[2:])
     assert all(templated[p] > len(tok(p)["input_ids"]) for p in handler.prompts)
+
+
+def test_a_trace_mixing_wanted_lengths_and_none_still_sends_each_prompt_once() -> None:
+    """An arrival without input_tokens takes the first unused prompt, never one a nearest-length pick took."""
+    from joules_worker.engines.server.prompt_plan import PromptPlan
+
+    plan = PromptPlan([f"p{i}" for i in range(6)], [5, 10, 20, 30, 40, 50], warmup=1, reuse=False)
+    sent = [plan.prompt_for(0, 20), plan.prompt_for(1, None), plan.prompt_for(2, None), plan.prompt_for(3, 49)]
+    assert sent == ["p2", "p1", "p3", "p5"] and plan.warmup_prompts() == ["p0"]
+    assert plan.prompt_for(4, None) == "p4"
+    with pytest.raises(BadConfigError, match="every prompt was sent once"):
+        plan.prompt_for(5, None)

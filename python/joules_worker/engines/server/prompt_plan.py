@@ -57,6 +57,7 @@ class PromptPlan:
         self.reuse = reuse
         self.sent: dict[int, str] = {}  # measured request index -> its prompt
         self._unused = set(range(warmup, len(prompts))) if not reuse else set()
+        self._next = warmup  # the first prompt that may still be unused
         self.ran_out = False
 
     def check(self, wanted: int | None, what: str) -> None:
@@ -81,16 +82,21 @@ class PromptPlan:
         return [self.prompts[i % len(self.prompts)] for i in range(self.warmup)]
 
     def prompt_for(self, index: int, wanted: Wanted) -> str:
-        """Measured request ``index``'s prompt (remembered for token counting)."""
+        """Measured request ``index``'s prompt (remembered for token counting): with reuse the cycle's,
+        else the first unused one, or for a trace arrival the unused one nearest its input length."""
         if wanted is not None:
-            pool = range(len(self.prompts)) if self.reuse else sorted(self._unused)
+            pool = [k for k in range(len(self.prompts)) if self.reuse or k in self._unused]
             if not pool:
                 raise BadConfigError("load.trace_file and num_input_prompts: the trace has more arrivals than prompts")
             j = min(pool, key=lambda k: (abs(self.lengths[k] - wanted), k))
         elif self.reuse:
             j = index % len(self.prompts)
         else:
-            j = self.warmup + index
+            while self._next not in self._unused:
+                if self._next >= len(self.prompts):
+                    raise BadConfigError("num_input_prompts: every prompt was sent once (set load.prompt_reuse: true)")
+                self._next += 1
+            j = self._next
         self._unused.discard(j)
         prompt = self.prompts[j]
         self.sent[index] = prompt
