@@ -33,7 +33,7 @@ export const ServerSchema = z
       .enum(['auto', 'vllm', 'openai'])
       .default('auto')
       .describe(
-        "which fields carry the decoding settings: vllm (temperature, top_p, top_k, min_p 0, repetition_penalty 1.0, min_tokens, continuous usage stats), openai (temperature, top_p, frequency_penalty 0; transformers serve rejects any other field); auto = vllm when GET /v1/models names vLLM as the owner, else openai",
+        'which fields carry the decoding settings: vllm (temperature, top_p, top_k, min_p 0, repetition_penalty 1.0, min_tokens, continuous usage stats), openai (temperature, top_p, frequency_penalty 0; transformers serve rejects any other field); auto = vllm when GET /v1/models names vLLM as the owner, else openai',
       ),
     ready_timeout_s: z
       .number()
