@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import json
 import os
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,7 +33,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 import vllm_figures as figs  # noqa: E402
 from agreement import cpu_split  # noqa: E402
 from load_generator import free_port, wait_health  # noqa: E402
-from vllm_server import MODEL, VLLM_PYTHON, Attached, VllmServer  # noqa: E402
+from vllm_server import MODEL, Attached, VllmClient, VllmServer, cpu_busy_s  # noqa: E402
 
 from joules_worker.engines.server import load_generator as lg  # noqa: E402
 from joules_worker.engines.server.http_stream import RequestRecord  # noqa: E402
@@ -115,31 +114,50 @@ def run_joules(setting: dict, prompts: list[str], server: VllmServer | Attached)
     }
 
 
-def run_vllm(setting: dict, dataset: Path, n: int, server: VllmServer | Attached, tmp: Path) -> dict:
+def run_vllm(
+    setting: dict, dataset: Path, n: int, server: VllmServer | Attached, client: VllmClient, tmp: Path
+) -> dict:
     out = tmp / "vllm-result.json"
-    cmd = [str(VLLM_PYTHON), str(HERE / "vllm_bench_client.py"), "--result-json", str(out)]
-    cmd += ["--backend", "openai", "--base-url", server.url, "--model", str(MODEL), "--served-model-name", server.model]
-    cmd += ["--dataset-name", "custom"]
+    cmd = ["--backend", "openai", "--base-url", server.url, "--model", str(MODEL), "--served-model-name", server.model]
+    cmd += ["--dataset-name", "custom", "--extra-body", json.dumps(FIELDS | EXTRA)]
     cmd += ["--dataset-path", str(dataset), "--num-prompts", str(n), "--custom-output-len", str(OUTPUT_TOKENS)]
-    cmd += ["--extra-body", json.dumps(FIELDS | EXTRA)]
     cmd += ["--skip-chat-template", "--ignore-eos", "--disable-shuffle", "--disable-tqdm", "--save-detailed"]
     cmd += ["--percentile-metrics", "ttft,tpot,itl,e2el", "--metric-percentiles", "99"]
     if setting["rate"] is None:
         cmd += ["--max-concurrency", str(setting["concurrency"]), "--request-rate", "inf"]
     else:
         cmd += ["--request-rate", str(setting["rate"]), "--seed", str(setting["seed"])]
-    log = tmp / "vllm-bench.log"
-    with open(log, "w") as f:
-        rc = subprocess.run(
-            cmd, stdout=f, stderr=subprocess.STDOUT, env={**os.environ, "HF_HUB_OFFLINE": "1"}
-        ).returncode
-    if rc != 0 or not out.exists():
-        raise RuntimeError(f"vllm bench serve exited {rc}; see {log}")
+    client.bench(cmd, out)
     res = json.loads(out.read_text())
     if res["failed"]:
         raise RuntimeError(f"vllm bench serve: {res['failed']} requests failed: {res['errors'][:2]}")
     chunks = [len(g) + 1 for g in res["itls"]]
     return {"vllm": figs.from_vllm_result(res), "chunks_per_request_mean": sum(chunks) / len(chunks)}
+
+
+def measure(s: dict, runs: int, prompts: list[str], dataset: Path, server, client, server_cpus, out: Path) -> None:
+    """``runs`` rounds of setting ``s``, each a run of both clients (A B, then B A); adds ``runs`` and
+    ``median`` to ``s``."""
+    s["runs"] = []
+    for k in range(runs):
+        for who in ("joules", "vllm") if k % 2 == 0 else ("vllm", "joules"):
+            time.sleep(1.0)
+            load0, t0 = os.getloadavg()[0], time.time()
+            busy0, own0 = cpu_busy_s(server_cpus), server.cpu_s()
+            if who == "joules":
+                r = run_joules(s, prompts, server)
+            else:
+                r = run_vllm(s, dataset, len(prompts), server, client, out)
+            wall = time.time() - t0
+            r.update(client=who, round=k, load_before=load0, load_after=os.getloadavg()[0], wall_s=wall)
+            if own0 is not None and server_cpus is not None:  # others' use of the server's CPU
+                others = cpu_busy_s(server_cpus) - busy0 - (server.cpu_s() - own0)
+                r["others_on_server_cpu_share"] = max(others, 0.0) / wall / len(server_cpus)
+            s["runs"].append(r)
+            print(f"[agreement] {s['name']} round {k} {who}: load {load0:.2f}", file=sys.stderr)
+    s["median"] = {
+        key: figs.medians([r[key] for r in s["runs"] if key in r]) for key in ("vllm_defs", "joules_defs", "vllm")
+    }
 
 
 def settings(concurrency: list[int], rates: list[float]) -> list[dict]:
@@ -176,38 +194,32 @@ def main() -> None:
     )
     with server:
         if client_cpus is not None:
-            os.sched_setaffinity(0, client_cpus)  # the vLLM client subprocesses inherit it
-        warm = {"name": "warm-up", "concurrency": 4, "rate": None}
-        run_joules(warm, prompts[:16], server)
-        run_vllm(warm, dataset, 16, server, args.out)
-        for s in todo:
-            s["runs"] = []
-            for k in range(args.runs):
-                for who in ("joules", "vllm") if k % 2 == 0 else ("vllm", "joules"):
-                    time.sleep(1.0)
-                    load0, t0 = os.getloadavg()[0], time.time()
-                    r = (
-                        run_joules(s, prompts, server)
-                        if who == "joules"
-                        else run_vllm(s, dataset, len(prompts), server, args.out)
-                    )
-                    r.update(
-                        client=who, round=k, load_before=load0, load_after=os.getloadavg()[0], wall_s=time.time() - t0
-                    )
-                    s["runs"].append(r)
-                    print(f"[agreement] {s['name']} round {k} {who}: load {load0:.2f}", file=sys.stderr)
-            s["median"] = {
-                key: figs.medians([r[key] for r in s["runs"] if key in r])
-                for key in ("vllm_defs", "joules_defs", "vllm")
-            }
+            os.sched_setaffinity(0, client_cpus)  # the vLLM client's process inherits it
+        client = VllmClient(args.out / "vllm-bench.log")
+        try:
+            warm = {"name": "warm-up", "concurrency": 4, "rate": None}
+            run_joules(warm, prompts[:16], server)
+            run_vllm(warm, dataset, 16, server, client, args.out)
+            for s in todo:
+                measure(s, args.runs, prompts, dataset, server, client, server_cpus, args.out)
+        finally:
+            client.close()
     loads = [r[k] for s in todo for r in s["runs"] for k in ("load_before", "load_after")]
+    others = sorted(
+        r["others_on_server_cpu_share"] for s in todo for r in s["runs"] if "others_on_server_cpu_share" in r
+    )
+    shared = (
+        f"; others' share of the server's CPU {others[0]:.0%}–{others[-1]:.0%} (median {others[len(others) // 2]:.0%})"
+        if others
+        else ""
+    )
     md = "\n\n".join(
         [
             figs.table(todo, "vllm_defs", "Same definitions (vLLM's)"),
             figs.table(todo, "joules_defs", "Joules' own definitions (what a row carries)"),
             f"{args.runs} runs of each client per setting, {len(prompts)} requests each, alternating; "
             f"host 1-minute load {min(loads):.2f}–{max(loads):.2f}; server CPUs {server_cpus}, clients {client_cpus}; "
-            f"niceness {os.nice(0)}.",
+            f"niceness {os.nice(0)}{shared}.",
         ]
     )
     (args.out / "agreement.json").write_text(

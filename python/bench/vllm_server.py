@@ -15,6 +15,32 @@ VLLM_PYTHON = REPO / ".joules/vllm-venv/bin/python"
 MODEL = REPO / ".joules/models/tiny-llama-wide"  # tiny-llama's head size 16 is refused by vLLM's CPU attention
 
 
+def cpu_busy_s(cpus: set[int] | None) -> float:
+    """Seconds the given CPUs (all, for None) spent busy since boot, from /proc/stat."""
+    total = 0.0
+    with open("/proc/stat") as f:
+        for line in f:
+            name, *vals = line.split()
+            if name.startswith("cpu") and name != "cpu" and (cpus is None or int(name[3:]) in cpus):
+                user, nice, system, _idle, _iowait, irq, softirq, steal = map(int, vals[:8])
+                total += user + nice + system + irq + softirq + steal
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def group_cpu_s(pgid: int) -> float:
+    """CPU seconds of the live processes of process group ``pgid`` and their waited-for children."""
+    total = 0
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # pgrp
+            total += sum(int(v) for v in fields[11:15])  # utime stime cutime cstime
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 class VllmServer:
     """``with VllmServer(port, cpus, log, wait_health) as s: s.url``. Prefix caching off, 1 GiB KV cache.
     ``cpus``: the server's CPUs (its OpenMP threads are bound to them too), None = all."""
@@ -56,6 +82,10 @@ class VllmServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def cpu_s(self) -> float | None:
+        """The CPU seconds the server's tree has used."""
+        return None if self.proc is None else group_cpu_s(self.proc.pid)
 
     def stop(self) -> None:
         """SIGTERM to the server's process group, SIGKILL to whatever is left of it after 15 s."""
@@ -100,3 +130,43 @@ class Attached:
 
     def __exit__(self, *exc: object) -> None:
         pass
+
+    def cpu_s(self) -> float | None:
+        return None
+
+
+class VllmClient:
+    """One ``vllm_bench_client.py --serve`` process (vLLM imported once): ``bench(argv, out)`` runs
+    ``vllm bench serve`` with ``argv`` and writes its result to ``out``. Its output goes to ``log``."""
+
+    def __init__(self, log: Path):
+        self.log = open(log, "w")  # noqa: SIM115 (closed in close())
+        script = Path(__file__).resolve().parent / "vllm_bench_client.py"
+        env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+        self.proc = subprocess.Popen(
+            [str(VLLM_PYTHON), str(script), "--serve"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=self.log,
+            env=env,
+            text=True,
+        )
+        self._answer()
+
+    def _answer(self) -> dict:
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the vLLM client exited {self.proc.wait()}; see {self.log.name}")
+        return json.loads(line)
+
+    def bench(self, argv: list[str], out: Path) -> None:
+        self.proc.stdin.write(json.dumps({"argv": argv, "result_json": str(out)}) + "\n")
+        self.proc.stdin.flush()
+        answer = self._answer()
+        if answer["rc"] != 0:
+            raise RuntimeError(f"vllm bench serve failed: {answer.get('error')}; see {self.log.name}")
+
+    def close(self) -> None:
+        self.proc.stdin.close()
+        self.proc.wait(30)
+        self.log.close()
