@@ -73,6 +73,21 @@ describe('serving engine config', () => {
       { server: { command: ['srv', '--port', '{port}'], env: { N: 1 } } },
       'server.env.N: Invalid input: expected string',
     ],
+    [
+      { server: { command: ['srv', '--port', '{port}'], dialect: 'openai' }, min_output_tokens: 4 },
+      'min_output_tokens: OpenAI\'s API has no min_tokens: server.dialect "openai" cannot send it',
+    ],
+    [
+      {
+        server: { command: ['srv', '--port', '{port}'], dialect: 'openai' },
+        decoding: { mode: 'sampling', top_k: 50 },
+      },
+      "decoding.top_k: OpenAI's API has no top_k",
+    ],
+    [
+      { load: { pattern: 'closed_loop', concurrency: 2, num_requests: 8, max_error_share: 1.5 } },
+      'load.max_error_share:',
+    ],
   ])('rejects %j', (p, message) => {
     const errors = errorsOf(patch(p));
     expect(errors, JSON.stringify(errors)).toHaveLength(1);

@@ -72,9 +72,19 @@ const servingLaunch: Rule['check'] = (c, out) => {
     err(out, 'sharding.strategy', 'not with engine "server": the server decides how the model is sharded');
 };
 
+/** server.dialect "openai" carries OpenAI's fields only: a setting it has no field for is refused here
+ * ("auto" is resolved by the worker, which refuses it there). */
+const dialectFields: Rule['check'] = (c, out) => {
+  if (c.server.dialect !== 'openai') return;
+  const why = (field: string) => `OpenAI's API has no ${field}: server.dialect "openai" cannot send it (use "vllm")`;
+  if (c.min_output_tokens > 0) err(out, 'min_output_tokens', why('min_tokens'));
+  if (c.decoding.mode === 'sampling' && c.decoding.top_k) err(out, 'decoding.top_k', why('top_k'));
+};
+
 /** The serving engine's rules, in the order they report. */
 export const SERVER_RULES: readonly Rule[] = [
   rule('server-source', ['engine', 'server'], serverSource),
   rule('load-pattern', ['engine', 'load'], loadPattern),
   rule('serving-launch', ['engine', 'num_processes', 'launch', 'sharding'], servingLaunch),
+  rule('dialect-fields', ['engine', 'server', 'min_output_tokens', 'decoding'], dialectFields),
 ];
