@@ -148,3 +148,12 @@ def worker_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
 
 
 PYTHON = sys.executable
+
+
+@pytest.fixture(scope="session")
+def vllm_url(tmp_path_factory: pytest.TempPathFactory):
+    """One real vLLM for the session's vLLM tests (tests/_vllm.py: prefix caching on, 32-token blocks)."""
+    from _vllm import SERVER_FLAGS, vllm_server
+
+    with vllm_server(tmp_path_factory.mktemp("vllm") / "server.log", *SERVER_FLAGS) as url:
+        yield url

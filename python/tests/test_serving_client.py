@@ -291,6 +291,12 @@ def test_a_vllm_server_gets_the_experiments_sampling_min_tokens_and_the_pinned_p
     want = {"temperature": 0.7, "top_p": 0.9, "top_k": 20, "min_p": 0.0, "repetition_penalty": 1.0, "min_tokens": 2}
     assert all({k: b[k] for k in want} == want for b in h.bodies)
     assert all(b["stream_options"] == {"include_usage": True, "continuous_usage_stats": True} for b in h.bodies)
+    # one prefix-cache salt for the experiment's requests (warm-up included), another for the next
+    salts = {b["cache_salt"] for b in h.bodies}
+    assert len(salts) == 1 and salts.pop().startswith("joules-")
+    first = len(h.bodies)
+    _run(tiny_model_dir, url, tmp_path / "again", {"decoding": decoding, "min_output_tokens": 2})
+    assert h.bodies[first]["cache_salt"] != h.bodies[0]["cache_salt"]
 
 
 def test_a_server_rejecting_a_field_fails_the_warm_up_naming_it_and_the_key_that_sent_it(

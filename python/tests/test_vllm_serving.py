@@ -4,76 +4,22 @@ request a prompt of its own, the warm-up apart), a run that opts into prompt reu
 and its summary says so; the server's mean TTFT (its histogram) sits beside the client's, and its
 running batch is read through the load. vLLM caches full blocks only (128 tokens on CPU by default):
 the server runs with 32-token blocks (the smallest its CPU attention takes), so the short builtin
-prompts can hit. Skipped, with the reason, where the vLLM venv or the model is absent."""
+prompts can hit. On the session's vLLM (conftest ``vllm_url``); skipped, with the reason, where it is
+absent (tests/_vllm.py). Each experiment sends its own cache salt (dialect vllm): the same prompts
+again, as the next experiment of a suite on a shared server sends them, read 0 hits too."""
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
-import signal
-import socket
-import subprocess
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 from _fake_openai import serving_config
+from _vllm import MODEL, VLLM_MARKS
 
 from joules_worker.engines import engine_for
 from joules_worker.events import EventEmitter
 
-REPO = Path(__file__).resolve().parents[2]
-VLLM_PYTHON = REPO / ".joules/vllm-venv/bin/python"
-MODEL = REPO / ".joules/models/tiny-llama-wide"  # vLLM's CPU attention refuses tiny-llama's head size 16
-
-pytestmark = [
-    pytest.mark.vllm,
-    pytest.mark.skipif(
-        not VLLM_PYTHON.exists() or not MODEL.exists(),
-        reason=f"needs the vLLM venv ({VLLM_PYTHON}) and {MODEL}: npm run bootstrap -- --with vllm",
-    ),
-]
-
-
-@contextlib.contextmanager
-def vllm_server(log: Path, *flags: str) -> Iterator[str]:
-    """A vLLM API server on a free port; its whole process group (the engine core too) stopped after."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "VLLM_TARGET_DEVICE": "cpu", "VLLM_CPU_KVCACHE_SPACE": "1", "HF_HUB_OFFLINE": "1"}
-    cmd = [str(VLLM_PYTHON), "-m", "vllm.entrypoints.openai.api_server", "--model", str(MODEL), "--host", "127.0.0.1"]
-    cmd += ["--port", str(port), "--dtype", "bfloat16", "--max-model-len", "1024", *flags]
-    with open(log, "w") as out:
-        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                with urllib.request.urlopen(url + "/health", timeout=2):
-                    break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"vLLM did not start: {log.read_text()[-2000:]}") from None
-                time.sleep(1)
-        yield url
-    finally:
-        for sig, wait_s in ((signal.SIGTERM, 20.0), (signal.SIGKILL, 5.0)):
-            try:
-                os.killpg(proc.pid, sig)
-                proc.wait(wait_s)
-                break
-            except ProcessLookupError:
-                break
-            except subprocess.TimeoutExpired:
-                continue
-        time.sleep(0.5)
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGKILL)
+pytestmark = VLLM_MARKS
 
 
 def run(url: str, out: Path, **load) -> dict:
@@ -92,11 +38,14 @@ def run(url: str, out: Path, **load) -> dict:
     return json.loads((out / "serving-rank-0.json").read_text())
 
 
-def test_distinct_prompts_read_no_prefix_cache_hit_and_reuse_reads_some(tmp_path) -> None:
-    with vllm_server(tmp_path / "vllm.log", "--block-size", "32") as url:
-        distinct = run(url, tmp_path / "distinct")
-        reuse = run(url, tmp_path / "reuse", prompt_reuse=True, top__num_input_prompts=6)
+def test_distinct_prompts_read_no_prefix_cache_hit_and_reuse_reads_some(tmp_path, vllm_url) -> None:
+    distinct = run(vllm_url, tmp_path / "distinct")
+    reuse = run(vllm_url, tmp_path / "reuse", prompt_reuse=True, top__num_input_prompts=6)
+    # the same prompts again on the same server, as the next experiment of a suite sends them: its
+    # own cache salt keeps it off the blocks the runs before it left
+    again = run(vllm_url, tmp_path / "again")
     d, r = distinct["server_metrics"], reuse["server_metrics"]
+    assert again["server_metrics"]["prefix_cache_hits"] == 0, again["server_metrics"]
     assert distinct["workload"] == "distinct" and reuse["workload"] == "reuse" and reuse["prompt_reuse"] is True
     assert d["read"] is True and d["prefix_cache_queries"] > 0
     assert d["prefix_cache_hits"] == 0, d  # the old cycle re-sent the warm-up's prompts: hits

@@ -6,7 +6,11 @@ Dialects (``server.dialect``):
   greedy), ``top_p``, ``top_k``, ``min_p: 0``, ``repetition_penalty: 1.0`` (vLLM's client pins it),
   ``min_tokens`` (``min_output_tokens``), and ``stream_options.continuous_usage_stats`` (every chunk
   carries the running token count: ITL per token). vLLM otherwise takes these from the model's
-  ``generation_config`` (``--generation-config auto``), so each is sent.
+  ``generation_config`` (``--generation-config auto``), so each is sent. And ``cache_salt``, one
+  random salt per experiment: a server shared by a suite keeps its prefix cache, and without the
+  salt an experiment's prompts would hit the blocks an earlier experiment left (its TTFT and
+  prefill energy low, and dependent on the order of experiments). Within an experiment the salt is
+  the same, so ``load.prompt_reuse`` and ``load.shared_prefix_tokens`` hit as they should.
 - ``openai``: OpenAI's fields only (``transformers serve`` rejects any other): ``temperature`` (0 for
   greedy), ``top_p``, ``frequency_penalty: 0`` (neutral in OpenAI's API; transformers serve maps it to
   ``repetition_penalty`` 1.0). A ``top_k`` or ``min_output_tokens`` it cannot carry is an error.
@@ -18,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
 import urllib.request
 from typing import Any
 
@@ -79,6 +84,7 @@ def body_fields(dialect: str, decoding: Any, min_output_tokens: int, why: str = 
             repetition_penalty=1.0,
             min_tokens=min_output_tokens,
             stream_options=CONTINUOUS_USAGE,
+            cache_salt=f"joules-{secrets.token_hex(8)}",
         )
         return fields
     because = f" ({why})" if why else ""
