@@ -122,6 +122,7 @@ describe.skipIf(unavailable !== undefined)('SlurmLauncher on a real 2-node Slurm
     server: { ready_timeout_s: 120, ...server },
     load: { pattern: 'closed_loop', concurrency: 2, num_requests: 6, warmup_requests: 1 },
     num_input_prompts: 7,
+    min_output_tokens: 0, // transformers serve (dialect openai) takes no min_tokens
     energy: { backend: 'none' },
     launch: { launcher: 'slurm' },
   });
