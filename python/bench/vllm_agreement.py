@@ -13,8 +13,8 @@ the same arrival times (vLLM's own schedule: numpy's seeded gamma draws, rescale
 is reduced to six figures (``vllm_figures.py``); the medians over runs and their ratios go to
 ``agreement.md`` and all runs to ``agreement.json`` under ``--out``, with the 1-minute load of the host
 and others' share of the server's CPU in each run (the host is shared: say it beside the figures).
-``--wire`` (root) times the requests at concurrency 1 from the kernel's packet timestamps too
-(``wire_tap.py``): each client's TTFT minus the wire's is that client's own share of it.
+``--wire`` (root) times the requests from the kernel's packet timestamps too (``wire_tap.py``): a
+client's mean TTFT minus the wire's is that client's own share of it.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import argparse
 import contextlib
 import json
 import os
+import statistics
 import sys
 import time
 from pathlib import Path
@@ -38,36 +39,38 @@ from vllm_runs import run_joules, run_vllm, select_prompts  # noqa: E402
 from vllm_server import Attached, VllmClient, VllmServer, cpu_busy_s  # noqa: E402
 from wire_tap import WireTap, available  # noqa: E402
 
+VLLM_CHUNK = '"text":"'  # a completions chunk with a token (its text may be empty); not the usage chunk
 PROMPTS_FILE = HERE.parent.parent.parent / "shared/data/aienergyscore_text_generation.jsonl"
 
 
 def wire_check(ttfts: list[float], wire: list[dict]) -> dict | str:
-    """Per request, the client's TTFT (from its call) minus the wire's (from the POST's first packet to
-    the first packet with text), ms: the client's own share of its TTFT."""
-    if len(wire) != len(ttfts):
-        return f"the tap saw {len(wire)} requests for {len(ttfts)} sent"
-    d = sorted((c - w["ttft"]) * 1000 for c, w in zip(ttfts, wire, strict=True) if w["ttft"] is not None)
-    return {"median": d[len(d) // 2], "mean": sum(d) / len(d), "n": len(d)}
+    """The client's mean TTFT (from its call) minus the wire's (from the POST's first packet to the
+    first packet with a chunk of output), ms: the client's own share of its TTFT."""
+    w = [x["ttft"] for x in wire if x["ttft"] is not None]
+    if len(w) != len(ttfts):
+        return f"the tap saw {len(w)} whole requests for {len(ttfts)} sent"
+    client, on_wire = sum(ttfts) / len(ttfts) * 1000, sum(w) / len(w) * 1000
+    return {"client_ms": client, "wire_ms": on_wire, "minus_wire_ms": client - on_wire}
 
 
 def measure(s: dict, runs: int, prompts: list[str], dataset: Path, server, client, server_cpus, out: Path, wire: bool):
     """``runs`` rounds of setting ``s``, each a run of both clients (A B, then B A); adds ``runs`` and
-    ``median`` to ``s``. With ``wire``, runs at concurrency 1 are checked against a tap on the loopback."""
-    tap = wire and s["concurrency"] == 1 and isinstance(server, VllmServer)
+    ``median`` to ``s``. With ``wire``, each run's mean TTFT is checked against a tap on the loopback."""
+    tap = wire and isinstance(server, VllmServer)
     s["runs"] = []
     for k in range(runs):
         for who in ("joules", "vllm") if k % 2 == 0 else ("vllm", "joules"):
             time.sleep(1.0)
             load0, t0 = os.getloadavg()[0], time.time()
             busy0, own0 = cpu_busy_s(server_cpus), server.cpu_s()
-            with WireTap(server.port, server_cpus) if tap else contextlib.nullcontext() as t:
+            with WireTap(server.port, server_cpus, VLLM_CHUNK) if tap else contextlib.nullcontext() as t:
                 if who == "joules":
                     r = run_joules(s, prompts, server)
                 else:
                     r = run_vllm(s, dataset, len(prompts), server, client, out)
             ttfts = r.pop("ttfts_s")
             if t is not None:
-                r["ttft_minus_wire_ms"] = wire_check(ttfts, t.requests())
+                r["ttft_wire"] = wire_check(ttfts, t.requests_by_connection())
             wall = time.time() - t0
             r.update(client=who, round=k, load_before=load0, load_after=os.getloadavg()[0], wall_s=wall)
             if own0 is not None and server_cpus is not None:  # others' use of the server's CPU
@@ -91,15 +94,24 @@ def conditions(todo: list[dict], runs: int, n: int, server_cpus, client_cpus) ->
     )
     if others:
         text += f"; others' share of the server's CPU {others[0]:.0%}–{others[-1]:.0%} (median {others[len(others) // 2]:.0%})"
-    for who in ("joules", "vllm"):
-        w = [
-            r["ttft_minus_wire_ms"]["median"]
-            for r in all_runs
-            if r["client"] == who and isinstance(r.get("ttft_minus_wire_ms"), dict)
-        ]
-        if w:
-            text += f"; {who}'s TTFT minus the wire's at concurrency 1, per-run medians {min(w):.2f}–{max(w):.2f} ms"
     return text + "."
+
+
+def wire_table(todo: list[dict]) -> str:
+    """Per setting and client, the median over runs of its mean TTFT minus the wire's mean TTFT."""
+    lines = ["Mean TTFT minus the wire's (ms, median over runs [range])", "", "| load | Joules | vllm bench serve |"]
+    lines.append("|---|---|---|")
+    for s in todo:
+        cells = []
+        for who in ("joules", "vllm"):
+            d = sorted(
+                r["ttft_wire"]["minus_wire_ms"]
+                for r in s["runs"]
+                if r["client"] == who and isinstance(r.get("ttft_wire"), dict)
+            )
+            cells.append(f"{statistics.median(d):.2f} [{d[0]:.2f}–{d[-1]:.2f}]" if d else "—")
+        lines.append(f"| {s['name']} | {cells[0]} | {cells[1]} |")
+    return "\n".join(lines)
 
 
 def settings(concurrency: list[int], rates: list[float]) -> list[dict]:
@@ -118,7 +130,7 @@ def main() -> None:
     ap.add_argument("--prompts-file", type=Path, default=PROMPTS_FILE)
     ap.add_argument("--out", type=Path, default=Path("/tmp/joules-vllm-agreement"))
     ap.add_argument("--url", help="attach to a running vLLM (prefix caching off) instead of starting one")
-    ap.add_argument("--wire", action="store_true", help="concurrency 1: check both clients' TTFT against the wire")
+    ap.add_argument("--wire", action="store_true", help="check both clients' mean TTFT against the wire (root)")
     ap.add_argument("--nice", type=int, default=0, help="niceness of this process, the server and vLLM's client")
     args = ap.parse_args()
     if args.wire and (why := available()) is not None:
@@ -155,6 +167,7 @@ def main() -> None:
             figs.table(todo, "joules_defs", "Joules' own definitions (what a row carries)"),
             conditions(todo, args.runs, len(prompts), server_cpus, client_cpus),
         ]
+        + ([wire_table(todo)] if args.wire else [])
     )
     (args.out / "agreement.json").write_text(
         json.dumps({"settings": todo, "cpus": [server_cpus, client_cpus]}, default=sorted, indent=1)

@@ -22,7 +22,7 @@ s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0800))
 s.bind(("lo", 0))
 s.setsockopt(socket.SOL_SOCKET, 35, 1)  # SO_TIMESTAMPNS: the kernel's receive time of each packet
 signal.signal(signal.SIGTERM, lambda *a: sys.exit(0))
-content = re.compile(rb'"text":"[^"]')
+content = re.compile(sys.argv[3].encode())
 print("ready", flush=True)
 while True:
     data, anc, _, addr = s.recvmsg(65535, 64)
@@ -68,16 +68,19 @@ class WireTap:
     requests one at a time): ``ttft`` (first content chunk after the first byte of the POST) and ``e2e``
     (the chunked stream's last byte), seconds."""
 
-    def __init__(self, port: int, cpus: set[int] | None = None):
+    def __init__(self, port: int, cpus: set[int] | None = None, content: str = '"text":"[^"]'):
         self.port = port
         self.cpus = cpus
+        self.content = content  # a regex on a response packet: it carries output
         self._dir = tempfile.TemporaryDirectory(prefix="joules-wire-")
         self._file = Path(self._dir.name) / "packets.jsonl"
         self._proc: subprocess.Popen | None = None
 
     def __enter__(self) -> WireTap:
         self._proc = subprocess.Popen(
-            [sys.executable, "-c", SNIFFER, str(self.port), str(self._file)], stdout=subprocess.PIPE, text=True
+            [sys.executable, "-c", SNIFFER, str(self.port), str(self._file), self.content],
+            stdout=subprocess.PIPE,
+            text=True,
         )
         if self.cpus is not None:
             os.sched_setaffinity(self._proc.pid, self.cpus)
@@ -108,4 +111,25 @@ class WireTap:
                 "e2e": None if r["end"] is None else r["end"] - r["send"],
             }
             for r in out
+        ]
+
+    def requests_by_connection(self) -> list[dict]:
+        """Like ``requests`` for requests in flight together: each connection's requests follow one
+        another (keep-alive), so the packets are grouped by the client's port. In no set order."""
+        by_port: dict[int, list[dict]] = {}
+        for kind, ts, port in self._events:
+            reqs = by_port.setdefault(port, [])
+            if kind == "send":
+                reqs.append({"send": ts, "first": None, "end": None})
+            elif reqs and kind == "content" and reqs[-1]["first"] is None:
+                reqs[-1]["first"] = ts
+            elif reqs and kind == "end":
+                reqs[-1]["end"] = ts
+        return [
+            {
+                "ttft": None if r["first"] is None else r["first"] - r["send"],
+                "e2e": None if r["end"] is None else r["end"] - r["send"],
+            }
+            for reqs in by_port.values()
+            for r in reqs
         ]
