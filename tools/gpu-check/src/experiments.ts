@@ -55,7 +55,7 @@ export function experimentInputs(): Record<string, Record<string, unknown>> {
       config_name: `gpu-check-${name}`,
       engine: 'server',
       min_output_tokens: 0, // transformers serve rejects min_tokens
-      num_input_prompts: 64,
+      num_input_prompts: requests + 2, // a prompt of its own for each request and warm-up request
       server: {
         command: [
           'transformers',

@@ -67,8 +67,9 @@ def load_experiments(repo: Path) -> dict[str, Any]:
 
 
 def cpu_overrides(exp: dict[str, Any]) -> dict[str, Any]:
-    """The CPU rehearsal's smaller runs (same experiments otherwise): two batches (or two requests
-    per user) per step, 16 generated tokens, 1 s of idle; a 2-core machine runs it in minutes."""
+    """The CPU rehearsal's smaller runs (same experiments otherwise): two batches (or four requests
+    per user: ML.ENERGY's steady window opens at the concurrency-th first token and closes at the
+    (N - concurrency - 1)-th end, so two per user leave it empty) per step, 16 generated tokens, 1 s of idle; a 2-core machine runs it in minutes."""
     out: dict[str, Any] = {
         "num_input_prompts": min(exp["num_input_prompts"], 2 * exp["batch_size"] * exp["num_processes"]),
         "max_output_tokens": CPU_OUTPUT_TOKENS,
@@ -82,8 +83,10 @@ def cpu_overrides(exp: dict[str, Any]) -> dict[str, Any]:
     if exp.get("engine") == "server" and load and load.get("num_requests") and load.get("concurrency"):
         out["load"] = {
             **load,
-            "num_requests": min(load["num_requests"], 2 * load["concurrency"]),
+            "num_requests": min(load["num_requests"], 4 * load["concurrency"]),
         }
+        # each request and warm-up request sends a prompt of its own
+        out["num_input_prompts"] = out["load"]["num_requests"] + load.get("warmup_requests", 0)
     return out
 
 
