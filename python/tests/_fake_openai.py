@@ -115,3 +115,12 @@ def serving_config(
         else:
             data["load"][key] = value
     return parse_experiment(data)
+
+
+def run_serving(config: ExperimentConfig, out: Path) -> dict[str, Any]:
+    """Run the server engine on ``config`` into ``out``; its load summary (serving-rank-0.json)."""
+    from joules_worker.engines import engine_for
+    from joules_worker.events import EventEmitter
+
+    engine_for("server").run(config, out, EventEmitter(rank=0))
+    return json.loads((out / "serving-rank-0.json").read_text())

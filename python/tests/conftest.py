@@ -157,3 +157,14 @@ def vllm_url(tmp_path_factory: pytest.TempPathFactory):
 
     with vllm_server(tmp_path_factory.mktemp("vllm") / "server.log", *SERVER_FLAGS) as url:
         yield url
+
+
+@pytest.fixture
+def fake():
+    """A fake OpenAI-style server (tests/_fake_openai.py) on a free port: (url, its handler class)."""
+    from _fake_openai import FakeOpenAI
+    from _helpers import http_server
+
+    handler = FakeOpenAI.fresh()
+    with http_server(handler) as url:
+        yield url, handler

@@ -6,17 +6,14 @@ batch, too few requests, a queue that grew."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from _fake_openai import FakeOpenAI, serving_config
+from _fake_openai import run_serving as run
 from _helpers import http_server
 
-from joules_worker.engines import engine_for
 from joules_worker.engines.server.server_telemetry import parse_metrics, telemetry_summary
 from joules_worker.engines.server.steady_check import steady_check
-from joules_worker.events import EventEmitter
 
 VLLM_TEXT = """# HELP vllm:num_requests_running Number of requests in model execution batches.
 # TYPE vllm:num_requests_running gauge
@@ -59,18 +56,6 @@ def test_the_summary_averages_gauges_in_the_steady_window_and_differences_counte
     assert s["ttft_mean_s"] == pytest.approx(0.05)
     empty = telemetry_summary([], None, "http://x/metrics", "server telemetry: none (…)")
     assert empty["read"] is False and empty["running_mean"] is None and empty["prefix_cache_hits"] is None
-
-
-@pytest.fixture
-def fake() -> Iterator[tuple[str, type[FakeOpenAI]]]:
-    handler = FakeOpenAI.fresh()
-    with http_server(handler) as url:
-        yield url, handler
-
-
-def run(config, out: Path) -> dict:
-    engine_for("server").run(config, out, EventEmitter(rank=0))
-    return json.loads((out / "serving-rank-0.json").read_text())
 
 
 def test_a_vllm_like_servers_metrics_are_read_through_the_load(tmp_path, tiny_model_dir, fake) -> None:

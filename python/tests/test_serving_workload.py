@@ -7,28 +7,13 @@ from __future__ import annotations
 
 import json
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from _fake_openai import FakeOpenAI, serving_config
-from _helpers import http_server
+from _fake_openai import run_serving as run
+from _fake_openai import serving_config
 
-from joules_worker.engines import engine_for
 from joules_worker.errors import BadConfigError
-from joules_worker.events import EventEmitter
-
-
-@pytest.fixture
-def fake() -> Iterator[tuple[str, type[FakeOpenAI]]]:
-    handler = FakeOpenAI.fresh()
-    with http_server(handler) as url:
-        yield url, handler
-
-
-def run(config, out: Path) -> dict:
-    engine_for("server").run(config, out, EventEmitter(rank=0))
-    return json.loads((out / "serving-rank-0.json").read_text())
 
 
 def requests_of(out: Path) -> list[dict]:
