@@ -12,6 +12,7 @@ server sends no usage, the caller counts tokens with the model's tokenizer and f
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import json
 from typing import Any
@@ -77,6 +78,9 @@ def _read_chunk(record: RequestRecord, chunk: dict[str, Any], api: str, now: flo
         details = usage.get("completion_tokens_details")
         if isinstance(details, dict) and isinstance(details.get("reasoning_tokens"), int):
             record.reasoning_tokens = details["reasoning_tokens"]
+
+
+DRAIN_S = 0.05  # how long the rest of a finished stream's body may take to arrive
 
 
 class StreamError(Exception):
@@ -170,6 +174,11 @@ async def stream_request(
                 raise StreamError("truncated", "the stream ended before a finish_reason or [DONE] (truncated)")
             record.end_unix_s = clock.now()
             record.close_chunks()
+            # the body's end (the chunked encoding's last chunk, after [DONE]): aiohttp returns the
+            # connection to its pool only once it is read; left unread, the next request opens a
+            # new connection and its handshake lands in that request's TTFT
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(content.read(), DRAIN_S)
     except StreamError as e:
         record.error, record.error_kind = str(e), e.kind
     except aiohttp.ConnectionTimeoutError as e:  # sock_connect ran out
