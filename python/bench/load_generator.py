@@ -42,7 +42,7 @@ from agreement import agreement  # noqa: E402
 from client_streams import streams  # noqa: E402
 
 from joules_worker.engines.server.load_generator import Target, closed_loop, open_loop  # noqa: E402
-from joules_worker.engines.server.load_patterns import Arrival, poisson_offsets  # noqa: E402
+from joules_worker.engines.server.load_patterns import Arrival, percentile, poisson_offsets  # noqa: E402
 
 # Node's http module: a reply costs the server a fraction of what aiohttp's costs, so that on a small
 # host the server takes less of the CPU the load generator is measured on.
@@ -83,14 +83,6 @@ def wait_health(url: str, timeout_s: float) -> None:
         except OSError:
             time.sleep(0.25)
     raise RuntimeError(f"no health at {url} within {timeout_s} s")
-
-
-def percentile(values: list[float], q: float) -> float:
-    s = sorted(values)
-    pos = (len(s) - 1) * q / 100
-    lo = int(pos)
-    hi = min(lo + 1, len(s) - 1)
-    return s[lo] + (s[hi] - s[lo]) * (pos - lo)
 
 
 def instant(n: int) -> dict:
