@@ -17,4 +17,5 @@ export const testDefaults = {
   testTimeout: 30_000,
   hookTimeout: 30_000,
   setupFiles: [fileURLToPath(new URL('./vitest.temp-root.js', import.meta.url))],
+  globalSetup: [fileURLToPath(new URL('./vitest.temp-run-root.js', import.meta.url))],
 };
