@@ -19,15 +19,50 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 os.environ.pop("JOULES_POWERCAP_ROOT", None)
 os.environ.pop("JOULES_WORKER_CPU_WITH_GPU_IDS", None)
 
+
 # One temp root for the whole session (TMPDIR: tempfile, torch's elastic agent and every child
 # process read it), removed at exit, so no run leaves folders in the machine's temp dir.
-_TEMP_ROOT = tempfile.mkdtemp(prefix="joules-pytest-")
+# A run killed before its exit leaves its root: the next run removes roots whose pid is gone.
+def _sweep_dead_roots(parent: Path) -> None:
+    for old in parent.glob("joules-pytest-*-*"):
+        pid = old.name.split("-")[2]
+        if not pid.isdigit():
+            continue
+        try:
+            os.kill(int(pid), 0)
+        except ProcessLookupError:
+            shutil.rmtree(old, ignore_errors=True)
+        except PermissionError:
+            pass  # alive, another user's
+
+
+_sweep_dead_roots(Path(tempfile.gettempdir()))
+_TEMP_ROOT = tempfile.mkdtemp(prefix=f"joules-pytest-{os.getpid()}-")
 os.environ["TMPDIR"] = _TEMP_ROOT
 tempfile.tempdir = None  # re-read TMPDIR
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(_TEMP_ROOT, ignore_errors=True)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    from _vllm import ABSENT
+
+    return f"vllm tests deselected: {ABSENT}" if ABSENT else None
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Without the vLLM venv (and without JOULES_REQUIRE_VLLM=1) the vLLM tests are deselected, not
+    skipped one by one: `npm test` then gives one notice for both test runners (the vitest one)."""
+    from _vllm import ABSENT
+
+    if not ABSENT:
+        return
+    deselected = [i for i in items if i.get_closest_marker("vllm")]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [i for i in items if not i.get_closest_marker("vllm")]
 
 
 PYTHON_DIR = Path(__file__).resolve().parent.parent
