@@ -23,8 +23,15 @@ export type { CellValue, ExperimentIdentity, ResultColumn, ResultRecord } from '
 export { METRIC_COLUMNS, parseResultRecord, RESULT_COLUMNS, toResultRecord } from './result-record.js';
 export * from './serving/index.js';
 export type { SampleStatistics } from './statistics.js';
-export { describeSample } from './statistics.js';
+export { describeSample, statisticsOf } from './statistics.js';
 export { studentTCdf, studentTQuantile, tCritical95 } from './student-t.js';
+export { extremes, paretoFront } from './study/extremes.js';
+export type { HistogramBin } from './study/histogram.js';
+export { extentOf, histogram } from './study/histogram.js';
+export type { SampleMoments } from './study/pooled-statistics.js';
+export { pooledMoments } from './study/pooled-statistics.js';
+export type { VaryingFactor } from './study/varying-factors.js';
+export { compareLevels, varyingFactors } from './study/varying-factors.js';
 export type { CycleStatistics, GroupOptions, GroupStatistics, RecordLike } from './summaries.js';
 export { cycleStatistics, effectiveHashOf, groupStatistics } from './summaries.js';
 export type { StatName, SummaryTable } from './summary-table.js';
