@@ -8,6 +8,7 @@ import {
   METRIC_COLUMNS,
   parseResultRecord,
   RESULT_COLUMNS,
+  resultColumnType,
   toResultRecord,
 } from './result-record.js';
 
@@ -86,6 +87,21 @@ describe('result record', () => {
   it('keeps the Foundation columns first, in order, and only appends', () => {
     expect(RESULT_COLUMNS.slice(0, FOUNDATION.length)).toEqual(FOUNDATION);
     expect(new Set(RESULT_COLUMNS).size).toBe(RESULT_COLUMNS.length);
+  });
+
+  it('types every column as the CSV reader parses it back (text, boolean, number); unknown ones are undefined', () => {
+    expect(['experiment_id', 'energy_estimated', 'batch_size', 'energy_total_j'].map(resultColumnType)).toEqual([
+      'text',
+      'boolean',
+      'number',
+      'number',
+    ]);
+    expect(resultColumnType('not_a_column')).toBeUndefined();
+    const row = toResultRecord(id, metrics);
+    for (const c of RESULT_COLUMNS) {
+      const v = row[c];
+      if (v !== null) expect(typeof v, c).toBe(resultColumnType(c) === 'text' ? 'string' : resultColumnType(c));
+    }
   });
 
   it('every identity and metric field has a column (nothing is dropped from the CSV)', () => {

@@ -163,6 +163,14 @@ export const METRIC_COLUMNS: readonly ResultColumn[] = RESULT_COLUMNS.filter(
   (c) => !STRING_COLUMNS.has(c) && !BOOLEAN_COLUMNS.has(c) && !IDENTITY_NUMBERS.has(c),
 );
 
+const KNOWN_COLUMNS: ReadonlySet<string> = new Set<string>(RESULT_COLUMNS);
+
+/** How a results-table column is typed: text, boolean or number; undefined for a column not in RESULT_COLUMNS. */
+export function resultColumnType(column: string): 'text' | 'boolean' | 'number' | undefined {
+  if (!KNOWN_COLUMNS.has(column)) return undefined;
+  return STRING_COLUMNS.has(column) ? 'text' : BOOLEAN_COLUMNS.has(column) ? 'boolean' : 'number';
+}
+
 const clean = (v: CellValue): CellValue => (typeof v === 'number' && !Number.isFinite(v) ? null : v);
 
 // Every column, in order, null. Rows are copies of it: built from JSON and cloned, they keep one
