@@ -20,7 +20,13 @@ export {
   rawMeasurementJsonSchema,
 } from './raw-measurement.js';
 export type { CellValue, ExperimentIdentity, ResultColumn, ResultRecord } from './result-record.js';
-export { METRIC_COLUMNS, parseResultRecord, RESULT_COLUMNS, resultColumnType, toResultRecord } from './result-record.js';
+export {
+  METRIC_COLUMNS,
+  parseResultRecord,
+  RESULT_COLUMNS,
+  resultColumnType,
+  toResultRecord,
+} from './result-record.js';
 export * from './serving/index.js';
 export type { SampleStatistics } from './statistics.js';
 export { describeSample, statisticsOf } from './statistics.js';
