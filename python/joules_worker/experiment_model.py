@@ -220,6 +220,19 @@ class Energy:
 
 
 @dataclass(frozen=True, kw_only=True)
+class Gpu:
+    """
+    GPU power limit and locked SM clock, set through NVML around each experiment and restored after it
+    """
+
+    power_limit_w: int | None = None
+    """power limit of each of the experiment's GPUs (W; NVML's power management limit, within the GPU's constraints); null = leave it as it is. Needs root or CAP_SYS_ADMIN"""
+
+    sm_clock_mhz: int | None = None
+    """lock the SM clock of each of the experiment's GPUs to this frequency (MHz; locked min = max); null = leave it as it is. Needs root or CAP_SYS_ADMIN"""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Retry:
     """
     retries of failed attempts
@@ -365,6 +378,9 @@ class ExperimentConfig:
 
     energy: Energy
     """energy measurement"""
+
+    gpu: Gpu
+    """GPU power limit and locked SM clock, set through NVML around each experiment and restored after it"""
 
     retry: Retry
     """retries of failed attempts"""

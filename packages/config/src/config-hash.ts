@@ -19,7 +19,29 @@ export function canonicalJson(value: unknown): string {
  */
 export function configHash(config: Experiment): string {
   const { cycle_id: _cycle, ...rest } = config;
-  return createHash('sha256').update(canonicalJson(rest)).digest('hex').slice(0, 16);
+  return createHash('sha256')
+    .update(canonicalJson(withoutUnsetLateSections(rest)))
+    .digest('hex')
+    .slice(0, 16);
+}
+
+/**
+ * Sections added after results folders existed, left out of the hash while every key is null (their
+ * default), so a configuration that does not use them keeps the hash it had (a results folder from
+ * before resumes). `gpu` (issue 25).
+ */
+const LATE_SECTIONS = ['gpu'] as const;
+
+function withoutUnsetLateSections(config: Record<string, unknown>): Record<string, unknown> {
+  let out = config;
+  for (const key of LATE_SECTIONS) {
+    const section = config[key];
+    if (section === undefined) continue;
+    if (section && typeof section === 'object' && Object.values(section).some((v) => v !== null)) continue;
+    if (out === config) out = { ...config };
+    delete out[key];
+  }
+  return out;
 }
 
 /**

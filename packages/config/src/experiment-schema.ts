@@ -11,10 +11,12 @@ import {
   ShardingSchema,
   TrafficSchema,
 } from './experiment-sections.js';
+import { GpuSchema } from './gpu-section.js';
 
 export * from './energy-section.js';
 export * from './engines/server-sections.js';
 export * from './experiment-sections.js';
+export { GpuSchema, type GpuSettings } from './gpu-section.js';
 
 /** `engine`: a name of the engine table (the first is the default), described by the table's summaries. */
 export const EngineSchema = z
@@ -63,6 +65,7 @@ export const ExperimentSchema = z
     launch: LaunchSchema.prefault({}),
     traffic: TrafficSchema.prefault({}),
     energy: EnergySchema.prefault({}),
+    gpu: GpuSchema.prefault({}),
     warmup_iterations: z
       .union([z.int().nonnegative().max(100), z.literal('auto')], {
         error: 'expected an integer from 0 to 100, or "auto"',

@@ -36,6 +36,8 @@ export {
 } from './experiment-schema.js';
 export type { ConfigKind } from './extends.js';
 export { detectConfigKind } from './extends.js';
+export type { GpuSettings } from './gpu-section.js';
+export { controlsGpus, GPU_LIMITS, GpuSchema, gpuControlTargets, gpuKeysSet } from './gpu-section.js';
 export { configJsonSchema, experimentJsonSchema, suiteJsonSchema } from './json-schema.js';
 export type { LoadedConfig, LoadedExperiment, LoadedSuite, LoadOptions } from './load.js';
 export { loadConfigFile, loadExperimentFile, loadSuiteFile } from './load.js';

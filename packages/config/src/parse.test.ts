@@ -69,6 +69,7 @@ describe('parseExperiment', () => {
         pue: 1,
         allow_shared_host: false,
       },
+      gpu: { power_limit_w: null, sm_clock_mhz: null },
       warmup_iterations: 2,
       save_outputs: false,
       save_token_ids: false,

@@ -3,6 +3,7 @@ import { ENGINE_RULES } from './engines/engine-rules.js';
 import { startsServer } from './engines/engine-table.js';
 import type { Experiment } from './experiment-schema.js';
 import { SlurmSchema } from './experiment-sections.js';
+import { GPU_RULES } from './gpu-section.js';
 import { type Findings, problemText } from './problems.js';
 import { err, quotedList, type Rule, rule, setKeys, warn } from './rule.js';
 
@@ -190,6 +191,8 @@ export const rules: readonly Rule[] = [
       warn(out, 'precision', 'fp16 on CPU is slow and unrepresentative; consider bf16 or fp32');
     }
   }),
+  // gpu.power_limit_w / gpu.sm_clock_mhz (gpu-section.ts)
+  ...GPU_RULES,
   // the engines' own (engines/engine-rules.ts)
   ...ENGINE_RULES,
 ];
