@@ -104,6 +104,58 @@ describe('ResultsDb', () => {
     });
   });
 
+  it('reads the results columns with their types from RESULT_COLUMNS (nothing sniffed); unknown columns are sniffed', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'joules-db-typed-'));
+    const tricky = ['plain', 'comma, "quotes"', 'multi\nline\r\nwith CRLF', 'ünïcødé ✓', '000042'];
+    const columns = [
+      'experiment_id',
+      'config_name',
+      'batch_size',
+      'energy_gpu_j',
+      'energy_total_j',
+      'energy_estimated',
+    ];
+    const rows = tricky.map((name, i) => [String(i + 1).padStart(6, '0'), name, 2 ** i, null, i + 0.5, i % 2 === 0]);
+    await appendCsvRows(path.join(dir, 'text_generation_results.csv'), columns, rows);
+    await appendCsvRows(path.join(dir, 'other_results.csv'), ['experiment_id', 'extra_w'], [['000009', 7.5]]);
+    await withResultsDb(dir, async (db) => {
+      const read = await db.query(
+        `SELECT experiment_id, config_name, batch_size, energy_gpu_j, energy_total_j, energy_estimated FROM results
+         WHERE extra_w IS NULL ORDER BY experiment_id`,
+      );
+      expect(read).toEqual(rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]]))));
+      const [types] = await db.query(
+        `SELECT typeof(batch_size) AS b, typeof(energy_gpu_j) AS g, avg(energy_gpu_j) AS mean, typeof(extra_w) AS x
+         FROM results GROUP BY ALL`,
+      );
+      expect(types).toEqual({ b: 'BIGINT', g: 'DOUBLE', mean: null, x: 'DOUBLE' });
+    });
+  });
+
+  it('names the column and line of a cell that is not of its type', async () => {
+    const dir = await mkdtemp(path.join(os.tmpdir(), 'joules-db-bad-'));
+    const columns = ['experiment_id', 'energy_total_j'];
+    await appendCsvRows(path.join(dir, 'text_generation_results.csv'), columns, [['000001', 'n/a']]);
+    await withResultsDb(dir, async (db) => {
+      await expect(db.query('SELECT avg(energy_total_j) FROM results')).rejects.toThrow(/energy_total_j/);
+    });
+  });
+
+  it('creates a raw view when a query first names it (any case); hasView asks about one view', async () => {
+    const dir = await folder();
+    await withResultsDb(dir, async (db) => {
+      expect(await db.query('SELECT count(*) AS n FROM results')).toEqual([{ n: 2 }]);
+      expect(await db.hasView('results')).toBe(true);
+      expect(await db.hasView('global_energy')).toBe(true);
+      expect(await db.hasView('token_output')).toBe(false);
+      expect(await db.query('SELECT folder_id, energy_total_j FROM Global_Energy ORDER BY 1')).toEqual([
+        { folder_id: '000001', energy_total_j: 100 },
+        { folder_id: '000002', energy_total_j: 200 },
+      ]);
+      await expect(db.query('SELECT * FROM token_output')).rejects.toThrow(/token_output/);
+    });
+  });
+
   it('exports Parquet that reads back the same', async () => {
     const dir = await folder();
     const file = path.join(dir, 'export', 'results.parquet');

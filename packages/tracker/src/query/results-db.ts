@@ -3,23 +3,30 @@ import { rename, rm } from 'node:fs/promises';
 import path from 'node:path';
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { ResultsQueryError } from '../errors.js';
+import { resultsLayout } from '../layout.js';
 import { type PlainValue, toPlain } from './plain.js';
+import { RAW_VIEWS, RawFiles, rawViewSql } from './raw-views.js';
 import { sqlString, viewStatements } from './sources.js';
 
 export type QueryParam = string | number | boolean | null;
 export type Row = Record<string, PlainValue>;
 
+/** A raw view's name as a whole word in SQL. */
+const MENTIONS = Object.keys(RAW_VIEWS).map((name) => ({ name, re: new RegExp(`\\b${name}\\b`, 'i') }));
+
 /**
  * The results folder in DuckDB (in memory; the files are read at query time, never written):
  * views `results` (every `*_results*.csv`), `failures` (`failed_experiments*.csv`), one per raw
  * JSON document kind (`experiment_setup`, `global_energy`, `raw_ranks`…, each with `folder_id`
- * and `filename`) and `progress` (the journal's latest entry per key). Only views whose files
- * exist are created. Close it when done.
+ * and `filename`), `timeseries` and `progress` (the journal's latest entry per key). Only views
+ * whose files exist are created. The raw views are created when a query first names one, so a
+ * query over `results` never lists `raw_results/`. Close it when done.
  */
 export class ResultsDb {
   readonly resultsDir: string;
-  /** Names of the views created. */
-  readonly views: readonly string[];
+  readonly #eager: readonly string[];
+  readonly #raw: RawFiles;
+  readonly #created = new Set<string>();
   #instance: DuckDBInstance | undefined;
   #connection: DuckDBConnection | undefined;
 
@@ -27,29 +34,33 @@ export class ResultsDb {
     this.resultsDir = resultsDir;
     this.#instance = instance;
     this.#connection = connection;
-    this.views = views;
+    this.#eager = views;
+    this.#raw = new RawFiles(resultsLayout(resultsDir).rawDir);
+  }
+
+  /**
+   * Names of the views whose files exist: `results`, `failures`, the raw kinds, `progress`. The
+   * first call lists `raw_results/` (synchronously); `hasView` asks about one view.
+   */
+  get views(): readonly string[] {
+    const raw = this.#raw.allSync();
+    return [...this.#eager.filter((v) => v !== 'progress'), ...raw, ...this.#eager.filter((v) => v === 'progress')];
+  }
+
+  /** Whether view `name` exists (a raw view: whether any experiment folder holds its files). */
+  async hasView(name: string): Promise<boolean> {
+    return this.#eager.includes(name) || (name in RAW_VIEWS && (await this.#raw.has(name)));
   }
 
   static async open(resultsDir: string): Promise<ResultsDb> {
-    // Loaded on first use: the native module costs ~0.3 s, which recording never needs.
+    // Loaded on first use: the native module costs ~0.1 s, which recording never needs.
     const { DuckDBInstance } = await import('@duckdb/node-api');
     const instance = await DuckDBInstance.create(':memory:');
     let connection: DuckDBConnection | undefined;
     try {
       connection = await instance.connect();
-      const con = connection;
-      const hasRaw = async (glob: string) => {
-        const reader = await con.runAndReadAll(`SELECT count(*) AS n FROM glob(${sqlString(glob)})`);
-        return Number(reader.getRowObjectsJS()[0]?.n ?? 0) > 0;
-      };
-      const views = await viewStatements(resultsDir, hasRaw);
-      for (const v of views) {
-        try {
-          await con.run(`CREATE VIEW ${v.name} AS ${v.sql}`);
-        } catch (cause) {
-          throw new ResultsQueryError(`cannot read ${v.name} in ${resultsDir}: ${(cause as Error).message}`, { cause });
-        }
-      }
+      const views = await viewStatements(resultsDir);
+      for (const v of views) await create(connection, v.name, v.sql, resultsDir);
       return new ResultsDb(
         path.resolve(resultsDir),
         instance,
@@ -66,6 +77,7 @@ export class ResultsDb {
   /** Run SQL; rows as plain objects. `params` fill `?`/`$1` (array) or `$name` (object) placeholders. */
   async query(sql: string, params?: readonly QueryParam[] | Record<string, QueryParam>): Promise<Row[]> {
     const con = this.#open();
+    await this.#createRawViews(con, sql);
     try {
       const reader = await con.runAndReadAll(sql, params as QueryParam[] | Record<string, QueryParam> | undefined);
       return reader.getRowObjectsJS().map((row) => {
@@ -83,6 +95,7 @@ export class ResultsDb {
    */
   async exportParquet(source: string, file: string): Promise<{ file: string; rows: number }> {
     const con = this.#open();
+    await this.#createRawViews(con, source);
     const select = /^\w+$/.test(source) ? `SELECT * FROM ${source}` : source;
     const target = path.resolve(file);
     const tmp = `${target}.${randomBytes(4).toString('hex')}.tmp`;
@@ -105,9 +118,26 @@ export class ResultsDb {
     this.#instance = undefined;
   }
 
+  /** Create the raw views `sql` names that have files and are not created yet. */
+  async #createRawViews(con: DuckDBConnection, sql: string): Promise<void> {
+    for (const { name, re } of MENTIONS) {
+      if (this.#created.has(name) || !re.test(sql) || !(await this.#raw.has(name))) continue;
+      await create(con, name, rawViewSql(name, this.#raw.rawDir), this.resultsDir);
+      this.#created.add(name);
+    }
+  }
+
   #open(): DuckDBConnection {
     if (!this.#connection) throw new ResultsQueryError('the results database is closed');
     return this.#connection;
+  }
+}
+
+async function create(con: DuckDBConnection, name: string, sql: string, resultsDir: string): Promise<void> {
+  try {
+    await con.run(`CREATE VIEW ${name} AS ${sql}`);
+  } catch (cause) {
+    throw new ResultsQueryError(`cannot read ${name} in ${resultsDir}: ${(cause as Error).message}`, { cause });
   }
 }
 
