@@ -8,6 +8,8 @@ import { textTable } from '../text-table.js';
 const DEFAULT_SQL =
   'SELECT experiment_id, config_name, model_name, cycle_id, batch_size, precision, num_processes, ' +
   'throughput_tokens_per_s, energy_total_j, energy_per_token_j, tokens_per_j, energy_estimated FROM results ORDER BY experiment_id';
+/** The default table (no --sql) shows at most this many rows; csv, json and parquet get every row. */
+export const TABLE_ROW_LIMIT = 1000;
 
 export interface ResultsOptions {
   resultsDir?: string;
@@ -20,6 +22,7 @@ export interface ResultsOptions {
 /**
  * `joules results`: the results folder through DuckDB (views `results`, `failures`, `progress`, one
  * per raw JSON kind). `--sql` runs any query; `--format table|csv|json|parquet` (parquet needs --out).
+ * Without --sql, the table shows the first TABLE_ROW_LIMIT rows and says how to get the rest.
  */
 export async function results(options: ResultsOptions, output: Output): Promise<number> {
   const cwd = options.cwd ?? process.cwd();
@@ -30,7 +33,7 @@ export async function results(options: ResultsOptions, output: Output): Promise<
   if (format === 'parquet' && !options.out) throw new ExitError(EXIT.usage, '--format parquet needs --out FILE');
   const sql = options.sql ?? DEFAULT_SQL;
   return withResultsDb(resultsDir, async (db) => {
-    if (!db.views.includes('results') && !options.sql) {
+    if (!options.sql && !(await db.hasView('results'))) {
       output.err(`no results yet in ${resultsDir}`);
       return EXIT.ok;
     }
@@ -40,7 +43,16 @@ export async function results(options: ResultsOptions, output: Output): Promise<
       output.err(`wrote ${rows} row(s) to ${target}`);
       return EXIT.ok;
     }
-    const rows = await db.query(sql);
+    const limited = format === 'table' && !options.sql;
+    const rows = await db.query(limited ? `${sql} LIMIT ${TABLE_ROW_LIMIT + 1}` : sql);
+    if (limited && rows.length > TABLE_ROW_LIMIT) {
+      rows.length = TABLE_ROW_LIMIT;
+      const [{ n } = { n: 0 }] = await db.query('SELECT count(*) AS n FROM results');
+      output.err(
+        `showing the first ${TABLE_ROW_LIMIT} of ${n} rows; every row: --format csv|json|parquet --out FILE; ` +
+          'per configuration: --sql "SELECT model_name, config_name, avg(energy_per_token_j) FROM results GROUP BY ALL"',
+      );
+    }
     const columns = rows.length ? Object.keys(rows[0]!) : [];
     const text =
       format === 'json'
