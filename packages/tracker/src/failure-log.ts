@@ -62,8 +62,12 @@ export interface FailureRow extends Omit<FailureRecord, 'config' | 'final'> {
  * `final` unless it says false).
  */
 export async function readFailures(resultsDir: string): Promise<FailureRow[]> {
-  const rows = await readCsvRecords(resultsLayout(resultsDir).failuresCsv);
-  return rows.map((r) => ({
+  return (await readCsvRecords(resultsLayout(resultsDir).failuresCsv)).map(toFailureRow);
+}
+
+/** One record of `failed_experiments.csv` (by column name) as a FailureRow: a missing or odd cell reads as its default. */
+export function toFailureRow(r: Readonly<Record<string, string | undefined>>): FailureRow {
+  return {
     timestamp: r.timestamp ?? '',
     experimentId: r.experiment_id ?? '',
     configName: r.config_name ?? '',
@@ -72,5 +76,5 @@ export async function readFailures(resultsDir: string): Promise<FailureRow[]> {
     kind: r.kind || 'other',
     message: r.error_message ?? '',
     final: r.final !== 'false',
-  }));
+  };
 }

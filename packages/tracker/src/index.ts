@@ -2,6 +2,8 @@ export { writeFileAtomic, writeJsonAtomic } from './atomic-write.js';
 export type { AppendResult, Cell } from './csv-append.js';
 export { appendCsvRows, csvLine } from './csv-append.js';
 export { parseCsv, readCsvColumn, readCsvRecords } from './csv-read.js';
+export type { CsvTailOptions, CsvTailRead } from './csv-tail.js';
+export { CsvTail } from './csv-tail.js';
 export {
   LockTimeoutError,
   ProgressStateError,
@@ -12,7 +14,7 @@ export {
 } from './errors.js';
 export { allocateExperimentId, EXPERIMENT_ID_WIDTH, formatExperimentId } from './experiment-id.js';
 export type { FailureRecord, FailureRow } from './failure-log.js';
-export { FAILURE_COLUMNS, readFailures, recordFailure } from './failure-log.js';
+export { FAILURE_COLUMNS, readFailures, recordFailure, toFailureRow } from './failure-log.js';
 export type { ResultsLayout } from './layout.js';
 export { resultsLayout } from './layout.js';
 export type { LockOptions } from './lock.js';

@@ -1,0 +1,115 @@
+import { appendFile, mkdtemp, rename, rm, truncate, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { csvLine } from './csv-append.js';
+import { CsvTail } from './csv-tail.js';
+
+let dir = '';
+beforeAll(async () => {
+  dir = await mkdtemp(path.join(os.tmpdir(), 'joules-csv-tail-'));
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const cell = fc.oneof(fc.string(), fc.constantFrom('a,b', '"q"', 'line\nbreak', 'é€', '', ' ', '""', 'x\r\ny'));
+const row = fc.array(cell, { minLength: 3, maxLength: 3 });
+let n = 0;
+const file = () => path.join(dir, `t${n++}.csv`);
+
+describe('CsvTail', () => {
+  it('reads every record once, however the appends cut them', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(row, { maxLength: 12 }), fc.array(fc.nat(), { maxLength: 6 }), async (rows, cuts) => {
+        const f = file();
+        const text = Buffer.from(csvLine(['a', 'b', 'c']) + rows.map(csvLine).join(''));
+        const points = [...new Set(cuts.map((c) => c % (text.length + 1)))].sort((x, y) => x - y);
+        const tail = new CsvTail(f, { chunkBytes: 1024 });
+        const got: string[][] = [];
+        let at = 0;
+        await writeFile(f, '');
+        for (const p of [...points, text.length]) {
+          await appendFile(f, text.subarray(at, p));
+          at = Math.max(at, p);
+          const read = await tail.read();
+          expect(read.replaced).toBe(false);
+          got.push(...read.records);
+        }
+        expect(got).toEqual(rows);
+        expect(tail.offset).toBe(text.length);
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('keeps only the columns asked for, in their order, and reads big files in chunks', async () => {
+    const f = file();
+    const lines = Array.from({ length: 3000 }, (_, i) =>
+      csvLine([i, `m${i}`, 'x'.repeat(i % 50), i % 7 ? i : 'q"uo,te']),
+    );
+    await writeFile(f, csvLine(['id', 'model', 'pad', 'v']) + lines.join(''));
+    const tail = new CsvTail(f, { columns: ['v', 'id', 'absent'], chunkBytes: 4096 });
+    const { header, records } = await tail.read();
+    expect(header).toEqual(['id', 'model', 'pad', 'v']);
+    expect(records).toHaveLength(3000);
+    expect(records[1]).toEqual(['1', '1', '']);
+    expect(records[7]).toEqual(['q"uo,te', '7', '']);
+    await appendFile(f, 'x,y,z,w\r\n\n');
+    expect((await tail.read()).records).toEqual([['w', 'x', '']]);
+  });
+
+  it('waits for a torn last line, and a quoted newline not yet closed', async () => {
+    const f = file();
+    await writeFile(f, 'a,b\n1,2\n3,"x\ny');
+    const tail = new CsvTail(f);
+    expect((await tail.read()).records).toEqual([['1', '2']]);
+    expect((await tail.read()).records).toEqual([]);
+    await appendFile(f, '"\n4,');
+    expect((await tail.read()).records).toEqual([['3', 'x\ny']]);
+    await appendFile(f, '5\n');
+    expect((await tail.read()).records).toEqual([['4', '5']]);
+  });
+
+  it('stops at NUL bytes left by a power cut', async () => {
+    const f = file();
+    await writeFile(f, 'a\n1\n\0\0\0\n2\n');
+    const tail = new CsvTail(f);
+    expect((await tail.read()).records).toEqual([['1']]);
+    expect(tail.offset).toBe(4);
+  });
+
+  it('reads a replaced, truncated, rewritten or removed file again from the start', async () => {
+    const f = file();
+    await writeFile(f, 'a,b\n1,2\n3,4\n');
+    const tail = new CsvTail(f);
+    expect((await tail.read()).records).toHaveLength(2);
+
+    await writeFile(`${f}.new`, 'a,b\n9,9\n');
+    await rename(`${f}.new`, f); // another inode (rotated, or rewritten atomically)
+    expect(await tail.read()).toEqual({ replaced: true, header: ['a', 'b'], records: [['9', '9']] });
+
+    await truncate(f, 4);
+    expect(await tail.read()).toEqual({ replaced: true, header: ['a', 'b'], records: [] });
+
+    await appendFile(f, '5,6\n7,8\n');
+    expect((await tail.read()).records).toEqual([
+      ['5', '6'],
+      ['7', '8'],
+    ]);
+    await writeFile(f, 'a,b\n0,0\n1,1\n2,2\n'); // same inode, rewritten longer: the bytes before the offset changed
+    expect(await tail.read()).toMatchObject({
+      replaced: true,
+      records: [
+        ['0', '0'],
+        ['1', '1'],
+        ['2', '2'],
+      ],
+    });
+
+    await rm(f);
+    expect(await tail.read()).toEqual({ replaced: true, header: [], records: [] });
+    expect(await tail.read()).toEqual({ replaced: false, header: [], records: [] });
+    await writeFile(f, 'c\n1\n');
+    expect(await tail.read()).toEqual({ replaced: false, header: ['c'], records: [['1']] });
+  });
+});

@@ -1,0 +1,199 @@
+import { type FileHandle, open } from 'node:fs/promises';
+import { parse } from 'csv-parse/sync';
+
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const NEWLINE = 0x0a;
+const CR = 0x0d;
+/** Bytes kept from just before the offset: a file rewritten in place (not appended to) no longer has them there. */
+const GUARD = 64;
+
+export interface CsvTailRead {
+  /** What was read before no longer holds (the file was replaced, rewritten, truncated or removed): `records` start again from its first row. */
+  replaced: boolean;
+  /** The header's cells ([] until the file has a whole first line). */
+  header: readonly string[];
+  /** Whole records appended since the last read: only the cells of `columns` when given (in that order, '' when the file lacks one). */
+  records: string[][];
+}
+
+export interface CsvTailOptions {
+  /** Keep only these columns (by header name): the others are skipped without being decoded. */
+  columns?: readonly string[];
+  /** Bytes read at a time (default 8 MiB); a longer record is read whole all the same. */
+  chunkBytes?: number;
+}
+
+const isEnoent = (error: unknown) => (error as NodeJS.ErrnoException).code === 'ENOENT';
+
+/**
+ * Follows a CSV file that other processes append to (RFC 4180, as `appendCsvRows` writes it), by
+ * byte offset: each `read()` parses only the whole records appended since the last one. A torn
+ * last record (no newline yet, or a quoted newline not closed) waits for the next read; nothing
+ * after a NUL byte (what a power cut leaves) is read. A file replaced (another inode), truncated,
+ * rewritten in place or removed is read again from the start, with `replaced` set. Takes no lock.
+ */
+export class CsvTail {
+  readonly file: string;
+  readonly #columns: readonly string[] | undefined;
+  readonly #chunk: number;
+  #ino: number | undefined;
+  #offset = 0;
+  #guard: Buffer = Buffer.alloc(0);
+  #header: string[] = [];
+  /** Per column of the file: its slot in the returned record, or -1. */
+  #slots: number[] = [];
+  #lastSlot = -1;
+
+  constructor(file: string, options: CsvTailOptions = {}) {
+    this.file = file;
+    this.#columns = options.columns;
+    this.#chunk = Math.max(1024, options.chunkBytes ?? 8 << 20);
+  }
+
+  /** Bytes read whole so far (the header included). */
+  get offset(): number {
+    return this.#offset;
+  }
+
+  async read(): Promise<CsvTailRead> {
+    let handle: FileHandle;
+    try {
+      handle = await open(this.file, 'r');
+    } catch (error) {
+      if (!isEnoent(error)) throw error;
+      const replaced = this.#offset > 0;
+      this.#reset(undefined);
+      return { replaced, header: [], records: [] };
+    }
+    try {
+      const { ino, size } = await handle.stat();
+      let replaced = false;
+      if (this.#offset > 0 && (ino !== this.#ino || size < this.#offset || !(await this.#guardHolds(handle)))) {
+        replaced = true;
+        this.#reset(ino);
+      }
+      this.#ino = ino;
+      const records = await this.#readFrom(handle, size);
+      return { replaced, header: this.#header, records };
+    } finally {
+      await handle.close();
+    }
+  }
+
+  async #guardHolds(handle: FileHandle): Promise<boolean> {
+    const bytes = Buffer.alloc(this.#guard.length);
+    const { bytesRead } = await handle.read(bytes, 0, bytes.length, this.#offset - bytes.length);
+    return bytesRead === bytes.length && bytes.equals(this.#guard);
+  }
+
+  async #readFrom(handle: FileHandle, size: number): Promise<string[][]> {
+    const records: string[][] = [];
+    let carry = Buffer.alloc(0);
+    let at = this.#offset + carry.length;
+    while (at < size) {
+      const chunk = Buffer.allocUnsafe(Math.min(this.#chunk, size - at));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, at);
+      if (bytesRead === 0) break;
+      at += bytesRead;
+      const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+      const { consumed, stopped } = this.#scan(buf, records);
+      this.#offset += consumed;
+      if (consumed > 0) this.#guard = Buffer.from(buf.subarray(Math.max(0, consumed - GUARD), consumed));
+      if (stopped) break;
+      carry = buf.subarray(consumed);
+    }
+    return records;
+  }
+
+  /** Whole records of `buf` into `records`; the bytes consumed, and whether a NUL byte ended the data. */
+  #scan(buf: Buffer, records: string[][]): { consumed: number; stopped: boolean } {
+    const nul = buf.indexOf(0);
+    const limit = nul >= 0 ? nul : buf.length;
+    let pos = 0;
+    let quote = buf.indexOf(QUOTE);
+    while (pos < limit) {
+      const nl = buf.indexOf(NEWLINE, pos);
+      if (nl < 0 || nl >= limit) break;
+      let end = nl;
+      if (quote >= 0 && quote < nl) {
+        end = quotedRecordEnd(buf, pos, limit);
+        if (end < 0) break;
+        this.#take(parseRecord(buf.toString('utf8', pos, end + 1)), records);
+        quote = buf.indexOf(QUOTE, end + 1);
+      } else if (!isBlank(buf, pos, nl)) {
+        if (this.#header.length) records.push(this.#plainRecord(buf, pos, nl));
+        else this.#take(splitPlain(buf, pos, nl), records);
+      }
+      pos = end + 1;
+    }
+    return { consumed: pos, stopped: nul >= 0 };
+  }
+
+  /** The fast path: a record without quotes, [from, nl); only the wanted cells are decoded. */
+  #plainRecord(buf: Buffer, from: number, nl: number): string[] {
+    const end = buf[nl - 1] === CR ? nl - 1 : nl;
+    const slots = this.#slots;
+    const out = new Array<string>(this.#columns?.length ?? slots.length).fill('');
+    let column = 0;
+    let start = from;
+    for (let i = from; i <= end && column <= this.#lastSlot; i++) {
+      if (i === end || buf[i] === COMMA) {
+        const slot = column < slots.length ? slots[column]! : -1;
+        if (slot >= 0) out[slot] = buf.toString('utf8', start, i);
+        column++;
+        start = i + 1;
+      }
+    }
+    return out;
+  }
+
+  /** A record parsed whole (the header, or one with quotes) → the header, or a record as returned. */
+  #take(cells: string[], records: string[][]): void {
+    if (!this.#header.length) {
+      this.#header = cells;
+      const wanted = this.#columns;
+      this.#slots = cells.map((h, i) => (wanted ? wanted.indexOf(h) : i));
+      this.#lastSlot = this.#slots.reduce((last, s, i) => (s >= 0 ? i : last), -1);
+      return;
+    }
+    const out = new Array<string>(this.#columns?.length ?? this.#header.length).fill('');
+    const n = Math.min(cells.length, this.#slots.length);
+    for (let i = 0; i < n; i++) {
+      const slot = this.#slots[i]!;
+      if (slot >= 0) out[slot] = cells[i]!;
+    }
+    records.push(out);
+  }
+
+  #reset(ino: number | undefined): void {
+    this.#ino = ino;
+    this.#offset = 0;
+    this.#guard = Buffer.alloc(0);
+    this.#header = [];
+    this.#slots = [];
+    this.#lastSlot = -1;
+  }
+}
+
+/** The cells of a line without quotes, [from, nl); a final `\r` dropped. */
+function splitPlain(buf: Buffer, from: number, nl: number): string[] {
+  return buf.toString('utf8', from, buf[nl - 1] === CR ? nl - 1 : nl).split(',');
+}
+
+/** A blank line (or a lone `\r`) is no record. */
+const isBlank = (buf: Buffer, from: number, nl: number) => nl === from || (nl === from + 1 && buf[from] === CR);
+
+/** Index of the newline ending the record at `from` (newlines inside quotes are data); -1 when it is torn. */
+function quotedRecordEnd(buf: Buffer, from: number, limit: number): number {
+  let inQuotes = false;
+  for (let i = from; i < limit; i++) {
+    const b = buf[i];
+    if (b === QUOTE) inQuotes = !inQuotes;
+    else if (b === NEWLINE && !inQuotes) return i;
+  }
+  return -1;
+}
+
+const parseRecord = (text: string): string[] =>
+  (parse(text, { relax_column_count: true, relax_quotes: true }) as string[][])[0] ?? [];
