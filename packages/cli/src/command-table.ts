@@ -156,7 +156,7 @@ export const COMMANDS: readonly CommandSpec[] = [
   {
     name: 'report',
     description:
-      'one self-contained HTML report: charts (energy/token vs batch size, throughput vs precision, cycle spread) and every experiment',
+      'one self-contained HTML report aggregated per configuration (charts per factor, best/worst, Pareto front, cycle spread; a paged table; every experiment for small studies) and the raw rows beside it as <out>.rows.parquet',
     options: [FLAGS.resultsDir, opt('--out <file.html>', 'the report file'), opt('--title <text>', 'the report title')],
     example: 'joules report --out report.html',
     run: async (a, { output }) => {
