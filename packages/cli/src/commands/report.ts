@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { withResultsDb, writeFileAtomic } from '@joules/tracker';
 import { EXIT } from '../errors.js';
@@ -26,6 +26,7 @@ export async function report(
   const rowsFile = rowsFileOf(out);
   const built = await withResultsDb(resultsDir, async (db) => {
     if (!db.views.includes('results')) return null;
+    await mkdir(path.dirname(out), { recursive: true });
     // The rows are read from the CSV once, into the Parquet file; the aggregates read that.
     const { rows } = await db.exportParquet('SELECT * FROM results ORDER BY experiment_id', rowsFile);
     if (!rows) {
