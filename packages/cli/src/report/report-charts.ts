@@ -8,7 +8,7 @@ import { experimentSpreadChart } from './scatter-specs.js';
 export type { ChartSpec } from './chart-specs.js';
 
 /** Points (level × model) a factor chart may draw per panel before models are pooled. */
-const MAX_POINTS = 120;
+const MAX_POINTS = 100;
 /** Levels past which a factor is not charted (the table still has it). */
 const MAX_LEVELS = 60;
 /** Cells a heatmap may draw. */
@@ -81,12 +81,16 @@ export function reportCharts(data: ReportData): { charts: ChartSpec[]; notes: st
   // The model last: the other factors are drawn per model.
   const factors = [...all.filter((f) => f.column !== 'model_name'), ...all.filter((f) => f.column === 'model_name')];
   const byModel = models.length >= 2 && models.length <= 10;
-  const charts = [
-    ...factorCharts(data, factors, models.length, notes),
+  const charts = factorCharts(data, factors, models.length, notes);
+  if (!data.configs.some((c) => c.metrics.energy_per_token_j.n > 0)) {
+    notes.push('No experiment has an energy per token (no energy backend?): the energy charts are left out.');
+    return { charts, notes };
+  }
+  charts.push(
     ...gridChart(data, factors, models.length),
     ...distributionCharts(data.configs, byModel, data.rows === null),
     ...rankingCharts(data.configs, data.rows === null),
-  ];
+  );
   if (data.rows)
     charts.push(
       experimentSpreadChart(
