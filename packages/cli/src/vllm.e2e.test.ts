@@ -30,7 +30,8 @@ const bin = path.join(root, 'packages/cli/bin/joules.js');
 
 const unavailable = vllmUnavailable();
 const required = vllmRequired();
-if (unavailable && !required) console.warn(
+if (unavailable && !required)
+  console.warn(
     `\n[@joules/cli] SKIPPED the vLLM tests (these e2e ones, and the worker's pytest ones, deselected there): ${unavailable}\n`,
   );
 
