@@ -14,6 +14,10 @@ export {
   SlurmError,
 } from './errors.js';
 export { freePort, reservePort } from './free-port.js';
+export type { GpuControlLauncherOptions, GpuControlRecord } from './gpu-control/gpu-control-launcher.js';
+export { GPU_CONTROL_FILE, GpuControlLauncher, gpuRestoreDir } from './gpu-control/gpu-control-launcher.js';
+export type { GpuGuardOptions, GpuGuardStart, GpuGuardStop, GpuReading } from './gpu-control/gpu-guard.js';
+export { startGpuGuard } from './gpu-control/gpu-guard.js';
 export type { GpuNeed } from './gpu-pool.js';
 export { GpuPool, gpuNeed } from './gpu-pool.js';
 export type { FailedOutcome, InterruptedOutcome, JobEvent, SucceededOutcome } from './job-events.js';

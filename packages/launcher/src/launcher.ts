@@ -23,6 +23,8 @@ export interface LaunchJob {
   port?: number;
   /** Extra environment variables for the worker (they win over the launcher's own). */
   env?: Record<string, string>;
+  /** The results folder's state folder (`.joules`): files a launcher keeps across runs (the GPU guard's restore files). */
+  stateDir?: string;
 }
 
 /** What a launcher reports while one attempt runs. Libraries never print: the caller decides. */
@@ -42,8 +44,11 @@ export interface LaunchOptions {
   onEvent?: (event: LaunchEvent) => void;
 }
 
-/** How a failed attempt ended: a worker failure kind, or the launcher's own observations. */
-export type OutcomeKind = FailureKind | 'timeout' | 'crashed' | ServerOutcomeKind;
+/**
+ * How a failed attempt ended: a worker failure kind, or the launcher's own observations
+ * (`gpu_control`: the GPU guard refused gpu.power_limit_w / gpu.sm_clock_mhz, or did not restore them).
+ */
+export type OutcomeKind = FailureKind | 'timeout' | 'crashed' | ServerOutcomeKind | 'gpu_control';
 
 /** Failures of the inference server around a worker (engine "server"; see ServerLauncher). */
 export type ServerOutcomeKind = 'server_start_failed' | 'server_crashed' | 'server_unreachable';

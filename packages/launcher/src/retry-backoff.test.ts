@@ -214,6 +214,7 @@ describe('retry policy', () => {
       'bad_config',
       'crashed',
       'dataset',
+      'gpu_control',
       'model_not_found',
       'oom',
       'other',

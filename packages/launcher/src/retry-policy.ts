@@ -40,6 +40,8 @@ export const RETRY_RULES: Readonly<Record<OutcomeKind, 'final' | 'retry' | 'halv
   server_crashed: 'retry',
   server_start_failed: 'final',
   server_unreachable: 'final',
+  // the GPU guard refused a gpu.* setting (permission, support, range), or did not restore it
+  gpu_control: 'final',
 });
 
 export type RetryDecision = { retry: true; experiment: Experiment; reason: string } | { retry: false; reason: string };

@@ -112,6 +112,9 @@ export const RESULT_COLUMNS = [
   // appended (issue 14: model reuse)
   'model_reused',
   'model_load_s',
+  // appended (issue 25: gpu.power_limit_w / gpu.sm_clock_mhz as the GPU guard read them back; empty when not set)
+  'gpu_power_limit_w',
+  'gpu_sm_clock_mhz',
 ] as const;
 
 export type ResultColumn = (typeof RESULT_COLUMNS)[number];
@@ -156,6 +159,8 @@ const IDENTITY_NUMBERS: ReadonlySet<string> = new Set<ResultColumn>([
   'batch_size',
   'load_concurrency',
   'load_rate',
+  'gpu_power_limit_w',
+  'gpu_sm_clock_mhz',
 ]);
 
 /** The numeric measurement columns (what cycle statistics and summaries are computed over), in table order. */

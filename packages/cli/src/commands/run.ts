@@ -104,7 +104,8 @@ function printOutcome(output: Output, json: boolean, rel: (p: string) => string,
             log: o.logFile,
           }),
         );
-      return EXIT.failed;
+      // The GPU guard refused gpu.* (permission, support, range): a setting this host cannot run, like a bad config.
+      return o.kind === 'gpu_control' ? EXIT.usage : EXIT.failed;
     case 'followed':
       if (json && o.experimentId !== undefined && o.result !== 'interrupted') {
         output.out(

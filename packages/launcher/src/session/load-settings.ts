@@ -1,4 +1,4 @@
-import { type Experiment, engineTraits, isEngine } from '@joules/config';
+import { controlsGpus, type Experiment, engineTraits, isEngine } from '@joules/config';
 import type { Launcher } from '../launcher.js';
 
 /**
@@ -41,7 +41,7 @@ const SESSION_LAUNCHERS = new Set(['python', 'accelerate']);
 /**
  * Why `experiment` cannot run in a worker session with `launcher`, or null when it can: sessions
  * need the python or accelerate launcher (a command with the worker's arguments last), one
- * machine, and the transformers engine.
+ * machine, the transformers engine, and no `gpu` settings.
  */
 export function sessionSupport(launcher: Launcher, experiment: Experiment): string | null {
   if (!SESSION_LAUNCHERS.has(launcher.name) || typeof launcher.command !== 'function') {
@@ -51,5 +51,7 @@ export function sessionSupport(launcher: Launcher, experiment: Experiment): stri
   const engine = (experiment as { engine?: unknown }).engine;
   if (engine !== undefined && !(isEngine(engine) && engineTraits(engine).supportsSessions))
     return `engine ${JSON.stringify(engine)} keeps its own server; no worker session`;
+  if ((experiment as Partial<Experiment>).gpu && controlsGpus(experiment))
+    return 'gpu.power_limit_w / gpu.sm_clock_mhz are set around one launch each (the GPU guard); no worker session';
   return null;
 }

@@ -331,9 +331,9 @@ describe("the server's metrics, the workload, the steady check and the energy's 
 
 describe('serving columns', () => {
   it('are appended at the end of RESULT_COLUMNS, after every earlier column', () => {
-    // Only the model-reuse columns (issue 14) were appended after them.
-    expect(RESULT_COLUMNS.slice(-SERVING_COLUMNS.length - 2, -2)).toEqual([...SERVING_COLUMNS]);
-    expect(RESULT_COLUMNS.slice(-2)).toEqual(['model_reused', 'model_load_s']);
+    // Only the model-reuse columns (issue 14) and the GPU settings (issue 25) were appended after them.
+    expect(RESULT_COLUMNS.slice(-SERVING_COLUMNS.length - 4, -4)).toEqual([...SERVING_COLUMNS]);
+    expect(RESULT_COLUMNS.slice(-4)).toEqual(['model_reused', 'model_load_s', 'gpu_power_limit_w', 'gpu_sm_clock_mhz']);
     expect(RESULT_COLUMNS.indexOf('throttling_observed')).toBeLessThan(RESULT_COLUMNS.indexOf('engine'));
   });
 

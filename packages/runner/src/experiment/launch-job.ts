@@ -39,6 +39,7 @@ export function launchJob(resultsDir: string, experimentId: string, experiment: 
     experiment: resolvedExperiment(experiment),
     outputDir: `${layout.stateDir}/work/${experimentId}`,
     logFile: layout.logFile(experimentId),
+    stateDir: layout.stateDir,
     // Ranks on this host exit if this process dies (SIGKILL included) instead of running on as orphans.
     // Not on Slurm: its jobs outlive this process on purpose (a restarted suite reattaches to them).
     env:

@@ -1,6 +1,13 @@
 import path from 'node:path';
 import type { Experiment } from '@joules/config';
-import { type Launcher, loadLauncher, ServerLauncher, SlurmLauncher, type SlurmResources } from '@joules/launcher';
+import {
+  GpuControlLauncher,
+  type Launcher,
+  loadLauncher,
+  ServerLauncher,
+  SlurmLauncher,
+  type SlurmResources,
+} from '@joules/launcher';
 import type { WorkerEnv } from '../worker-env.js';
 import { effectiveLauncher } from './launch-job.js';
 
@@ -54,8 +61,12 @@ export function launcherCache(worker: WorkerEnv, cwd: string, options: LauncherC
               }),
             )
           : // ServerLauncher passes other engines through; engine "server" gets its inference server.
+            // Inside it, the GPU guard holds gpu.* around the worker (for engine "server": the measured run).
             loadLauncher(spec, { cwd, accelerateBin: worker.accelerate, pythonBin: worker.python }).then(
-              (l) => new ServerLauncher(l, { pathPrefix: path.dirname(worker.python) }),
+              (l) =>
+                new ServerLauncher(new GpuControlLauncher(l, { pythonBin: worker.python }), {
+                  pathPrefix: path.dirname(worker.python),
+                }),
             );
       cache.set(spec, launcher);
     }

@@ -10,6 +10,7 @@ import {
   RawMeasurementSchema,
 } from '@joules/metrics';
 import { type RecordedExperiment, recordExperiment, recordFailure } from '@joules/tracker';
+import { gpuColumnsOf } from './gpu-columns-of.js';
 import { effectiveLauncher } from './launch-job.js';
 import { servingColumnsOf } from './serving-columns-of.js';
 
@@ -51,7 +52,9 @@ export async function recordSuccess(
   });
   // Engine "server": its serving columns join the row (they stay empty for transformers rows).
   const serving = await servingColumnsOf(path.dirname(result.outcome.rankFiles[0]!), ran);
-  const metrics: ExperimentMetrics = serving ? Object.assign({}, derived, serving) : derived;
+  // gpu.*: the enforced values the GPU guard read back (empty columns when not set).
+  const gpu = await gpuColumnsOf(path.dirname(result.outcome.rankFiles[0]!), ran);
+  const metrics: ExperimentMetrics = serving || gpu ? Object.assign({}, derived, serving, gpu) : derived;
   const recorded = await recordExperiment(resultsDir, {
     experimentId,
     experiment: ran,
