@@ -1,7 +1,13 @@
 import { fileURLToPath } from 'node:url';
 
 export { CHECKOUT_ROOT, copyCheckout } from './checkout-copy.js';
-export { FAKE_PYNVML_DIR, type FakeGpu, useFakeNvml } from './fake-nvml.js';
+export {
+  FAKE_PYNVML_DIR,
+  type FakeGpu,
+  type FakeGpuSettings,
+  readFakeNvmlState,
+  useFakeNvml,
+} from './fake-nvml.js';
 export { alive, processesWithEnv, stillAlive, treeOf, workersOf } from './processes.js';
 export { type SlurmCluster, slurmUnavailable, startSlurmCluster, stopSlurmClusters } from './slurm-cluster.js';
 export {
