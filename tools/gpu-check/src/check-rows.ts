@@ -1,5 +1,6 @@
 import { servingMetrics } from '@joules/metrics';
 import { BATCH_SIZES } from './experiments.js';
+import { gpuControlRow } from './gpu-control-row.js';
 import type { Returned } from './returned.js';
 import type { StepFigures } from './step-figures.js';
 
@@ -34,6 +35,7 @@ export function checkRows(returned: Returned, figures: readonly StepFigures[]): 
     mfuRow(returned, by),
     countedOnceRow(returned, by),
     servingRow(returned, by),
+    gpuControlRow(returned),
   ];
 }
 

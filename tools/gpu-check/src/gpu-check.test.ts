@@ -136,6 +136,11 @@ describe('CPU rehearsal', () => {
     expect(row(rows, 'transformers serve').figure).toMatch(
       /serving-c1: [\d.]+ tokens\/s.*serving-c16: [\d.]+ tokens\/s/,
     );
+    // the GPU guard set the (faked) GPU's limit within its range, read it back and put it back
+    expect(row(rows, 'gpu.power_limit_w').status).toBe('pass');
+    expect(row(rows, 'gpu.power_limit_w').figure).toBe(
+      'before 700 W (range 100–700 W), requested 560 W, read back 560 W, after 700 W',
+    );
     // the steady window's joules from the (faked) GPU counter, sampled through the load
     expect(row(rows, 'transformers serve').figure).toMatch(
       /serving-c1: .*steady [\d.e-]+ J\/token \(counters_sampled\).*serving-c16: .*steady [\d.e-]+ J\/token \(counters_sampled\)/,

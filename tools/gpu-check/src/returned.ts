@@ -26,6 +26,18 @@ const StepSchema = z.object({
   files: z.array(z.string()),
 });
 
+const PowerReadSchema = z.object({ limit_w: z.number(), enforced_w: z.number(), constraints_w: z.array(z.number()) });
+const GpuControlStepSchema = z.object({
+  status: z.enum(['pass', 'fail', 'refused', 'skipped']),
+  message: z.string().nullable(),
+  requested_w: z.number().nullable(),
+  read_back_w: z.number().nullable(),
+  before: PowerReadSchema.optional(),
+  during: PowerReadSchema.optional(),
+  after: PowerReadSchema.optional(),
+  seconds: z.number(),
+});
+
 const MemoryRefSchema = z.object({ peak_bytes: z.number().nullable(), reason: z.string().nullable() });
 
 export const KitSummarySchema = z.object({
@@ -55,6 +67,8 @@ export const KitSummarySchema = z.object({
     pending: z.boolean().optional(),
   }),
   failed_steps: z.array(z.string()),
+  /** The GPU guard step (python/gpu_check/gpu_control.py); absent in kits from before it. */
+  gpu_control: GpuControlStepSchema.optional(),
 });
 export type KitSummary = z.infer<typeof KitSummarySchema>;
 

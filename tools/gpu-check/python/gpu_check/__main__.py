@@ -49,6 +49,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="the whole run's limit [480]: steps that cannot finish in it are skipped, the files are always written",
     )
     p.add_argument("--only", nargs="*", help="run only these steps (debugging)")
+    p.add_argument(
+        "--gpu-control",
+        action="store_true",
+        help="also run the GPU guard step: it sets GPU 0's power limit for a moment, then restores it (always on with --cpu)",
+    )
     return p.parse_args(argv)
 
 

@@ -37,7 +37,9 @@ def worker_env(work: Path, cpu: bool) -> dict[str, str]:
         env["JOULES_GPU_CHECK_ABSENT"] = ",".join(ABSENT_ON_GPU_MACHINE)
         fake = work / "fake-nvml.json"  # indices 0 and 1 are the same device: the two-ranks step shares it
         fake.write_text(json.dumps({"devices": [FAKE_DEVICE, FAKE_DEVICE], "t0": time.time()}))
-        env.update(FAKE_PYNVML_CONFIG=str(fake), JOULES_WORKER_CPU_WITH_GPU_IDS="1")
+        # The power limit the GPU guard step sets is kept here, across its processes.
+        state = str(work / "fake-nvml-state.json")
+        env.update(FAKE_PYNVML_CONFIG=str(fake), FAKE_PYNVML_STATE=state, JOULES_WORKER_CPU_WITH_GPU_IDS="1")
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [*paths, env.get("PYTHONPATH")]))
     env.update(
         HF_HUB_OFFLINE="1",

@@ -11,6 +11,7 @@ from typing import Any
 
 from gpu_check import bundle, serving
 from gpu_check import model as model_mod
+from gpu_check.gpu_control import check_gpu_control
 from gpu_check.log import Log
 from gpu_check.machine import REPO, device_record, worker_env
 from gpu_check.reference import measure_references
@@ -102,6 +103,19 @@ def run_check(args: argparse.Namespace, log: Log, work: Path, summary: dict[str,
         if server is not None:
             server.stop()
     summary["steps"] = records
+    if args.cpu or args.gpu_control:
+        summary["gpu_control"] = check_gpu_control(ctx)
+    else:  # it changes the lent GPU's power limit (for a second, restored): only when asked
+        why = "not asked: it sets the GPU's power limit for a moment (restored); run with --gpu-control where allowed"
+        summary["gpu_control"] = {
+            "status": "skipped",
+            "message": why,
+            "requested_w": None,
+            "read_back_w": None,
+            "seconds": 0.0,
+        }
+    g = summary["gpu_control"]
+    log(f"gpu control: {g['status']} ({g['message'] or 'set, read back, restored'})")
     out = Path(args.out).resolve()
     # Written now and again at the end: if the references overrun the command's limit, the steps' files are back.
     summary["references"] = {
