@@ -58,6 +58,20 @@ describe('CsvTail', () => {
     expect((await tail.read()).records).toEqual([['w', 'x', '']]);
   });
 
+  it('hands records to a visitor one at a time, a record longer than a chunk included', async () => {
+    const f = file();
+    const long = 'é'.repeat(5000);
+    await writeFile(f, `a,b\n1,${long}\n2,"${long}\n"\n3,x\n`);
+    const seen: string[][] = [];
+    const read = await new CsvTail(f, { chunkBytes: 1024 }).read((r) => seen.push(r));
+    expect(read.records).toEqual([]);
+    expect(seen).toEqual([
+      ['1', long],
+      ['2', `${long}\n`],
+      ['3', 'x'],
+    ]);
+  });
+
   it('waits for a torn last line, and a quoted newline not yet closed', async () => {
     const f = file();
     await writeFile(f, 'a,b\n1,2\n3,"x\ny');
@@ -111,5 +125,22 @@ describe('CsvTail', () => {
     expect(await tail.read()).toEqual({ replaced: false, header: [], records: [] });
     await writeFile(f, 'c\n1\n');
     expect(await tail.read()).toEqual({ replaced: false, header: ['c'], records: [['1']] });
+  });
+
+  it('reads a file rewritten in place at the same size again (its time moved, not its size)', async () => {
+    const rows = Array.from({ length: 20 }, (_, i) => `${i},${i}\n`);
+    const f = file();
+    const tail = new CsvTail(f);
+    await writeFile(f, `a,b\n${rows.join('')}`);
+    expect((await tail.read()).records).toHaveLength(20);
+    await new Promise((r) => setTimeout(r, 5));
+    await writeFile(f, `a,b\n${[rows[1], rows[0], ...rows.slice(2)].join('')}`); // same size, same bytes before the offset
+    expect(await tail.read()).toMatchObject({
+      replaced: true,
+      records: expect.arrayContaining([
+        ['1', '1'],
+        ['0', '0'],
+      ]),
+    });
   });
 });

@@ -31,13 +31,17 @@ const isEnoent = (error: unknown) => (error as NodeJS.ErrnoException).code === '
  * byte offset: each `read()` parses only the whole records appended since the last one. A torn
  * last record (no newline yet, or a quoted newline not closed) waits for the next read; nothing
  * after a NUL byte (what a power cut leaves) is read. A file replaced (another inode), truncated,
- * rewritten in place or removed is read again from the start, with `replaced` set. Takes no lock.
+ * rewritten in place (the bytes just before the offset changed, or its time moved but not its
+ * size) or removed is read again from the start, with `replaced` set. Takes no lock.
  */
 export class CsvTail {
   readonly file: string;
   readonly #columns: readonly string[] | undefined;
   readonly #chunk: number;
   #ino: number | undefined;
+  /** Size and modification time at the last read: a file whose time moved but not its size was rewritten, not appended to. */
+  #size = -1;
+  #mtime = -1;
   #offset = 0;
   #guard: Buffer = Buffer.alloc(0);
   #header: string[] = [];
@@ -56,7 +60,11 @@ export class CsvTail {
     return this.#offset;
   }
 
-  async read(): Promise<CsvTailRead> {
+  /**
+   * The whole records appended since the last read. With `onRecord`, each is handed to it as it is
+   * parsed instead of returned in `records` (a big file is then never held as records all at once).
+   */
+  async read(onRecord?: (record: string[]) => void): Promise<CsvTailRead> {
     let handle: FileHandle;
     try {
       handle = await open(this.file, 'r');
@@ -67,14 +75,18 @@ export class CsvTail {
       return { replaced, header: [], records: [] };
     }
     try {
-      const { ino, size } = await handle.stat();
+      const { ino, size, mtimeMs } = await handle.stat();
       let replaced = false;
-      if (this.#offset > 0 && (ino !== this.#ino || size < this.#offset || !(await this.#guardHolds(handle)))) {
+      const rewritten = size < this.#offset || (size === this.#size && mtimeMs !== this.#mtime);
+      if (this.#offset > 0 && (ino !== this.#ino || rewritten || !(await this.#guardHolds(handle)))) {
         replaced = true;
         this.#reset(ino);
       }
       this.#ino = ino;
-      const records = await this.#readFrom(handle, size);
+      this.#size = size;
+      this.#mtime = mtimeMs;
+      const records: string[][] = [];
+      await this.#readFrom(handle, size, onRecord ?? ((r) => records.push(r)));
       return { replaced, header: this.#header, records };
     } finally {
       await handle.close();
@@ -87,27 +99,27 @@ export class CsvTail {
     return bytesRead === bytes.length && bytes.equals(this.#guard);
   }
 
-  async #readFrom(handle: FileHandle, size: number): Promise<string[][]> {
-    const records: string[][] = [];
-    let carry = Buffer.alloc(0);
-    let at = this.#offset + carry.length;
+  /** Parse [offset, size) a chunk at a time, in one buffer (what a chunk ends with that is not a whole record moves to its start). */
+  async #readFrom(handle: FileHandle, size: number, emit: (record: string[]) => void): Promise<void> {
+    let buf = Buffer.allocUnsafe(Math.min(this.#chunk, size - this.#offset));
+    let carried = 0;
+    let at = this.#offset;
     while (at < size) {
-      const chunk = Buffer.allocUnsafe(Math.min(this.#chunk, size - at));
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, at);
+      if (carried === buf.length) buf = Buffer.concat([buf, Buffer.allocUnsafe(buf.length)]); // a record longer than the buffer
+      const { bytesRead } = await handle.read(buf, carried, Math.min(buf.length - carried, size - at), at);
       if (bytesRead === 0) break;
       at += bytesRead;
-      const buf = carry.length ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
-      const { consumed, stopped } = this.#scan(buf, records);
+      const filled = buf.subarray(0, carried + bytesRead);
+      const { consumed, stopped } = this.#scan(filled, emit);
       this.#offset += consumed;
-      if (consumed > 0) this.#guard = Buffer.from(buf.subarray(Math.max(0, consumed - GUARD), consumed));
+      if (consumed > 0) this.#guard = Buffer.from(filled.subarray(Math.max(0, consumed - GUARD), consumed));
       if (stopped) break;
-      carry = buf.subarray(consumed);
+      carried = filled.copy(buf, 0, consumed);
     }
-    return records;
   }
 
-  /** Whole records of `buf` into `records`; the bytes consumed, and whether a NUL byte ended the data. */
-  #scan(buf: Buffer, records: string[][]): { consumed: number; stopped: boolean } {
+  /** Whole records of `buf` to `emit`; the bytes consumed, and whether a NUL byte ended the data. */
+  #scan(buf: Buffer, emit: (record: string[]) => void): { consumed: number; stopped: boolean } {
     const nul = buf.indexOf(0);
     const limit = nul >= 0 ? nul : buf.length;
     let pos = 0;
@@ -119,11 +131,11 @@ export class CsvTail {
       if (quote >= 0 && quote < nl) {
         end = quotedRecordEnd(buf, pos, limit);
         if (end < 0) break;
-        this.#take(parseRecord(buf.toString('utf8', pos, end + 1)), records);
+        this.#take(parseRecord(buf.toString('utf8', pos, end + 1)), emit);
         quote = buf.indexOf(QUOTE, end + 1);
       } else if (!isBlank(buf, pos, nl)) {
-        if (this.#header.length) records.push(this.#plainRecord(buf, pos, nl));
-        else this.#take(splitPlain(buf, pos, nl), records);
+        if (this.#header.length) emit(this.#plainRecord(buf, pos, nl));
+        else this.#take(splitPlain(buf, pos, nl), emit);
       }
       pos = end + 1;
     }
@@ -149,7 +161,7 @@ export class CsvTail {
   }
 
   /** A record parsed whole (the header, or one with quotes) → the header, or a record as returned. */
-  #take(cells: string[], records: string[][]): void {
+  #take(cells: string[], emit: (record: string[]) => void): void {
     if (!this.#header.length) {
       this.#header = cells;
       const wanted = this.#columns;
@@ -163,7 +175,7 @@ export class CsvTail {
       const slot = this.#slots[i]!;
       if (slot >= 0) out[slot] = cells[i]!;
     }
-    records.push(out);
+    emit(out);
   }
 
   #reset(ino: number | undefined): void {
