@@ -6,6 +6,7 @@ import { clonePlain, getIn, isPlainObject, mergeTracked, setIn } from './merge.j
 import { checkExperiment, type ParseResult } from './parse.js';
 import { rebaseSuiteData, rebaseValueAt, resolveExperimentPaths } from './paths.js';
 import { type Problem, problemText } from './problems.js';
+import type { ColumnTypeOf } from './search-check.js';
 import { parseSetOverrides, type SetOverride } from './set-overrides.js';
 import { checkSuite } from './suite-check.js';
 import { SUITE_ONLY_KEYS, type Suite } from './suite-schema.js';
@@ -19,6 +20,8 @@ export interface LoadOptions {
   skipInvalid?: boolean;
   /** Resolve relative paths (model, dataset file, launcher module) against the file's folder. Default false. */
   resolvePaths?: boolean;
+  /** How a results column is typed (`resultColumnType` of @joules/metrics): a search's objective and constraints are checked with it. */
+  columnType?: ColumnTypeOf;
 }
 
 export interface LoadedExperiment {
@@ -106,7 +109,7 @@ async function load(file: string, options: LoadOptions, want?: ConfigKind): Prom
     return { kind, file, result: { config, errors: [], warnings } };
   }
 
-  const checked = checkSuite(layered.data);
+  const checked = checkSuite(layered.data, options.columnType);
   const errors = [...before, ...checked.errors.map(where)];
   if (errors.length || !checked.config) return { kind, file, result: fail(file, errors), experiments: [], invalid: [] };
   const cwdDir = options.cwd;

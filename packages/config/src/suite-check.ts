@@ -2,8 +2,9 @@ import path from 'node:path';
 import { isPlainObject } from './merge.js';
 import { type Checked, type ParseResult, toParseResult } from './parse.js';
 import { isLocalPath } from './paths.js';
-import { issuesToProblems, type Problem } from './problems.js';
+import { type DocPath, issuesToProblems, type Problem } from './problems.js';
 import { closestPath, schemaAt, schemaPaths } from './schema-paths.js';
+import { type ColumnTypeOf, checkSearch } from './search-check.js';
 import {
   ExperimentOverridesSchema,
   isSettingPath,
@@ -37,38 +38,49 @@ function axisKeyProblem(key: string, values: unknown): string | undefined {
 function checkAxes(input: Record<string, unknown>, out: Problem[]): void {
   for (const section of ['controlled', 'grid'] as const) {
     const axes = input[section];
-    if (!isPlainObject(axes)) continue;
-    for (const [key, values] of Object.entries(axes)) {
-      const setting = isSettingPath(key);
-      const problem = setting ? undefined : axisKeyProblem(key, values);
-      if (problem) {
-        out.push({ path: [section, key], message: problem });
+    if (isPlainObject(axes)) checkAxisSection([section], axes, out);
+  }
+  const search = input.search;
+  if (isPlainObject(search) && isPlainObject(search.axes)) {
+    const listed = Object.entries(search.axes).filter(([, v]) => !isRange(v)); // ranges: checked once expanded
+    checkAxisSection(['search', 'axes'], Object.fromEntries(listed), out);
+  }
+}
+
+const isRange = (v: unknown) => isPlainObject(v) && 'from' in v;
+
+/** The axes of one section (`grid`, `controlled`, `search.axes`), written at `prefix`. */
+function checkAxisSection(prefix: DocPath, axes: Record<string, unknown>, out: Problem[]): void {
+  for (const [key, values] of Object.entries(axes)) {
+    const setting = isSettingPath(key);
+    const problem = setting ? undefined : axisKeyProblem(key, values);
+    if (problem) {
+      out.push({ path: [...prefix, key], message: problem });
+      continue;
+    }
+    const entries = Array.isArray(values)
+      ? values.map((v, i) => [i, v] as const)
+      : isPlainObject(values)
+        ? Object.entries(values)
+        : null;
+    if (!entries) continue;
+    if (entries.length === 0) out.push({ path: [...prefix, key], message: 'needs at least one value' });
+    const schema = setting ? schemaAt(ExperimentOverridesSchema, key.split('.'))! : ExperimentOverridesSchema;
+    const before = out.length;
+    for (const [at, value] of entries) {
+      if (!setting && !isPlainObject(value)) {
+        out.push({
+          path: [...prefix, key, at],
+          message: `expected a mapping of settings ("${key}" is a factor, not a setting)`,
+        });
         continue;
       }
-      const entries = Array.isArray(values)
-        ? values.map((v, i) => [i, v] as const)
-        : isPlainObject(values)
-          ? Object.entries(values)
-          : null;
-      if (!entries) continue;
-      if (entries.length === 0) out.push({ path: [section, key], message: 'needs at least one value' });
-      const schema = setting ? schemaAt(ExperimentOverridesSchema, key.split('.'))! : ExperimentOverridesSchema;
-      const before = out.length;
-      for (const [at, value] of entries) {
-        if (!setting && !isPlainObject(value)) {
-          out.push({
-            path: [section, key, at],
-            message: `expected a mapping of settings ("${key}" is a factor, not a setting)`,
-          });
-          continue;
-        }
-        const r = schema.safeParse(value);
-        if (!r.success) out.push(...issuesToProblems(r.error.issues, [section, key, at]));
-      }
-      const hint = !setting && out.length > before ? closestPath(key, overridePaths) : undefined;
-      if (hint)
-        out.push({ path: [section, key], message: `not a setting, so read as a factor (did you mean "${hint}"?)` });
+      const r = schema.safeParse(value);
+      if (!r.success) out.push(...issuesToProblems(r.error.issues, [...prefix, key, at]));
     }
+    const hint = !setting && out.length > before ? closestPath(key, overridePaths) : undefined;
+    if (hint)
+      out.push({ path: [...prefix, key], message: `not a setting, so read as a factor (did you mean "${hint}"?)` });
   }
 }
 
@@ -108,13 +120,22 @@ function normalizeModels(models: readonly unknown[], out: Problem[]): SuiteModel
   });
 }
 
-/** Validate a suite: its structure, every controlled/grid value, model labels and config names. */
-export function checkSuite(input: unknown): Checked<Suite> {
+/**
+ * Validate a suite: its structure, every controlled/grid/search value, model labels and config
+ * names. `columnType` checks that a search's objective and constraints name numeric result columns.
+ */
+export function checkSuite(input: unknown, columnType?: ColumnTypeOf): Checked<Suite> {
   const parsed = SuiteSchema.safeParse(input);
   const errors = parsed.success ? [] : issuesToProblems(parsed.error.issues);
   if (isPlainObject(input)) checkAxes(input, errors);
   if (!parsed.success) return { config: undefined, errors, warnings: [] };
-  const suite = { ...parsed.data, models: normalizeModels(parsed.data.models, errors) } as Suite;
+  const search = parsed.data.search ? checkSearch(parsed.data.search, parsed.data, columnType, errors) : null;
+  if (search) {
+    const raw = parsed.data.search!.axes;
+    const ranges = Object.entries(search.axes).filter(([k, v]) => isRange(raw[k]) && (v as unknown[]).length > 0);
+    checkAxisSection(['search', 'axes'], Object.fromEntries(ranges), errors);
+  }
+  const suite = { ...parsed.data, search, models: normalizeModels(parsed.data.models, errors) } as Suite;
   const variations = listVariations(suite);
   errors.push(...variations.duplicates);
   if (variations.count > MAX_VARIATIONS) {
@@ -124,6 +145,6 @@ export function checkSuite(input: unknown): Checked<Suite> {
 }
 
 /** Validate a suite from unknown input. Never throws on user input. */
-export function parseSuite(input: unknown): ParseResult<Suite> {
-  return toParseResult(checkSuite(input));
+export function parseSuite(input: unknown, columnType?: ColumnTypeOf): ParseResult<Suite> {
+  return toParseResult(checkSuite(input, columnType));
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ExperimentSchema, nameSchema } from './experiment-schema.js';
 import { deepPartial, schemaAt } from './schema-paths.js';
+import { SearchSchema, type SearchSpec } from './search-schema.js';
 
 /** Keys an experiment gets from the suite, never from overrides. */
 export const SUITE_SET_KEYS = ['config_name', 'model_name', 'suite', 'cycle_id'] as const;
@@ -85,6 +86,9 @@ export const SuiteSchema = z
       .record(nameSchema(), ExperimentOverridesSchema)
       .default({})
       .describe('named configurations that change several settings at once'),
+    search: SearchSchema.optional().describe(
+      'an adaptive suite: run only the points of search.axes a search needs to find the least objective under the constraints',
+    ),
   })
   .describe('A Joules suite: models × configurations × cycles');
 
@@ -100,14 +104,16 @@ export interface SuiteModel {
 }
 
 /** A validated suite (defaults filled in, models normalized). */
-export type Suite = Omit<SuiteParsed, 'models' | 'base' | 'scenarios'> & {
+export type Suite = Omit<SuiteParsed, 'models' | 'base' | 'scenarios' | 'search'> & {
   models: SuiteModel[];
+  /** The search, normalized (constraints as objects, ranges as lists); null for a plain suite. */
+  search: SearchSpec | null;
   base: Record<string, unknown> & { config_name?: string };
   scenarios: Record<string, Record<string, unknown>>;
 };
 
 /** Top-level keys that only suites have: a file with any of them is a suite. */
-export const SUITE_ONLY_KEYS = ['models', 'base', 'cycles', 'controlled', 'grid', 'scenarios'] as const;
+export const SUITE_ONLY_KEYS = ['models', 'base', 'cycles', 'controlled', 'grid', 'scenarios', 'search'] as const;
 
 /** Every top-level key of a suite file. */
 export const SUITE_KEYS = Object.keys(SuiteSchema.shape);

@@ -1,5 +1,6 @@
 import { isPlainObject } from './merge.js';
 import { type DocPath, formatPath, type Problem } from './problems.js';
+import type { SearchSpec } from './search-schema.js';
 import { isSettingPath, type Suite } from './suite-schema.js';
 
 /** At most this many configurations per suite (before models × cycles). */
@@ -49,14 +50,14 @@ type Axis = {
   values: { label: string; value: unknown; doc: DocPath; named: boolean }[];
 };
 
-function axesOf(section: 'controlled' | 'grid', axes: Record<string, unknown>): Axis[] {
+function axesOf(section: DocPath, axes: Record<string, unknown>): Axis[] {
   return Object.entries(axes).map(([key, values]) => {
     const entries = Array.isArray(values)
-      ? values.map((value, i) => ({ label: slug(value), value, doc: [section, key, i], named: false }))
+      ? values.map((value, i) => ({ label: slug(value), value, doc: [...section, key, i], named: false }))
       : Object.entries(values as Record<string, unknown>).map(([name, value]) => ({
           label: name,
           value,
-          doc: [section, key, name],
+          doc: [...section, key, name],
           named: true,
         }));
     return { key, setting: isSettingPath(key), values: entries };
@@ -71,7 +72,7 @@ const pieceOf = (axis: Axis, v: Axis['values'][number]): Piece => ({
 });
 const levelOf = (_axis: Axis, v: Axis['values'][number]) => (v.named ? v.label : v.value);
 
-function* gridVariations(axes: Axis[]): Generator<Variation> {
+function* gridVariations(axes: Axis[], docDepth = 2): Generator<Variation> {
   if (!axes.length) return;
   const index = axes.map(() => 0);
   for (;;) {
@@ -79,7 +80,7 @@ function* gridVariations(axes: Axis[]): Generator<Variation> {
     yield {
       name: picked.map(({ axis, v }) => `${axis.key}-${v.label}`).join('__'),
       kind: 'grid',
-      doc: picked[0]!.v.doc.slice(0, 2),
+      doc: picked[0]!.v.doc.slice(0, docDepth),
       pieces: picked.map(({ axis, v }) => pieceOf(axis, v)),
       factors: Object.fromEntries(picked.map(({ axis, v }) => [axis.key, levelOf(axis, v)])),
     };
@@ -94,8 +95,9 @@ function* gridVariations(axes: Axis[]): Generator<Variation> {
  * controlled values, scenarios, then grid combinations. Names must be unique.
  */
 export function listVariations(suite: Suite): { variations: Variation[]; count: number; duplicates: Problem[] } {
-  const controlled = axesOf('controlled', suite.controlled);
-  const grid = axesOf('grid', suite.grid);
+  if (suite.search) return searchVariations(suite.search);
+  const controlled = axesOf(['controlled'], suite.controlled);
+  const grid = axesOf(['grid'], suite.grid);
   const scenarios = Object.entries(suite.scenarios);
   const gridCount = grid.length ? grid.reduce((n, a) => n * a.values.length, 1) : 0;
   const others = controlled.reduce((n, a) => n + a.values.length, 0) + scenarios.length + gridCount;
@@ -127,7 +129,48 @@ export function listVariations(suite: Suite): { variations: Variation[]; count: 
     });
   }
   if (count <= MAX_VARIATIONS) variations.push(...gridVariations(grid)); // else checkSuite reports the count
+  return { variations, count, duplicates: duplicatesOf(variations) };
+}
 
+/** The variations of a search: every point of its axes; for a saturation sweep, the two probes at each. */
+function searchVariations(search: SearchSpec): { variations: Variation[]; count: number; duplicates: Problem[] } {
+  const axes = axesOf(['search', 'axes'], search.axes);
+  const points = axes.length ? axes.reduce((n, a) => n * a.values.length, 1) : 1;
+  const probes = search.strategy === 'saturation' ? saturationProbes(search) : [];
+  const count = points * Math.max(probes.length, 1);
+  if (count > MAX_VARIATIONS || count === 0) return { variations: [], count, duplicates: [] }; // checkSuite says why
+  const grid: Variation[] = axes.length
+    ? [...gridVariations(axes, 3)]
+    : [{ name: 'base', kind: 'base', doc: ['search'], pieces: [], factors: {} }];
+  const variations = probes.length
+    ? grid.flatMap((g) =>
+        probes.map((p) => ({
+          ...p,
+          name: g.kind === 'base' ? p.name : `${g.name}__${p.name}`,
+          pieces: [...g.pieces, ...p.pieces],
+          factors: { ...g.factors, ...p.factors },
+        })),
+      )
+    : grid;
+  return { variations, count, duplicates: duplicatesOf(variations) };
+}
+
+/** Saturation: the synchronous probe (one closed-loop user) and the throughput probe (`concurrency` users). */
+export function saturationProbes(search: SearchSpec): Variation[] {
+  const probe = (name: string, concurrency: number): Variation => {
+    const load = { pattern: 'closed_loop', concurrency, rate: null };
+    return {
+      name,
+      kind: 'grid',
+      doc: ['search', 'saturation'],
+      pieces: [{ path: ['load'], value: load, doc: ['search', 'saturation'] }],
+      factors: { 'load.pattern': 'closed_loop', 'load.concurrency': concurrency },
+    };
+  };
+  return [probe('sync', 1), probe('throughput', search.saturation.concurrency)];
+}
+
+function duplicatesOf(variations: readonly Variation[]): Problem[] {
   const seen = new Map<string, DocPath>();
   const duplicates: Problem[] = [];
   for (const v of variations) {
@@ -136,5 +179,5 @@ export function listVariations(suite: Suite): { variations: Variation[]; count: 
       duplicates.push({ path: v.doc, message: `config name "${v.name}" is already used by ${formatPath(first)}` });
     else seen.set(v.name, v.doc);
   }
-  return { variations, count, duplicates };
+  return duplicates;
 }
