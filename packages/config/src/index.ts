@@ -56,6 +56,7 @@ export type { SharedHostJob } from './shared-host.js';
 export { energyHostShared, hostScopeEnergy, sharedHostProblems } from './shared-host.js';
 export type { ConfigShow } from './show.js';
 export { showConfig } from './show.js';
+export { seededShuffle } from './shuffle.js';
 export { readConfigFile } from './source.js';
 export { parseSuite } from './suite-check.js';
 export type { Suite, SuiteInput, SuiteModel } from './suite-schema.js';
