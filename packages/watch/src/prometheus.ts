@@ -1,9 +1,8 @@
-import type { ProgressEntry } from '@joules/tracker';
-import { PROGRESS_STATUSES, parseProgressKey } from '@joules/tracker';
-import type { WatchStatus } from './watch-status.js';
+import { PROGRESS_STATUSES, type ProgressSummary } from '@joules/tracker';
+import { DURATION_BUCKETS, type DurationHistogram } from './done-durations.js';
+import type { PowerReading } from './live-runs.js';
 
-/** Upper bounds (seconds) of the experiment duration histogram. */
-export const DURATION_BUCKETS = [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600] as const;
+export { DURATION_BUCKETS } from './done-durations.js';
 
 const escapeLabel = (v: string) => v.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 const labels = (l: Record<string, string>) => {
@@ -24,37 +23,32 @@ class Exposition {
   }
 }
 
-const suiteOf = (key: string) => {
-  try {
-    return parseProgressKey(key).suite ?? '';
-  } catch {
-    return '';
-  }
-};
-
-/** Seconds from start to finish of each done experiment's latest attempt, per suite. */
-function durations(entries: readonly ProgressEntry[]): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  for (const e of entries) {
-    if (e.status !== 'done' || !e.startedAt || !e.finishedAt) continue;
-    const s = (Date.parse(e.finishedAt) - Date.parse(e.startedAt)) / 1000;
-    if (!Number.isFinite(s) || s < 0) continue;
-    const suite = suiteOf(e.key);
-    (out.get(suite) ?? out.set(suite, []).get(suite)!).push(s);
-  }
-  return out;
+export interface MetricsInput {
+  /** Every recorded experiment by suite and model (the status' progress groups). */
+  progress: ProgressSummary;
+  power: readonly PowerReading[];
+  /** Sum of energy_total_j of the result rows, by suite ('' for none). */
+  energyBySuite: ReadonlyMap<string, number>;
+  /** Done experiments' durations, by suite. */
+  durations: ReadonlyMap<string, DurationHistogram>;
+  /** Failed attempts by kind. */
+  failureKinds: ReadonlyMap<string, number>;
+  server: { clients: number; dropped: number };
 }
 
-/** `/metrics`: the Prometheus text exposition format (version 0.0.4). */
-export function renderMetrics(
-  status: WatchStatus,
-  entries: readonly ProgressEntry[],
-  server: { clients: number; dropped: number },
-): string {
+/**
+ * `/metrics`: the Prometheus text exposition format (version 0.0.4). Its size does not grow with
+ * the rows: one sample per suite × status, device, suite, bucket and failure kind.
+ */
+export function renderMetrics(m: MetricsInput): string {
   const x = new Exposition();
-  x.family('joules_experiments', 'gauge', 'Experiments of the results folder by suite and status (progress journal).');
+  x.family(
+    'joules_experiments',
+    'gauge',
+    'Experiments of the results folder by suite and status: the progress journal keys, plus result rows (done) and final failures (failed) that no journal key covers.',
+  );
   const bySuite = new Map<string, Record<string, number>>();
-  for (const g of status.progress.groups) {
+  for (const g of m.progress.groups) {
     const suite = g.suite ?? '';
     const acc = bySuite.get(suite) ?? bySuite.set(suite, {}).get(suite)!;
     for (const s of [...PROGRESS_STATUSES, 'stale'] as const) acc[s] = (acc[s] ?? 0) + g.counts[s];
@@ -63,52 +57,41 @@ export function renderMetrics(
     for (const [s, n] of Object.entries(counts)) x.sample('joules_experiments', { suite, status: s }, n);
 
   x.family('joules_power_watts', 'gauge', 'Latest power sample of each device of a running experiment.');
-  for (const p of status.power) x.sample('joules_power_watts', { host: p.host, device: p.device }, p.watts);
+  for (const p of m.power) x.sample('joules_power_watts', { host: p.host, device: p.device }, p.watts);
 
   x.family(
     'joules_energy_joules_total',
     'counter',
     'Energy of the recorded experiments (sum of energy_total_j) by suite.',
   );
-  const energy = new Map<string, number>();
-  for (const r of status.results) energy.set(r.suite ?? '', (energy.get(r.suite ?? '') ?? 0) + (r.energy_total_j ?? 0));
-  for (const [suite, j] of [...energy].sort()) x.sample('joules_energy_joules_total', { suite }, j);
+  for (const [suite, j] of [...m.energyBySuite].sort()) x.sample('joules_energy_joules_total', { suite }, j);
 
   x.family(
     'joules_experiment_duration_seconds',
     'histogram',
     'Wall time of done experiments (latest attempt, start to finish) by suite.',
   );
-  for (const [suite, secs] of [...durations(entries)].sort()) {
-    for (const le of DURATION_BUCKETS)
-      x.sample(
-        'joules_experiment_duration_seconds_bucket',
-        { suite, le: String(le) },
-        secs.filter((s) => s <= le).length,
-      );
-    x.sample('joules_experiment_duration_seconds_bucket', { suite, le: '+Inf' }, secs.length);
-    x.sample(
-      'joules_experiment_duration_seconds_sum',
-      { suite },
-      secs.reduce((a, b) => a + b, 0),
-    );
-    x.sample('joules_experiment_duration_seconds_count', { suite }, secs.length);
+  for (const [suite, h] of [...m.durations].sort()) {
+    if (h.count === 0) continue;
+    for (const [i, le] of DURATION_BUCKETS.entries())
+      x.sample('joules_experiment_duration_seconds_bucket', { suite, le: String(le) }, h.buckets[i]!);
+    x.sample('joules_experiment_duration_seconds_bucket', { suite, le: '+Inf' }, h.count);
+    x.sample('joules_experiment_duration_seconds_sum', { suite }, h.sum);
+    x.sample('joules_experiment_duration_seconds_count', { suite }, h.count);
   }
 
   x.family('joules_failures_total', 'counter', 'Failed attempts (failed_experiments.csv rows) by failure kind.');
-  const kinds = new Map<string, number>();
-  for (const f of status.failures) kinds.set(f.kind, (kinds.get(f.kind) ?? 0) + 1);
-  for (const [kind, n] of [...kinds].sort()) x.sample('joules_failures_total', { kind }, n);
+  for (const [kind, n] of [...m.failureKinds].sort()) x.sample('joules_failures_total', { kind }, n);
 
   x.family('joules_watch_clients', 'gauge', 'Dashboard pages connected by server-sent events.').sample(
     'joules_watch_clients',
     {},
-    server.clients,
+    m.server.clients,
   );
   x.family(
     'joules_watch_dropped_clients_total',
     'counter',
     'Event-stream clients dropped for reading too slowly.',
-  ).sample('joules_watch_dropped_clients_total', {}, server.dropped);
+  ).sample('joules_watch_dropped_clients_total', {}, m.server.dropped);
   return `${x.lines.join('\n')}\n`;
 }

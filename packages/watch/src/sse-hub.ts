@@ -32,8 +32,8 @@ export class SseHub {
     return this.#dropped;
   }
 
-  /** Start an event stream on `res`; `first` is sent to this client only. */
-  add(res: ServerResponse, first?: { event: string; data: unknown }): void {
+  /** Start an event stream on `res`; `first` events are sent to this client only. */
+  add(res: ServerResponse, first: ReadonlyArray<{ event: string; data: unknown }> = []): void {
     res.writeHead(200, {
       'content-type': 'text/event-stream; charset=utf-8',
       'cache-control': 'no-store',
@@ -41,7 +41,7 @@ export class SseHub {
       'x-accel-buffering': 'no',
     });
     res.write('retry: 2000\n\n');
-    if (first) res.write(frame(first.event, first.data));
+    for (const f of first) res.write(frame(f.event, f.data));
     this.#clients.add(res);
     const remove = () => this.#clients.delete(res);
     res.on('close', remove);

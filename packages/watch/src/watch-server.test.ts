@@ -4,6 +4,7 @@ import { connect } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { listen, parseEvents, replay } from './__fixtures__/event-stream.js';
 import { makeResultsFolder } from './__fixtures__/results-folder.js';
 import { parsePrometheusText, startWatch, WatchOptionsError, type WatchServer } from './index.js';
 
@@ -50,7 +51,7 @@ describe('joules watch server', () => {
     expect(status.progress.total).toMatchObject({ total: 9, done: 4, failed: 2, pending: 3, running: 0 });
     expect(status.results).toHaveLength(4);
     expect(status.failures.map((f: { kind: string }) => f.kind).sort()).toEqual(['oom', 'other']);
-    expect(status.factor.field).toBe('batch_size');
+    expect(status.chart.factor.field).toBe('batch_size');
 
     const res = await get(watch.port, '/metrics');
     expect(res.type).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -141,8 +142,9 @@ describe('joules watch server', () => {
   });
 
   it('shows live stages and power from runner events', async () => {
-    const status0 = await watch.status();
-    const pending = status0.experiments.find((e) => e.status === 'pending')!;
+    const listed = JSON.parse((await get(watch.port, '/api/experiments?status=pending')).body);
+    expect(listed.total).toBe(3);
+    const pending = listed.items[0] as { key: string };
     watch.feed({ type: 'experiment-started', key: pending.key, experimentId: '000099', attempt: 1 });
     watch.feed({ type: 'experiment-stage', key: pending.key, experimentId: '000099', rank: 0, stage: 'measuring' });
     watch.feed({
@@ -156,7 +158,7 @@ describe('joules watch server', () => {
       time: 1,
     });
     const status = await watch.status();
-    const running = status.experiments.find((e) => e.key === pending.key)!;
+    const running = status.running.find((e) => e.key === pending.key)!;
     expect(running).toMatchObject({
       status: 'running',
       stage: 'measuring',
@@ -172,46 +174,43 @@ describe('joules watch server', () => {
 
   it('sends the final picture to the pages before it closes', async () => {
     const w = await startWatch({ resultsDir: results, port: 0, throttleMs: 60_000 });
-    const frames: string[] = [];
-    const ended = new Promise<void>((resolve, reject) => {
-      request({ host: '127.0.0.1', port: w.port, path: '/events' }, (res) => {
-        res
-          .setEncoding('utf8')
-          .on('data', (c: string) => frames.push(c))
-          .on('end', resolve);
-      })
-        .on('error', reject)
-        .end();
-    });
+    const client = listen(w.port);
     while (w.clients === 0) await new Promise((r) => setTimeout(r, 10));
     w.feed({ type: 'suite-planned', suite: 'demo', total: 9, toRun: 3, skipped: 6, resultsDir: results });
     w.feed({ type: 'suite-finished', done: 4, failed: 2, skipped: 0, interrupted: 0, energyJ: 100, seconds: 1 });
     await w.close(); // the throttled broadcast has not run yet: close sends it
-    await ended;
-    const statuses = frames
-      .join('')
-      .split('\n\n')
-      .filter((f) => f.startsWith('event: status'));
-    const last = JSON.parse(statuses.at(-1)!.split('\ndata: ')[1]!);
+    await client.ended;
+    const last = replay(parseEvents(client.text()));
     expect(last.suite).toMatchObject({ name: 'demo', finished: { done: 4, failed: 2 } });
   });
 
   it('drops an event-stream client that stops reading, and feeding never waits for it', async () => {
     const folder = path.join(tmp, 'big');
     await mkdir(folder);
-    await makeResultsFolder(folder, { done: 0, failed: 0, pending: 3000 }); // ~1 MB of status per update
+    const { keys } = await makeResultsFolder(folder, { done: 0, failed: 0, pending: 3 });
     const w = await startWatch({ resultsDir: folder, port: 0, throttleMs: 0, maxBufferedBytes: 64 * 1024 });
     try {
       const socket = connect(w.port, '127.0.0.1');
       await new Promise((r) => socket.once('connect', r));
       socket.write(`GET /events HTTP/1.1\r\nHost: 127.0.0.1:${w.port}\r\n\r\n`);
       socket.pause(); // never reads: the kernel buffers fill, then the server's
-      const status = await w.status();
-      const key = status.experiments[0]!.key;
+      const key = keys[0]!;
       while (w.clients === 0) await new Promise((r) => setTimeout(r, 10));
+      // Each update sends the power readings whole: ~200 KB with these long host names.
+      const host = 'h'.repeat(20_000);
       for (let i = 0; i < 400 && w.clients > 0; i++) {
-        w.feed({ type: 'experiment-stage', key, experimentId: 'x', rank: 0, stage: 'measuring' });
         w.feed({ type: 'experiment-started', key, experimentId: 'x', attempt: i });
+        for (let d = 0; d < 10; d++)
+          w.feed({
+            type: 'experiment-power',
+            key,
+            experimentId: 'x',
+            rank: 0,
+            host,
+            device: `gpu${d}`,
+            watts: i,
+            time: i,
+          });
         await new Promise((r) => setTimeout(r, 5));
       }
       expect(w.clients).toBe(0);

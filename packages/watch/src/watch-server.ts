@@ -1,16 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { RunnerEvent } from '@joules/runner';
+import { experimentsPage, failuresPage, resultsPage } from './api-pages.js';
 import { isLoopback } from './auth.js';
 import { WatchListenError, WatchOptionsError } from './errors.js';
-import { FolderReader } from './folder-reader.js';
 import { admit, pageHeaders, plain, send, serveFile } from './http-routes.js';
-import { LiveRuns } from './live-runs.js';
 import { renderWatchPage } from './page/page-html.js';
-import { resultsChartSpec } from './page/results-chart.js';
 import { renderMetrics } from './prometheus.js';
 import { SseHub } from './sse-hub.js';
-import { buildStatus, type WatchStatus } from './watch-status.js';
+import { StatusStream } from './status-stream.js';
+import { WatchState } from './watch-state.js';
+import type { WatchStatus } from './watch-status.js';
 
 export const DEFAULT_WATCH_PORT = 9465;
 
@@ -69,91 +69,52 @@ export async function startWatch(options: WatchOptions): Promise<WatchServer> {
       options.onProblem?.(e);
     } catch {}
   };
-  const reader = await FolderReader.open(options.resultsDir);
-  const live = new LiveRuns();
+  const state = await WatchState.open(options.resultsDir);
   const hub = new SseHub({
     ...(options.maxBufferedBytes !== undefined && { maxBufferedBytes: options.maxBufferedBytes }),
   });
   const page = renderWatchPage(options.title ?? 'Joules watch');
-  let isLive = false;
-  let error: string | null = null;
-  let chart: { signature: string; spec: Record<string, unknown> } | undefined;
-  let queue: Promise<unknown> = Promise.resolve();
-
-  /** Re-read the folder (one at a time) and rebuild the status. */
-  const current = (): Promise<WatchStatus> => {
-    const next = queue.then(async () => {
-      try {
-        await reader.refresh();
-        error = null;
-      } catch (e) {
-        error = e instanceof Error ? e.message : String(e);
-        problem(e);
-      }
-      const status = buildStatus(reader.data, live, { resultsDir: reader.root, live: isLive, error });
-      const signature = JSON.stringify([status.factor, status.results.length, status.results.at(-1)?.experiment_id]);
-      if (chart?.signature !== signature) chart = { signature, spec: resultsChartSpec(status.factor, status.results) };
-      return status;
-    });
-    queue = next.catch(() => {});
-    return next;
-  };
+  const stream = new StatusStream(state, hub, { resultsDir: state.reader.root, onProblem: problem });
+  await stream.tick();
 
   let timer: NodeJS.Timeout | undefined;
-  let lastChart: string | undefined;
-  const broadcast = async () => {
-    timer = undefined;
-    const status = await current();
-    hub.send('status', status);
-    if (chart && chart.signature !== lastChart) {
-      lastChart = chart.signature;
-      hub.send('chart', chart.spec);
-    }
-  };
   const schedule = () => {
-    if (!timer && hub.size) timer = setTimeout(() => broadcast().catch(problem), options.throttleMs ?? 250);
+    if (!timer && hub.size)
+      timer = setTimeout(() => {
+        timer = undefined;
+        stream.tick().catch(problem);
+      }, options.throttleMs ?? 250);
   };
-  let lastSignature = '';
-  const poll = setInterval(() => {
-    if (!hub.size) return; // nobody to tell: /api/status and /metrics read the folder when asked
-    current().then((s) => {
-      const signature = JSON.stringify([
-        s.experiments.map((e) => e.status),
-        s.results.length,
-        s.failures.length,
-        s.error,
-      ]);
-      if (signature !== lastSignature) {
-        lastSignature = signature;
-        schedule();
-      }
-    }, problem);
-  }, options.pollMs ?? 1000);
+  // Nobody to tell: /api/status and /metrics read the folder when asked.
+  const poll = setInterval(() => hub.size && stream.tick().catch(problem), options.pollMs ?? 1000);
   poll.unref();
 
+  const json = (res: ServerResponse, body: unknown) =>
+    typeof body === 'string' ? plain(res, 400, body) : send(res, 200, 'application/json', JSON.stringify(body));
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = admit(req, res, options.token);
     if (!url) return;
     const rawPath = (req.url ?? '/').split('?')[0]!;
     if (rawPath === '/' || rawPath === '/index.html')
       return send(res, 200, 'text/html; charset=utf-8', page, pageHeaders);
-    if (rawPath === '/api/status') return send(res, 200, 'application/json', JSON.stringify(await current()));
+    if (rawPath === '/api/status') return json(res, await stream.tick());
+    if (rawPath === '/api/experiments') return json(res, await stream.read(() => experimentsPage(state, url)));
+    if (rawPath === '/api/results') return json(res, await stream.read(() => resultsPage(state, url)));
+    if (rawPath === '/api/failures') return json(res, await stream.read(() => failuresPage(state, url)));
     if (rawPath === '/metrics') {
-      const status = await current();
-      return send(
-        res,
-        200,
-        'text/plain; version=0.0.4; charset=utf-8',
-        renderMetrics(status, reader.data.entries, { clients: hub.size, dropped: hub.dropped }),
-      );
+      const status = await stream.tick();
+      const body = renderMetrics({
+        progress: status.progress,
+        power: status.power,
+        energyBySuite: state.energyBySuite,
+        durations: state.tally.durations(),
+        failureKinds: state.failureKinds,
+        server: { clients: hub.size, dropped: hub.dropped },
+      });
+      return send(res, 200, 'text/plain; version=0.0.4; charset=utf-8', body);
     }
-    if (rawPath === '/events') {
-      const status = await current();
-      hub.add(res, { event: 'status', data: status });
-      if (chart) res.write(`event: chart\ndata: ${JSON.stringify(chart.spec)}\n\n`);
-      return;
-    }
-    if (rawPath.startsWith('/files/')) return serveFile(res, reader.root, rawPath.slice('/files/'.length));
+    if (rawPath === '/events') return stream.subscribe(res);
+    if (rawPath.startsWith('/files/')) return serveFile(res, state.reader.root, rawPath.slice('/files/'.length));
     return plain(res, 404, 'not found');
   };
 
@@ -186,18 +147,18 @@ export async function startWatch(options: WatchOptions): Promise<WatchServer> {
     },
     feed(event) {
       try {
-        isLive = true;
-        if (live.apply(event)) schedule();
+        stream.live = true;
+        if (state.feed(event)) schedule();
       } catch (e) {
         problem(e);
       }
     },
-    status: current,
+    status: () => stream.tick(),
     async close() {
       clearInterval(poll);
       if (timer) clearTimeout(timer);
       // The pages get the final picture before the streams end.
-      if (hub.size) await broadcast().catch(problem);
+      if (hub.size) await stream.tick().catch(problem);
       await hub.close();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());

@@ -1,144 +1,84 @@
-import {
-  effectiveStatus,
-  estimateRemaining,
-  type FailureRow,
-  type ProgressEntry,
-  type ProgressSummary,
-  type ProgressView,
-  parseProgressKey,
-  summarizeProgress,
-} from '@joules/tracker';
-import { type Factor, variedFactor } from './factor.js';
-import type { FolderData } from './folder-reader.js';
-import type { LiveRuns, LiveSuite, PowerReading } from './live-runs.js';
+import type { Eta, FailureRow, ProgressSummary } from '@joules/tracker';
+import type { ChartData, ChartGroup } from './chart-data.js';
+import type { LiveSuite, PowerReading } from './live-runs.js';
+import type { ExperimentView, ResultView } from './views.js';
+import type { WatchState } from './watch-state.js';
 
-/** One experiment of the journal as the page lists it. */
-export interface ExperimentView {
-  key: string;
-  suite: string | null;
-  model: string;
-  config: string;
-  cycle: number | null;
-  status: ReturnType<typeof effectiveStatus>;
-  experimentId: string | null;
-  attempts: number;
-  startedAt: string | null;
-  finishedAt: string | null;
-  /** Live only: the worker's stage and batch (rank 0), and the devices' power. */
-  stage: string | null;
-  progress: { phase: string; i: number; n: number } | null;
-  power: Array<{ device: string; watts: number }>;
-}
+/** Results and failures the status carries (the latest); the rest are paged (/api/results, /api/failures). */
+export const RECENT = 50;
+/** Running experiments the status lists at most. */
+export const MAX_RUNNING = 100;
 
-/** A recorded result, the columns the page charts. */
-export interface ResultView {
-  experiment_id: string;
-  suite: string | null;
-  model: string;
-  config_name: string;
-  cycle_id: number | null;
-  factor: string | number | null;
-  energy_per_token_j: number | null;
-  energy_total_j: number | null;
-  total_time_s: number | null;
-}
-
-/** `/api/status`: everything the page shows. */
+/**
+ * `/api/status` and the event stream's first `status` event: a summary whose size does not grow
+ * with the number of rows (bounded by models, devices, running experiments, RECENT and the chart's
+ * MAX_CHART_GROUPS). The full lists are paged: /api/experiments, /api/results, /api/failures.
+ */
 export interface WatchStatus {
   resultsDir: string;
   generatedAt: string;
   live: boolean;
   suite: LiveSuite | null;
-  progress: ProgressSummary & { eta: { seconds: number | null; basedOn: number } };
-  experiments: ExperimentView[];
+  /** Every recorded experiment by suite, model and status (journal keys, plus results and final failures it does not know). */
+  progress: ProgressSummary & { eta: Eta };
+  /** Rows of the results CSVs and of failed_experiments.csv; rows that could not be read. */
+  counts: { results: number; failures: number; badRows: number };
+  /** Running experiments with their live stage, batch and power (at most MAX_RUNNING; `progress.total.running` counts all). */
+  running: ExperimentView[];
   power: PowerReading[];
-  factor: Factor;
+  chart: ChartData;
+  /** The latest RECENT results and failure rows, oldest first. */
   results: ResultView[];
   failures: FailureRow[];
-  badRows: number;
   /** The last error reading the folder (the watch keeps serving what it had). */
   error: string | null;
 }
 
-const modelName = (m: string) => m.split('/').at(-1) ?? m;
-
-function keyParts(key: string) {
-  try {
-    return parseProgressKey(key);
-  } catch {
-    return { model: key, suite: null, config: key, cycle: null };
-  }
+/**
+ * An event stream's `delta` event: only what changed since the previous event. Small fields are
+ * sent whole when they changed; lists are appended to; `experiments` are the changed or new
+ * experiments (the page patches its rows by key).
+ */
+export interface WatchDelta {
+  generatedAt: string;
+  live?: boolean;
+  suite?: LiveSuite | null;
+  progress?: WatchStatus['progress'];
+  counts?: WatchStatus['counts'];
+  running?: ExperimentView[];
+  power?: PowerReading[];
+  error?: string | null;
+  /** New results and failure rows (the latest RECENT of them). */
+  results?: ResultView[];
+  failures?: FailureRow[];
+  /** Experiments new or changed (at most MAX_DELTA_EXPERIMENTS; else `experimentsChanged`). */
+  experiments?: ExperimentView[];
+  /** More experiments changed than a delta lists: fetch the page of /api/experiments again. */
+  experimentsChanged?: true;
+  /** Groups new or changed; `replace`: the groups are all of them (the factor or grouping changed). */
+  chart?: Omit<ChartData, 'groups'> & { groups: ChartGroup[]; replace: boolean };
 }
 
-export function journalView(entries: readonly ProgressEntry[]): ProgressView {
-  const byKey = new Map(entries.map((e) => [e.key, e]));
-  return { get: (k) => byKey.get(k), entries: () => byKey.values() };
-}
+export const MAX_DELTA_EXPERIMENTS = 200;
 
-/** The whole picture: the folder as read, plus what only the live run knows. */
+/** The summary of the state as of now. */
 export function buildStatus(
-  folder: FolderData,
-  live: LiveRuns,
+  state: WatchState,
   meta: { resultsDir: string; live: boolean; error: string | null; now?: Date },
 ): WatchStatus {
-  const view = journalView(folder.entries);
-  const summary = summarizeProgress(view);
-  const remaining = folder.entries.filter((e) => e.status !== 'done' && e.status !== 'failed').map((e) => e.key);
-  const eta = estimateRemaining(view, remaining);
-  const power = [...live.power.values()].sort((a, b) => a.device.localeCompare(b.device));
-  const experiments = folder.entries.map((e): ExperimentView => {
-    const parts = keyParts(e.key);
-    const run = live.running.get(e.key);
-    let status = effectiveStatus(e);
-    // The journal is written before the event arrives; a live run is running until its end event.
-    if (run && status === 'pending') status = 'running';
-    return {
-      key: e.key,
-      suite: parts.suite,
-      model: modelName(parts.model),
-      config: parts.config,
-      cycle: parts.cycle,
-      status,
-      experimentId: e.experimentId ?? run?.experimentId ?? null,
-      attempts: e.attempts,
-      startedAt: e.startedAt ?? null,
-      finishedAt: e.finishedAt ?? null,
-      stage: status === 'running' ? (run?.stage ?? null) : null,
-      progress: status === 'running' ? (run?.progress ?? null) : null,
-      power:
-        status === 'running'
-          ? power.filter((p) => p.key === e.key).map((p) => ({ device: p.device, watts: p.watts }))
-          : [],
-    };
-  });
-  const factor = variedFactor(folder.results);
-  const results = folder.results.map(
-    (r): ResultView => ({
-      experiment_id: String(r.experiment_id),
-      suite: r.suite === null ? null : String(r.suite),
-      model: modelName(String(r.model_name)),
-      config_name: String(r.config_name),
-      cycle_id: typeof r.cycle_id === 'number' ? r.cycle_id : null,
-      factor: r[factor.field] as string | number | null,
-      energy_per_token_j: num(r.energy_per_token_j),
-      energy_total_j: num(r.energy_total_j),
-      total_time_s: num(r.total_time_s),
-    }),
-  );
+  const chart = state.chart.chart();
   return {
     resultsDir: meta.resultsDir,
     generatedAt: (meta.now ?? new Date()).toISOString(),
     live: meta.live,
-    suite: live.suite,
-    progress: { ...summary, eta },
-    experiments,
-    power,
-    factor,
-    results,
-    failures: [...folder.failures],
-    badRows: folder.badRows,
+    suite: state.live.suite,
+    progress: state.tally.summary(),
+    counts: { results: state.results.length, failures: state.failures.length, badRows: state.badRows },
+    running: state.running().slice(0, MAX_RUNNING),
+    power: [...state.live.power.values()].sort((a, b) => a.device.localeCompare(b.device)),
+    chart,
+    results: state.results.slice(-RECENT).map((r) => state.resultView(r)),
+    failures: state.failures.slice(-RECENT),
     error: meta.error,
   };
 }
-
-const num = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) ? v : null);

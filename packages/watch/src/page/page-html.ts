@@ -1,5 +1,8 @@
 import { escapeHtml, scriptSafe, vegaScriptTags } from '../vega-bundle.js';
+import { EXPERIMENT_STATUSES } from '../views.js';
 import { PAGE_SCRIPT } from './page-script.js';
+
+const STATUS_OPTIONS = EXPERIMENT_STATUSES.map((s) => `<option value="${s}">${s}</option>`).join('');
 
 const STYLE = `body{font-family:system-ui,sans-serif;margin:1.5rem 2rem;color:#222}h2{margin-top:1.6rem;font-size:1.1rem}
 table{border-collapse:collapse;font-size:12px}td,th{border:1px solid #ddd;padding:2px 6px;text-align:left}th{background:#f4f4f4}
@@ -15,9 +18,13 @@ export function renderWatchPage(title: string): string {
 <h2>Progress per suite and model</h2><table id="progress"></table>
 <h2>Running</h2><table id="running"></table>
 <h2>Live power</h2><table id="power"></table>
-<h2>Results as recorded</h2><div id="chart"></div>
-<h2>Failures</h2><p id="no-failures" class="muted">none</p><table id="failures"></table>
-<h2>Every experiment</h2><table id="experiments"></table>
+<h2>Results as recorded</h2><div id="chart"></div><p class="muted" id="chart-note"></p>
+<h2>Latest results</h2><p class="muted" id="results-note"></p><table id="results"></table>
+<h2>Failures</h2><p id="no-failures" class="muted">none</p><p class="muted" id="failures-note"></p><table id="failures"></table>
+<h2>Every experiment</h2>
+<p class="muted"><button id="xp-prev">‹ previous</button> <span id="xp-range"></span> <button id="xp-next">next ›</button>
+<select id="xp-status"><option value="">any status</option>${STATUS_OPTIONS}</select></p>
+<table id="experiments"></table>
 ${vegaScriptTags()}
 <script>${scriptSafe(PAGE_SCRIPT)}</script>
 </body></html>

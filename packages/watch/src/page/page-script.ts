@@ -1,64 +1,113 @@
+import { DEFAULT_PAGE } from '../api-pages.js';
+import { RECENT } from '../watch-status.js';
+import { PAGE_RENDER } from './page-render.js';
+
 /**
- * The dashboard's browser code (plain ES2020, no build step). It opens `/events`, renders each
- * `status` event into the tables (text only, never HTML from data) and each `chart` event with
- * vega-embed. `window.joulesWatch` exposes counters for tests.
+ * The dashboard's browser code (plain ES2020, no build step). It opens `/events`: the first
+ * `status` event is the whole summary, each `delta` is applied to it (small fields replaced,
+ * latest results and failures appended, chart groups merged by key, experiments patched by key
+ * in the paged table), each `chart` event is the vega-lite spec (the data: the chart groups).
+ * The experiments table is a page of `/api/experiments`. `window.joulesWatch` exposes counters
+ * and the state for tests.
  */
 export const PAGE_SCRIPT = `
 (() => {
   const token = new URLSearchParams(location.search).get('token');
   const q = token ? '?token=' + encodeURIComponent(token) : '';
-  const w = (window.joulesWatch = { statusUpdates: 0, chartUpdates: 0, status: null, chart: Promise.resolve(null) });
-  const $ = (id) => document.getElementById(id);
-  const el = (tag, attrs, ...children) => {
-    const e = document.createElement(tag);
-    for (const [k, v] of Object.entries(attrs || {})) e.setAttribute(k, String(v));
-    for (const c of children) e.append(c instanceof Node ? c : document.createTextNode(c == null ? '' : String(c)));
-    return e;
-  };
-  const table = (id, head, rows) => {
-    const body = rows.map(([attrs, cells]) => el('tr', attrs, ...cells.map((c) => el('td', {}, c))));
-    $(id).replaceChildren(el('thead', {}, el('tr', {}, ...head.map((h) => el('th', {}, h)))), el('tbody', {}, ...body));
-  };
-  const fmt = (v, d = 3) => (typeof v === 'number' ? Number(v.toPrecision(d)).toString() : v == null ? '' : String(v));
-  const dur = (s) => (s == null ? 'unknown' : s < 90 ? Math.round(s) + ' s' : s < 5400 ? Math.round(s / 60) + ' min' : (s / 3600).toFixed(1) + ' h');
-
-  function render(s) {
-    w.status = s;
-    w.statusUpdates++;
-    const t = s.progress.total;
-    $('summary').textContent =
-      (s.suite ? 'suite ' + s.suite.name + ': ' : '') + t.done + ' done, ' + t.failed + ' failed, ' + t.running + ' running, ' +
-      t.pending + ' pending' + (t.stale ? ', ' + t.stale + ' stale' : '') + (t.interrupted ? ', ' + t.interrupted + ' interrupted' : '') +
-      ' of ' + t.total + '. ETA ' + (t.running + t.pending + t.stale + t.interrupted ? dur(s.progress.eta.seconds) : 'none left') +
-      (s.suite && s.suite.finished ? '. The suite finished.' : '');
-    $('source').textContent = s.resultsDir + (s.live ? ' (live run)' : ' (watching the folder)') + ', updated ' + s.generatedAt;
-    $('error').textContent = s.error ? 'reading the results folder: ' + s.error : '';
-    table('progress', ['suite', 'model', 'done', 'failed', 'running', 'pending', 'stale', 'interrupted', 'total'],
-      s.progress.groups.map((g) => [{ 'data-suite': g.suite || '', 'data-model': g.model }, [g.suite || '', g.model.split('/').pop(),
-        g.counts.done, g.counts.failed, g.counts.running, g.counts.pending, g.counts.stale, g.counts.interrupted, g.counts.total]]));
-    const running = s.experiments.filter((e) => e.status === 'running');
-    table('running', ['experiment', 'id', 'stage', 'step', 'power'], running.map((e) => [{ 'data-key': e.key }, [
-      e.model + ' / ' + e.config + (e.cycle == null ? '' : ' / cycle ' + e.cycle), e.experimentId || '', e.stage || 'starting',
-      e.progress ? (e.progress.phase === 'warmup' ? 'warm-up ' : 'batch ') + e.progress.i + '/' + e.progress.n : '',
-      e.power.map((p) => p.device.split('/').pop() + ' ' + fmt(p.watts) + ' W').join(', ')]]));
-    table('power', ['host', 'device', 'watts', 'sampled'], s.power.map((p) => [{ 'data-device': p.device }, [p.host, p.device, fmt(p.watts), new Date(p.time * 1000).toLocaleTimeString()]]));
-    table('experiments', ['experiment', 'status', 'id', 'attempts', 'started', 'finished'], s.experiments.map((e) => [
-      { 'data-key': e.key, 'data-status': e.status, class: 'st-' + e.status },
-      [e.model + ' / ' + e.config + (e.cycle == null ? '' : ' / cycle ' + e.cycle), e.status, e.experimentId || '', e.attempts, e.startedAt || '', e.finishedAt || '']]));
-    table('failures', ['when', 'id', 'model', 'config', 'attempt', 'kind', 'message', 'log'], s.failures.map((f) => [
-      { 'data-kind': f.kind }, [f.timestamp, f.experimentId, f.modelName.split('/').pop(), f.configName, f.attempt + (f.final ? '' : ' (retried)'), f.kind, f.message,
-        el('a', { href: '/files/logs/' + encodeURIComponent(f.experimentId) + '.log' + q }, 'log')]]));
-    $('no-failures').hidden = s.failures.length > 0;
+  const RECENT = ${RECENT};
+  const PAGE = ${DEFAULT_PAGE};
+  const w = (window.joulesWatch = { statusUpdates: 0, deltaUpdates: 0, chartUpdates: 0, status: null, chart: Promise.resolve(null) });
+${PAGE_RENDER}
+  let spec = null;
+  const groups = new Map();
+  function chart() {
+    if (!spec || !w.status) return;
+    const c = w.status.chart;
+    $('chart-note').textContent = c.omitted ? c.groups.length + ' configurations of lowest J/token drawn; ' + c.omitted + ' more not drawn' : '';
+    w.chartUpdates++;
+    w.chart = vegaEmbed('#chart', Object.assign({}, spec, { datasets: { groups: c.groups } }), { renderer: 'svg', actions: false }).then((r) => r.view);
   }
 
-  function chart(spec) {
-    w.chartUpdates++;
-    w.chart = vegaEmbed('#chart', spec, { renderer: 'svg', actions: false }).then((r) => r.view);
+  // The experiments table: one page of /api/experiments, patched by the deltas' experiments.
+  const xp = { offset: 0, status: '', total: 0, seq: 0, loading: false, queued: [], rows: new Map() };
+  function pager() {
+    const shown = xp.rows.size;
+    $('xp-range').textContent = shown ? (xp.offset + 1) + '–' + (xp.offset + shown) + ' of ' + xp.total : 'none of ' + xp.total;
+    $('xp-prev').disabled = xp.offset === 0;
+    $('xp-next').disabled = xp.offset + PAGE >= xp.total;
+  }
+  function load() {
+    const seq = ++xp.seq;
+    xp.loading = true;
+    xp.queued = [];
+    const url = '/api/experiments?offset=' + xp.offset + '&limit=' + PAGE + (xp.status ? '&status=' + xp.status : '') + (token ? '&token=' + encodeURIComponent(token) : '');
+    fetch(url).then((r) => r.json()).then((p) => {
+      if (seq !== xp.seq) return;
+      xp.loading = false;
+      xp.total = p.total;
+      xp.rows = new Map(p.items.map((e) => [e.key, experimentRow(e)]));
+      $('experiments').replaceChildren(el('thead', {}, el('tr', {}, ...EXPERIMENT_HEAD.map((h) => el('th', {}, h)))), el('tbody', {}, ...xp.rows.values()));
+      patch(xp.queued);
+      pager();
+    }, () => {
+      if (seq === xp.seq) xp.loading = false;
+    });
+  }
+  function patch(views) {
+    if (xp.loading) return void xp.queued.push(...views);
+    const body = $('experiments').tBodies[0];
+    for (const e of views) {
+      const row = experimentRow(e);
+      const old = xp.rows.get(e.key);
+      if (old) old.replaceWith(row);
+      else if (!body || (xp.status && e.status !== xp.status) || xp.rows.size >= PAGE || xp.offset + xp.rows.size < xp.total) continue;
+      else body.append(row);
+      xp.rows.set(e.key, row);
+    }
+  }
+  function totals(s) {
+    const t = s.progress.total;
+    xp.total = xp.status ? t[xp.status] : t.total;
+  }
+  $('xp-prev').onclick = () => { xp.offset = Math.max(0, xp.offset - PAGE); load(); };
+  $('xp-next').onclick = () => { xp.offset += PAGE; load(); };
+  $('xp-status').onchange = (ev) => { xp.status = ev.target.value; xp.offset = 0; load(); };
+
+  function onStatus(s) {
+    w.status = s;
+    w.statusUpdates++;
+    groups.clear();
+    for (const g of s.chart.groups) groups.set(g.key, g);
+    renderSummary(s);
+    chart();
+    load();
+  }
+  function onDelta(d) {
+    const s = w.status;
+    if (!s) return;
+    w.deltaUpdates++;
+    s.generatedAt = d.generatedAt;
+    for (const k of ['live', 'suite', 'progress', 'counts', 'running', 'power', 'error']) if (k in d) s[k] = d[k];
+    if (d.results) s.results = s.results.concat(d.results).slice(-RECENT);
+    if (d.failures) s.failures = s.failures.concat(d.failures).slice(-RECENT);
+    if (d.experimentsChanged) load();
+    else if (d.experiments) patch(d.experiments);
+    if (d.progress && !xp.loading) totals(s);
+    pager();
+    renderSummary(s, d);
+    if (d.chart) {
+      const { groups: changed, replace, ...head } = d.chart;
+      if (replace) groups.clear();
+      for (const g of changed) groups.set(g.key, g);
+      s.chart = Object.assign(head, { groups: [...groups.values()] });
+      chart();
+    }
   }
 
   const es = new EventSource('/events' + q);
-  es.addEventListener('status', (e) => render(JSON.parse(e.data)));
-  es.addEventListener('chart', (e) => chart(JSON.parse(e.data)));
+  es.addEventListener('status', (e) => onStatus(JSON.parse(e.data)));
+  es.addEventListener('delta', (e) => onDelta(JSON.parse(e.data)));
+  es.addEventListener('chart', (e) => { spec = JSON.parse(e.data); chart(); });
   es.onopen = () => ($('conn').textContent = 'live');
   es.onerror = () => ($('conn').textContent = es.readyState === EventSource.CLOSED ? 'closed' : 'reconnecting…');
 })();

@@ -1,46 +1,47 @@
-import type { Factor } from '../factor.js';
-import type { ResultView } from '../watch-status.js';
+import type { ChartData, Factor } from '../chart-data.js';
 
 /**
- * J/token against the factor the suite varies: one point per recorded experiment (its cycles
- * side by side) and a rule from the lowest to the highest cycle (the spread), one colour per model.
+ * J/token against the factor the suite varies, one colour per model: a point at the mean of each
+ * chart group (ChartGroup) and a rule from its lowest to its highest row. The data is the named
+ * dataset `groups`: the page sets `datasets.groups` from the status and its deltas.
  */
-export function resultsChartSpec(factor: Factor, results: readonly ResultView[]): Record<string, unknown> {
-  const values = results.filter((r) => r.energy_per_token_j !== null);
+export function resultsChartSpec(factor: Factor, per: ChartData['per']): Record<string, unknown> {
   const x = {
-    field: 'factor',
+    field: 'x',
     type: factor.type,
     title: factor.field.replace(/_/g, ' '),
     ...(factor.type === 'nominal' && { sort: 'ascending' }),
   };
   const color = { field: 'model', type: 'nominal', title: 'model' };
+  const over = per === 'configuration' ? 'its cycles' : `every configuration of that ${factor.field}`;
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title: { text: 'Energy per token as recorded', subtitle: `against ${factor.field}; the rule spans the cycles` },
+    title: {
+      text: 'Energy per token as recorded',
+      subtitle: `against ${factor.field}: the mean of ${over}, the rule spans them`,
+    },
     width: 560,
     height: 300,
-    data: { values },
+    data: { name: 'groups' },
     layer: [
       {
         mark: { type: 'rule', strokeWidth: 2, opacity: 0.6 },
-        encoding: {
-          x,
-          color,
-          y: { aggregate: 'min', field: 'energy_per_token_j', type: 'quantitative' },
-          y2: { aggregate: 'max', field: 'energy_per_token_j' },
-        },
+        encoding: { x, color, y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' } },
       },
       {
         mark: { type: 'point', filled: true, size: 60 },
         encoding: {
           x,
           color,
-          y: { field: 'energy_per_token_j', type: 'quantitative', title: 'J per generated token' },
+          y: { field: 'mean', type: 'quantitative', title: 'J per generated token' },
           tooltip: [
-            { field: 'experiment_id' },
-            { field: 'config_name' },
-            { field: 'cycle_id' },
-            { field: 'energy_per_token_j', format: '.3g' },
+            { field: 'model' },
+            { field: 'x', title: factor.field },
+            { field: 'n', title: 'rows' },
+            { field: 'configs', title: 'configurations' },
+            { field: 'mean', format: '.3g' },
+            { field: 'min', format: '.3g' },
+            { field: 'max', format: '.3g' },
           ],
         },
       },
