@@ -1,10 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
-import { parse } from 'csv-parse/sync';
+import { COMMA, CR, isBlank, NEWLINE, parseRecord, QUOTE, quotedRecordEnd, splitPlain } from './csv-bytes.js';
 
-const QUOTE = 0x22;
-const COMMA = 0x2c;
-const NEWLINE = 0x0a;
-const CR = 0x0d;
 /** Bytes kept from just before the offset: a file rewritten in place (not appended to) no longer has them there. */
 const GUARD = 64;
 
@@ -15,6 +11,16 @@ export interface CsvTailRead {
   header: readonly string[];
   /** Whole records appended since the last read: only the cells of `columns` when given (in that order, '' when the file lacks one). */
   records: string[][];
+}
+
+/** Where a CsvTail is in its file: plain data (it can be posted to a worker thread and back). */
+export interface CsvTailState {
+  ino: number | undefined;
+  size: number;
+  mtime: number;
+  offset: number;
+  guard: Uint8Array;
+  header: string[];
 }
 
 export interface CsvTailOptions {
@@ -53,6 +59,30 @@ export class CsvTail {
     this.file = file;
     this.#columns = options.columns;
     this.#chunk = Math.max(1024, options.chunkBytes ?? 8 << 20);
+  }
+
+  /** Where this tail is: `CsvTail.resume` goes on from there (e.g. after a first read in a worker thread). */
+  state(): CsvTailState {
+    return {
+      ino: this.#ino,
+      size: this.#size,
+      mtime: this.#mtime,
+      offset: this.#offset,
+      guard: new Uint8Array(this.#guard),
+      header: [...this.#header],
+    };
+  }
+
+  /** A tail that goes on from `state` (taken with the same `columns`). */
+  static resume(file: string, state: CsvTailState, options: CsvTailOptions = {}): CsvTail {
+    const tail = new CsvTail(file, options);
+    tail.#ino = state.ino;
+    tail.#size = state.size;
+    tail.#mtime = state.mtime;
+    tail.#offset = state.offset;
+    tail.#guard = Buffer.from(state.guard);
+    if (state.header.length) tail.#useHeader([...state.header]);
+    return tail;
   }
 
   /** Bytes read whole so far (the header included). */
@@ -163,10 +193,7 @@ export class CsvTail {
   /** A record parsed whole (the header, or one with quotes) → the header, or a record as returned. */
   #take(cells: string[], emit: (record: string[]) => void): void {
     if (!this.#header.length) {
-      this.#header = cells;
-      const wanted = this.#columns;
-      this.#slots = cells.map((h, i) => (wanted ? wanted.indexOf(h) : i));
-      this.#lastSlot = this.#slots.reduce((last, s, i) => (s >= 0 ? i : last), -1);
+      this.#useHeader(cells);
       return;
     }
     const out = new Array<string>(this.#columns?.length ?? this.#header.length).fill('');
@@ -178,6 +205,13 @@ export class CsvTail {
     emit(out);
   }
 
+  #useHeader(cells: string[]): void {
+    this.#header = cells;
+    const wanted = this.#columns;
+    this.#slots = cells.map((h, i) => (wanted ? wanted.indexOf(h) : i));
+    this.#lastSlot = this.#slots.reduce((last, s, i) => (s >= 0 ? i : last), -1);
+  }
+
   #reset(ino: number | undefined): void {
     this.#ino = ino;
     this.#offset = 0;
@@ -187,25 +221,3 @@ export class CsvTail {
     this.#lastSlot = -1;
   }
 }
-
-/** The cells of a line without quotes, [from, nl); a final `\r` dropped. */
-function splitPlain(buf: Buffer, from: number, nl: number): string[] {
-  return buf.toString('utf8', from, buf[nl - 1] === CR ? nl - 1 : nl).split(',');
-}
-
-/** A blank line (or a lone `\r`) is no record. */
-const isBlank = (buf: Buffer, from: number, nl: number) => nl === from || (nl === from + 1 && buf[from] === CR);
-
-/** Index of the newline ending the record at `from` (newlines inside quotes are data); -1 when it is torn. */
-function quotedRecordEnd(buf: Buffer, from: number, limit: number): number {
-  let inQuotes = false;
-  for (let i = from; i < limit; i++) {
-    const b = buf[i];
-    if (b === QUOTE) inQuotes = !inQuotes;
-    else if (b === NEWLINE && !inQuotes) return i;
-  }
-  return -1;
-}
-
-const parseRecord = (text: string): string[] =>
-  (parse(text, { relax_column_count: true, relax_quotes: true }) as string[][])[0] ?? [];
