@@ -1,5 +1,7 @@
 import type { Experiment } from '@joules/config';
 import type { SuiteTally } from './outcomes.js';
+import type { SearchResult } from './search/search-outcome.js';
+import type { PrunedPoint } from './search/search-space.js';
 
 /**
  * Everything a run tells the outside world: the only way progress leaves @joules/runner (the
@@ -108,6 +110,19 @@ export type RunnerEvent =
       reason: 'done' | 'failed' | 'interrupted';
       experiments: number;
     }
+  /** A search's next step: the points it runs now (`model::config`, each for every cycle) and the points it prunes. */
+  | { type: 'search-step'; suite: string; round: number; propose: string[]; pruned: PrunedPoint[] }
+  /** A search point is measured (every cycle done or failed): the SLO met or not, on the mean over cycles. */
+  | {
+      type: 'search-verdict';
+      point: string;
+      met: boolean;
+      objective: number | null;
+      means: Record<string, number | null>;
+      cycles: number;
+    }
+  /** The search ended: its result (chosen point with CIs, Pareto front, counts), written to `file`. */
+  | { type: 'search-finished'; file: string; result: SearchResult }
   | ({ type: 'suite-finished' } & SuiteTally);
 
 export type RunnerEventType = RunnerEvent['type'];

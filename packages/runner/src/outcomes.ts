@@ -1,6 +1,7 @@
 import type { Experiment } from '@joules/config';
 import type { ExperimentMetrics } from '@joules/metrics';
 import type { RecordedExperiment } from '@joules/tracker';
+import type { SearchResult } from './search/search-outcome.js';
 
 /** What `runExperiment` resolves to. */
 export type ExperimentOutcome =
@@ -66,4 +67,6 @@ export interface SuiteOutcome extends SuiteTally {
   experiments: SuiteExperimentOutcome[];
   /** `dryRun`: each key's command lines and config; nothing launched, all counts 0. */
   dryRun?: { key: string; text: string }[];
+  /** A search suite that finished its search: the result it wrote to `search_result.json`. */
+  search?: SearchResult;
 }

@@ -101,6 +101,17 @@ function report(reporter: SuiteReporter, output: Output, event: RunnerEvent): vo
         detail: '',
       });
       break;
+    case 'search-step':
+      reporter.report({ type: 'search-step', round: event.round, propose: event.propose, pruned: event.pruned });
+      break;
+    case 'search-verdict': {
+      const { point, met, objective, cycles } = event;
+      reporter.report({ type: 'search-verdict', point, met, objective, cycles });
+      break;
+    }
+    case 'search-finished':
+      reporter.report({ type: 'search-result', file: event.file, result: event.result });
+      break;
     case 'suite-finished':
       reporter.report({
         type: 'summary',

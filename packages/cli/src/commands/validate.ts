@@ -1,4 +1,5 @@
 import { loadConfigFile } from '@joules/config';
+import { resultColumnType } from '@joules/metrics';
 import { EXIT } from '../errors.js';
 import type { Output } from '../output.js';
 
@@ -22,6 +23,7 @@ export async function validate(options: ValidateOptions, output: Output): Promis
       ...(options.set && { set: options.set }),
       ...(options.cwd && { cwd: options.cwd }),
       skipInvalid: options.skipInvalid === true,
+      columnType: resultColumnType, // a search's objective and constraints name numeric result columns
     });
     const { errors, warnings } = loaded.result;
     for (const w of warnings) output.err(`warning: ${w}`);

@@ -1,5 +1,6 @@
 import type { Output } from '../output.js';
 import { type SuiteEvent, type SuiteReporter, shortKey } from './reporter.js';
+import { searchLines } from './search-lines.js';
 
 /** One line per event that matters (logs, CI, pipes). */
 export function plainReporter(output: Output): SuiteReporter {
@@ -25,6 +26,11 @@ export function plainReporter(output: Output): SuiteReporter {
         case 'finished':
           finished += 1;
           output.err(`[${finished}/${toRun}] ${shortKey(e.key)}: ${e.status} ${e.detail}`);
+          break;
+        case 'search-step':
+        case 'search-verdict':
+        case 'search-result':
+          for (const line of searchLines(e)) output.err(line);
           break;
         case 'summary':
           output.err(

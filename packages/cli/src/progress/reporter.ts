@@ -1,4 +1,4 @@
-import type { SuiteTally } from '@joules/runner';
+import type { PrunedPoint, SearchResult, SuiteTally } from '@joules/runner';
 
 /** What a suite run reports; the CLI picks a renderer (TTY bars, plain lines, NDJSON). */
 export type SuiteEvent =
@@ -7,6 +7,9 @@ export type SuiteEvent =
   | { type: 'progress'; key: string; phase: string; i?: number; n?: number }
   | { type: 'retrying'; key: string; attempt: number; delayS: number; reason: string; batchSize?: number }
   | { type: 'finished'; key: string; experimentId: string; status: 'done' | 'failed' | 'interrupted'; detail: string }
+  | { type: 'search-step'; round: number; propose: string[]; pruned: PrunedPoint[] }
+  | { type: 'search-verdict'; point: string; met: boolean; objective: number | null; cycles: number }
+  | { type: 'search-result'; file: string; result: SearchResult }
   | ({ type: 'summary' } & SuiteTally);
 
 export interface SuiteReporter {

@@ -1,5 +1,6 @@
 import cliProgress from 'cli-progress';
 import { type SuiteEvent, type SuiteReporter, shortKey } from './reporter.js';
+import { searchLines } from './search-lines.js';
 
 /**
  * cli-progress bars on a terminal: the suite's overall bar and one bar per running experiment
@@ -55,6 +56,8 @@ export function ttyReporter(stream: NodeJS.WriteStream): SuiteReporter {
         log(
           `  ${e.status === 'done' ? '✓' : e.status === 'failed' ? '✗' : '!'} ${e.experimentId} ${shortKey(e.key)} ${e.detail}`,
         );
+      } else if (e.type === 'search-step' || e.type === 'search-verdict' || e.type === 'search-result') {
+        for (const line of searchLines(e)) log(line);
       } else if (e.type === 'summary') {
         log(
           `done ${e.done}, failed ${e.failed}, skipped ${e.skipped}, interrupted ${e.interrupted}; ${e.energyJ.toPrecision(4)} J; ${e.seconds.toFixed(0)} s`,

@@ -1,5 +1,12 @@
-import { energyHostShared, loadSuiteFile, type SuiteExperiment, sharedHostProblems } from '@joules/config';
+import {
+  energyHostShared,
+  loadSuiteFile,
+  type SearchSpec,
+  type SuiteExperiment,
+  sharedHostProblems,
+} from '@joules/config';
 import { dryRun } from '@joules/launcher';
+import { resultColumnType } from '@joules/metrics';
 import { RunConfigError } from '../errors.js';
 import type { EventSink } from '../events.js';
 import { launchJob } from '../experiment/launch-job.js';
@@ -11,6 +18,9 @@ export interface RunnableSuite {
   name: string;
   experiments: SuiteExperiment[];
   reuseModel: boolean;
+  cycles: number;
+  /** A search suite's search (normalized); null for a plain suite. */
+  search: SearchSpec | null;
 }
 
 /**
@@ -28,6 +38,7 @@ export async function loadRunnableSuite(
     resolvePaths: true,
     cwd,
     skipInvalid: options.skipInvalid === true,
+    columnType: resultColumnType,
     ...(options.set && { set: options.set }),
   });
   for (const w of loaded.result.warnings) emit({ type: 'notice', level: 'warning', message: w });
@@ -43,8 +54,8 @@ export async function loadRunnableSuite(
       ),
     );
   }
-  const { name, reuse } = loaded.result.config;
-  return { name, experiments: loaded.experiments, reuseModel: reuse === 'model' };
+  const { name, reuse, cycles, search } = loaded.result.config;
+  return { name, experiments: loaded.experiments, reuseModel: reuse === 'model', cycles, search };
 }
 
 /** Each experiment's command lines and config (`dryRun`): nothing launched. */

@@ -4,6 +4,7 @@ import { closeServers, type Launcher, runBatch } from '@joules/launcher';
 import { type EventSink, safeSink } from '../events.js';
 import { launcherCache } from '../experiment/launcher-cache.js';
 import type { SuiteOutcome } from '../outcomes.js';
+import { runSearch } from '../search/run-search.js';
 import { resolveWorkerEnv } from '../worker-env.js';
 import { suiteBatchHooks } from './batch-hooks.js';
 import { dryRunTexts, hostSharing, loadRunnableSuite } from './load-suite.js';
@@ -49,6 +50,7 @@ export interface RunSuiteOptions {
  * killed run are reattached. Bad config rejects with a RunConfigError before anything runs.
  */
 export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> {
+  // A search suite (`search:`) runs the points its strategy picks, step by step (search/run-search.ts).
   const emit = safeSink(options.onEvent);
   const cwd = options.cwd ?? process.cwd();
   const file = path.resolve(cwd, options.suite);
@@ -68,6 +70,19 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> 
   const maxParallel = options.maxParallel ?? 1;
   const hostShared = hostSharing(suite.experiments, maxParallel);
   const startedAtMs = Date.now();
+  const reuse = options.reuseModel === true || suite.reuseModel;
+  if (suite.search) {
+    const round = {
+      launcherFor,
+      reuse,
+      maxParallel,
+      rerunFailed: options.rerunFailed === true,
+      rerunChanged: options.rerunChanged === true,
+      ...(options.gpus && { gpus: options.gpus }),
+      ...(options.signal && { signal: options.signal }),
+    };
+    return runSearch({ suite: { ...suite, search: suite.search }, resultsDir, emit, hostShared, round, startedAtMs });
+  }
   const { journal, plan, skipped } = await planSuite(suite, resultsDir, options, emit);
   const run: SuiteRun = {
     resultsDir,
@@ -82,7 +97,6 @@ export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> 
     energyJ: 0,
     outcomes: new Map(),
   };
-  const reuse = options.reuseModel === true || suite.reuseModel;
   const { jobs, pools } = await suiteJobs(run, plan.run, reuse, launcherFor);
   const results = await runBatch(jobs, {
     launcher: jobs[0]?.launcher ?? (await launcherFor(suite.experiments[0]!.experiment)),
