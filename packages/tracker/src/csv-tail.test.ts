@@ -143,28 +143,4 @@ describe('CsvTail', () => {
       ]),
     });
   });
-
-  it('goes on from a state taken elsewhere (posted to a worker thread and back)', async () => {
-    const f = file();
-    await writeFile(f, 'a,b,c\n1,2,3\n4,5');
-    const first = new CsvTail(f, { columns: ['c', 'a'] });
-    expect((await first.read()).records).toEqual([['3', '1']]);
-    const state = structuredClone(first.state());
-    await appendFile(f, ',6\n7,8,9\n');
-    const resumed = CsvTail.resume(f, state, { columns: ['c', 'a'] });
-    expect(resumed.offset).toBe(first.offset);
-    expect(await resumed.read()).toEqual({
-      replaced: false,
-      header: ['a', 'b', 'c'],
-      records: [
-        ['6', '4'],
-        ['9', '7'],
-      ],
-    });
-    await writeFile(f, 'a,b,c\n0,0,0\n');
-    expect(await CsvTail.resume(f, state, { columns: ['c', 'a'] }).read()).toMatchObject({
-      replaced: true,
-      records: [['0', '0']],
-    });
-  });
 });

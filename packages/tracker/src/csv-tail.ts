@@ -13,16 +13,6 @@ export interface CsvTailRead {
   records: string[][];
 }
 
-/** Where a CsvTail is in its file: plain data (it can be posted to a worker thread and back). */
-export interface CsvTailState {
-  ino: number | undefined;
-  size: number;
-  mtime: number;
-  offset: number;
-  guard: Uint8Array;
-  header: string[];
-}
-
 export interface CsvTailOptions {
   /** Keep only these columns (by header name): the others are skipped without being decoded. */
   columns?: readonly string[];
@@ -59,30 +49,6 @@ export class CsvTail {
     this.file = file;
     this.#columns = options.columns;
     this.#chunk = Math.max(1024, options.chunkBytes ?? 8 << 20);
-  }
-
-  /** Where this tail is: `CsvTail.resume` goes on from there (e.g. after a first read in a worker thread). */
-  state(): CsvTailState {
-    return {
-      ino: this.#ino,
-      size: this.#size,
-      mtime: this.#mtime,
-      offset: this.#offset,
-      guard: new Uint8Array(this.#guard),
-      header: [...this.#header],
-    };
-  }
-
-  /** A tail that goes on from `state` (taken with the same `columns`). */
-  static resume(file: string, state: CsvTailState, options: CsvTailOptions = {}): CsvTail {
-    const tail = new CsvTail(file, options);
-    tail.#ino = state.ino;
-    tail.#size = state.size;
-    tail.#mtime = state.mtime;
-    tail.#offset = state.offset;
-    tail.#guard = Buffer.from(state.guard);
-    if (state.header.length) tail.#useHeader([...state.header]);
-    return tail;
   }
 
   /** Bytes read whole so far (the header included). */

@@ -2,7 +2,7 @@ export { writeFileAtomic, writeJsonAtomic } from './atomic-write.js';
 export type { AppendResult, Cell } from './csv-append.js';
 export { appendCsvRows, csvLine } from './csv-append.js';
 export { parseCsv, readCsvColumn, readCsvRecords } from './csv-read.js';
-export type { CsvTailOptions, CsvTailRead, CsvTailState } from './csv-tail.js';
+export type { CsvTailOptions, CsvTailRead } from './csv-tail.js';
 export { CsvTail } from './csv-tail.js';
 export {
   LockTimeoutError,
