@@ -27,6 +27,12 @@ export interface FolderSink {
 
 const isMissing = (e: unknown) => (e as NodeJS.ErrnoException).code === 'ENOENT';
 
+/** The `<task>_results.csv` files of a results folder, sorted. */
+async function resultFiles(root: string): Promise<string[]> {
+  const names = await readdir(root).catch((e: unknown) => (isMissing(e) ? [] : Promise.reject(e)));
+  return names.filter((n) => n.endsWith('_results.csv')).sort();
+}
+
 /**
  * Follows a results folder without writing to it or taking a lock: the progress journal (tailed
  * by ProgressJournal), every `<task>_results.csv` and `failed_experiments.csv` (each by byte
@@ -107,8 +113,7 @@ export class FolderReader {
   }
 
   async #readCsvs(sink: FolderSink): Promise<boolean> {
-    const names = await readdir(this.root).catch((e: unknown) => (isMissing(e) ? [] : Promise.reject(e)));
-    const files = names.filter((n) => n.endsWith('_results.csv')).sort();
+    const files = await resultFiles(this.root);
     if ([...this.#tails.keys()].some((f) => !files.includes(f))) return false;
     const onRecord = (cells: string[]) => {
       const row = toResultRow(cells, this.names);
