@@ -142,16 +142,17 @@ export class CsvTail {
   #plainRecord(buf: Buffer, from: number, nl: number): string[] {
     const end = buf[nl - 1] === CR ? nl - 1 : nl;
     const slots = this.#slots;
+    const last = this.#lastSlot;
     const out = new Array<string>(this.#columns?.length ?? slots.length).fill('');
     let column = 0;
     let start = from;
-    for (let i = from; i <= end && column <= this.#lastSlot; i++) {
-      if (i === end || buf[i] === COMMA) {
-        const slot = column < slots.length ? slots[column]! : -1;
-        if (slot >= 0) out[slot] = buf.toString('utf8', start, i);
-        column++;
-        start = i + 1;
-      }
+    for (let i = from; column <= last; i++) {
+      if (i < end && buf[i] !== COMMA) continue;
+      const slot = slots[column]!;
+      if (slot >= 0) out[slot] = buf.toString('utf8', start, i);
+      if (i >= end) break;
+      column++;
+      start = i + 1;
     }
     return out;
   }
