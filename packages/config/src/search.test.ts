@@ -152,3 +152,11 @@ describe('search: saturation probes and derived points', () => {
     );
   });
 });
+
+describe('search: --set', () => {
+  it('sets a key of the search block (search.strategy=grid), not an unknown one', async () => {
+    const { parseSetOverrides } = await import('./set-overrides.js');
+    expect(parseSetOverrides(['search.strategy=grid', 'search.bisect=null'], 'suite').errors).toEqual([]);
+    expect(parseSetOverrides(['search.strategie=grid'], 'suite').errors[0]).toMatch(/can only be replaced as a whole/);
+  });
+});

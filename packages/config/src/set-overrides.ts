@@ -1,6 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import { ExperimentSchema } from './experiment-schema.js';
 import { closestPath, schemaAt, schemaPaths } from './schema-paths.js';
+import { SearchSchema } from './search-schema.js';
 import { ExperimentOverridesSchema, SUITE_KEYS, SUITE_SET_KEYS } from './suite-schema.js';
 
 /**
@@ -44,6 +45,7 @@ function targetOf(path: string[], kind: 'experiment' | 'suite'): { target: SetOv
           ),
         };
   }
+  if (first === 'search' && rest.length && schemaAt(SearchSchema, rest)) return { target: 'suite' }; // search.strategy=grid
   if (SUITE_KEYS.includes(first)) {
     return rest.length
       ? { error: `"${first}" can only be replaced as a whole (--set ${first}=<YAML value>)` }
