@@ -51,14 +51,12 @@ export class WatchState {
     return new WatchState(await FolderReader.open(resultsDir));
   }
 
-  /** A runner event; true when the picture changed. */
+  /** A runner event; true when the picture changed. A run starting or ending changes its experiment's view (stage and power go in `running`). */
   feed(event: RunnerEvent): boolean {
     const before = new Set(this.live.running.keys());
     const changed = this.live.apply(event);
     for (const key of this.live.running.keys()) if (!before.delete(key)) this.#liveKeys.add(key);
     for (const key of before) this.#liveKeys.add(key);
-    if ('key' in event && typeof event.key === 'string' && this.live.running.has(event.key))
-      this.#liveKeys.add(event.key);
     return changed;
   }
 
