@@ -40,12 +40,14 @@ const suiteYaml = () =>
     '',
   ].join('\n');
 
-/** One event-stream client that reads everything (as a browser tab would) and counts status events. */
+/** One event-stream client that reads everything (as a browser tab would) and counts its updates (the status, then deltas). */
 function client(port, stats) {
   const connect = () => {
     const req = get({ host: '127.0.0.1', port, path: '/events' }, (res) => {
       stats.connected++;
-      res.setEncoding('utf8').on('data', (chunk) => (stats.updates += chunk.split('event: status').length - 1));
+      res
+        .setEncoding('utf8')
+        .on('data', (chunk) => (stats.updates += chunk.match(/^event: (status|delta)$/gm)?.length ?? 0));
       res.on('error', () => {});
     });
     req.on('error', () => setTimeout(connect, 20)); // not listening yet: retry
