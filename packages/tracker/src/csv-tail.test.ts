@@ -72,6 +72,31 @@ describe('CsvTail', () => {
     ]);
   });
 
+  it('hands cells decoded when asked: texts as read() returns them, numbers as Number() reads plain decimals', async () => {
+    const numberish = fc.oneof(
+      fc.integer().map(String),
+      fc.double().map(String),
+      fc.stringMatching(/^[0-9.eE+-]{1,20}$/),
+      fc.constantFrom('007', '9007199254740993', '1e400', '-', '.', 'e', ' 1', '1 ', '0x10', 'é', 'cfg-1', ''),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.array(numberish, { minLength: 3, maxLength: 3 }), { maxLength: 20 }),
+        async (rows) => {
+          const f = file();
+          await writeFile(f, csvLine(['a', 'b', 'c']) + rows.map(csvLine).join(''));
+          const seen: Array<{ text: string[]; decimal: Array<number | undefined> }> = [];
+          await new CsvTail(f, { columns: ['c', 'a'] }).readCells((cells) =>
+            seen.push({ text: cells.toArray(), decimal: [0, 1].map((slot) => cells.decimal(slot)) }),
+          );
+          const decimal = (t: string) => (/^[0-9.eE+-]+$/.test(t) ? Number(t) : undefined);
+          expect(seen).toEqual(rows.map(([a, , c]) => ({ text: [c, a], decimal: [decimal(c!), decimal(a!)] })));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+
   it('waits for a torn last line, and a quoted newline not yet closed', async () => {
     const f = file();
     await writeFile(f, 'a,b\n1,2\n3,"x\ny');

@@ -1,5 +1,6 @@
 import { type FileHandle, open } from 'node:fs/promises';
 import { COMMA, CR, isBlank, NEWLINE, parseRecord, QUOTE, quotedRecordEnd, splitPlain } from './csv-bytes.js';
+import { ByteCells, type CsvCells, TextCells } from './csv-tail-cells.js';
 
 /** Bytes kept from just before the offset: a file rewritten in place (not appended to) no longer has them there. */
 const GUARD = 64;
@@ -44,6 +45,7 @@ export class CsvTail {
   /** Per column of the file: its slot in the returned record, or -1. */
   #slots: number[] = [];
   #lastSlot = -1;
+  #cells = new ByteCells(0);
 
   constructor(file: string, options: CsvTailOptions = {}) {
     this.file = file;
@@ -60,7 +62,21 @@ export class CsvTail {
    * The whole records appended since the last read. With `onRecord`, each is handed to it as it is
    * parsed instead of returned in `records` (a big file is then never held as records all at once).
    */
-  async read(onRecord?: (record: string[]) => void): Promise<CsvTailRead> {
+  read(onRecord?: (record: string[]) => void): Promise<CsvTailRead> {
+    const records: string[][] = [];
+    const visit = onRecord ?? ((r) => records.push(r));
+    return this.#read((cells) => visit(cells.toArray()), records);
+  }
+
+  /**
+   * The whole records appended since the last read, each handed to `visit` as cells decoded only
+   * when asked (a number read without a string made for it; `records` is empty).
+   */
+  readCells(visit: (cells: CsvCells) => void): Promise<CsvTailRead> {
+    return this.#read(visit, []);
+  }
+
+  async #read(visit: (cells: CsvCells) => void, records: string[][]): Promise<CsvTailRead> {
     let handle: FileHandle;
     try {
       handle = await open(this.file, 'r');
@@ -68,7 +84,7 @@ export class CsvTail {
       if (!isEnoent(error)) throw error;
       const replaced = this.#offset > 0;
       this.#reset(undefined);
-      return { replaced, header: [], records: [] };
+      return { replaced, header: [], records };
     }
     try {
       const { ino, size, mtimeMs } = await handle.stat();
@@ -81,8 +97,7 @@ export class CsvTail {
       this.#ino = ino;
       this.#size = size;
       this.#mtime = mtimeMs;
-      const records: string[][] = [];
-      await this.#readFrom(handle, size, onRecord ?? ((r) => records.push(r)));
+      await this.#readFrom(handle, size, visit);
       return { replaced, header: this.#header, records };
     } finally {
       await handle.close();
@@ -96,7 +111,7 @@ export class CsvTail {
   }
 
   /** Parse [offset, size) a chunk at a time, in one buffer (what a chunk ends with that is not a whole record moves to its start). */
-  async #readFrom(handle: FileHandle, size: number, emit: (record: string[]) => void): Promise<void> {
+  async #readFrom(handle: FileHandle, size: number, emit: (cells: CsvCells) => void): Promise<void> {
     let buf = Buffer.allocUnsafe(Math.min(this.#chunk, size - this.#offset));
     let carried = 0;
     let at = this.#offset;
@@ -115,7 +130,7 @@ export class CsvTail {
   }
 
   /** Whole records of `buf` to `emit`; the bytes consumed, and whether a NUL byte ended the data. */
-  #scan(buf: Buffer, emit: (record: string[]) => void): { consumed: number; stopped: boolean } {
+  #scan(buf: Buffer, emit: (cells: CsvCells) => void): { consumed: number; stopped: boolean } {
     const nul = buf.indexOf(0);
     const limit = nul >= 0 ? nul : buf.length;
     let pos = 0;
@@ -138,27 +153,32 @@ export class CsvTail {
     return { consumed: pos, stopped: nul >= 0 };
   }
 
-  /** The fast path: a record without quotes, [from, nl); only the wanted cells are decoded. */
-  #plainRecord(buf: Buffer, from: number, nl: number): string[] {
+  /** The fast path: a record without quotes, [from, nl); the wanted cells as byte ranges (decoded when asked). */
+  #plainRecord(buf: Buffer, from: number, nl: number): CsvCells {
     const end = buf[nl - 1] === CR ? nl - 1 : nl;
     const slots = this.#slots;
     const last = this.#lastSlot;
-    const out = new Array<string>(this.#columns?.length ?? slots.length).fill('');
-    let column = 0;
+    const cells = this.#cells;
+    const { starts, ends } = cells;
+    cells.buf = buf;
+    cells.clear();
     let start = from;
-    for (let i = from; column <= last; i++) {
-      if (i < end && buf[i] !== COMMA) continue;
+    for (let column = 0; column <= last; column++) {
+      let i = start;
+      while (i < end && buf[i] !== COMMA) i++;
       const slot = slots[column]!;
-      if (slot >= 0) out[slot] = buf.toString('utf8', start, i);
+      if (slot >= 0) {
+        starts[slot] = start;
+        ends[slot] = i;
+      }
       if (i >= end) break;
-      column++;
       start = i + 1;
     }
-    return out;
+    return cells;
   }
 
   /** A record parsed whole (the header, or one with quotes) → the header, or a record as returned. */
-  #take(cells: string[], emit: (record: string[]) => void): void {
+  #take(cells: string[], emit: (cells: CsvCells) => void): void {
     if (!this.#header.length) {
       this.#useHeader(cells);
       return;
@@ -169,7 +189,7 @@ export class CsvTail {
       const slot = this.#slots[i]!;
       if (slot >= 0) out[slot] = cells[i]!;
     }
-    emit(out);
+    emit(new TextCells(out));
   }
 
   #useHeader(cells: string[]): void {
@@ -177,6 +197,7 @@ export class CsvTail {
     const wanted = this.#columns;
     this.#slots = cells.map((h, i) => (wanted ? wanted.indexOf(h) : i));
     this.#lastSlot = this.#slots.reduce((last, s, i) => (s >= 0 ? i : last), -1);
+    this.#cells = new ByteCells(wanted?.length ?? cells.length);
   }
 
   #reset(ino: number | undefined): void {

@@ -4,6 +4,7 @@ export { appendCsvRows, csvLine } from './csv-append.js';
 export { parseCsv, readCsvColumn, readCsvRecords } from './csv-read.js';
 export type { CsvTailOptions, CsvTailRead } from './csv-tail.js';
 export { CsvTail } from './csv-tail.js';
+export type { CsvCells } from './csv-tail-cells.js';
 export {
   LockTimeoutError,
   ProgressStateError,

@@ -1,6 +1,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import {
+  type CsvCells,
   CsvTail,
   FAILURE_COLUMNS,
   type FailureRow,
@@ -115,7 +116,7 @@ export class FolderReader {
   async #readCsvs(sink: FolderSink): Promise<boolean> {
     const files = await resultFiles(this.root);
     if ([...this.#tails.keys()].some((f) => !files.includes(f))) return false;
-    const onRecord = (cells: string[]) => {
+    const onRecord = (cells: CsvCells) => {
       const row = toResultRow(cells, this.names);
       if (row) sink.result(row);
       else sink.badRow();
@@ -126,7 +127,7 @@ export class FolderReader {
         tail = new CsvTail(path.join(this.root, name), { columns: RESULT_FIELDS });
         this.#tails.set(name, tail);
       }
-      if ((await tail.read(onRecord)).replaced) return false;
+      if ((await tail.readCells(onRecord)).replaced) return false;
     }
     const onFailure = (cells: string[]) =>
       sink.failure(toFailureRow(Object.fromEntries(FAILURE_COLUMNS.map((c, i) => [c, cells[i]]))));

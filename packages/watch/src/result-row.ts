@@ -1,4 +1,5 @@
 import type { ResultColumn } from '@joules/metrics';
+import type { CsvCells } from '@joules/tracker';
 
 /** Columns a suite may vary that carry a value of their own (else the configuration's name): the chart's candidates. */
 export const FACTOR_CANDIDATES = [
@@ -64,6 +65,14 @@ function number(cell: string): number | null {
   return n;
 }
 
+/** number() of a cell, its text made only when it is not plain digits, signs, points and exponents. */
+function numberAt(cells: CsvCells, slot: number): number | null {
+  const n = cells.decimal(slot);
+  if (n === undefined) return number(cells.text(slot));
+  if (!Number.isFinite(n)) throw new BadCell(cells.text(slot));
+  return n;
+}
+
 /**
  * Repeated names (models, configurations, suites) share one string: 100,000 rows of 4 models hold 4
  * copies, not 100,000.
@@ -82,27 +91,31 @@ export class Interner {
  * A CSV record of RESULT_FIELDS (in that order) as a ResultRow; undefined when a cell it reads is
  * not what the column holds (a number column with text) or the row names no experiment.
  */
-export function toResultRow(cells: readonly string[], names: Interner): ParsedResult | undefined {
+export function toResultRow(cells: CsvCells, names: Interner): ParsedResult | undefined {
   try {
-    const id = cells[0];
-    const config = cells[1];
-    const model = cells[2];
+    const id = cells.text(0);
+    const config = cells.text(1);
+    const model = cells.text(2);
     if (!id || !config || !model) return undefined;
-    const suite = cells[3];
+    const suite = cells.text(3);
     const factors: Array<string | number | null> = [];
     for (let i = 0; i < FACTOR_CANDIDATES.length; i++) {
-      const cell = cells[FIRST_FACTOR + i] ?? '';
-      factors.push(QUANTITATIVE[i] ? number(cell) : cell === '' ? null : names.get(cell));
+      const slot = FIRST_FACTOR + i;
+      if (QUANTITATIVE[i]) factors.push(numberAt(cells, slot));
+      else {
+        const cell = cells.text(slot);
+        factors.push(cell === '' ? null : names.get(cell));
+      }
     }
     return {
       id,
       suite: suite ? names.get(suite) : null,
       model: names.get(model),
       config: names.get(config),
-      cycle: number(cells[4] ?? ''),
-      seconds: number(cells[5] ?? ''),
-      totalJ: number(cells[6] ?? ''),
-      perToken: number(cells[7] ?? ''),
+      cycle: numberAt(cells, 4),
+      seconds: numberAt(cells, 5),
+      totalJ: numberAt(cells, 6),
+      perToken: numberAt(cells, 7),
       factors,
     };
   } catch (error) {
