@@ -11,6 +11,9 @@ export function resultsChartSpec(factor: Factor, per: ChartData['per']): Record<
     type: factor.type,
     title: factor.field.replace(/_/g, ' '),
     ...(factor.type === 'nominal' && { sort: 'ascending' }),
+    // The quantitative factors are counts >= 1 that suites step in powers (batch 1..128): a log axis
+    // spreads them evenly instead of crowding the small ones at the left.
+    ...(factor.type === 'quantitative' && { scale: { type: 'log', base: 2 }, axis: { tickMinStep: 1 } }),
   };
   const color = { field: 'model', type: 'nominal', title: 'model' };
   const over = per === 'configuration' ? 'its cycles' : `every configuration of that ${factor.field}`;
