@@ -1,4 +1,4 @@
-import type { FailureRow } from '@joules/tracker';
+import type { FailureRow } from '@joules/tracker/follow';
 import { EXPERIMENT_STATUSES, type ExperimentStatus, type ExperimentView, type ResultView } from './views.js';
 import type { WatchState } from './watch-state.js';
 

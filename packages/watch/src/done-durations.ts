@@ -1,4 +1,4 @@
-import type { Eta } from '@joules/tracker';
+import type { Eta } from '@joules/tracker/follow';
 
 /** Upper bounds (seconds) of the experiment duration histogram. */
 export const DURATION_BUCKETS = [1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21600] as const;

@@ -9,7 +9,7 @@ import {
   ProgressJournal,
   resultsLayout,
   toFailureRow,
-} from '@joules/tracker';
+} from '@joules/tracker/follow';
 import { Interner, type ParsedResult, RESULT_FIELDS, toResultRow } from './result-row.js';
 
 /** Receives what a results folder appended, one item at a time. */

@@ -1,4 +1,4 @@
-export type { FailureRow } from '@joules/tracker';
+export type { FailureRow } from '@joules/tracker/follow';
 export type { Page } from './api-pages.js';
 export { tokenMatches } from './auth.js';
 export type { ChartData, ChartGroup, Factor } from './chart-data.js';

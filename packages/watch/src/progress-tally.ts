@@ -6,7 +6,7 @@ import {
   type ProgressEntry,
   type ProgressSummary,
   type StatusCounts,
-} from '@joules/tracker';
+} from '@joules/tracker/follow';
 import {
   DoneDurations,
   type DurationCell,

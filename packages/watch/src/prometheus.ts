@@ -1,4 +1,4 @@
-import { PROGRESS_STATUSES, type ProgressSummary } from '@joules/tracker';
+import { PROGRESS_STATUSES, type ProgressSummary } from '@joules/tracker/follow';
 import { DURATION_BUCKETS, type DurationHistogram } from './done-durations.js';
 import type { PowerReading } from './live-runs.js';
 

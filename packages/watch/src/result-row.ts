@@ -1,5 +1,5 @@
 import type { ResultColumn } from '@joules/metrics';
-import type { CsvCells } from '@joules/tracker';
+import type { CsvCells } from '@joules/tracker/follow';
 
 /** Columns a suite may vary that carry a value of their own (else the configuration's name): the chart's candidates. */
 export const FACTOR_CANDIDATES = [

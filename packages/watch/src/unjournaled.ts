@@ -1,4 +1,4 @@
-import type { StatusCounts } from '@joules/tracker';
+import type { StatusCounts } from '@joules/tracker/follow';
 
 /** The counts of one suite and model. */
 export interface Group {

@@ -1,4 +1,4 @@
-import { type KeyParts, type ProgressEntry, parseProgressKey } from '@joules/tracker';
+import { type KeyParts, type ProgressEntry, parseProgressKey } from '@joules/tracker/follow';
 import type { LiveRuns } from './live-runs.js';
 import type { ResultRow } from './result-row.js';
 

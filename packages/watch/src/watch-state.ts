@@ -1,5 +1,5 @@
 import type { RunnerEvent } from '@joules/runner';
-import { type FailureRow, type ProgressEntry, progressKey } from '@joules/tracker';
+import { type FailureRow, type ProgressEntry, progressKey } from '@joules/tracker/follow';
 import { ChartAggregates } from './chart-data.js';
 import { FolderReader } from './folder-reader.js';
 import { LiveRuns } from './live-runs.js';

@@ -1,4 +1,4 @@
-import type { Eta, FailureRow, ProgressSummary } from '@joules/tracker';
+import type { Eta, FailureRow, ProgressSummary } from '@joules/tracker/follow';
 import type { ChartData, ChartGroup } from './chart-data.js';
 import type { LiveSuite, PowerReading } from './live-runs.js';
 import type { ExperimentView, ResultView } from './views.js';
