@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { runMain } from '../dist/index.js';
+import { runMain } from '../dist/main.js';
 
 // `joules ... | head` closes the pipe early: that is not an error.
 process.stdout.on('error', (error) => (error.code === 'EPIPE' ? process.exit(0) : Promise.reject(error)));

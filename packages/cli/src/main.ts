@@ -1,14 +1,25 @@
-import { ConfigError } from '@joules/config';
-import { LauncherError, LauncherLoadError, LaunchOptionsError } from '@joules/launcher';
-import { killRunningWorkers, RunnerError } from '@joules/runner';
-import { TrackerError } from '@joules/tracker';
 import { CommanderError } from 'commander';
 import { EXIT, ExitError } from './errors.js';
 import { consoleOutput, type Output } from './output.js';
 import { type ActionContext, buildProgram } from './program.js';
 
+/**
+ * The packages' error classes, loaded only when an error is to be told: a command starts with what
+ * it imports itself (`joules watch` without the runner, DuckDB or the config schemas).
+ */
+async function errorClasses() {
+  const [{ ConfigError }, { LauncherError, LauncherLoadError, LaunchOptionsError }, { RunnerError }, { TrackerError }] =
+    await Promise.all([
+      import('@joules/config'),
+      import('@joules/launcher'),
+      import('@joules/runner'),
+      import('@joules/tracker'),
+    ]);
+  return { ConfigError, LauncherError, LauncherLoadError, LaunchOptionsError, RunnerError, TrackerError };
+}
+
 /** The error of a command as a message and an exit code (no stack trace for known failures). */
-function exitFor(error: unknown, output: Output): number {
+async function exitFor(error: unknown, output: Output): Promise<number> {
   if (error instanceof CommanderError) {
     // Help asked for: 0; help shown because nothing was asked (`joules`), bad flags or arguments: 2.
     return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT.ok : EXIT.usage;
@@ -17,6 +28,8 @@ function exitFor(error: unknown, output: Output): number {
     output.err(error.message);
     return error.exitCode;
   }
+  const { ConfigError, LauncherError, LauncherLoadError, LaunchOptionsError, RunnerError, TrackerError } =
+    await errorClasses();
   if (error instanceof ConfigError || error instanceof LauncherLoadError || error instanceof LaunchOptionsError) {
     output.err(error.message);
     return EXIT.usage;
@@ -51,8 +64,11 @@ export async function runMain(rawArgs: readonly string[], output: Output = conso
   const onSignal = (sig: NodeJS.Signals) => {
     if (controller.signal.aborted) {
       output.err(`${sig} again: killing every worker now`);
-      killRunningWorkers('SIGKILL');
-      process.exit(EXIT.interrupted);
+      // The runner is loaded already when a command runs workers.
+      void import('@joules/runner')
+        .then(({ killRunningWorkers }) => killRunningWorkers('SIGKILL'))
+        .finally(() => process.exit(EXIT.interrupted));
+      return;
     }
     output.err(`\n${sig}: stopping the running experiment(s)… (again to kill at once)`);
     controller.abort(sig);
