@@ -5,6 +5,7 @@ import { configTableHtml, scriptJson } from './config-table.js';
 import { reportCharts } from './report-charts.js';
 import { FACTOR_COLUMNS, type ReportData } from './report-data.js';
 import { modelsOf } from './report-stats.js';
+import { searchCharts, searchSectionHtml } from './search-section.js';
 
 /** Failed experiments listed at most (the most recent); the count says how many there are. */
 const FAILURES_LISTED = 100;
@@ -59,6 +60,10 @@ export function renderReportHtml(
   meta: { title: string; generatedAt: string; source: string; rowsFile?: { href: string; rows: number } },
 ): string {
   const { charts, notes } = reportCharts(data);
+  const search = data.search ? searchCharts(data.search, notes) : [];
+  const searchHtml = data.search
+    ? `${searchSectionHtml(data.search)}\n${search.map((c) => `<div class="chart" id="${c.id}"></div>`).join('\n')}`
+    : '';
   const factors = varyingFactors(
     data.configs.map((c) => c.factors),
     FACTOR_COLUMNS,
@@ -83,6 +88,8 @@ Intervals are 95 % confidence intervals of the mean (Student's t), as in the sum
 ${raw}
 ${estimated}
 ${notes.map((n) => `<p class="note">${escapeHtml(n)}</p>`).join('\n')}
+${searchHtml}
+${data.search ? '<h2 id="charts">The configurations</h2>' : ''}
 ${charts.map((c) => `<div class="chart" id="${c.id}"></div>`).join('\n')}
 ${failuresHtml(data.failures)}
 <h2 id="configurations">Configurations</h2>
@@ -90,7 +97,7 @@ ${configTableHtml(data.configs, factors)}
 ${data.rows ? everyExperimentHtml(data.rows) : ''}
 ${vegaScriptTags()}
 <script>
-const charts = ${scriptJson(charts)};
+const charts = ${scriptJson([...search, ...charts])};
 window.joulesReport = Promise.all(charts.map((c) =>
   vegaEmbed('#' + c.id, c.spec, { renderer: 'svg', actions: false }).then((r) => [c.id, r.view])));
 </script>

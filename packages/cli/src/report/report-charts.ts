@@ -4,6 +4,7 @@ import { distributionCharts, rankingCharts } from './config-charts.js';
 import { FACTOR_COLUMNS, type ReportData } from './report-data.js';
 import { levelLabel, levelPoints, modelsOf, pooledGroups, shortModel } from './report-stats.js';
 import { experimentSpreadChart } from './scatter-specs.js';
+import { servingCharts } from './serving-charts.js';
 
 export type { ChartSpec } from './chart-specs.js';
 
@@ -66,7 +67,8 @@ function gridChart(data: ReportData, factors: VaryingFactor[], models: number): 
 
 /**
  * The report's charts, each over aggregated data with a bounded number of marks whatever the
- * number of experiments: per factor level, a two-factor grid, the distribution of configurations,
+ * number of experiments: per factor level, for serving rows the throughput–latency curves and the
+ * Pareto front of J per request against latency, a two-factor grid, the distribution of configurations,
  * the Pareto front, the best and worst configurations, and the spread over cycles (every
  * experiment when the study is small, else the distribution of each configuration's CV).
  * `notes` says what was left out.
@@ -81,7 +83,7 @@ export function reportCharts(data: ReportData): { charts: ChartSpec[]; notes: st
   // The model last: the other factors are drawn per model.
   const factors = [...all.filter((f) => f.column !== 'model_name'), ...all.filter((f) => f.column === 'model_name')];
   const byModel = models.length >= 2 && models.length <= 10;
-  const charts = factorCharts(data, factors, models.length, notes);
+  const charts = [...factorCharts(data, factors, models.length, notes), ...servingCharts(data.configs, notes)];
   if (!data.configs.some((c) => c.metrics.energy_per_token_j.n > 0)) {
     notes.push('No experiment has an energy per token (no energy backend?): the energy charts are left out.');
     return { charts, notes };

@@ -1,5 +1,7 @@
 import { type CellValue, RESULT_COLUMNS, type ResultRecord, type SampleMoments } from '@joules/metrics';
+import type { SearchResult } from '@joules/runner';
 import { type FailureRow, type ResultsDb, type Row, readFailures } from '@joules/tracker';
+import { readSearchResult } from './search-result.js';
 
 /** The metrics the report describes per configuration (mean ± 95 % CI over its cycles). */
 export const REPORT_METRICS = [
@@ -9,6 +11,18 @@ export const REPORT_METRICS = [
   'latency_mean_s',
 ] as const;
 export type ReportMetric = (typeof REPORT_METRICS)[number];
+
+/** The serving figures a study of engine "server" rows is also described by (per configuration, over cycles). */
+export const SERVING_METRICS = [
+  'serving_output_tokens_per_s',
+  'serving_requests_per_s',
+  'serving_ttft_p90_s',
+  'serving_tpot_p90_s',
+  'serving_energy_per_request_j',
+  'serving_energy_per_good_request_j',
+  'serving_goodput_share',
+] as const;
+export type ServingMetric = (typeof SERVING_METRICS)[number];
 
 /** What a configuration is made of: the columns a study may vary (the serving load ones included). */
 export const FACTOR_COLUMNS = [
@@ -36,7 +50,11 @@ export interface ConfigSummary {
   factors: Record<string, CellValue>;
   /** Experiments (cycles) of the configuration. */
   n: number;
+  /** Of them, experiments whose energy is ESTIMATED. */
+  estimated?: number;
   metrics: Record<ReportMetric, SampleMoments>;
+  /** The serving figures, when the study has engine "server" rows (else undefined). */
+  serving?: Record<ServingMetric, SampleMoments>;
 }
 
 export interface ReportData {
@@ -48,6 +66,8 @@ export interface ReportData {
   failures: FailureRow[];
   /** Every experiment, for studies of at most EVERY_EXPERIMENT_LIMIT; else null. */
   rows: ResultRecord[] | null;
+  /** The search's result (search_result.json beside the results), when the folder holds a search. */
+  search?: SearchResult | null;
 }
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -57,10 +77,10 @@ const number = (c: string) =>
   `CASE WHEN isfinite(TRY_CAST(${quote(c)} AS DOUBLE)) THEN TRY_CAST(${quote(c)} AS DOUBLE) END`;
 
 /** GROUP BY per configuration over its cycles; columns the files lack read as NULL. */
-function configsSql(source: string, has: (c: string) => boolean): string {
+function configsSql(source: string, has: (c: string) => boolean, serving: boolean): string {
   const col = (c: string) => (has(c) ? quote(c) : 'NULL');
   const first = (c: string) => `arg_min(${col(c)}, ${col('experiment_id')}) AS ${quote(c)}`;
-  const metrics = REPORT_METRICS.flatMap((m) =>
+  const metrics = [...REPORT_METRICS, ...(serving ? SERVING_METRICS : [])].flatMap((m) =>
     has(m)
       ? [
           `count(${number(m)}) AS "${m}__n"`,
@@ -83,24 +103,46 @@ const cell = (v: unknown): CellValue =>
       ? v
       : String(v);
 
-function toConfig(r: Row): ConfigSummary {
-  const metrics = {} as Record<ReportMetric, SampleMoments>;
-  for (const m of REPORT_METRICS) {
+/** n, mean and Σ (x − mean)² of each metric from the grouped row. */
+function momentsOf<M extends string>(r: Row, names: readonly M[]): Record<M, SampleMoments> {
+  const out = {} as Record<M, SampleMoments>;
+  for (const m of names) {
     const n = Number(r[`${m}__n`] ?? 0);
     const variance = r[`${m}__var`];
-    metrics[m] = {
+    out[m] = {
       n,
       mean: n > 0 ? Number(r[`${m}__mean`]) : Number.NaN,
       squares: typeof variance === 'number' ? variance * (n - 1) : 0,
     };
   }
+  return out;
+}
+
+function toConfig(r: Row, serving: boolean): ConfigSummary {
   return {
     key: String(r.config_key),
     config_name: String(r.config_name ?? ''),
     factors: Object.fromEntries(FACTOR_COLUMNS.map((c) => [c, cell(r[c])])),
     n: Number(r.n),
-    metrics,
+    metrics: momentsOf(r, REPORT_METRICS),
+    ...(serving && { serving: momentsOf(r, SERVING_METRICS) }),
   };
+}
+
+/** Whether the rows include engine "server" ones (the serving figures are then aggregated too). */
+async function hasServing(db: ResultsDb, source: string, columns: ReadonlySet<string>): Promise<boolean> {
+  if (!columns.has('engine') || !columns.has('serving_requests')) return false;
+  const [r] = await db.query(`SELECT count(*) AS n FROM ${source} WHERE CAST("engine" AS VARCHAR) = 'server'`);
+  return Number(r?.n ?? 0) > 0;
+}
+
+/** The configurations of `source` (a view or table of result rows), aggregated over their cycles by DuckDB. */
+export async function loadConfigSummaries(db: ResultsDb, source: string): Promise<ConfigSummary[]> {
+  const described = await db.query(`DESCRIBE SELECT * FROM ${source}`);
+  const columns = new Set(described.map((d) => String(d.column_name)));
+  const serving = await hasServing(db, source, columns);
+  const grouped = await db.query(configsSql(source, (c) => columns.has(c), serving));
+  return grouped.map((r) => ({ ...toConfig(r, serving), estimated: Number(r.estimated) }));
 }
 
 /**
@@ -109,11 +151,9 @@ function toConfig(r: Row): ConfigSummary {
  * view or table of result rows to read (e.g. the Parquet file of the rows the report links).
  */
 export async function loadReportData(db: ResultsDb, source: string): Promise<ReportData> {
-  const described = await db.query(`DESCRIBE SELECT * FROM ${source}`);
-  const columns = new Set(described.map((d) => String(d.column_name)));
-  const grouped = await db.query(configsSql(source, (c) => columns.has(c)));
-  const experiments = grouped.reduce((a, r) => a + Number(r.n), 0);
-  const estimated = grouped.reduce((a, r) => a + Number(r.estimated), 0);
+  const grouped = await loadConfigSummaries(db, source);
+  const experiments = grouped.reduce((a, r) => a + r.n, 0);
+  const estimated = grouped.reduce((a, r) => a + (r.estimated ?? 0), 0);
   const rows =
     experiments <= EVERY_EXPERIMENT_LIMIT
       ? (await db.query(`SELECT * FROM ${source} ORDER BY experiment_id`)).map(
@@ -121,5 +161,6 @@ export async function loadReportData(db: ResultsDb, source: string): Promise<Rep
         )
       : null;
   const failures = (await readFailures(db.resultsDir)).filter((f) => f.final);
-  return { experiments, estimated, configs: grouped.map(toConfig), failures, rows };
+  const search = await readSearchResult(db.resultsDir);
+  return { experiments, estimated, configs: grouped, failures, rows, search };
 }

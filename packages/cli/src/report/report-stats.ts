@@ -101,3 +101,17 @@ export const configDetail = (c: ConfigSummary): string =>
 /** The mean of a metric over a configuration's cycles (null: no value). */
 export const meanOf = (c: ConfigSummary, m: 'energy_per_token_j' | 'throughput_tokens_per_s') =>
   c.metrics[m].n > 0 ? c.metrics[m].mean : null;
+
+/**
+ * An axis domain around the means (padded by 8 % of their span): CI bars from a few cycles can be
+ * far wider than the spread of the points, so the charts clip them to this domain rather than
+ * squeeze the points together. Null when there is no value.
+ */
+export function domainOf(values: readonly (number | null | undefined)[]): [number, number] | null {
+  const finite = values.filter((v): v is number => typeof v === 'number' && Number.isFinite(v));
+  if (!finite.length) return null;
+  const lo = Math.min(...finite);
+  const hi = Math.max(...finite);
+  const pad = hi > lo ? (hi - lo) * 0.08 : Math.abs(hi) * 0.1 || 1;
+  return [round4(lo >= 0 ? Math.max(0, lo - pad) : lo - pad)!, round4(hi + pad)!];
+}
