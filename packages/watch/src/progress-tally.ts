@@ -13,7 +13,9 @@ import {
   type DurationHistogram,
   type DurationShare,
   durationCell,
+  isoMillis,
 } from './done-durations.js';
+import { KeyPrefixes } from './key-prefixes.js';
 import type { ResultRow } from './result-row.js';
 import { type Group, Unjournaled } from './unjournaled.js';
 import { keyParts } from './views.js';
@@ -31,6 +33,17 @@ interface ModelInfo {
   /** By suite ('' for none). */
   groups: Map<string, Group>;
 }
+/** What the keys of one model, suite and configuration share. */
+interface Pair {
+  model: string;
+  config: string;
+  modelInfo: ModelInfo;
+  configInfo: ConfigInfo;
+  /** Its cycles in the journal (-1 for none). */
+  cycles: Set<number>;
+  group: Group;
+  suite: string;
+}
 interface KeyState extends DurationShare {
   entry: ProgressEntry;
   status: Status;
@@ -41,7 +54,7 @@ const zero = (): StatusCounts => ({ total: 0, done: 0, failed: 0, pending: 0, ru
 
 function durationOf(e: ProgressEntry): number | null {
   if (e.status !== 'done' || !e.startedAt || !e.finishedAt) return null;
-  const s = (Date.parse(e.finishedAt) - Date.parse(e.startedAt)) / 1000;
+  const s = (isoMillis(e.finishedAt) - isoMillis(e.startedAt)) / 1000;
   return Number.isFinite(s) && s >= 0 ? s : null;
 }
 
@@ -55,6 +68,7 @@ function durationOf(e: ProgressEntry): number | null {
 export class ProgressTally {
   readonly #keys = new Map<string, KeyState>();
   readonly #models = new Map<string, ModelInfo>();
+  readonly #prefixes = new KeyPrefixes<Pair>();
   readonly #total = zero();
   readonly #running = new Set<string>();
   readonly #unjournaled = new Unjournaled();
@@ -68,33 +82,29 @@ export class ProgressTally {
     let state: KeyState;
     if (old) state = { ...old, entry };
     else {
-      const parts = keyParts(entry.key);
-      const model = this.#model(parts.model);
-      let config = model.configs.get(parts.config);
+      // Keys of the same prefix (its cycles) share a Pair: found without parsing the key again.
+      let pair = this.#prefixes.find(entry.key);
+      let cycle = this.#prefixes.cycle;
       let newPair = false;
-      if (!config) {
-        config = { durations: durationCell(), keys: new Map() };
-        model.configs.set(parts.config, config);
-        newPair = true;
+      if (!pair) {
+        const parts = keyParts(entry.key);
+        newPair = !this.coversPair(parts.model, parts.config);
+        pair = this.#pair(parts);
+        cycle = parts.cycle ?? -1;
+        if (parts.config !== entry.key) this.#prefixes.set(entry.key, pair); // read as a progress key
       }
-      let cycles = config.keys.get(parts.suite ?? '');
-      if (!cycles) {
-        cycles = new Set();
-        config.keys.set(parts.suite ?? '', cycles);
-      }
-      cycles.add(parts.cycle ?? -1);
-      const group = this.#group(parts.suite, parts.model, model);
+      pair.cycles.add(cycle);
       state = {
         entry,
         status: 'pending',
-        group,
-        config: config.durations,
-        model: model.durations,
-        suite: parts.suite ?? '',
+        group: pair.group,
+        config: pair.configInfo.durations,
+        model: pair.modelInfo.durations,
+        suite: pair.suite,
         remaining: false,
         seconds: null,
       };
-      this.#adopt(entry.key, parts, newPair);
+      this.#adopt(entry.key, pair, newPair);
     }
     state.status = effectiveStatus(entry);
     state.remaining = entry.status !== 'done' && entry.status !== 'failed';
@@ -180,10 +190,10 @@ export class ProgressTally {
   }
 
   /** A key new to the journal: what was counted without it (its result rows, its failures) is its now. */
-  #adopt(key: string, parts: KeyParts, newPair: boolean): void {
+  #adopt(key: string, pair: Pair, newPair: boolean): void {
     const rows = this.#unjournaled.takeRows(key);
     if (rows) this.#count(rows.group, 'done', -rows.n);
-    const failed = newPair && this.#unjournaled.takeFailures(parts.model, parts.config);
+    const failed = newPair && this.#unjournaled.takeFailures(pair.model, pair.config);
     if (failed) this.#count(failed.group, 'failed', -failed.n);
   }
 
@@ -192,6 +202,24 @@ export class ProgressTally {
     this.#total[status] += by;
     group.counts.total += by;
     group.counts[status] += by;
+  }
+
+  /** The model, configuration, cycles and group of a key's parts (made when new). */
+  #pair(parts: KeyParts): Pair {
+    const modelInfo = this.#model(parts.model);
+    let configInfo = modelInfo.configs.get(parts.config);
+    if (!configInfo) {
+      configInfo = { durations: durationCell(), keys: new Map() };
+      modelInfo.configs.set(parts.config, configInfo);
+    }
+    const suite = parts.suite ?? '';
+    let cycles = configInfo.keys.get(suite);
+    if (!cycles) {
+      cycles = new Set();
+      configInfo.keys.set(suite, cycles);
+    }
+    const group = this.#group(parts.suite, parts.model, modelInfo);
+    return { model: parts.model, config: parts.config, modelInfo, configInfo, cycles, group, suite };
   }
 
   #model(name: string): ModelInfo {
