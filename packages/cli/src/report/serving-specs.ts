@@ -10,7 +10,12 @@ const LATENCIES = [
   { key: 'tpot', title: 'p90 time per output token (ms)' },
 ] as const;
 
-const color = { field: 'series', type: 'nominal', title: 'model · server setting' };
+const color = {
+  field: 'series',
+  type: 'nominal',
+  title: 'model · server setting',
+  legend: { orient: 'bottom', direction: 'vertical', labelLimit: 600 },
+};
 const tooltip = (fields: string[]) => fields.map((field) => ({ field }));
 
 /** A quantitative channel on `field`, its scale's domain from `domains` (the means, padded). */
