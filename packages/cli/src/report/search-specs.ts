@@ -64,12 +64,12 @@ export function searchParetoChart(
         ...sloLayers,
         {
           data: { name: id },
-          mark: { type: 'rule', opacity: 0.6, clip: true },
+          mark: { type: 'rule', opacity: 0.4, clip: true },
           encoding: { x: X, y: { ...Y, field: 'y_low' }, y2: { field: 'y_high' }, color },
         },
         {
           data: { name: id },
-          mark: { type: 'rule', opacity: 0.6, clip: true },
+          mark: { type: 'rule', opacity: 0.4, clip: true },
           encoding: { y: Y, x: { ...X, field: 'x_low' }, x2: { field: 'x_high' }, color },
         },
         {
