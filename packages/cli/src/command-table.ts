@@ -125,12 +125,14 @@ export const COMMANDS: readonly CommandSpec[] = [
       opt('--sql <query>', 'any SQL over the views'),
       opt('--format <format>', 'table, csv, json or parquet'),
       opt('--out <file>', 'write to a file instead of stdout'),
+      opt('--summary', 'per configuration: each figure as mean ± 95 % CI over its cycles (Student t)'),
     ],
     example: 'joules results --sql "SELECT model_name, avg(energy_per_token_j) FROM results GROUP BY 1"',
     run: async (a, { output }) => {
       const { results } = await import('./commands/results.js');
       const options = { ...pick<string>(a, 'resultsDir'), ...pick<string>(a, 'sql') };
-      return results({ ...options, ...pick<string>(a, 'format'), ...pick<string>(a, 'out') }, output);
+      const summary = a.summary === true ? { summary: true } : {};
+      return results({ ...options, ...pick<string>(a, 'format'), ...pick<string>(a, 'out'), ...summary }, output);
     },
   },
   {

@@ -172,6 +172,10 @@ export async function suite(options: SuiteOptions, output: Output): Promise<numb
     }
     return EXIT.ok;
   }
+  if (!options.json && outcome.done + outcome.skipped > 0)
+    output.err(
+      `per configuration, each figure's mean ± 95 % CI over its cycles: joules results --summary --results-dir ${outcome.resultsDir}`,
+    );
   if (options.signal?.aborted || outcome.interrupted) return EXIT.interrupted;
   return outcome.failed ? EXIT.failed : EXIT.ok;
 }
