@@ -73,7 +73,8 @@ export async function startWatch(options: WatchOptions): Promise<WatchServer> {
   const hub = new SseHub({
     ...(options.maxBufferedBytes !== undefined && { maxBufferedBytes: options.maxBufferedBytes }),
   });
-  const page = renderWatchPage(options.title ?? 'Joules watch');
+  // The page (the vega stack inlined, ~1.5 MB read) is made when first asked for, not before the first status.
+  let page: string | undefined;
   const stream = new StatusStream(state, hub, { resultsDir: state.reader.root, onProblem: problem });
   await stream.tick();
 
@@ -95,8 +96,10 @@ export async function startWatch(options: WatchOptions): Promise<WatchServer> {
     const url = admit(req, res, options.token);
     if (!url) return;
     const rawPath = (req.url ?? '/').split('?')[0]!;
-    if (rawPath === '/' || rawPath === '/index.html')
+    if (rawPath === '/' || rawPath === '/index.html') {
+      page ??= renderWatchPage(options.title ?? 'Joules watch');
       return send(res, 200, 'text/html; charset=utf-8', page, pageHeaders);
+    }
     if (rawPath === '/api/status') return json(res, await stream.tick());
     if (rawPath === '/api/experiments') return json(res, await stream.read(() => experimentsPage(state, url)));
     if (rawPath === '/api/results') return json(res, await stream.read(() => resultsPage(state, url)));
