@@ -56,6 +56,7 @@ export function ratePoints(sync: SearchPoint, top: SearchPoint, verdicts: Verdic
         model: sync.model,
         config,
         context: sync.context,
+        ...(sync.server !== undefined && { server: sync.server }),
         load: rate,
         role: 'rate',
         factors: { ...sync.factors, ...factors, 'load.concurrency': null },

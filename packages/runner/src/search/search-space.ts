@@ -1,4 +1,5 @@
-import type { SearchSpec, SuiteExperiment } from '@joules/config';
+import { type SearchSpec, type SuiteExperiment, startsServer } from '@joules/config';
+import { serverKey } from '@joules/launcher';
 
 /** One point of a search: a model × configuration, run for every cycle of the suite. */
 export interface SearchPoint {
@@ -8,6 +9,11 @@ export interface SearchPoint {
   config: string;
   /** The setting of every axis but the bisected one (and the model): points of one context differ only in load. */
   context: string;
+  /**
+   * What needs a server of its own (launcher's serverKey: command with its args, model, GPUs, host,
+   * environment); '' or absent when the engine starts none. The strategy finishes one setting first.
+   */
+  server?: string;
   /** The bisected axis' value; null when nothing is bisected. */
   load: number | null;
   /** Saturation: which probe this point is; a derived rate point says `rate`. */
@@ -83,6 +89,7 @@ export function searchSpace(experiments: readonly SuiteExperiment[], spec: Searc
       model: e.model,
       config: e.config_name,
       context: JSON.stringify([e.model, ...rest]),
+      server: startsServer(e.experiment) && e.experiment.server.url === null ? serverKey(e.experiment) : '',
       load,
       ...(role && { role }),
       factors,

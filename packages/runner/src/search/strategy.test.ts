@@ -141,6 +141,86 @@ describe('bisection strategy', () => {
   });
 });
 
+describe('one server setting at a time', () => {
+  /** contexts × loads points, context c on server setting `s<c % servers>`. */
+  const served = (contexts: number, loads: number, servers: number) =>
+    space(contexts, loads).map((p) => ({ ...p, server: `s${Number(p.factors.ctx) % servers}` }));
+  /** How often consecutive runs change server setting (each change is a server restart). */
+  const switches = (order: string[], points: SearchPoint[]) =>
+    order.filter(
+      (id, i) => i > 0 && points.find((p) => p.id === id)!.server !== points.find((p) => p.id === order[i - 1])!.server,
+    ).length;
+
+  it('bisection finishes one setting before the next, and picks the grid best point with no more runs', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 4 }),
+        fc.integer({ min: 1, max: 10 }),
+        fc.integer({ min: 1, max: 3 }),
+        fc.array(fc.integer({ min: -1, max: 9 }), { minLength: 4, maxLength: 4 }),
+        fc.array(fc.double({ min: 0.1, max: 10, noNaN: true }), { minLength: 4, maxLength: 4 }),
+        fc.nat(1000),
+        (contexts, loads, servers, limits, scales, seed) => {
+          const points = served(contexts, loads, servers);
+          const land = monotone(limits, scales);
+          const bisect = drive(points, land, spec({ seed }));
+          const grid = drive(points, land, spec({ seed, strategy: 'grid', bisect: null }));
+          const settings = new Set(points.map((p) => p.server)).size;
+          expect(switches(bisect.order, points)).toBe(settings - 1);
+          expect(switches(grid.order, points)).toBe(settings - 1);
+          expect(bisect.result.chosen?.id ?? null).toBe(grid.result.chosen?.id ?? null);
+          expect(bisect.order.length).toBeLessThanOrEqual(contexts * Math.ceil(Math.log2(loads + 1)));
+          expect(new Set(bisect.order).size).toBe(bisect.order.length);
+        },
+      ),
+    );
+  });
+
+  it('is deterministic and the same seed orders the settings the same way', () => {
+    const points = served(4, 6, 2);
+    const land = monotone([1, 3, 5, 0], [1, 1, 1, 1]);
+    const a = drive(points, land, spec({ seed: 3 })).order;
+    expect(drive(points, land, spec({ seed: 3 })).order).toEqual(a);
+    expect(switches(a, points)).toBe(1);
+  });
+
+  it('saturation: both probes and the rates of one setting before the next setting', () => {
+    const points: SearchPoint[] = ['a', 'b'].flatMap((s) =>
+      (['sync', 'throughput'] as const).map((role) => ({
+        id: `m::${s}__${role}`,
+        model: 'm',
+        config: `${s}__${role}`,
+        context: s,
+        server: s,
+        load: null,
+        role,
+        factors: { 'server.args': s },
+      })),
+    );
+    const rate = (p: SearchPoint) => (p.role === 'sync' ? 1 : p.role === 'throughput' ? 9 : p.load!);
+    const order: string[] = [];
+    const verdicts = new Map<string, Verdict>();
+    const s = spec({
+      strategy: 'saturation',
+      bisect: null,
+      saturation: { rates: 2, concurrency: 8, pattern: 'constant' },
+    });
+    for (let i = 0; i < 20; i++) {
+      const step = strategyStep(points, verdicts, s);
+      for (const d of step.derived) if (!points.some((p) => p.id === d.point.id)) points.push(d.point);
+      if (step.done) break;
+      for (const id of step.propose) {
+        order.push(id);
+        const p = points.find((q) => q.id === id)!;
+        verdicts.set(id, { met: true, objective: 1, means: { serving_requests_per_s: rate(p) }, cycles: 1 });
+      }
+    }
+    expect(order).toHaveLength(8);
+    expect(switches(order, points)).toBe(1);
+    expect(points.filter((p) => p.role === 'rate').every((p) => p.server === p.context)).toBe(true);
+  });
+});
+
 describe('saturation sweep strategy', () => {
   const probes: SearchPoint[] = [
     { id: 'm::sync', model: 'm', config: 'sync', context: 'x', load: null, role: 'sync', factors: {} },
