@@ -1,3 +1,4 @@
+import { describeSample, studentTQuantile } from '@joules/metrics';
 import { describe, expect, it } from 'vitest';
 import { ChartAggregates, MAX_CHART_GROUPS } from './chart-data.js';
 import type { ParsedResult } from './result-row.js';
@@ -57,5 +58,57 @@ describe('ChartAggregates', () => {
     expect(top).toMatchObject({ factor: { field: 'config_name' }, per: 'configuration', omitted: 10 });
     expect(top.groups).toHaveLength(MAX_CHART_GROUPS);
     expect(Math.max(...top.groups.map((g) => g.mean))).toBe(1000 - 10);
+  });
+
+  it("each group's 95 % interval is Student t over its rows (per configuration, and pooled per value)", () => {
+    // Reference: the textbook formula with the t quantile computed afresh, and describeSample over the raw rows.
+    const reference = (xs: number[]) => {
+      const n = xs.length;
+      const mean = xs.reduce((a, b) => a + b, 0) / n;
+      const sd = Math.sqrt(xs.reduce((a, x) => a + (x - mean) ** 2, 0) / (n - 1));
+      const half = (studentTQuantile(0.975, n - 1) * sd) / Math.sqrt(n);
+      return [mean - half, mean + half];
+    };
+    const rows: Record<string, number[]> = { b1: [0.51, 0.49, 0.53, 0.5, 0.47], b2: [0.3, 0.34], b4: [0.2] };
+    const chart = new ChartAggregates();
+    for (const [config, values] of Object.entries(rows))
+      for (const v of values) chart.add(row('org/tiny', config, v, [Number(config.slice(1)), 'fp32', 1, 32]));
+    const groups = new Map(chart.chart().groups.map((g) => [g.x, g]));
+    for (const [config, values] of Object.entries(rows)) {
+      const g = groups.get(Number(config.slice(1)))!;
+      const ref = describeSample(values);
+      expect(g.n).toBe(values.length);
+      expect(g.mean).toBeCloseTo(ref.mean!, 12);
+      if (values.length < 2) expect([g.ci95_low, g.ci95_high]).toEqual([null, null]);
+      else {
+        const [low, high] = reference(values);
+        expect(g.ci95_low!).toBeCloseTo(low!, 10);
+        expect(g.ci95_high!).toBeCloseTo(high!, 10);
+        expect(g.ci95_low!).toBeCloseTo(ref.ci95_low!, 12);
+      }
+    }
+    // 5 cycles: t_{0.975,4} = 2.776 (tables), not the normal 1.96.
+    const b1 = groups.get(1)!;
+    const sd = describeSample(rows.b1!).std!;
+    expect((b1.ci95_high! - b1.mean) / (sd / Math.sqrt(5))).toBeCloseTo(2.776, 3);
+
+    // Past MAX_CHART_GROUPS, per value: the interval over every row of every configuration of that value.
+    const many = new ChartAggregates();
+    const byValue = new Map<number, number[]>();
+    for (let c = 0; c < 2 * MAX_CHART_GROUPS; c++)
+      for (const cycle of [1, 2, 3]) {
+        const batch = 2 ** (c % 4);
+        const v = 1 / batch + 0.01 * ((c * 7 + cycle * 3) % 11);
+        many.add(row('org/m', `cfg-${c}`, v, [batch, 'fp32', 1, null]));
+        byValue.set(batch, [...(byValue.get(batch) ?? []), v]);
+      }
+    const pooled = many.chart();
+    expect(pooled.per).toBe('value');
+    for (const g of pooled.groups) {
+      const ref = describeSample(byValue.get(g.x as number)!);
+      expect(g.n).toBe(ref.n);
+      expect(g.ci95_low!).toBeCloseTo(ref.ci95_low!, 10);
+      expect(g.ci95_high!).toBeCloseTo(ref.ci95_high!, 10);
+    }
   });
 });

@@ -1,3 +1,4 @@
+import { pooledMoments, type SampleMoments, statisticsOf } from '@joules/metrics/stats';
 import { FACTOR_CANDIDATES, isQuantitative, type ParsedResult } from './result-row.js';
 
 /** The factor on the chart's x axis. */
@@ -6,7 +7,11 @@ export interface Factor {
   type: 'quantitative' | 'nominal';
 }
 
-/** One mark of the chart: J/token of a model at one x, over its rows (cycles, and configurations when `per` is `value`). */
+/**
+ * One mark of the chart: J/token of a model at one x, over its rows (cycles, and configurations
+ * when `per` is `value`): mean, 95 % interval of the mean (Student t over the rows; null under 2
+ * rows), lowest and highest row.
+ */
 export interface ChartGroup {
   /** Stable id of the mark (model and x): a delta replaces the group of the same key. */
   key: string;
@@ -17,6 +22,8 @@ export interface ChartGroup {
   n: number;
   configs: number;
   mean: number;
+  ci95_low: number | null;
+  ci95_high: number | null;
   min: number;
   max: number;
 }
@@ -42,11 +49,10 @@ interface ConfigInfo {
   /** J/token by model. */
   cells: Map<string, Cell>;
 }
-interface Cell {
+/** J/token of a model × configuration: its moments (n, mean, Σ (x − mean)², updated one row at a time) and extremes. */
+interface Cell extends SampleMoments {
   model: string;
   config: string;
-  n: number;
-  sum: number;
   min: number;
   max: number;
 }
@@ -67,21 +73,18 @@ export class ChartAggregates {
       this.#configs.set(row.config, info);
     } else for (let i = 0; i < row.factors.length; i++) if (info.values[i] !== row.factors[i]) info.mixed[i] = true;
     if (row.perToken === null) return;
+    const v = row.perToken;
     const cell = info.cells.get(row.model);
     if (!cell)
-      info.cells.set(row.model, {
-        model: row.model,
-        config: row.config,
-        n: 1,
-        sum: row.perToken,
-        min: row.perToken,
-        max: row.perToken,
-      });
+      info.cells.set(row.model, { model: row.model, config: row.config, n: 1, mean: v, squares: 0, min: v, max: v });
     else {
+      // Welford's update: the mean and Σ (x − mean)² without keeping the rows.
       cell.n++;
-      cell.sum += row.perToken;
-      cell.min = Math.min(cell.min, row.perToken);
-      cell.max = Math.max(cell.max, row.perToken);
+      const delta = v - cell.mean;
+      cell.mean += delta / cell.n;
+      cell.squares += delta * (v - cell.mean);
+      cell.min = Math.min(cell.min, v);
+      cell.max = Math.max(cell.max, v);
     }
   }
 
@@ -114,7 +117,7 @@ export class ChartAggregates {
       if (d >= 2 && d * models <= MAX_CHART_GROUPS && d > (distinct[best] ?? 0)) best = i;
     });
     if (best >= 0) return { factor: factorOf(best), per: 'value', groups: this.#byValue(cells, best), omitted: 0 };
-    const lowest = cells.sort((a, b) => a.sum / a.n - b.sum / b.n).slice(0, MAX_CHART_GROUPS);
+    const lowest = cells.sort((a, b) => a.mean - b.mean).slice(0, MAX_CHART_GROUPS);
     return {
       factor: CONFIG_FACTOR,
       per: 'configuration',
@@ -136,38 +139,48 @@ export class ChartAggregates {
 
   #group(c: Cell, factor: number): ChartGroup {
     const x = factor >= 0 ? (this.#configs.get(c.config)?.values[factor] ?? c.config) : c.config;
-    const mean = c.sum / c.n;
-    return { key: `${c.model}\n${x}`, model: shortName(c.model), x, n: c.n, configs: 1, mean, min: c.min, max: c.max };
+    return groupOf(c.model, x, 1, c, c.min, c.max);
   }
 
   #byValue(cells: readonly Cell[], factor: number): ChartGroup[] {
-    const out = new Map<string, ChartGroup & { sum: number }>();
+    const out = new Map<string, { model: string; x: string | number; cells: Cell[] }>();
     for (const c of cells) {
       const x = this.#configs.get(c.config)?.values[factor] ?? c.config;
       const key = `${c.model}\n${x}`;
       const g = out.get(key);
-      if (!g)
-        out.set(key, {
-          key,
-          model: shortName(c.model),
-          x,
-          n: c.n,
-          configs: 1,
-          sum: c.sum,
-          mean: 0,
-          min: c.min,
-          max: c.max,
-        });
-      else {
-        g.n += c.n;
-        g.configs++;
-        g.sum += c.sum;
-        g.min = Math.min(g.min, c.min);
-        g.max = Math.max(g.max, c.max);
-      }
+      if (!g) out.set(key, { model: c.model, x, cells: [c] });
+      else g.cells.push(c);
     }
-    return [...out.values()].map(({ sum, ...g }) => ({ ...g, mean: sum / g.n }));
+    return [...out.values()].map((g) => {
+      const min = g.cells.reduce((lo, c) => Math.min(lo, c.min), Number.POSITIVE_INFINITY);
+      const max = g.cells.reduce((hi, c) => Math.max(hi, c.max), Number.NEGATIVE_INFINITY);
+      return groupOf(g.model, g.x, g.cells.length, pooledMoments(g.cells), min, max);
+    });
   }
+}
+
+/** A chart group from its rows' moments: the mean and its 95 % interval (statisticsOf: Student t). */
+function groupOf(
+  model: string,
+  x: string | number,
+  configs: number,
+  m: SampleMoments,
+  min: number,
+  max: number,
+): ChartGroup {
+  const s = statisticsOf(m.n, m.mean, m.squares);
+  return {
+    key: `${model}\n${x}`,
+    model: shortName(model),
+    x,
+    n: m.n,
+    configs,
+    mean: m.mean,
+    ci95_low: s.ci95_low,
+    ci95_high: s.ci95_high,
+    min,
+    max,
+  };
 }
 
 function factorOf(i: number): Factor {

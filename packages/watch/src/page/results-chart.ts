@@ -2,8 +2,9 @@ import type { ChartData, Factor } from '../chart-data.js';
 
 /**
  * J/token against the factor the suite varies, one colour per model: a point at the mean of each
- * chart group (ChartGroup) and a rule from its lowest to its highest row. The data is the named
- * dataset `groups`: the page sets `datasets.groups` from the status and its deltas.
+ * chart group (ChartGroup), a bar over its 95 % interval (Student t; groups of one row have none)
+ * and a thin rule from its lowest to its highest row. The data is the named dataset `groups`: the
+ * page sets `datasets.groups` from the status and its deltas.
  */
 export function resultsChartSpec(factor: Factor, per: ChartData['per']): Record<string, unknown> {
   const x = {
@@ -21,15 +22,20 @@ export function resultsChartSpec(factor: Factor, per: ChartData['per']): Record<
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: 'Energy per token as recorded',
-      subtitle: `against ${factor.field}: the mean of ${over}, the rule spans them`,
+      subtitle: `against ${factor.field}: the mean of ${over}; bar: its 95 % interval (Student t), thin rule: lowest to highest`,
     },
     width: 560,
     height: 300,
     data: { name: 'groups' },
     layer: [
       {
-        mark: { type: 'rule', strokeWidth: 2, opacity: 0.6 },
+        mark: { type: 'rule', strokeWidth: 1, opacity: 0.35 },
         encoding: { x, color, y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' } },
+      },
+      {
+        transform: [{ filter: 'isValid(datum.ci95_low) && isValid(datum.ci95_high)' }],
+        mark: { type: 'rule', strokeWidth: 4, opacity: 0.7, strokeCap: 'round' },
+        encoding: { x, color, y: { field: 'ci95_low', type: 'quantitative' }, y2: { field: 'ci95_high' } },
       },
       {
         mark: { type: 'point', filled: true, size: 60 },
@@ -43,6 +49,8 @@ export function resultsChartSpec(factor: Factor, per: ChartData['per']): Record<
             { field: 'n', title: 'rows' },
             { field: 'configs', title: 'configurations' },
             { field: 'mean', format: '.3g' },
+            { field: 'ci95_low', title: '95 % CI low', format: '.3g' },
+            { field: 'ci95_high', title: '95 % CI high', format: '.3g' },
             { field: 'min', format: '.3g' },
             { field: 'max', format: '.3g' },
           ],
