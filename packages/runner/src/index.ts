@@ -9,6 +9,7 @@ export type { RunExperimentOptions } from './run-experiment.js';
 export { runExperiment } from './run-experiment.js';
 export { SEARCH_RESULT_FILE } from './search/run-search.js';
 export type { MeasuredPoint, SearchResult } from './search/search-outcome.js';
+export { type SearchProgress, searchProgress, searchSignature } from './search/search-progress.js';
 export type { PrunedPoint } from './search/search-space.js';
 export type { RunSuiteOptions } from './suite/run-suite.js';
 export { runSuite } from './suite/run-suite.js';

@@ -1,6 +1,5 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
-import { canonicalJson, type SearchSpec, type SuiteExperiment } from '@joules/config';
+import type { SearchSpec, SuiteExperiment } from '@joules/config';
 import { type BatchResult, closeServers } from '@joules/launcher';
 import { resumeSuite, writeJsonAtomic } from '@joules/tracker';
 import type { EventSink } from '../events.js';
@@ -11,6 +10,7 @@ import { tallySuite } from '../suite/tally-suite.js';
 import { derivedExperiments, experimentsByPoint } from './point-experiments.js';
 import { SearchLog } from './search-log.js';
 import { type SearchResult, searchResult } from './search-outcome.js';
+import { searchSignature } from './search-progress.js';
 import { type RoundOptions, runRound } from './search-round.js';
 import { pointState, readResultRows } from './search-rows.js';
 import { byContext, type PrunedPoint, type SearchPoint, searchSpace, type Verdict } from './search-space.js';
@@ -57,8 +57,7 @@ export async function runSearch(c: SearchRunContext): Promise<SuiteOutcome> {
     energyJ: 0,
     outcomes: new Map(),
   };
-  const signature = createHash('sha256').update(canonicalJson(spec)).digest('hex').slice(0, 12);
-  const log = await SearchLog.open(resultsDir, suite.name, signature);
+  const log = await SearchLog.open(resultsDir, suite.name, searchSignature(spec));
   const gridPoints =
     spec.strategy === 'saturation' ? byContext(points).length * (2 + spec.saturation.rates) : points.length;
   const done = items.filter((i) => journal.get(i.key)?.status === 'done').length;
