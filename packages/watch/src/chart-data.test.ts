@@ -14,6 +14,7 @@ function row(model: string, config: string, perToken: number, factors: Array<str
     totalJ: 1,
     seconds: 1,
     factors,
+    serving: null,
   };
 }
 

@@ -21,7 +21,27 @@ export const RESULT_FIELDS = [
   'energy_total_j',
   'energy_per_token_j',
   ...FACTOR_CANDIDATES,
+  // Serving rows (engine "server") only: decoded when the row's engine is "server".
+  'engine',
+  'load_concurrency',
+  'load_rate',
+  'serving_output_tokens_per_s',
+  'serving_ttft_p90_s',
+  'serving_tpot_p90_s',
+  'serving_energy_per_request_j',
 ] as const satisfies readonly ResultColumn[];
+
+/** A serving row's figures (engine "server"): what the throughput–latency curve and the Pareto front need. */
+export interface ServingFigures {
+  /** load_rate when set (requests/s), else load_concurrency. */
+  load: number | null;
+  loadKind: 'rate' | 'concurrency' | null;
+  /** Output tokens/s, p90 TTFT and TPOT (s), J per request. */
+  tps: number | null;
+  ttft: number | null;
+  tpot: number | null;
+  epr: number | null;
+}
 
 /** One recorded result as the watch keeps it: the columns the page, the chart and /metrics need. */
 export interface ResultRow {
@@ -39,12 +59,15 @@ export interface ResultRow {
 /** A row as read: with its values of FACTOR_CANDIDATES (in that order), which only the chart's per-configuration aggregates keep. */
 export interface ParsedResult extends ResultRow {
   factors: ReadonlyArray<string | number | null>;
+  /** Its serving figures, when its engine is "server" (else null). */
+  serving: ServingFigures | null;
 }
 
 /** Is a candidate factor a number (quantitative on a chart)? */
 export const isQuantitative = (field: string) => !NOMINAL.has(field);
 const QUANTITATIVE = FACTOR_CANDIDATES.map(isQuantitative);
 const FIRST_FACTOR = RESULT_FIELDS.indexOf(FACTOR_CANDIDATES[0]);
+const ENGINE = RESULT_FIELDS.indexOf('engine');
 
 class BadCell extends Error {}
 
@@ -117,9 +140,34 @@ export function toResultRow(cells: CsvCells, names: Interner): ParsedResult | un
       totalJ: numberAt(cells, 6),
       perToken: numberAt(cells, 7),
       factors,
+      serving: cells.text(ENGINE) === 'server' ? servingFigures(cells) : null,
     };
   } catch (error) {
     if (error instanceof BadCell) return undefined;
     throw error;
   }
+}
+
+/** A serving cell: null when empty or not a finite decimal (a serving figure never makes the row unreadable). */
+function figureAt(cells: CsvCells, slot: number): number | null {
+  try {
+    return numberAt(cells, slot);
+  } catch (error) {
+    if (error instanceof BadCell) return null;
+    throw error;
+  }
+}
+
+function servingFigures(cells: CsvCells): ServingFigures {
+  const at = (column: (typeof RESULT_FIELDS)[number]) => figureAt(cells, RESULT_FIELDS.indexOf(column));
+  const rate = at('load_rate');
+  const concurrency = at('load_concurrency');
+  return {
+    load: rate ?? concurrency,
+    loadKind: rate !== null ? 'rate' : concurrency !== null ? 'concurrency' : null,
+    tps: at('serving_output_tokens_per_s'),
+    ttft: at('serving_ttft_p90_s'),
+    tpot: at('serving_tpot_p90_s'),
+    epr: at('serving_energy_per_request_j'),
+  };
 }

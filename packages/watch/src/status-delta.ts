@@ -1,20 +1,42 @@
 import type { ChartData } from './chart-data.js';
+import type { ServingData } from './serving-data.js';
 import type { StateChanges, WatchState } from './watch-state.js';
 import { MAX_DELTA_EXPERIMENTS, RECENT, type WatchDelta, type WatchStatus } from './watch-status.js';
 
 const WHOLE = ['live', 'suite', 'progress', 'counts', 'running', 'power', 'error'] as const;
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+/** The items of `next` that changed (by key), or all of them (`replace`) when its head changed or an item is gone. */
+function keyedDelta<T extends { key: string }>(
+  prevHead: unknown,
+  head: unknown,
+  before: readonly T[],
+  items: T[],
+): { items: T[]; replace: boolean } | undefined {
+  if (!same(head, prevHead)) return { items, replace: true };
+  const old = new Map(before.map((g) => [g.key, JSON.stringify(g)]));
+  const changed = items.filter((g) => old.get(g.key) !== JSON.stringify(g));
+  const kept = new Set(items.map((g) => g.key));
+  if (before.some((g) => !kept.has(g.key))) return { items, replace: true };
+  return changed.length ? { items: changed, replace: false } : undefined;
+}
+
 /** The chart's groups that changed; all of them when the factor, the grouping or the set of groups changed. */
 function chartDelta(prev: ChartData, next: ChartData): WatchDelta['chart'] {
   const { groups, ...head } = next;
   const { groups: before, ...prevHead } = prev;
-  if (!same(head, prevHead)) return { ...head, groups, replace: true };
-  const old = new Map(before.map((g) => [g.key, JSON.stringify(g)]));
-  const changed = groups.filter((g) => old.get(g.key) !== JSON.stringify(g));
-  const kept = new Set(groups.map((g) => g.key));
-  if (before.some((g) => !kept.has(g.key))) return { ...head, groups, replace: true };
-  return changed.length ? { ...head, groups: changed, replace: false } : undefined;
+  const d = keyedDelta(prevHead, head, before, groups);
+  return d && { ...head, groups: d.items, replace: d.replace };
+}
+
+/** The serving points that changed (a new cycle moves a point; a new point may move its series' saturation and front). */
+function servingDelta(prev: ServingData | null, next: ServingData | null): WatchDelta['serving'] {
+  if (!next) return prev ? null : undefined;
+  const { points, ...head } = next;
+  if (!prev) return { ...head, points, replace: true };
+  const { points: before, ...prevHead } = prev;
+  const d = keyedDelta(prevHead, head, before, points);
+  return d && { ...head, points: d.items, replace: d.replace };
 }
 
 /**
@@ -48,5 +70,7 @@ export function statusDelta(
     );
   const chart = chartDelta(prev.chart, next.chart);
   if (chart) set('chart', chart);
+  const serving = servingDelta(prev.serving, next.serving);
+  if (serving !== undefined) set('serving', serving);
   return changed ? delta : undefined;
 }

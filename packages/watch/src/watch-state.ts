@@ -6,6 +6,7 @@ import { LiveRuns } from './live-runs.js';
 import { ProgressTally } from './progress-tally.js';
 import type { ResultRow } from './result-row.js';
 import { ResultStore } from './result-store.js';
+import { ServingAggregates } from './serving-data.js';
 import {
   type ExperimentStatus,
   type ExperimentView,
@@ -31,6 +32,8 @@ export class WatchState {
   readonly live = new LiveRuns();
   tally = new ProgressTally();
   chart = new ChartAggregates();
+  /** The serving rows' per-configuration figures (the throughput–latency curve, the Pareto front). */
+  serving = new ServingAggregates();
   /** Every result row, compact (the columns the page needs), in file order. */
   results = new ResultStore();
   /** Every row of failed_experiments.csv (each failed attempt). */
@@ -76,6 +79,7 @@ export class WatchState {
       result: (r) => {
         this.tally.addResult(r);
         this.chart.add(r);
+        this.serving.add(r);
         this.results.push(r);
         this.energyBySuite.set(r.suite ?? '', (this.energyBySuite.get(r.suite ?? '') ?? 0) + (r.totalJ ?? 0));
         if (!changes.reset) changes.results.push(r);
@@ -95,6 +99,7 @@ export class WatchState {
   #clear(): void {
     this.tally = new ProgressTally();
     this.chart = new ChartAggregates();
+    this.serving = new ServingAggregates();
     this.results = new ResultStore();
     this.failures = [];
     this.badRows = 0;

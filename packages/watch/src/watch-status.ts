@@ -1,6 +1,7 @@
 import type { Eta, FailureRow, ProgressSummary } from '@joules/tracker/follow';
 import type { ChartData, ChartGroup } from './chart-data.js';
 import type { LiveSuite, PowerReading } from './live-runs.js';
+import type { ServingData, ServingPoint } from './serving-data.js';
 import type { ExperimentView, ResultView } from './views.js';
 import type { WatchState } from './watch-state.js';
 
@@ -27,6 +28,8 @@ export interface WatchStatus {
   running: ExperimentView[];
   power: PowerReading[];
   chart: ChartData;
+  /** Serving rows (engine "server"): per configuration, the throughput–latency curve and the Pareto front (at most MAX_SERVING_POINTS); null when there are none. */
+  serving: ServingData | null;
   /** The latest RECENT results and failure rows, oldest first. */
   results: ResultView[];
   failures: FailureRow[];
@@ -57,6 +60,8 @@ export interface WatchDelta {
   experimentsChanged?: true;
   /** Groups new or changed; `replace`: the groups are all of them (the factor or grouping changed). */
   chart?: Omit<ChartData, 'groups'> & { groups: ChartGroup[]; replace: boolean };
+  /** Serving points new or changed; `replace`: the points are all of them (null: no serving rows any more). */
+  serving?: (Omit<ServingData, 'points'> & { points: ServingPoint[]; replace: boolean }) | null;
 }
 
 export const MAX_DELTA_EXPERIMENTS = 200;
@@ -77,6 +82,7 @@ export function buildStatus(
     running: state.running().slice(0, MAX_RUNNING),
     power: [...state.live.power.values()].sort((a, b) => a.device.localeCompare(b.device)),
     chart,
+    serving: state.serving.data(),
     results: state.results.slice(-RECENT).map((r) => state.resultView(r)),
     failures: state.failures.slice(-RECENT),
     error: meta.error,

@@ -30,7 +30,7 @@ export function replay(events: readonly StreamEvent[]): WatchStatus {
     if (event === 'status') status = structuredClone(data as WatchStatus);
     if (event !== 'delta' || !status) continue;
     const d = data as WatchDelta;
-    const { results, failures, experiments: _, experimentsChanged: __, chart, ...whole } = d;
+    const { results, failures, experiments: _, experimentsChanged: __, chart, serving, ...whole } = d;
     Object.assign(status, whole);
     if (results) status.results = [...status.results, ...results].slice(-50);
     if (failures) status.failures = [...status.failures, ...failures].slice(-50);
@@ -39,6 +39,13 @@ export function replay(events: readonly StreamEvent[]): WatchStatus {
       const byKey = new Map(replace ? [] : status.chart.groups.map((g) => [g.key, g]));
       for (const g of groups) byKey.set(g.key, g);
       status.chart = { ...head, groups: [...byKey.values()] };
+    }
+    if (serving === null) status.serving = null;
+    else if (serving) {
+      const { points, replace, ...head } = serving;
+      const byKey = new Map(replace || !status.serving ? [] : status.serving.points.map((p) => [p.key, p]));
+      for (const p of points) byKey.set(p.key, p);
+      status.serving = { ...head, points: [...byKey.values()] };
     }
   }
   if (!status) throw new Error('no status event');
