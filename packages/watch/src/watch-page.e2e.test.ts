@@ -46,6 +46,9 @@ describe.skipIf(!hasChromium)('the dashboard (slow)', () => {
     expect(await page.locator('#experiments tr[data-status="pending"]').count()).toBe(3);
     await page.evaluate(rendered);
     expect(await page.locator('#chart svg .mark-symbol.role-mark path').count()).toBe(3); // bs1, bs2, bs4
+    // A min–max rule per group, and a 95 % interval bar for bs1 (2 cycles; the others have one row).
+    expect(await page.locator('#chart svg .mark-rule.role-mark line').count()).toBe(4);
+    expect(await page.locator('#serving-section').isHidden()).toBe(true);
     expect(await page.locator('#results tr[data-id]').count()).toBe(4);
     const charts = (await page.evaluate('window.joulesWatch.chartUpdates')) as number;
 
@@ -75,6 +78,14 @@ describe.skipIf(!hasChromium)('the dashboard (slow)', () => {
     await page.waitForFunction(`window.joulesWatch.chartUpdates > ${charts}`);
     await page.evaluate(rendered);
     expect(await page.locator('#chart svg .mark-symbol.role-mark path').count()).toBe(3); // bs1 has a third cycle
+    const bs1 = (await watch.status()).chart.groups.find((g) => g.x === 1)!;
+    expect(bs1.n).toBe(3);
+    expect(bs1.ci95_low).toBeLessThan(bs1.mean);
+    expect(await page.locator('#chart svg .mark-rule.role-mark line').count()).toBe(4);
+    if (process.env.JOULES_WATCH_SCREENSHOTS)
+      await page
+        .locator('#chart')
+        .screenshot({ path: path.join(process.env.JOULES_WATCH_SCREENSHOTS, 'watch-chart.png') });
     expect(await page.locator(`#results tr[data-id="${entry.experimentId}"]`).count()).toBe(1);
     expect(await page.locator('#experiments tr[data-key]').count()).toBe(9);
     expect(await page.evaluate('[window.joulesWatch.statusUpdates, window.joulesWatch.deltaUpdates > 0]')).toEqual([

@@ -19,6 +19,7 @@ export function renderWatchPage(title: string): string {
 <h2>Running</h2><table id="running"></table>
 <h2>Live power</h2><table id="power"></table>
 <h2>Results as recorded</h2><div id="chart"></div><p class="muted" id="chart-note"></p>
+<section id="serving-section" hidden><h2>Serving sweep</h2><div id="serving"></div><p class="muted" id="serving-note"></p></section>
 <h2>Latest results</h2><p class="muted" id="results-note"></p><table id="results"></table>
 <h2>Failures</h2><p id="no-failures" class="muted">none</p><p class="muted" id="failures-note"></p><table id="failures"></table>
 <h2>Every experiment</h2>

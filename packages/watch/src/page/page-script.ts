@@ -1,12 +1,15 @@
 import { DEFAULT_PAGE } from '../api-pages.js';
 import { RECENT } from '../watch-status.js';
 import { PAGE_RENDER } from './page-render.js';
+import { servingChartSpec } from './serving-chart.js';
 
 /**
  * The dashboard's browser code (plain ES2020, no build step). It opens `/events`: the first
  * `status` event is the whole summary, each `delta` is applied to it (small fields replaced,
  * latest results and failures appended, chart groups merged by key, experiments patched by key
  * in the paged table), each `chart` event is the vega-lite spec (the data: the chart groups).
+ * Serving rows add the serving charts (servingChartSpec; the data: the status's serving points,
+ * merged by key from the deltas).
  * The experiments table is a page of `/api/experiments`. `window.joulesWatch` exposes counters
  * and the state for tests.
  */
@@ -16,7 +19,9 @@ export const PAGE_SCRIPT = `
   const q = token ? '?token=' + encodeURIComponent(token) : '';
   const RECENT = ${RECENT};
   const PAGE = ${DEFAULT_PAGE};
-  const w = (window.joulesWatch = { statusUpdates: 0, deltaUpdates: 0, chartUpdates: 0, status: null, chart: Promise.resolve(null) });
+  const w = (window.joulesWatch = { statusUpdates: 0, deltaUpdates: 0, chartUpdates: 0, servingUpdates: 0, status: null,
+    chart: Promise.resolve(null), serving: Promise.resolve(null) });
+  const SERVING_SPEC = ${JSON.stringify(servingChartSpec())};
 ${PAGE_RENDER}
   let spec = null;
   const groups = new Map();
@@ -26,6 +31,18 @@ ${PAGE_RENDER}
     $('chart-note').textContent = c.omitted ? c.groups.length + ' configurations of lowest J/token drawn; ' + c.omitted + ' more not drawn' : '';
     w.chartUpdates++;
     w.chart = vegaEmbed('#chart', Object.assign({}, spec, { datasets: { groups: c.groups } }), { renderer: 'svg', actions: false }).then((r) => r.view);
+  }
+
+  const points = new Map();
+  function serving() {
+    const d = w.status && w.status.serving;
+    $('serving-section').hidden = !d;
+    if (!d) return;
+    const kind = d.load === 'rate' ? 'request rate' : d.load === 'concurrency' ? 'concurrency' : 'load';
+    $('serving-note').textContent = d.points.length + ' configurations, by ' + kind +
+      (d.omitted ? '; ' + d.omitted + ' more (the settings of highest J per request) not drawn' : '');
+    w.servingUpdates++;
+    w.serving = vegaEmbed('#serving', Object.assign({}, SERVING_SPEC, { datasets: { serving: d.points } }), { renderer: 'svg', actions: false }).then((r) => r.view);
   }
 
   // The experiments table: one page of /api/experiments, patched by the deltas' experiments.
@@ -78,8 +95,11 @@ ${PAGE_RENDER}
     w.statusUpdates++;
     groups.clear();
     for (const g of s.chart.groups) groups.set(g.key, g);
+    points.clear();
+    for (const p of s.serving ? s.serving.points : []) points.set(p.key, p);
     renderSummary(s);
     chart();
+    serving();
     load();
   }
   function onDelta(d) {
@@ -101,6 +121,15 @@ ${PAGE_RENDER}
       for (const g of changed) groups.set(g.key, g);
       s.chart = Object.assign(head, { groups: [...groups.values()] });
       chart();
+    }
+    if ('serving' in d) {
+      if (!d.serving || d.serving.replace) points.clear();
+      if (d.serving) {
+        const { points: changed, replace, ...head } = d.serving;
+        for (const p of changed) points.set(p.key, p);
+        s.serving = Object.assign(head, { points: [...points.values()] });
+      } else s.serving = null;
+      serving();
     }
   }
 

@@ -14,7 +14,7 @@ export function resultsChartSpec(factor: Factor, per: ChartData['per']): Record<
     ...(factor.type === 'nominal' && { sort: 'ascending' }),
     // The quantitative factors are counts >= 1 that suites step in powers (batch 1..128): a log axis
     // spreads them evenly instead of crowding the small ones at the left.
-    ...(factor.type === 'quantitative' && { scale: { type: 'log', base: 2 }, axis: { tickMinStep: 1 } }),
+    ...(factor.type === 'quantitative' && { scale: { type: 'log', base: 2, padding: 16 }, axis: { tickMinStep: 1 } }),
   };
   const color = { field: 'model', type: 'nominal', title: 'model' };
   const over = per === 'configuration' ? 'its cycles' : `every configuration of that ${factor.field}`;
@@ -22,7 +22,7 @@ export function resultsChartSpec(factor: Factor, per: ChartData['per']): Record<
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: 'Energy per token as recorded',
-      subtitle: `against ${factor.field}: the mean of ${over}; bar: its 95 % interval (Student t), thin rule: lowest to highest`,
+      subtitle: `against ${factor.field}: the mean of ${over}; bar: its 95 % interval (Student t, drawn within the rows' range), thin rule: lowest to highest`,
     },
     width: 560,
     height: 300,
@@ -33,9 +33,21 @@ export function resultsChartSpec(factor: Factor, per: ChartData['per']): Record<
         encoding: { x, color, y: { field: 'min', type: 'quantitative' }, y2: { field: 'max' } },
       },
       {
-        transform: [{ filter: 'isValid(datum.ci95_low) && isValid(datum.ci95_high)' }],
+        // A few cycles make a wide interval (t = 4.3 at 3): drawn within the rows' range, so that it
+        // cannot stretch the axis (below 0 J, say); the tooltip gives it whole.
+        transform: [
+          {
+            joinaggregate: [
+              { op: 'min', field: 'min', as: 'lo' },
+              { op: 'max', field: 'max', as: 'hi' },
+            ],
+          },
+          { filter: 'isValid(datum.ci95_low) && isValid(datum.ci95_high)' },
+          { calculate: 'max(datum.ci95_low, datum.lo)', as: 'ci_low_shown' },
+          { calculate: 'min(datum.ci95_high, datum.hi)', as: 'ci_high_shown' },
+        ],
         mark: { type: 'rule', strokeWidth: 4, opacity: 0.7, strokeCap: 'round' },
-        encoding: { x, color, y: { field: 'ci95_low', type: 'quantitative' }, y2: { field: 'ci95_high' } },
+        encoding: { x, color, y: { field: 'ci_low_shown', type: 'quantitative' }, y2: { field: 'ci_high_shown' } },
       },
       {
         mark: { type: 'point', filled: true, size: 60 },
