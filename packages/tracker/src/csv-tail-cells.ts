@@ -1,3 +1,5 @@
+import { COMMA } from './csv-bytes.js';
+
 /**
  * One record as CsvTail hands it to a visitor: its cells by slot (the `columns` asked for, in that
  * order), each decoded only when asked. Valid only during the call: keep what it returns, not it.
@@ -15,7 +17,16 @@ export interface CsvCells {
   decimal(slot: number): number | undefined;
   /** Every cell's text. */
   toArray(): string[];
+  /**
+   * False when the record surely does not hold `marker` (text without commas, quotes or newlines)
+   * anywhere, in any column: a test far cheaper than finding a cell far along the record (the
+   * record's bytes are searched natively; cells are found by scanning for commas). True when it
+   * does, or may (a record with quotes).
+   */
+  mayHold(marker: string): boolean;
 }
+
+const markers = new Map<string, Buffer>();
 
 /** A digit, `.`, `+`, `-`, `e` or `E`. */
 const isDecimalCode = (c: number) => (c >= 48 && c <= 57) || c === 46 || c === 43 || c === 45 || c === 101 || c === 69;
@@ -27,33 +38,101 @@ interface Latin1 {
 }
 
 /**
- * The cells of a record without quotes: byte ranges of the buffer being read. A cell whose bytes
- * are those of the same slot's last text (a model, a configuration, a suite repeated row after
- * row) is that string again, not a new one.
+ * The cells of a record without quotes: byte ranges of the buffer being read, found as they are
+ * first asked for (the record is scanned for commas only as far as the furthest cell asked: a
+ * reader that needs the first 30 of 130 columns never scans the rest). A cell whose bytes are
+ * those of the same slot's last text (a model, a configuration, a suite repeated row after row) is
+ * that string again, not a new one.
  */
 export class ByteCells implements CsvCells {
   buf: Buffer = Buffer.alloc(0);
   readonly starts: Int32Array;
   readonly ends: Int32Array;
   readonly #last: Array<string | undefined>;
+  /** Per column of the record: its slot, or -1; per slot: the (last) column that fills it, or -1. */
+  readonly #columnSlot: readonly number[];
+  readonly #slotColumn: Int32Array;
+  #from = 0;
+  #end = 0;
+  /** The next column to scan, and where it starts (past #end: the record has no more cells). */
+  #column = 0;
+  #next = 0;
+  /** mayHold's last search: where `text` is next in `buf` at or after `from` (-1: nowhere). */
+  readonly #marker = { text: '', bytes: Buffer.alloc(0), buf: Buffer.alloc(0), from: 0, at: -1 };
 
-  constructor(slots: number) {
+  constructor(slots: number, columnSlot: readonly number[]) {
     this.starts = new Int32Array(slots);
     this.ends = new Int32Array(slots);
     this.#last = new Array(slots).fill(undefined);
+    this.#columnSlot = columnSlot;
+    this.#slotColumn = new Int32Array(slots).fill(-1);
+    columnSlot.forEach((slot, column) => {
+      if (slot >= 0) this.#slotColumn[slot] = column;
+    });
   }
 
   get length(): number {
     return this.starts.length;
   }
 
-  /** No cell yet (the record lacks those not set after this). */
-  clear(): void {
+  /** The record [from, end) of `buf`, no cell found yet. */
+  begin(buf: Buffer, from: number, end: number): void {
+    this.buf = buf;
     this.starts.fill(0);
     this.ends.fill(0);
+    this.#from = from;
+    this.#end = end;
+    this.#column = 0;
+    this.#next = from;
+  }
+
+  /** Scan the record up to the column of `slot` (a slot the file lacks stays empty). */
+  #reach(slot: number): void {
+    const target = this.#slotColumn[slot]!;
+    if (target < this.#column) return;
+    const { buf, starts, ends } = this;
+    const end = this.#end;
+    const columnSlot = this.#columnSlot;
+    let column = this.#column;
+    let start = this.#next;
+    while (column <= target && start <= end) {
+      let i = start;
+      while (i < end && buf[i] !== COMMA) i++;
+      const s = columnSlot[column]!;
+      if (s >= 0) {
+        starts[s] = start;
+        ends[s] = i;
+      }
+      column++;
+      start = i + 1;
+    }
+    this.#column = start > end ? columnSlot.length : column;
+    this.#next = start;
+  }
+
+  mayHold(marker: string): boolean {
+    const m = this.#marker;
+    if (m.text !== marker || m.buf !== this.buf || m.from > this.#from || (m.at >= 0 && m.at < this.#from)) {
+      // The next place `marker` is at, searched once per buffer and marker while records pass it:
+      // a buffer without it is searched once natively, not once per record.
+      let bytes = markers.get(marker);
+      if (!bytes) {
+        bytes = Buffer.from(marker);
+        markers.set(marker, bytes);
+      }
+      Object.assign(m, {
+        text: marker,
+        bytes,
+        buf: this.buf,
+        from: this.#from,
+        at: this.buf.indexOf(bytes, this.#from),
+      });
+    }
+    return m.at >= 0 && m.at + m.bytes.length <= this.#end;
   }
 
   text(slot: number): string {
+    this.#reach(slot);
     const a = this.starts[slot]!;
     const b = this.ends[slot]!;
     if (a === b) return '';
@@ -71,6 +150,7 @@ export class ByteCells implements CsvCells {
   }
 
   decimal(slot: number): number | undefined {
+    this.#reach(slot);
     const a = this.starts[slot]!;
     const b = this.ends[slot]!;
     if (a === b) return undefined;
@@ -121,5 +201,9 @@ export class TextCells implements CsvCells {
 
   toArray(): string[] {
     return [...this.#cells];
+  }
+
+  mayHold(): boolean {
+    return true;
   }
 }

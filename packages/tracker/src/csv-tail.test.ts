@@ -97,6 +97,33 @@ describe('CsvTail', () => {
     );
   });
 
+  it('finds cells as they are asked for, in any order, short records included; mayHold tests the whole record', async () => {
+    const f = file();
+    const header = ['a', 'b', 'c', 'd', 'e'];
+    const rows = [
+      ['1', 'x', '', 'server', '5'],
+      ['2', 'y'],
+      ['3', 'z', 'w', 'transformers', ''],
+      ['4', 'q,uoted', 'v', 'server', '6'],
+      ['5', 'u', 'v', 'transformers', '7'],
+      ['6', 'u', 'v', 'server', '8'],
+    ];
+    await writeFile(f, csvLine(header) + rows.map(csvLine).join(''));
+    const seen: unknown[] = [];
+    await new CsvTail(f, { columns: ['e', 'a', 'd', 'missing'] }).readCells((cells) => {
+      const late = cells.mayHold('server') ? [cells.text(2), cells.decimal(0)] : null;
+      seen.push([cells.text(1), late, cells.text(3), cells.text(0), cells.mayHold('nowhere'), cells.toArray()]);
+    });
+    expect(seen).toEqual([
+      ['1', ['server', 5], '', '5', false, ['5', '1', 'server', '']],
+      ['2', null, '', '', false, ['', '2', '', '']],
+      ['3', null, '', '', false, ['', '3', 'transformers', '']],
+      ['4', ['server', 6], '', '6', true, ['6', '4', 'server', '']], // a record with quotes: may hold anything
+      ['5', null, '', '7', false, ['7', '5', 'transformers', '']],
+      ['6', ['server', 8], '', '8', false, ['8', '6', 'server', '']],
+    ]);
+  });
+
   it('waits for a torn last line, and a quoted newline not yet closed', async () => {
     const f = file();
     await writeFile(f, 'a,b\n1,2\n3,"x\ny');

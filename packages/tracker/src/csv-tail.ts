@@ -1,5 +1,5 @@
 import { type FileHandle, open } from 'node:fs/promises';
-import { COMMA, CR, isBlank, NEWLINE, parseRecord, QUOTE, quotedRecordEnd, splitPlain } from './csv-bytes.js';
+import { CR, isBlank, NEWLINE, parseRecord, QUOTE, quotedRecordEnd, splitPlain } from './csv-bytes.js';
 import { ByteCells, type CsvCells, TextCells } from './csv-tail-cells.js';
 
 /** Bytes kept from just before the offset: a file rewritten in place (not appended to) no longer has them there. */
@@ -44,8 +44,7 @@ export class CsvTail {
   #header: string[] = [];
   /** Per column of the file: its slot in the returned record, or -1. */
   #slots: number[] = [];
-  #lastSlot = -1;
-  #cells = new ByteCells(0);
+  #cells = new ByteCells(0, []);
 
   constructor(file: string, options: CsvTailOptions = {}) {
     this.file = file;
@@ -153,28 +152,10 @@ export class CsvTail {
     return { consumed: pos, stopped: nul >= 0 };
   }
 
-  /** The fast path: a record without quotes, [from, nl); the wanted cells as byte ranges (decoded when asked). */
+  /** The fast path: a record without quotes, [from, nl); its cells found as they are first asked for (ByteCells). */
   #plainRecord(buf: Buffer, from: number, nl: number): CsvCells {
-    const end = buf[nl - 1] === CR ? nl - 1 : nl;
-    const slots = this.#slots;
-    const last = this.#lastSlot;
-    const cells = this.#cells;
-    const { starts, ends } = cells;
-    cells.buf = buf;
-    cells.clear();
-    let start = from;
-    for (let column = 0; column <= last; column++) {
-      let i = start;
-      while (i < end && buf[i] !== COMMA) i++;
-      const slot = slots[column]!;
-      if (slot >= 0) {
-        starts[slot] = start;
-        ends[slot] = i;
-      }
-      if (i >= end) break;
-      start = i + 1;
-    }
-    return cells;
+    this.#cells.begin(buf, from, buf[nl - 1] === CR ? nl - 1 : nl);
+    return this.#cells;
   }
 
   /** A record parsed whole (the header, or one with quotes) → the header, or a record as returned. */
@@ -196,8 +177,7 @@ export class CsvTail {
     this.#header = cells;
     const wanted = this.#columns;
     this.#slots = cells.map((h, i) => (wanted ? wanted.indexOf(h) : i));
-    this.#lastSlot = this.#slots.reduce((last, s, i) => (s >= 0 ? i : last), -1);
-    this.#cells = new ByteCells(wanted?.length ?? cells.length);
+    this.#cells = new ByteCells(wanted?.length ?? cells.length, this.#slots);
   }
 
   #reset(ino: number | undefined): void {
@@ -206,6 +186,5 @@ export class CsvTail {
     this.#guard = Buffer.alloc(0);
     this.#header = [];
     this.#slots = [];
-    this.#lastSlot = -1;
   }
 }
