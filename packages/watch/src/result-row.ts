@@ -21,7 +21,8 @@ export const RESULT_FIELDS = [
   'energy_total_j',
   'energy_per_token_j',
   ...FACTOR_CANDIDATES,
-  // Serving rows (engine "server") only: decoded when the row's engine is "server".
+  // Serving rows (engine "server") only: found and decoded only in a record that holds "server"
+  // somewhere (a native search of its bytes), so other rows are never scanned this far.
   'engine',
   'load_concurrency',
   'load_rate',
@@ -140,7 +141,7 @@ export function toResultRow(cells: CsvCells, names: Interner): ParsedResult | un
       totalJ: numberAt(cells, 6),
       perToken: numberAt(cells, 7),
       factors,
-      serving: cells.text(ENGINE) === 'server' ? servingFigures(cells) : null,
+      serving: cells.mayHold('server') && cells.text(ENGINE) === 'server' ? servingFigures(cells) : null,
     };
   } catch (error) {
     if (error instanceof BadCell) return undefined;
