@@ -58,6 +58,8 @@ interface Cell extends SampleMoments {
 }
 
 const shortName = (m: string) => m.split('/').at(-1) ?? m;
+/** 6 significant digits: an interval's bounds need no more (and the status stays small). */
+const sig6 = (v: number | null) => (v === null ? null : Number(v.toPrecision(6)));
 const CONFIG_FACTOR: Factor = { field: 'config_name', type: 'nominal' };
 
 /** Per configuration and per model × configuration aggregates of the result rows, added one at a time. */
@@ -176,8 +178,8 @@ function groupOf(
     n: m.n,
     configs,
     mean: m.mean,
-    ci95_low: s.ci95_low,
-    ci95_high: s.ci95_high,
+    ci95_low: sig6(s.ci95_low),
+    ci95_high: sig6(s.ci95_high),
     min,
     max,
   };
