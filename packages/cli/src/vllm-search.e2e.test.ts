@@ -134,9 +134,10 @@ describe.skipIf(unavailable !== undefined && !required)('search suites with a re
     // cycled (prompt_reuse), the same in both runs. The figure is noise-bound on this 2-core host
     // shared with other jobs: single runs at 32 users gave 1454 and 2706 tok/s, the probe 2155 and
     // 3358 in two sweeps (the server's batch was not even full: the client's streaming work competes
-    // with it); with 3 cycles the means were still 37-47 % apart, inside their CIs. So both run 3 cycles, and the sweep's maximum (mean over cycles) must be within
-    // 10 % of the reference's mean, or the difference within their 95 % intervals (Student t)
-    // combined: not distinguishable from the closed loop's saturated throughput.
+    // with it); with 3 cycles the means were still 37-47 % apart, inside their CIs. So both run 3
+    // cycles, and the sweep's maximum (mean over cycles) must be within 10 % of the reference's
+    // mean, or the difference within their 95 % intervals (Student t) combined: not
+    // distinguishable from the closed loop's saturated throughput.
     const vllm = await startVllm(['--max-num-seqs', '8']);
     const server = `{ url: ${JSON.stringify(vllm.url)}, extra_body: { ignore_eos: true } }`;
     const base = `  engine: server\n  server: ${server}\n  load: { duration_s: 5, prompt_reuse: true, warmup_requests: 4 }\n${common(512)}`;
