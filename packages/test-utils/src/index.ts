@@ -9,6 +9,7 @@ export {
   useFakeNvml,
 } from './fake-nvml.js';
 export { alive, processesWithEnv, stillAlive, treeOf, workersOf } from './processes.js';
+export { CYCLES, LOADS, SETTINGS, servingConfig, servingRow, servingRows, writeServingRows } from './serving-rows.js';
 export { type SlurmCluster, slurmUnavailable, startSlurmCluster, stopSlurmClusters } from './slurm-cluster.js';
 export {
   VLLM_CPU_ENV,

@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
+import { LOADS, SETTINGS, servingRow, servingRows, writeServingRows } from '@joules/test-utils';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOADS, SETTINGS, servingRow, servingRows, writeServingRows } from './__fixtures__/serving-rows.js';
 import { startWatch, type WatchServer } from './index.js';
 import type { ServingPoint } from './serving-data.js';
 

@@ -2,17 +2,10 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describeSample, type ResultRecord } from '@joules/metrics';
+import { LOADS, SETTINGS, servingConfig, servingRow, servingRows, writeServingRows } from '@joules/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listen, parseEvents, replay } from './__fixtures__/event-stream.js';
 import { makeResultsFolder } from './__fixtures__/results-folder.js';
-import {
-  LOADS,
-  SETTINGS,
-  servingConfig,
-  servingRow,
-  servingRows,
-  writeServingRows,
-} from './__fixtures__/serving-rows.js';
 import { startWatch, type WatchDelta, type WatchServer, type WatchStatus } from './index.js';
 import type { ParsedResult } from './result-row.js';
 import { MAX_SERVING_POINTS, ServingAggregates, type ServingPoint } from './serving-data.js';

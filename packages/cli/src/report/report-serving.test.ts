@@ -1,63 +1,17 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { describeSample, RESULT_COLUMNS, type ResultRecord } from '@joules/metrics';
-import { csvLine, resultsLayout } from '@joules/tracker';
+import { describeSample, type ResultRecord } from '@joules/metrics';
+import { LOADS, SETTINGS, servingRows, writeServingRows } from '@joules/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { report } from '../commands/report.js';
 import { captureOutput } from '../output.js';
 import { chartData, hasChromium, marksPerChart, openReport } from './__fixtures__/report-page.js';
 
-// A serving sweep as `joules suite` writes it: 2 server settings (max_num_seqs 4 and 16) × closed-loop
-// concurrency 1..32 × 2 cycles, engine "server". batch_size is 8 in every row (a setting the server
-// never used): the report must not chart it. Throughput grows with load until the server's batch
-// is full, then falls a little; TTFT queues past it; energy per request falls with load then rises.
-const SETTINGS = [4, 16];
-const LOADS = [1, 2, 4, 8, 16, 32];
-
-function row(i: number, seqs: number, c: number, cycle: number): ResultRecord {
-  const r = Object.fromEntries(RESULT_COLUMNS.map((k) => [k, null])) as ResultRecord;
-  const busy = Math.min(c, seqs);
-  const wobble = 1 + (cycle === 1 ? -0.03 : 0.03);
-  const tps = 38 * busy * (1 - 0.015 * Math.max(0, c - seqs)) * wobble;
-  const ttft = (0.04 + 0.006 * busy + 0.09 * Math.max(0, c / seqs - 1)) * wobble;
-  const tpot = (0.02 + 0.0015 * busy) * wobble;
-  const perRequest = (55 / busy + 4 + 0.4 * Math.max(0, c - seqs)) * (2 - wobble);
-  return {
-    ...r,
-    experiment_id: String(i).padStart(6, '0'),
-    config_name: `server.max_num_seqs-${seqs}__load.concurrency-${c}`,
-    model_name: 'org/tiny-llama',
-    suite: 'serving-sweep',
-    cycle_id: cycle,
-    task_type: 'text_generation',
-    num_processes: 1,
-    batch_size: 8,
-    precision: 'bf16',
-    engine: 'server',
-    load_pattern: 'closed_loop',
-    load_concurrency: c,
-    throughput_tokens_per_s: tps,
-    energy_per_token_j: perRequest / 16,
-    energy_total_j: perRequest * 64,
-    latency_mean_s: ttft + 16 * tpot,
-    serving_requests: 64,
-    serving_errors: 0,
-    serving_output_tokens_per_s: tps,
-    serving_requests_per_s: tps / 16,
-    serving_ttft_p90_s: ttft,
-    serving_tpot_p90_s: tpot,
-    serving_energy_per_request_j: perRequest,
-    serving_goodput_share: 1,
-    energy_backend: 'codecarbon',
-    energy_estimated: true,
-    config_hash: `h-${seqs}-${c}`,
-  };
-}
-
-const rows: ResultRecord[] = [];
-for (const seqs of SETTINGS)
-  for (const c of LOADS) for (const cycle of [1, 2]) rows.push(row(rows.length + 1, seqs, c, cycle));
+// A serving sweep as `joules suite` writes it (@joules/test-utils servingRows): 2 server settings ×
+// closed-loop concurrency 1..32 × 2 cycles, engine "server". batch_size is 8 in every row (a setting
+// the server never used): the report must not chart it.
+const rows: ResultRecord[] = servingRows([1, 2]);
 
 let dir: string;
 let file: string;
@@ -66,10 +20,7 @@ beforeAll(async () => {
   dir = await mkdtemp(path.join(os.tmpdir(), 'joules-report-serving-'));
   const results = path.join(dir, 'results');
   await mkdir(results);
-  await writeFile(
-    resultsLayout(results).resultsCsv('text_generation'),
-    [csvLine(RESULT_COLUMNS), ...rows.map((r) => csvLine(RESULT_COLUMNS.map((c) => r[c])))].join(''),
-  );
+  await writeServingRows(results, rows);
   expect(await report({ cwd: dir, out: 'report.html', title: 'Serving sweep' }, captureOutput())).toBe(0);
   file = path.join(dir, 'report.html');
 });

@@ -3,8 +3,8 @@ import { RESULT_COLUMNS, type ResultRecord } from '@joules/metrics';
 import { csvLine, resultsLayout } from '@joules/tracker';
 
 /**
- * A serving sweep as `joules suite` writes it (rows built as the report's serving test builds
- * them): server settings (max_num_seqs) × closed-loop concurrency × cycles, engine "server",
+ * A serving sweep as `joules suite` writes it (shared by the report's and the watch's serving
+ * tests): server settings (max_num_seqs) × closed-loop concurrency × cycles, engine "server",
  * batch_size 8 in every row (a setting the server never used). Throughput grows with load until the
  * server's batch is full, then falls a little; TTFT queues past it; J per request falls with load,
  * then rises. Each cycle wobbles the figures by a few percent.
@@ -57,10 +57,10 @@ export function servingRow(i: number, seqs: number, c: number, cycle: number): R
 }
 
 /** Every row of the sweep (settings × loads × cycles). */
-export function servingRows(): ResultRecord[] {
+export function servingRows(cycles: readonly number[] = CYCLES): ResultRecord[] {
   const rows: ResultRecord[] = [];
   for (const seqs of SETTINGS)
-    for (const c of LOADS) for (const cycle of CYCLES) rows.push(servingRow(rows.length + 1, seqs, c, cycle));
+    for (const c of LOADS) for (const cycle of cycles) rows.push(servingRow(rows.length + 1, seqs, c, cycle));
   return rows;
 }
 
