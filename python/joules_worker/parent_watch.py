@@ -19,7 +19,10 @@ HOST_ENV = "JOULES_PARENT_HOST"
 ORPHAN_EXIT_CODE = 143  # as if terminated by SIGTERM
 
 
-def _alive(pid: int) -> bool:
+def pid_alive(pid: int) -> bool:
+    """Whether a process with this pid exists (another user's counts as alive)."""
+    if pid <= 0:
+        return False
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -40,7 +43,7 @@ def watch_parent(interval_s: float = 1.0) -> threading.Thread | None:
     def loop() -> None:
         while True:
             time.sleep(interval_s)
-            if not _alive(pid):
+            if not pid_alive(pid):
                 logger.error("the launching joules process (pid %d) is gone: exiting", pid)
                 os._exit(ORPHAN_EXIT_CODE)
 

@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from ..parent_watch import pid_alive
 from . import restore_files
 from .nvml_settings import (
     CLOCK_KEY,
@@ -77,7 +78,7 @@ class Stop:
 
         threading.Thread(target=read_stdin, name="gpu-guard-stdin", daemon=True).start()
         while not self.event.wait(0.2):
-            if os.getppid() != parent or not restore_files.alive(parent):
+            if os.getppid() != parent or not pid_alive(parent):
                 self.end("parent gone")
         return self.why[0]
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from ..atomic_files import write_json_atomic
+from ..parent_watch import pid_alive
 
 
 def path_of(directory: Path, index: int) -> Path:
@@ -27,18 +28,6 @@ def remove(directory: Path, index: int) -> None:
         path_of(directory, index).unlink()
 
 
-def alive(pid: int) -> bool:
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
-
-
 def entries(directory: Path) -> list[tuple[Path, dict[str, Any] | None]]:
     """Every restore file of the folder with its content (None: unreadable), by GPU index."""
     found = []
@@ -53,7 +42,7 @@ def entries(directory: Path) -> list[tuple[Path, dict[str, Any] | None]]:
 
 def leftovers(directory: Path) -> list[dict[str, Any]]:
     """The restore files whose guard is gone (their pid is not running)."""
-    return [d for _, d in entries(directory) if d is not None and not alive(int(d.get("pid", 0)))]
+    return [d for _, d in entries(directory) if d is not None and not pid_alive(int(d.get("pid", 0)))]
 
 
 def held_by_others(directory: Path, indices: list[int]) -> dict[int, int]:
@@ -63,6 +52,6 @@ def held_by_others(directory: Path, indices: list[int]) -> dict[int, int]:
         if d is None or int(d.get("index", -1)) not in indices:
             continue
         pid = int(d.get("pid", 0))
-        if pid != os.getpid() and alive(pid):
+        if pid != os.getpid() and pid_alive(pid):
             held[int(d["index"])] = pid
     return held
