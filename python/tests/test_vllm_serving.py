@@ -30,7 +30,7 @@ def run(url: str, out: Path, **load) -> dict:
         num_requests=24,
         warmup_requests=2,
         server__extra_body={"ignore_eos": True},
-        top__max_output_tokens=16,
+        top__max_output_tokens=32,
         energy__measure_power_secs=0.05,
         **load,
     )
@@ -55,4 +55,13 @@ def test_distinct_prompts_read_no_prefix_cache_hit_and_reuse_reads_some(tmp_path
     client_ttft = sum(x["ttft_s"] for x in requests) / len(requests)
     assert d["ttft_requests"] == 24 and 0 < d["ttft_mean_s"] <= client_ttft
     lines = (tmp_path / "distinct" / "server-metrics-rank-0.jsonl").read_text().splitlines()
-    assert len(lines) == d["samples"] >= 3 and max(json.loads(x)["running"] for x in lines) >= 1
+    assert len(lines) == d["samples"] >= 3
+    # the running gauge falls to 0 between the closed loop's batches (equal lengths: the 4 requests end
+    # together, and the next 4 wait on the client); on a loaded host a run's few reads can all land in
+    # those gaps, so the batch is looked for over the three runs' reads
+    reads = [
+        json.loads(x)
+        for run_ in ("distinct", "reuse", "again")
+        for x in (tmp_path / run_ / "server-metrics-rank-0.jsonl").read_text().splitlines()
+    ]
+    assert all(0 <= x["running"] <= 4 for x in reads) and max(x["running"] for x in reads) >= 1, reads
