@@ -57,6 +57,203 @@ class Dataset:
     revision: str | None = None
     """hub source: dataset revision"""
 
+    format: Literal["auto", "prompts", "sharegpt", "openai_chat"] = "auto"
+    """prompts: a prompt per record (column); sharegpt: {"conversations": [{"from": "human"|"gpt", "value"}, ...]} per record; openai_chat: {"messages": [{"role", "content"}, ...]} per record (a conversation: its first user turn is the prompt, its answer the dataset answer, its user turns a session); auto = by the first record's fields"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Input:
+    """
+    prompt lengths (tokens) drawn from this distribution; each prompt is built to its length from the dataset text with the model tokenizer; null = the dataset prompts as they are
+    """
+
+    distribution: Literal["fixed"]
+    value: float
+    """every length this"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Input1:
+    """
+    prompt lengths (tokens) drawn from this distribution; each prompt is built to its length from the dataset text with the model tokenizer; null = the dataset prompts as they are
+    """
+
+    distribution: Literal["uniform"]
+    mean: float
+    range_ratio: float
+    """uniform on [mean × (1 − range_ratio), mean × (1 + range_ratio)], vLLM's random dataset"""
+
+    min: float | None = None
+    """draws below are raised to this"""
+
+    max: float | None = None
+    """draws above are lowered to this"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Input2:
+    """
+    prompt lengths (tokens) drawn from this distribution; each prompt is built to its length from the dataset text with the model tokenizer; null = the dataset prompts as they are
+    """
+
+    distribution: Literal["normal"]
+    mean: float
+    std: float
+    min: float | None = None
+    """draws below are raised to this"""
+
+    max: float | None = None
+    """draws above are lowered to this"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Input3:
+    """
+    prompt lengths (tokens) drawn from this distribution; each prompt is built to its length from the dataset text with the model tokenizer; null = the dataset prompts as they are
+    """
+
+    distribution: Literal["lognormal"]
+    mean: float
+    """mean of the values (not of their logarithm)"""
+
+    std: float
+    """standard deviation of the values"""
+
+    min: float | None = None
+    """draws below are raised to this"""
+
+    max: float | None = None
+    """draws above are lowered to this"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Input4:
+    """
+    prompt lengths (tokens) drawn from this distribution; each prompt is built to its length from the dataset text with the model tokenizer; null = the dataset prompts as they are
+    """
+
+    distribution: Literal["histogram"]
+    file: str
+    """CSV of "value,weight" lines (a header line allowed), relative to the config file"""
+
+    min: float | None = None
+    """draws below are raised to this"""
+
+    max: float | None = None
+    """draws above are lowered to this"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Output:
+    """
+    answer lengths (tokens): drawn, or {distribution: dataset} for the length of the dataset answer (a conversation dataset); null = max_output_tokens for every request
+    """
+
+    distribution: Literal["fixed"]
+    value: float
+    """every length this"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Output1:
+    """
+    answer lengths (tokens): drawn, or {distribution: dataset} for the length of the dataset answer (a conversation dataset); null = max_output_tokens for every request
+    """
+
+    distribution: Literal["uniform"]
+    mean: float
+    range_ratio: float
+    """uniform on [mean × (1 − range_ratio), mean × (1 + range_ratio)], vLLM's random dataset"""
+
+    min: float | None = None
+    """draws below are raised to this"""
+
+    max: float | None = None
+    """draws above are lowered to this"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Output2:
+    """
+    answer lengths (tokens): drawn, or {distribution: dataset} for the length of the dataset answer (a conversation dataset); null = max_output_tokens for every request
+    """
+
+    distribution: Literal["normal"]
+    mean: float
+    std: float
+    min: float | None = None
+    """draws below are raised to this"""
+
+    max: float | None = None
+    """draws above are lowered to this"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Output3:
+    """
+    answer lengths (tokens): drawn, or {distribution: dataset} for the length of the dataset answer (a conversation dataset); null = max_output_tokens for every request
+    """
+
+    distribution: Literal["lognormal"]
+    mean: float
+    """mean of the values (not of their logarithm)"""
+
+    std: float
+    """standard deviation of the values"""
+
+    min: float | None = None
+    """draws below are raised to this"""
+
+    max: float | None = None
+    """draws above are lowered to this"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Output4:
+    """
+    answer lengths (tokens): drawn, or {distribution: dataset} for the length of the dataset answer (a conversation dataset); null = max_output_tokens for every request
+    """
+
+    distribution: Literal["histogram"]
+    file: str
+    """CSV of "value,weight" lines (a header line allowed), relative to the config file"""
+
+    min: float | None = None
+    """draws below are raised to this"""
+
+    max: float | None = None
+    """draws above are lowered to this"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Output5:
+    """
+    answer lengths (tokens): drawn, or {distribution: dataset} for the length of the dataset answer (a conversation dataset); null = max_output_tokens for every request
+    """
+
+    distribution: Literal["dataset"]
+    cap: int | None = None
+    """the dataset answer's length, at most this (and at most max_output_tokens)"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lengths:
+    """
+    token lengths of prompts and answers (issue 23)
+    """
+
+    input: Input | Input1 | Input2 | Input3 | Input4 | None = None
+    """prompt lengths (tokens) drawn from this distribution; each prompt is built to its length from the dataset text with the model tokenizer; null = the dataset prompts as they are"""
+
+    output: Output | Output1 | Output2 | Output3 | Output4 | Output5 | None = None
+    """answer lengths (tokens): drawn, or {distribution: dataset} for the length of the dataset answer (a conversation dataset); null = max_output_tokens for every request"""
+
+    enforce: Literal["auto", "min_tokens", "ignore_eos", "none"] = "auto"
+    """how a server is held to each drawn answer length: min_tokens (= max_tokens; vLLM), ignore_eos (vLLM), none (max_tokens only: an answer may end early); auto = min_tokens where the dialect has it, else none"""
+
+    seed: int | None = None
+    """seed of the draws; null = the experiment seed"""
+
 
 @dataclass(frozen=True, kw_only=True)
 class Batching:
@@ -289,6 +486,104 @@ class Server:
 
 
 @dataclass(frozen=True, kw_only=True)
+class ThinkTimeS:
+    """
+    pause between an answer and the next turn (s): a number, or a distribution of seconds
+    """
+
+    distribution: Literal["fixed"]
+    value: float
+    """every think time this"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThinkTimeS1:
+    """
+    pause between an answer and the next turn (s): a number, or a distribution of seconds
+    """
+
+    distribution: Literal["uniform"]
+    mean: float
+    range_ratio: float
+    """uniform on [mean × (1 − range_ratio), mean × (1 + range_ratio)], vLLM's random dataset"""
+
+    min: float | None = None
+    """draws below are raised to this"""
+
+    max: float | None = None
+    """draws above are lowered to this"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThinkTimeS2:
+    """
+    pause between an answer and the next turn (s): a number, or a distribution of seconds
+    """
+
+    distribution: Literal["normal"]
+    mean: float
+    std: float
+    min: float | None = None
+    """draws below are raised to this"""
+
+    max: float | None = None
+    """draws above are lowered to this"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThinkTimeS3:
+    """
+    pause between an answer and the next turn (s): a number, or a distribution of seconds
+    """
+
+    distribution: Literal["lognormal"]
+    mean: float
+    """mean of the values (not of their logarithm)"""
+
+    std: float
+    """standard deviation of the values"""
+
+    min: float | None = None
+    """draws below are raised to this"""
+
+    max: float | None = None
+    """draws above are lowered to this"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ThinkTimeS4:
+    """
+    pause between an answer and the next turn (s): a number, or a distribution of seconds
+    """
+
+    distribution: Literal["histogram"]
+    file: str
+    """CSV of "value,weight" lines (a header line allowed), relative to the config file"""
+
+    min: float | None = None
+    """draws below are raised to this"""
+
+    max: float | None = None
+    """draws above are lowered to this"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Sessions:
+    """
+    multi-turn sessions on the chat API: the load pattern starts sessions (closed_loop: concurrency simultaneous sessions; constant, poisson, bursty: session starts)
+    """
+
+    count: int | None = None
+    """measured sessions; with load.duration_s too, whichever comes first"""
+
+    turns: int | None = None
+    """user turns per session; null = each conversation's own (a conversation dataset), required with a prompt dataset (consecutive prompts make a session's turns)"""
+
+    think_time_s: float | ThinkTimeS | ThinkTimeS1 | ThinkTimeS2 | ThinkTimeS3 | ThinkTimeS4 = 0
+    """pause between an answer and the next turn (s): a number, or a distribution of seconds"""
+
+
+@dataclass(frozen=True, kw_only=True)
 class Load:
     """
     request load (engine "server")
@@ -325,13 +620,22 @@ class Load:
     """failed requests (HTTP errors, stalls, truncated streams) are kept and counted; the experiment fails when more than this share failed (or all did). 0.05: a stray failure stays data, while past 5 % the failed ones (the slowest, under overload) would bias latency and energy per request; raise it to keep the overloaded points of a rate sweep"""
 
     trace_file: str | None = None
-    """trace: JSONL of {"offset_s", "input_tokens"?, "output_tokens"?} (relative to the config file)"""
+    """trace: the arrivals, relative to the config file (trace_format says its layout)"""
+
+    trace_format: Literal["auto", "joules", "mooncake", "azure"] = "auto"
+    """joules: JSONL of {"offset_s", "input_tokens"?, "output_tokens"?}; mooncake: JSONL of {"timestamp" (ms), "input_length", "output_length", "hash_ids"?}; azure: the Azure LLM inference trace CSV (TIMESTAMP, ContextTokens, GeneratedTokens); auto = by the file's first record"""
 
     prompt_reuse: bool = False
     """false: every request a prompt of its own, the warm-up prompts apart (more requests than prompts is an error); true: cycle through the prompts (a prefix cache serves the repeats)"""
 
     shared_prefix_tokens: int | None = None
-    """prefix-sharing workload: every prompt starts with the same text of this many tokens; null = none"""
+    """prefix-sharing workload: every prompt starts with a shared text of this many tokens (one of shared_prefix_count), then its own suffix (a dataset prompt, or lengths.input tokens); null = none"""
+
+    shared_prefix_count: int = 1
+    """distinct shared prefixes; request i uses prefix i mod count (vLLM's prefix_repetition)"""
+
+    sessions: Sessions | None = None
+    """multi-turn sessions (chat API); null = single requests"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -362,6 +666,9 @@ class ExperimentConfig:
 
     dataset: Dataset
     """prompt source"""
+
+    lengths: Lengths
+    """token lengths of prompts and answers (issue 23)"""
 
     batching: Batching
     """batching strategy"""

@@ -26,20 +26,38 @@ export function configHash(config: Experiment): string {
 }
 
 /**
- * Sections added after results folders existed, left out of the hash while every key is null (their
- * default), so a configuration that does not use them keeps the hash it had (a results folder from
- * before resumes). `gpu` (issue 25).
+ * Keys added after results folders existed, left out of the hash while they hold their default, so
+ * a configuration that does not use them keeps the hash it had (a results folder from before
+ * resumes): `gpu` (issue 25); `lengths`, `dataset.format`, `load.trace_format`,
+ * `load.shared_prefix_count`, `load.sessions` (issue 23).
  */
-const LATE_SECTIONS = ['gpu'] as const;
+const LATE_KEYS: readonly [path: readonly string[], unset: unknown][] = [
+  [['gpu'], { power_limit_w: null, sm_clock_mhz: null }],
+  [['lengths'], { input: null, output: null, enforce: 'auto', seed: null }],
+  [['dataset', 'format'], 'auto'],
+  [['load', 'trace_format'], 'auto'],
+  [['load', 'shared_prefix_count'], 1],
+  [['load', 'sessions'], null],
+];
 
 function withoutUnsetLateSections(config: Record<string, unknown>): Record<string, unknown> {
-  let out = config;
-  for (const key of LATE_SECTIONS) {
-    const section = config[key];
-    if (section === undefined) continue;
-    if (section && typeof section === 'object' && Object.values(section).some((v) => v !== null)) continue;
-    if (out === config) out = { ...config };
-    delete out[key];
+  const out: Record<string, unknown> = { ...config };
+  for (const [path, unset] of LATE_KEYS) {
+    const parents = path.slice(0, -1);
+    let holder: Record<string, unknown> = out;
+    let ok = true;
+    for (const key of parents) {
+      const next = holder[key];
+      if (!next || typeof next !== 'object') {
+        ok = false;
+        break;
+      }
+      const copy = { ...(next as Record<string, unknown>) };
+      holder[key] = copy;
+      holder = copy;
+    }
+    const last = path.at(-1) as string;
+    if (ok && last in holder && canonicalJson(holder[last]) === canonicalJson(unset)) delete holder[last];
   }
   return out;
 }

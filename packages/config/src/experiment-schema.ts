@@ -12,11 +12,13 @@ import {
   TrafficSchema,
 } from './experiment-sections.js';
 import { GpuSchema } from './gpu-section.js';
+import { LengthsSchema } from './workload-section.js';
 
 export * from './energy-section.js';
 export * from './engines/server-sections.js';
 export * from './experiment-sections.js';
 export { GpuSchema, type GpuSettings } from './gpu-section.js';
+export * from './workload-section.js';
 
 /** `engine`: a name of the engine table (the first is the default), described by the table's summaries. */
 export const EngineSchema = z
@@ -53,6 +55,7 @@ export const ExperimentSchema = z
     max_input_tokens: positiveInt().default(128),
     max_output_tokens: positiveInt().default(32),
     min_output_tokens: z.int().nonnegative().default(0),
+    lengths: LengthsSchema.prefault({}),
     batch_size: positiveInt()
       .default(8)
       .describe('prompts per batch; with adaptive batching: the most prompts per batch'),

@@ -57,6 +57,12 @@ export const DatasetSchema = z
       .default(null)
       .describe('column holding the prompt; null = "prompt", else "text"'),
     revision: z.string().min(1).nullable().default(null).describe('hub source: dataset revision'),
+    format: z
+      .enum(['auto', 'prompts', 'sharegpt', 'openai_chat'])
+      .default('auto')
+      .describe(
+        'prompts: a prompt per record (column); sharegpt: {"conversations": [{"from": "human"|"gpt", "value"}, ...]} per record; openai_chat: {"messages": [{"role", "content"}, ...]} per record (a conversation: its first user turn is the prompt, its answer the dataset answer, its user turns a session); auto = by the first record\'s fields',
+      ),
   })
   .describe('prompt source');
 

@@ -18,7 +18,19 @@ export function resolveExperimentPaths(config: Experiment, baseDir: string): Exp
     : config.launch;
   const trace = config.load.trace_file;
   const load = trace === null ? config.load : { ...config.load, trace_file: path.resolve(baseDir, trace) };
-  return { ...config, model_name, dataset, launch, load };
+  const lengths = mapHistogramFiles(config.lengths, (f) => path.resolve(baseDir, f)) as Experiment['lengths'];
+  return { ...config, model_name, dataset, launch, load, lengths };
+}
+
+/** `lengths` with each histogram's `file` mapped (raw data too: anything not of that shape stays). */
+function mapHistogramFiles(lengths: unknown, f: (file: string) => string): unknown {
+  if (!isPlainObject(lengths)) return lengths;
+  const out: Record<string, unknown> = { ...lengths };
+  for (const key of ['input', 'output']) {
+    const d = out[key];
+    if (isPlainObject(d) && typeof d.file === 'string') out[key] = { ...d, file: f(d.file) };
+  }
+  return out;
 }
 
 /** `p` (relative to `from`) made relative to `to`, keeping a leading `./` so it still reads as a path. */
@@ -47,6 +59,7 @@ export function rebaseExperimentData(data: Record<string, unknown>, from: string
   if (isPlainObject(out.load) && typeof out.load.trace_file === 'string') {
     out.load = { ...out.load, trace_file: rebase(out.load.trace_file, from, to) };
   }
+  if (isPlainObject(out.lengths)) out.lengths = mapHistogramFiles(out.lengths, (f) => rebase(f, from, to));
   return out;
 }
 

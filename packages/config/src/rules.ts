@@ -6,6 +6,7 @@ import { SlurmSchema } from './experiment-sections.js';
 import { GPU_RULES } from './gpu-section.js';
 import { type Findings, problemText } from './problems.js';
 import { err, quotedList, type Rule, rule, setKeys, warn } from './rule.js';
+import { LENGTHS_RULES } from './workload-section.js';
 
 /** Backends an experiment on CPU may name: "auto" and every one that needs no GPU. */
 const cpuBackends = () => quotedList(['auto', ...ENERGY_BACKEND_NAMES.filter((n) => !backendTraits(n).needsGpus)]);
@@ -193,6 +194,7 @@ export const rules: readonly Rule[] = [
   }),
   // gpu.power_limit_w / gpu.sm_clock_mhz (gpu-section.ts)
   ...GPU_RULES,
+  ...LENGTHS_RULES,
   // the engines' own (engines/engine-rules.ts)
   ...ENGINE_RULES,
 ];

@@ -104,8 +104,9 @@ function printOutcome(output: Output, json: boolean, rel: (p: string) => string,
             log: o.logFile,
           }),
         );
-      // The GPU guard refused gpu.* (permission, support, range): a setting this host cannot run, like a bad config.
-      return o.kind === 'gpu_control' ? EXIT.usage : EXIT.failed;
+      // The GPU guard refused gpu.* (permission, support, range), or the worker found the config unrunnable
+      // (a dataset or trace file without the fields it needs, a prompt pool too small): bad input, exit 2.
+      return o.kind === 'gpu_control' || o.kind === 'bad_config' ? EXIT.usage : EXIT.failed;
     case 'followed':
       if (json && o.experimentId !== undefined && o.result !== 'interrupted') {
         output.out(

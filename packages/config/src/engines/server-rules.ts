@@ -1,4 +1,5 @@
 import { err, type Rule, rule, warn } from '../rule.js';
+import { upperBound } from '../workload-section.js';
 
 // Cross-field rules of the serving engine (server, load, slo). The engine table gives them to engine
 // "server": they run only for experiments of that engine (engine-rules.ts).
@@ -48,9 +49,58 @@ const loadPattern: Rule['check'] = (c, out) => {
   needs('burst_size', p === 'bursty', '"bursty": requests per burst');
   needs('burst_interval_ms', p === 'bursty', '"bursty": time between bursts');
   needs('trace_file', p === 'trace', '"trace": the arrival trace');
+  if (l.sessions !== null) return; // sessions.ts counts sessions
   if (p !== 'trace' && l.num_requests === null && l.duration_s === null) {
     err(out, 'load.num_requests', 'set load.num_requests or load.duration_s (or both): when to stop sending');
   }
+};
+
+/** Sessions carry their history as chat messages; the pattern starts sessions, which count themselves. */
+const sessions: Rule['check'] = (c, out) => {
+  const s = c.load.sessions;
+  if (s === null) return;
+  if (c.server.api !== 'chat')
+    err(
+      out,
+      'load.sessions',
+      `needs server.api "chat": the completions API carries no turn history (api is "${c.server.api}")`,
+    );
+  if (c.load.pattern === 'trace')
+    err(
+      out,
+      'load.sessions',
+      'not with load.pattern "trace": a trace gives single requests (use closed_loop, constant, poisson or bursty to start sessions)',
+    );
+  if (c.load.num_requests !== null)
+    err(
+      out,
+      'load.num_requests',
+      'counts single requests: with load.sessions set load.sessions.count (sessions) instead',
+    );
+  if (s.count === null && c.load.duration_s === null)
+    err(
+      out,
+      'load.sessions.count',
+      'set load.sessions.count or load.duration_s (or both): when to stop starting sessions',
+    );
+  if (c.load.shared_prefix_tokens !== null)
+    err(out, 'load.shared_prefix_tokens', 'not with load.sessions (a session shares its own history)');
+};
+
+/** A shared prefix plus the longest suffix fits max_input_tokens; several prefixes need one's length. */
+const sharedPrefix: Rule['check'] = (c, out) => {
+  const { shared_prefix_tokens: p, shared_prefix_count: n } = c.load;
+  if (p === null) {
+    if (n !== 1) err(out, 'load.shared_prefix_count', 'needs load.shared_prefix_tokens (the length of each prefix)');
+    return;
+  }
+  const suffix = c.lengths.input === null ? 1 : (upperBound(c.lengths.input) ?? 1);
+  if (p + suffix > c.max_input_tokens)
+    err(
+      out,
+      'load.shared_prefix_tokens',
+      `${p} tokens of prefix + ${suffix === 1 ? 'a suffix' : `suffixes up to ${suffix} tokens (lengths.input)`} is longer than max_input_tokens ${c.max_input_tokens}`,
+    );
 };
 
 /** The load generator is one process; on Slurm the server and the worker share the job's one node. */
@@ -85,6 +135,8 @@ const dialectFields: Rule['check'] = (c, out) => {
 export const SERVER_RULES: readonly Rule[] = [
   rule('server-source', ['engine', 'server'], serverSource),
   rule('load-pattern', ['engine', 'load'], loadPattern),
+  rule('load-sessions', ['engine', 'load', 'server'], sessions),
+  rule('shared-prefix', ['engine', 'load', 'lengths', 'max_input_tokens'], sharedPrefix),
   rule('serving-launch', ['engine', 'num_processes', 'launch', 'sharding'], servingLaunch),
   rule('dialect-fields', ['engine', 'server', 'min_output_tokens', 'decoding'], dialectFields),
 ];

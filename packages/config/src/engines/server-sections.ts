@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SessionsSchema } from '../workload-section.js';
 
 // The config sections of the serving engine (issue 15): `engine: server` measures a model behind an
 // OpenAI-compatible inference server under request load. The engine table (engine-table.ts) gives
@@ -127,7 +128,13 @@ export const LoadSchema = z
       .min(1)
       .nullable()
       .default(null)
-      .describe('trace: JSONL of {"offset_s", "input_tokens"?, "output_tokens"?} (relative to the config file)'),
+      .describe('trace: the arrivals, relative to the config file (trace_format says its layout)'),
+    trace_format: z
+      .enum(['auto', 'joules', 'mooncake', 'azure'])
+      .default('auto')
+      .describe(
+        'joules: JSONL of {"offset_s", "input_tokens"?, "output_tokens"?}; mooncake: JSONL of {"timestamp" (ms), "input_length", "output_length", "hash_ids"?}; azure: the Azure LLM inference trace CSV (TIMESTAMP, ContextTokens, GeneratedTokens); auto = by the file\'s first record',
+      ),
     prompt_reuse: z
       .boolean()
       .default(false)
@@ -139,7 +146,17 @@ export const LoadSchema = z
       .positive()
       .nullable()
       .default(null)
-      .describe('prefix-sharing workload: every prompt starts with the same text of this many tokens; null = none'),
+      .describe(
+        'prefix-sharing workload: every prompt starts with a shared text of this many tokens (one of shared_prefix_count), then its own suffix (a dataset prompt, or lengths.input tokens); null = none',
+      ),
+    shared_prefix_count: z
+      .int()
+      .positive()
+      .default(1)
+      .describe("distinct shared prefixes; request i uses prefix i mod count (vLLM's prefix_repetition)"),
+    sessions: SessionsSchema.nullable()
+      .default(null)
+      .describe('multi-turn sessions (chat API); null = single requests'),
   })
   .describe('request load (engine "server")');
 
