@@ -20,7 +20,7 @@ from typing import Any
 from joules_worker.engines.server import clock
 from joules_worker.engines.server.http_stream import RequestRecord, endpoint, request_body, stream_request
 from joules_worker.engines.server.load_patterns import Arrival
-from joules_worker.engines.server.request_fields import dialect_fields
+from joules_worker.engines.server.request_fields import Prompt, dialect_fields
 
 logger = logging.getLogger(__name__)
 LAG_FLOOR_S = 0.010
@@ -73,11 +73,18 @@ def client_session(limit: int) -> Any:
 
 
 async def send_request(
-    session: Any, target: Target, index: int, prompt: str, max_tokens: int, scheduled: float | None = None
+    session: Any,
+    target: Target,
+    index: int,
+    prompt: Prompt,
+    max_tokens: int,
+    scheduled: float | None = None,
+    own: dict[str, Any] | None = None,
 ) -> RequestRecord:
-    """One streamed request on ``session``; failures end in the record, never raise."""
+    """One streamed request on ``session`` (``own``: this request's own body fields, request_fields.py);
+    failures end in the record, never raise."""
     record = RequestRecord(index=index, scheduled_s=scheduled, send_unix_s=clock.now())
-    body = request_body(target.api, target.model, prompt, max_tokens, target.extra_body, target.fields)
+    body = request_body(target.api, target.model, prompt, max_tokens, target.extra_body, target.fields, own)
     return await stream_request(
         session, endpoint(target.base_url, target.api), body, record, target.api, target.request_timeout_s
     )

@@ -33,17 +33,29 @@ USAGE = {"include_usage": True}
 CONTINUOUS_USAGE = {"include_usage": True, "continuous_usage_stats": True}
 
 
+# A request's prompt: a text, or (chat API) the messages so far (a session's history and its new turn).
+Prompt = str | list[dict[str, str]]
+
+
 def request_body(
-    api: str, model: str, prompt: str, max_tokens: int, extra: dict[str, Any], fields: dict[str, Any] | None = None
+    api: str,
+    model: str,
+    prompt: Prompt,
+    max_tokens: int,
+    extra: dict[str, Any],
+    fields: dict[str, Any] | None = None,
+    own: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """One streamed request: ``fields`` (the dialect's, see ``body_fields``), then ``extra``
-    (``server.extra_body``, sent as given: it wins)."""
+    """One streamed request: ``fields`` (the dialect's, see ``body_fields``), then ``own`` (this
+    request's, e.g. the ``min_tokens`` that holds it to a drawn answer length), then ``extra``
+    (``server.extra_body``, sent as given: it wins). A list ``prompt`` is the chat messages as given."""
     body: dict[str, Any] = {"model": model, "max_tokens": max_tokens, "stream": True, "stream_options": USAGE}
     if api == "chat":
-        body["messages"] = [{"role": "user", "content": prompt}]
+        body["messages"] = prompt if isinstance(prompt, list) else [{"role": "user", "content": prompt}]
     else:
         body["prompt"] = prompt
     body.update(fields or {})
+    body.update(own or {})
     body.update(extra)
     return body
 
