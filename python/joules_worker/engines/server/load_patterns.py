@@ -14,11 +14,9 @@ is steady_check.py's question.
 
 from __future__ import annotations
 
-import json
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from joules_worker.errors import BadConfigError
@@ -85,34 +83,18 @@ def bursty_offsets(
     return _bounded(gen(), num_requests, duration_s)
 
 
-def read_trace(path: str, num_requests: int | None, duration_s: float | None) -> list[Arrival]:
-    """A JSONL of {"offset_s": s, "input_tokens"?: n, "output_tokens"?: n}, in any order."""
-    rows: list[Arrival] = []
-    try:
-        lines = Path(path).read_text(encoding="utf-8").splitlines()
-    except OSError as e:
-        raise BadConfigError(f"load.trace_file: cannot read {path}: {e}") from e
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-            offset = row["offset_s"]
-            if not isinstance(offset, (int, float)) or isinstance(offset, bool) or offset < 0:
-                raise ValueError("offset_s must be a number >= 0")
-            out = row.get("output_tokens")
-            inp = row.get("input_tokens")
-            for key, v in (("output_tokens", out), ("input_tokens", inp)):
-                if v is not None and (not isinstance(v, int) or isinstance(v, bool) or v <= 0):
-                    raise ValueError(f"{key} must be an integer > 0")
-        except (ValueError, KeyError, TypeError) as e:
-            raise BadConfigError(f"load.trace_file: {path}:{n}: {e}") from e
-        rows.append(Arrival(float(offset), out, inp))
-    rows.sort(key=lambda a: a.offset_s)
-    kept = _bounded((a.offset_s for a in rows), num_requests, duration_s)
+def read_trace(path: str, num_requests: int | None, duration_s: float | None, fmt: str = "auto") -> list[Arrival]:
+    """The arrivals of a trace file in ``fmt``'s layout (trace_formats.py), sorted, bounded."""
+    from joules_worker.engines.server.trace_formats import read_rows
+
+    layout, rows = read_rows(path, fmt)
+    arrivals = [Arrival(t, out, inp) for t, inp, out in rows]
+    kept = _bounded((a.offset_s for a in arrivals), num_requests, duration_s)
     if not kept:
-        raise BadConfigError(f"load.trace_file: {path} has no arrivals (within load.num_requests / load.duration_s)")
-    return rows[: len(kept)]
+        raise BadConfigError(
+            f"load.trace_file: {path} has no arrivals (trace_format {layout}; within load.num_requests / load.duration_s)"
+        )
+    return arrivals[: len(kept)]
 
 
 def whole_window(load_start: float, ends: Sequence[float]) -> tuple[float, float]:

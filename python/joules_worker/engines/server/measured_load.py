@@ -42,7 +42,7 @@ def arrivals(config: ExperimentConfig) -> list[Arrival]:
         jitter = (config.traffic.delay_min_ms, config.traffic.delay_max_ms)
         offsets = bursty_offsets(load.burst_size, load.burst_interval_ms, jitter, n, d, config.seed)
     else:
-        return read_trace(load.trace_file, n, d)
+        return read_trace(load.trace_file, n, d, load.trace_format)
     return [Arrival(t) for t in offsets]
 
 
