@@ -26,7 +26,24 @@ def builtin_prompts_path() -> Path:
 
 
 def load_prompts(dataset: DatasetConfig) -> list[str]:
-    """All prompts of the configured source, in dataset order."""
+    """All prompts of the configured source, in dataset order (of a conversation dataset,
+    ``dataset.format`` sharegpt / openai_chat: each conversation's first user turn)."""
+    return load_prompts_and_answers(dataset)[0]
+
+
+def load_prompts_and_answers(dataset: DatasetConfig) -> tuple[list[str], list[str | None]]:
+    """The prompts (as ``load_prompts``) and beside each the dataset's answer to it: a conversation's
+    first answer, None where it has none or the dataset holds prompts only."""
+    from joules_worker.workloads.conversations import load_conversations, resolved_format
+
+    if resolved_format(dataset) != "prompts":
+        conversations = load_conversations(dataset)
+        return [c.user_turns[0] for c in conversations], [c.answers[0] for c in conversations]
+    prompts = _load_prompt_records(dataset)
+    return prompts, [None] * len(prompts)
+
+
+def _load_prompt_records(dataset: DatasetConfig) -> list[str]:
     if dataset.source == "builtin":
         return _from_file(builtin_prompts_path(), dataset.column)
     if dataset.source == "file":
@@ -43,12 +60,24 @@ def select_prompts(
     chunk: int = 256,
 ) -> list[str]:
     """The first ``num_prompts`` prompts (in order) whose token count is <= ``max_input_tokens``."""
-    selected: list[str] = []
+    return [prompts[i] for i in select_indices(prompts, count_tokens, max_input_tokens, num_prompts, chunk)]
+
+
+def select_indices(
+    prompts: Sequence[str],
+    count_tokens: Callable[[list[str]], list[int]],
+    max_input_tokens: int,
+    num_prompts: int,
+    chunk: int = 256,
+) -> list[int]:
+    """The indices of the prompts ``select_prompts`` selects (to keep what lies beside them, such as
+    their dataset answers)."""
+    selected: list[int] = []
     for start in range(0, len(prompts), chunk):
         part = list(prompts[start : start + chunk])
-        for prompt, n in zip(part, count_tokens(part), strict=False):
+        for k, n in enumerate(count_tokens(part)):
             if n <= max_input_tokens:
-                selected.append(prompt)
+                selected.append(start + k)
                 if len(selected) == num_prompts:
                     return selected
     if not selected:
@@ -129,7 +158,12 @@ def _read_file(path: Path, column: str | None) -> tuple[list[str], list[int]]:
 
 def skipped_rows(dataset: DatasetConfig) -> dict[str, Any] | None:
     """Rows of a local prompt file that hold no prompt (count and first line numbers), or None
-    for a hub dataset (every row of its column is a prompt, or loading fails)."""
+    for a hub dataset (every row of its column is a prompt, or loading fails) and for a conversation
+    dataset (workloads/conversations.py: a record without its messages is an error, not skipped)."""
+    from joules_worker.workloads.conversations import resolved_format
+
+    if dataset.source == "file" and resolved_format(dataset) != "prompts":
+        return None
     path = builtin_prompts_path() if dataset.source == "builtin" else Path(dataset.path) if dataset.path else None
     if path is None:
         return None
@@ -137,7 +171,8 @@ def skipped_rows(dataset: DatasetConfig) -> dict[str, Any] | None:
     return {"count": len(skipped), "lines": skipped[:100], "reason": "no prompt column (metadata record)"}
 
 
-def _from_hub(dataset: DatasetConfig) -> list[str]:
+def hub_dataset(dataset: DatasetConfig) -> Any:
+    """The hub dataset's split (``datasets.load_dataset``); unavailable = DatasetError or TransientError."""
     import datasets
 
     what = f"hub dataset {dataset.name!r} split {dataset.split!r}" + (
@@ -150,6 +185,11 @@ def _from_hub(dataset: DatasetConfig) -> list[str]:
         if reason is not None:
             raise TransientError(f"cannot load {what}: transient failure ({reason}): {e}") from e
         raise DatasetError(f"cannot load {what}: {e}") from e
+    return ds
+
+
+def _from_hub(dataset: DatasetConfig) -> list[str]:
+    ds = hub_dataset(dataset)
     where = f"{dataset.name}[{dataset.split}]"
     col = _pick_column(ds.column_names, dataset.column, where)
     return [_as_prompt(v, where) for v in ds[col]]

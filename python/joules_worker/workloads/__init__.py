@@ -1,0 +1,1 @@
+"""Workloads (issue 23): conversation datasets, token-length distributions, synthetic prompts."""
