@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from joules_worker.config import DatasetConfig
-from joules_worker.errors import DatasetError, TransientError, transient_reason
+from joules_worker.errors import DatasetError
+from joules_worker.workloads.hub_dataset import hub_dataset
 
 logger = logging.getLogger(__name__)
 
@@ -169,23 +170,6 @@ def skipped_rows(dataset: DatasetConfig) -> dict[str, Any] | None:
         return None
     _, skipped = _read_file(path, dataset.column)
     return {"count": len(skipped), "lines": skipped[:100], "reason": "no prompt column (metadata record)"}
-
-
-def hub_dataset(dataset: DatasetConfig) -> Any:
-    """The hub dataset's split (``datasets.load_dataset``); unavailable = DatasetError or TransientError."""
-    import datasets
-
-    what = f"hub dataset {dataset.name!r} split {dataset.split!r}" + (
-        f" revision {dataset.revision!r}" if dataset.revision else ""
-    )
-    try:
-        ds = datasets.load_dataset(dataset.name, split=dataset.split, revision=dataset.revision)
-    except Exception as e:  # noqa: BLE001 - hub, network and split errors all mean "dataset unavailable"
-        reason = transient_reason(e)
-        if reason is not None:
-            raise TransientError(f"cannot load {what}: transient failure ({reason}): {e}") from e
-        raise DatasetError(f"cannot load {what}: {e}") from e
-    return ds
 
 
 def _from_hub(dataset: DatasetConfig) -> list[str]:

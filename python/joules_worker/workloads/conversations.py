@@ -29,6 +29,7 @@ from typing import Any
 
 from joules_worker.config import DatasetConfig
 from joules_worker.errors import BadConfigError, DatasetError
+from joules_worker.workloads.hub_dataset import hub_dataset
 
 logger = logging.getLogger(__name__)
 
@@ -107,8 +108,6 @@ def load_conversations(dataset: DatasetConfig) -> list[Conversation]:
 
 
 def _hub(dataset: DatasetConfig) -> Any:
-    from joules_worker.prompts import hub_dataset
-
     return hub_dataset(dataset)
 
 
