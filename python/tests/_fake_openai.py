@@ -22,6 +22,9 @@ from joules_worker.config import ExperimentConfig, parse_experiment
 class FakeOpenAI(http.server.BaseHTTPRequestHandler):
     metrics = True
     chunk_pause_s = 0.002
+    # a reasoning model's chat stream (the tiny model cannot reason): after the role, these reasoning
+    # deltas (alternately ``reasoning_content`` and vLLM's ``reasoning``), then the answer's chunks
+    reasoning: tuple[str, ...] = ()
     prompts: list[str]
     state: dict[str, float]
     lock: threading.Lock
@@ -78,12 +81,22 @@ class FakeOpenAI(http.server.BaseHTTPRequestHandler):
             self.send_response(200)
             self.send_header("content-type", "text/event-stream")
             self.end_headers()
+            if chat and self.reasoning:
+                role = {"index": 0, "delta": {"role": "assistant", "content": ""}}
+                self.wfile.write(f"data: {json.dumps({'choices': [role]})}\n\n".encode())
+            for i, thought in enumerate(self.reasoning if chat else ()):
+                time.sleep(self.chunk_pause_s)
+                delta = {"reasoning_content" if i % 2 == 0 else "reasoning": thought}
+                self.wfile.write(f"data: {json.dumps({'choices': [{'index': 0, 'delta': delta}]})}\n\n".encode())
+                self._add("tokens", 1)
+                if i == 0:
+                    self._add("n", 1)
             for text in (" hello", " world", " again"):
                 time.sleep(self.chunk_pause_s)
                 choice = {"index": 0, "delta": {"content": text}} if chat else {"index": 0, "text": text}
                 self.wfile.write(f"data: {json.dumps({'choices': [choice]})}\n\n".encode())
                 self._add("tokens", 1)
-                if text == " hello":
+                if text == " hello" and not (chat and self.reasoning):
                     self._add("n", 1)
             last = {"index": 0, "delta": {}, "finish_reason": "length"} if chat else {"index": 0, "text": ""}
             last["finish_reason"] = "length"

@@ -23,6 +23,7 @@ from joules_worker.config import ExperimentConfig
 from joules_worker.distributed import DistContext
 from joules_worker.energy.idle import apply_idle
 from joules_worker.engines.base import Engine
+from joules_worker.engines.server.answer_tokens import split_answer_tokens
 from joules_worker.engines.server.http_stream import RequestRecord
 from joules_worker.engines.server.load_generator import Target, sequential
 from joules_worker.engines.server.load_patterns import load_windows
@@ -103,6 +104,7 @@ class ServerEngine(Engine):
 
         events.stage("writing")
         counted = count_missing_tokens(records, plan.prompt_of, input_counter(tokenizer, server.api), _output(count))
+        split_answer_tokens(records, server.api, _output(count))
         whole, steady = load_windows(m.start, records, config.load.pattern == "closed_loop", config.load.concurrency)
         batches = batch_records(records)
         energy_block = m.energy.to_dict()

@@ -24,27 +24,27 @@ from joules_worker.engines.server.request_record import RequestRecord
 __all__ = ["RequestRecord", "StreamError", "endpoint", "request_body", "stream_request"]
 
 
-def _choice(chunk: dict[str, Any], api: str) -> tuple[bool, str] | None:
+def _choice(chunk: dict[str, Any], api: str) -> tuple[bool, str, str] | None:
     """None for a chunk without choices; else (whether it carries output, its text: reasoning and
-    content). A completions chunk carries output even with empty text; a chat delta with content or
-    reasoning does, one that only announces the role does not."""
+    content, its reasoning alone). A completions chunk carries output even with empty text; a chat
+    delta with content or reasoning does, one that only announces the role does not."""
     choices = chunk.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
         return None
     c = choices[0]
     if api != "chat":
         text = c.get("text")
-        return (True, text) if isinstance(text, str) else (False, "")
+        return (True, text, "") if isinstance(text, str) else (False, "", "")
     delta = c.get("delta")
     if not isinstance(delta, dict):
-        return False, ""
+        return False, "", ""
     reasoning = delta.get("reasoning_content")
     if not isinstance(reasoning, str):
         reasoning = delta.get("reasoning")  # vLLM's name since 0.10
     parts = [p for p in (reasoning, delta.get("content")) if isinstance(p, str)]
     text = "".join(parts)
     carries = bool(text) or (bool(parts) and "role" not in delta) or bool(delta.get("tool_calls"))
-    return carries, text
+    return carries, text, reasoning if isinstance(reasoning, str) else ""
 
 
 def _read_chunk(record: RequestRecord, chunk: dict[str, Any], api: str, now: float) -> None:
@@ -53,7 +53,7 @@ def _read_chunk(record: RequestRecord, chunk: dict[str, Any], api: str, now: flo
     count = count if isinstance(count, int) else None
     out = _choice(chunk, api)
     if out is not None:
-        carries, piece = out
+        carries, piece, thought = out
         if record.itl_source is None:  # the first chunk tells whether every chunk carries usage
             record.itl_source = "chunks" if count is None else "usage"
         if record.itl_source == "usage" and count is not None:
@@ -69,6 +69,7 @@ def _read_chunk(record: RequestRecord, chunk: dict[str, Any], api: str, now: flo
             else:
                 tokens = 1 if carries else 0
         record.add_chunk(now, tokens)
+        record.add_reasoning(now, tokens, thought, piece)
         record.text += piece
     if usage is not None:
         if isinstance(usage.get("prompt_tokens"), int):
@@ -78,6 +79,7 @@ def _read_chunk(record: RequestRecord, chunk: dict[str, Any], api: str, now: flo
         details = usage.get("completion_tokens_details")
         if isinstance(details, dict) and isinstance(details.get("reasoning_tokens"), int):
             record.reasoning_tokens = details["reasoning_tokens"]
+            record.reasoning_source = "usage"
 
 
 DRAIN_S = 0.05  # how long the rest of a finished stream's body may take to arrive

@@ -19,7 +19,17 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 # not written to the requests file
-_PRIVATE = ("text", "sent", "rejected_fields", "last_chunk_unix_s", "usage_tokens", "closing_unix_s")
+_PRIVATE = (
+    "text",
+    "sent",
+    "rejected_fields",
+    "last_chunk_unix_s",
+    "usage_tokens",
+    "closing_unix_s",
+    "reasoning_text",
+    "reasoning_stream_tokens",
+    "reasoning_mixed",
+)
 
 
 @dataclass
@@ -37,17 +47,25 @@ class RequestRecord:
     status: int | None = None  # HTTP status; None when no response came
     error: str | None = None  # why it failed; None = success
     error_kind: str | None = None  # "http" | "garbage" | "truncated" | "stall" | "unreachable"
-    reasoning_tokens: int | None = None  # of output_tokens, the reasoning's (where the server says)
+    reasoning_tokens: int | None = None  # of output_tokens, the reasoning's (answer_tokens.py)
     chunk_gaps_s: list[float] = field(default_factory=list)  # between successive chunks with output
     chunk_tokens: list[int] = field(default_factory=list)  # tokens of each chunk with output
     itl_source: str | None = None  # "usage" | "chunks": where the tokens per chunk came from
     send_lag_s: float | None = None  # open loop: how late the send ran behind its schedule
+    # issue 23: reasoning apart from the answer (chat deltas' reasoning_content / reasoning)
+    answer_tokens: int | None = None  # output_tokens − reasoning_tokens
+    reasoning_source: str | None = None  # "usage" | "stream" | "tokenizer": where reasoning_tokens came from
+    first_answer_unix_s: float | None = None  # the first answer (not reasoning) chunk
+    answer_ttft_s: float | None = None  # send to the first answer chunk: what a reader of the answer waits
     text: str = field(default="", repr=False)  # the output (reasoning and content), to count tokens
     sent: bool = field(default=False, repr=False)  # send_unix_s was restamped by the trace
     rejected_fields: list[str] = field(default_factory=list, repr=False)  # named by a 4xx answer
     last_chunk_unix_s: float | None = field(default=None, repr=False)
     usage_tokens: int = field(default=0, repr=False)  # the running count of continuous usage
     closing_unix_s: float | None = field(default=None, repr=False)  # a closing chunk with empty text
+    reasoning_text: str = field(default="", repr=False)
+    reasoning_stream_tokens: int = field(default=0, repr=False)  # tokens of reasoning-only chunks
+    reasoning_mixed: bool = field(default=False, repr=False)  # a chunk carried reasoning and answer
 
     @property
     def ok(self) -> bool:
@@ -67,6 +85,19 @@ class RequestRecord:
             self.itl_s.extend([gap / tokens] * tokens)
         self.chunk_tokens.append(tokens)
         self.last_chunk_unix_s = now
+
+    def add_reasoning(self, now: float, tokens: int, thought: str, text: str) -> None:
+        """A chunk's reasoning (``thought``) and whole text: reasoning-only chunks' tokens are the
+        reasoning's; the first chunk with answer text stamps the answer's first token."""
+        if thought:
+            self.reasoning_text += thought
+            if len(thought) == len(text):
+                self.reasoning_stream_tokens += max(tokens, 0)
+            else:
+                self.reasoning_mixed = True
+        if self.first_answer_unix_s is None and len(text) > len(thought):
+            self.first_answer_unix_s = now
+            self.answer_ttft_s = now - self.send_unix_s
 
     def close_chunks(self) -> None:
         """The stream is whole: a closing chunk with empty text was a token (vLLM's EOS) when the
