@@ -134,6 +134,10 @@ describe('result record', () => {
       'serving_server_prefix_cache_hits',
       'serving_server_prefix_cache_queries',
       'serving_server_prefix_cache_hit_rate',
+      // issue 23: token counts and a share
+      'serving_reasoning_tokens_mean',
+      'serving_answer_tokens_mean',
+      'serving_reasoning_share',
     ]);
     for (const c of METRIC_COLUMNS)
       if (!unitless.has(c)) expect(c).toMatch(/_(s|j|kwh|w|bytes|kg|per_s|per_j|per_kwh|per_1k_queries)$/);

@@ -1,6 +1,7 @@
 import type { ExperimentMetrics } from './derive.js';
 import { MetricsError } from './errors.js';
 import { SERVING_COLUMNS } from './serving/serving-metrics.js';
+import { WORKLOAD_COLUMNS } from './serving/workload-figures.js';
 
 /** Identity of one experiment as it appears in the results table. */
 export interface ExperimentIdentity {
@@ -115,6 +116,8 @@ export const RESULT_COLUMNS = [
   // appended (issue 25: gpu.power_limit_w / gpu.sm_clock_mhz as the GPU guard read them back; empty when not set)
   'gpu_power_limit_w',
   'gpu_sm_clock_mhz',
+  // appended (issue 23: the workload's shape: reasoning, lengths, shared prefixes, sessions; empty for transformers rows)
+  ...WORKLOAD_COLUMNS,
 ] as const;
 
 export type ResultColumn = (typeof RESULT_COLUMNS)[number];

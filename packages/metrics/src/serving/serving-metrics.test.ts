@@ -7,6 +7,7 @@ import {
   type ServingSummary,
   ServingSummarySchema,
 } from './serving-schema.js';
+import { WORKLOAD_COLUMNS } from './workload-figures.js';
 
 const req = (
   index: number,
@@ -35,6 +36,10 @@ const req = (
   itl_source: null,
   send_lag_s: null,
   e2e_s: end - send,
+  answer_tokens: null,
+  reasoning_source: null,
+  first_answer_unix_s: null,
+  answer_ttft_s: null,
   ...extra,
 });
 const win = (a: number, b: number) => ({ start_unix_s: a, end_unix_s: b, duration_s: b - a });
@@ -331,15 +336,23 @@ describe("the server's metrics, the workload, the steady check and the energy's 
 
 describe('serving columns', () => {
   it('are appended at the end of RESULT_COLUMNS, after every earlier column', () => {
-    // Only the model-reuse columns (issue 14) and the GPU settings (issue 25) were appended after them.
-    expect(RESULT_COLUMNS.slice(-SERVING_COLUMNS.length - 4, -4)).toEqual([...SERVING_COLUMNS]);
-    expect(RESULT_COLUMNS.slice(-4)).toEqual(['model_reused', 'model_load_s', 'gpu_power_limit_w', 'gpu_sm_clock_mhz']);
+    // Only the model-reuse columns (issue 14), the GPU settings (issue 25) and the workload's figures
+    // (issue 23) were appended after them.
+    const after = 4 + WORKLOAD_COLUMNS.length;
+    expect(RESULT_COLUMNS.slice(-SERVING_COLUMNS.length - after, -after)).toEqual([...SERVING_COLUMNS]);
+    expect(RESULT_COLUMNS.slice(-after, -WORKLOAD_COLUMNS.length)).toEqual([
+      'model_reused',
+      'model_load_s',
+      'gpu_power_limit_w',
+      'gpu_sm_clock_mhz',
+    ]);
+    expect(RESULT_COLUMNS.slice(-WORKLOAD_COLUMNS.length)).toEqual([...WORKLOAD_COLUMNS]);
     expect(RESULT_COLUMNS.indexOf('throttling_observed')).toBeLessThan(RESULT_COLUMNS.indexOf('engine'));
   });
 
   it('fill a row and survive the CSV round trip; a transformers row leaves them empty', () => {
     const cols = servingColumns(servingMetrics(requests, summary(), { ttft_ms: 700, tpot_ms: null }));
-    expect(Object.keys(cols).sort()).toEqual([...SERVING_COLUMNS].sort());
+    expect(Object.keys(cols).sort()).toEqual([...SERVING_COLUMNS, ...WORKLOAD_COLUMNS].sort());
     const id = {
       experiment_id: '1',
       config_name: 'c',
@@ -371,11 +384,44 @@ describe('serving columns', () => {
     const lagText = Object.fromEntries(Object.entries(lagged).map(([k, v]) => [k, v === null ? '' : String(v)]));
     expect(parseResultRecord(lagText)).toMatchObject({ serving_client_behind: true, serving_itl_source: 'usage' });
     const plain = toResultRecord(id, {} as never);
-    expect(SERVING_COLUMNS.map((c) => plain[c])).toEqual(SERVING_COLUMNS.map(() => null));
+    expect([...SERVING_COLUMNS, ...WORKLOAD_COLUMNS].map((c) => plain[c])).toEqual(
+      [...SERVING_COLUMNS, ...WORKLOAD_COLUMNS].map(() => null),
+    );
   });
 
   it('the schemas accept what the worker writes', () => {
     expect(ServingRequestSchema.parse(requests[2])).toMatchObject({ status: 503 });
     expect(ServingSummarySchema.safeParse(summary()).success).toBe(true);
+  });
+});
+
+describe('reasoning apart from the answer (issue 23)', () => {
+  const thinking = (i: number, reasoning: number, answer: number) =>
+    req(i, 0, 0.1, 1, reasoning + answer, {
+      reasoning_tokens: reasoning,
+      answer_tokens: answer,
+      reasoning_source: 'stream',
+      answer_ttft_s: 0.5,
+    });
+
+  it('counts reasoning and answer tokens apart, and the energy per answer and per answer token', () => {
+    const rs = [thinking(0, 30, 10), thinking(1, 10, 10), req(2, 0, 0.1, 1, 5, { error: 'x', end_unix_s: null })];
+    const m = servingMetrics(rs, summary({ api: 'chat', energy_whole_j: 120 }), { ttft_ms: null, tpot_ms: null });
+    expect(m).toMatchObject({
+      serving_reasoning_tokens_mean: 20,
+      serving_answer_tokens_mean: 10,
+      serving_reasoning_share: 40 / 60,
+      serving_answer_ttft_mean_s: 0.5,
+      serving_energy_per_answer_j: 60,
+      serving_energy_per_answer_token_j: 6,
+    });
+    expect(m.serving_energy_per_token_j).toBe(2); // per output token, reasoning included
+  });
+
+  it('says nothing where the server does not separate them (completions, older files)', () => {
+    const m = servingMetrics(requests, summary(), { ttft_ms: null, tpot_ms: null });
+    expect(WORKLOAD_COLUMNS.filter((c) => c.includes('reasoning') || c.includes('answer')).map((c) => m[c])).toEqual(
+      WORKLOAD_COLUMNS.filter((c) => c.includes('reasoning') || c.includes('answer')).map(() => null),
+    );
   });
 });

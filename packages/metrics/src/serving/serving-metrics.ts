@@ -2,6 +2,7 @@ import { type Distribution, distribution, JOULES_PER_WH, ratio, sum } from '../n
 import { type ClientFigures, clientFigures } from './client-figures.js';
 import { type ServerFigures, serverFigures, steadyJoules } from './server-figures.js';
 import type { ServingRequest, ServingSummary, ServingWindow } from './serving-schema.js';
+import { type WorkloadColumn, type WorkloadFigures, workloadFigures } from './workload-figures.js';
 
 /** Service-level objectives (ms); null = not part of the objective. */
 export interface ServingSlo {
@@ -10,7 +11,7 @@ export interface ServingSlo {
 }
 
 /** The serving engine's figures of one experiment. Every value finite or null. */
-export interface ServingMetrics extends ClientFigures, ServerFigures {
+export interface ServingMetrics extends ClientFigures, ServerFigures, WorkloadFigures {
   load_pattern: string;
   load_concurrency: number | null;
   load_rate: number | null;
@@ -140,6 +141,7 @@ export function servingMetrics(
         : summary.steady_energy_method,
     ...clientFigures(requests),
     ...serverFigures(summary),
+    ...workloadFigures(requests, summary),
   };
 }
 
@@ -206,7 +208,9 @@ export const SERVING_COLUMNS = [
 export type ServingColumn = (typeof SERVING_COLUMNS)[number];
 
 /** The serving metrics as flat column values (`engine` is "server"). */
-export function servingColumns(m: ServingMetrics): Record<ServingColumn, string | number | boolean | null> {
+export function servingColumns(
+  m: ServingMetrics,
+): Record<ServingColumn | WorkloadColumn, string | number | boolean | null> {
   const { ttft, itl, tpot, e2e, ...flat } = m;
   const dist = (name: string, d: Distribution) =>
     Object.fromEntries((['mean', 'p50', 'p90', 'p99'] as const).map((k) => [`serving_${name}_${k}_s`, d[k]]));
@@ -217,5 +221,5 @@ export function servingColumns(m: ServingMetrics): Record<ServingColumn, string 
     ...dist('itl', itl),
     ...dist('tpot', tpot),
     ...dist('e2e', e2e),
-  } as Record<ServingColumn, string | number | boolean | null>;
+  } as Record<ServingColumn | WorkloadColumn, string | number | boolean | null>;
 }

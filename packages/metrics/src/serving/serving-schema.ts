@@ -32,6 +32,11 @@ export const ServingRequestSchema = z.object({
   itl_source: z.enum(['usage', 'chunks']).nullable().default(null),
   send_lag_s: seconds().nullable().default(null),
   e2e_s: seconds().nullable(),
+  // issue 23: reasoning apart from the answer (chat API; null on completions and in older files)
+  answer_tokens: nullableInt().default(null),
+  reasoning_source: z.enum(['usage', 'stream', 'tokenizer']).nullable().default(null),
+  first_answer_unix_s: z.number().nullable().default(null),
+  answer_ttft_s: seconds().nullable().default(null),
 });
 export type ServingRequest = z.output<typeof ServingRequestSchema>;
 
