@@ -38,6 +38,7 @@ GENERATOR_ARGS = [
     "--use-standard-collections",
     "--enum-field-as-literal=all",
     "--collapse-root-models",
+    "--use-title-as-name",
     "--use-default",
     "--use-schema-description",
     "--use-inline-field-description",

@@ -62,171 +62,7 @@ class Dataset:
 
 
 @dataclass(frozen=True, kw_only=True)
-class Input:
-    """
-    prompt lengths (tokens) drawn from this distribution; each prompt is built to its length from the dataset text with the model tokenizer; null = the dataset prompts as they are
-    """
-
-    distribution: Literal["fixed"]
-    value: float
-    """every length this"""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Input1:
-    """
-    prompt lengths (tokens) drawn from this distribution; each prompt is built to its length from the dataset text with the model tokenizer; null = the dataset prompts as they are
-    """
-
-    distribution: Literal["uniform"]
-    mean: float
-    range_ratio: float
-    """uniform on [mean × (1 − range_ratio), mean × (1 + range_ratio)], vLLM's random dataset"""
-
-    min: float | None = None
-    """draws below are raised to this"""
-
-    max: float | None = None
-    """draws above are lowered to this"""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Input2:
-    """
-    prompt lengths (tokens) drawn from this distribution; each prompt is built to its length from the dataset text with the model tokenizer; null = the dataset prompts as they are
-    """
-
-    distribution: Literal["normal"]
-    mean: float
-    std: float
-    min: float | None = None
-    """draws below are raised to this"""
-
-    max: float | None = None
-    """draws above are lowered to this"""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Input3:
-    """
-    prompt lengths (tokens) drawn from this distribution; each prompt is built to its length from the dataset text with the model tokenizer; null = the dataset prompts as they are
-    """
-
-    distribution: Literal["lognormal"]
-    mean: float
-    """mean of the values (not of their logarithm)"""
-
-    std: float
-    """standard deviation of the values"""
-
-    min: float | None = None
-    """draws below are raised to this"""
-
-    max: float | None = None
-    """draws above are lowered to this"""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Input4:
-    """
-    prompt lengths (tokens) drawn from this distribution; each prompt is built to its length from the dataset text with the model tokenizer; null = the dataset prompts as they are
-    """
-
-    distribution: Literal["histogram"]
-    file: str
-    """CSV of "value,weight" lines (a header line allowed), relative to the config file"""
-
-    min: float | None = None
-    """draws below are raised to this"""
-
-    max: float | None = None
-    """draws above are lowered to this"""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Output:
-    """
-    answer lengths (tokens): drawn, or {distribution: dataset} for the length of the dataset answer (a conversation dataset); null = max_output_tokens for every request
-    """
-
-    distribution: Literal["fixed"]
-    value: float
-    """every length this"""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Output1:
-    """
-    answer lengths (tokens): drawn, or {distribution: dataset} for the length of the dataset answer (a conversation dataset); null = max_output_tokens for every request
-    """
-
-    distribution: Literal["uniform"]
-    mean: float
-    range_ratio: float
-    """uniform on [mean × (1 − range_ratio), mean × (1 + range_ratio)], vLLM's random dataset"""
-
-    min: float | None = None
-    """draws below are raised to this"""
-
-    max: float | None = None
-    """draws above are lowered to this"""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Output2:
-    """
-    answer lengths (tokens): drawn, or {distribution: dataset} for the length of the dataset answer (a conversation dataset); null = max_output_tokens for every request
-    """
-
-    distribution: Literal["normal"]
-    mean: float
-    std: float
-    min: float | None = None
-    """draws below are raised to this"""
-
-    max: float | None = None
-    """draws above are lowered to this"""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Output3:
-    """
-    answer lengths (tokens): drawn, or {distribution: dataset} for the length of the dataset answer (a conversation dataset); null = max_output_tokens for every request
-    """
-
-    distribution: Literal["lognormal"]
-    mean: float
-    """mean of the values (not of their logarithm)"""
-
-    std: float
-    """standard deviation of the values"""
-
-    min: float | None = None
-    """draws below are raised to this"""
-
-    max: float | None = None
-    """draws above are lowered to this"""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Output4:
-    """
-    answer lengths (tokens): drawn, or {distribution: dataset} for the length of the dataset answer (a conversation dataset); null = max_output_tokens for every request
-    """
-
-    distribution: Literal["histogram"]
-    file: str
-    """CSV of "value,weight" lines (a header line allowed), relative to the config file"""
-
-    min: float | None = None
-    """draws below are raised to this"""
-
-    max: float | None = None
-    """draws above are lowered to this"""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Output5:
+class DatasetOutputLength:
     """
     answer lengths (tokens): drawn, or {distribution: dataset} for the length of the dataset answer (a conversation dataset); null = max_output_tokens for every request
     """
@@ -234,25 +70,6 @@ class Output5:
     distribution: Literal["dataset"]
     cap: int | None = None
     """the dataset answer's length, at most this (and at most max_output_tokens)"""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Lengths:
-    """
-    token lengths of prompts and answers (issue 23)
-    """
-
-    input: Input | Input1 | Input2 | Input3 | Input4 | None = None
-    """prompt lengths (tokens) drawn from this distribution; each prompt is built to its length from the dataset text with the model tokenizer; null = the dataset prompts as they are"""
-
-    output: Output | Output1 | Output2 | Output3 | Output4 | Output5 | None = None
-    """answer lengths (tokens): drawn, or {distribution: dataset} for the length of the dataset answer (a conversation dataset); null = max_output_tokens for every request"""
-
-    enforce: Literal["auto", "min_tokens", "ignore_eos", "none"] = "auto"
-    """how a server is held to each drawn answer length: min_tokens (= max_tokens; vLLM), ignore_eos (vLLM), none (max_tokens only: an answer may end early); auto = min_tokens where the dialect has it, else none"""
-
-    seed: int | None = None
-    """seed of the draws; null = the experiment seed"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -486,22 +303,27 @@ class Server:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ThinkTimeS:
+class Slo:
     """
-    pause between an answer and the next turn (s): a number, or a distribution of seconds
+    service-level objectives (engine "server")
     """
 
-    distribution: Literal["fixed"]
-    value: float
-    """every think time this"""
+    ttft_ms: float | None = None
+    """a request meets the SLO when its time to first token is at most this (ms)"""
+
+    tpot_ms: float | None = None
+    """... and its time per output token (after the first) is at most this (ms)"""
 
 
 @dataclass(frozen=True, kw_only=True)
-class ThinkTimeS1:
-    """
-    pause between an answer and the next turn (s): a number, or a distribution of seconds
-    """
+class FixedDistribution:
+    distribution: Literal["fixed"]
+    value: float
+    """every value this"""
 
+
+@dataclass(frozen=True, kw_only=True)
+class UniformDistribution:
     distribution: Literal["uniform"]
     mean: float
     range_ratio: float
@@ -515,11 +337,7 @@ class ThinkTimeS1:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ThinkTimeS2:
-    """
-    pause between an answer and the next turn (s): a number, or a distribution of seconds
-    """
-
+class NormalDistribution:
     distribution: Literal["normal"]
     mean: float
     std: float
@@ -531,11 +349,7 @@ class ThinkTimeS2:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ThinkTimeS3:
-    """
-    pause between an answer and the next turn (s): a number, or a distribution of seconds
-    """
-
+class LognormalDistribution:
     distribution: Literal["lognormal"]
     mean: float
     """mean of the values (not of their logarithm)"""
@@ -551,11 +365,7 @@ class ThinkTimeS3:
 
 
 @dataclass(frozen=True, kw_only=True)
-class ThinkTimeS4:
-    """
-    pause between an answer and the next turn (s): a number, or a distribution of seconds
-    """
-
+class HistogramDistribution:
     distribution: Literal["histogram"]
     file: str
     """CSV of "value,weight" lines (a header line allowed), relative to the config file"""
@@ -565,6 +375,40 @@ class ThinkTimeS4:
 
     max: float | None = None
     """draws above are lowered to this"""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Lengths:
+    """
+    token lengths of prompts and answers (issue 23)
+    """
+
+    input: (
+        FixedDistribution
+        | UniformDistribution
+        | NormalDistribution
+        | LognormalDistribution
+        | HistogramDistribution
+        | None
+    ) = None
+    """prompt lengths (tokens) drawn from this distribution; each prompt is built to its length from the dataset text with the model tokenizer; null = the dataset prompts as they are"""
+
+    output: (
+        DatasetOutputLength
+        | FixedDistribution
+        | UniformDistribution
+        | NormalDistribution
+        | LognormalDistribution
+        | HistogramDistribution
+        | None
+    ) = None
+    """answer lengths (tokens): drawn, or {distribution: dataset} for the length of the dataset answer (a conversation dataset); null = max_output_tokens for every request"""
+
+    enforce: Literal["auto", "min_tokens", "ignore_eos", "none"] = "auto"
+    """how a server is held to each drawn answer length: min_tokens (= max_tokens; vLLM), ignore_eos (vLLM), none (max_tokens only: an answer may end early); auto = min_tokens where the dialect has it, else none"""
+
+    seed: int | None = None
+    """seed of the draws; null = the experiment seed"""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -579,7 +423,14 @@ class Sessions:
     turns: int | None = None
     """user turns per session; null = each conversation's own (a conversation dataset), required with a prompt dataset (consecutive prompts make a session's turns)"""
 
-    think_time_s: float | ThinkTimeS | ThinkTimeS1 | ThinkTimeS2 | ThinkTimeS3 | ThinkTimeS4 = 0
+    think_time_s: (
+        float
+        | FixedDistribution
+        | UniformDistribution
+        | NormalDistribution
+        | LognormalDistribution
+        | HistogramDistribution
+    ) = 0
     """pause between an answer and the next turn (s): a number, or a distribution of seconds"""
 
 
@@ -636,19 +487,6 @@ class Load:
 
     sessions: Sessions | None = None
     """multi-turn sessions (chat API); null = single requests"""
-
-
-@dataclass(frozen=True, kw_only=True)
-class Slo:
-    """
-    service-level objectives (engine "server")
-    """
-
-    ttft_ms: float | None = None
-    """a request meets the SLO when its time to first token is at most this (ms)"""
-
-    tpot_ms: float | None = None
-    """... and its time per output token (after the first) is at most this (ms)"""
 
 
 @dataclass(frozen=True, kw_only=True)

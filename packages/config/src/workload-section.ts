@@ -10,57 +10,74 @@ const bounds = {
   max: z.number().positive().nullable().default(null).describe('draws above are lowered to this'),
 };
 
-/** One distribution of positive values (token lengths, think times), seeded by `lengths.seed`. */
-const distribution = (what: string) =>
-  z.discriminatedUnion('distribution', [
-    z.strictObject({
-      distribution: z.literal('fixed'),
-      value: z.number().positive().describe(`every ${what} this`),
-    }),
-    z.strictObject({
-      distribution: z.literal('uniform'),
-      mean: z.number().positive(),
-      range_ratio: z
-        .number()
-        .min(0)
-        .lt(1)
-        .describe("uniform on [mean × (1 − range_ratio), mean × (1 + range_ratio)], vLLM's random dataset"),
-      ...bounds,
-    }),
-    z.strictObject({
-      distribution: z.literal('normal'),
-      mean: z.number().positive(),
-      std: z.number().nonnegative(),
-      ...bounds,
-    }),
-    z.strictObject({
-      distribution: z.literal('lognormal'),
-      mean: z.number().positive().describe('mean of the values (not of their logarithm)'),
-      std: z.number().positive().describe('standard deviation of the values'),
-      ...bounds,
-    }),
-    z.strictObject({
-      distribution: z.literal('histogram'),
-      file: z
-        .string()
-        .min(1)
-        .describe('CSV of "value,weight" lines (a header line allowed), relative to the config file'),
-      ...bounds,
-    }),
-  ]);
+/**
+ * One distribution of positive values (token lengths, think times), seeded by `lengths.seed`. One
+ * schema (`$defs/Distribution` in the JSON Schema, one dataclass per layout in the worker) wherever
+ * a distribution is taken.
+ */
+export const DistributionSchema = z
+  .discriminatedUnion('distribution', [
+    z
+      .strictObject({
+        distribution: z.literal('fixed'),
+        value: z.number().positive().describe('every value this'),
+      })
+      .meta({ title: 'FixedDistribution' }),
+    z
+      .strictObject({
+        distribution: z.literal('uniform'),
+        mean: z.number().positive(),
+        range_ratio: z
+          .number()
+          .min(0)
+          .lt(1)
+          .describe("uniform on [mean × (1 − range_ratio), mean × (1 + range_ratio)], vLLM's random dataset"),
+        ...bounds,
+      })
+      .meta({ title: 'UniformDistribution' }),
+    z
+      .strictObject({
+        distribution: z.literal('normal'),
+        mean: z.number().positive(),
+        std: z.number().nonnegative(),
+        ...bounds,
+      })
+      .meta({ title: 'NormalDistribution' }),
+    z
+      .strictObject({
+        distribution: z.literal('lognormal'),
+        mean: z.number().positive().describe('mean of the values (not of their logarithm)'),
+        std: z.number().positive().describe('standard deviation of the values'),
+        ...bounds,
+      })
+      .meta({ title: 'LognormalDistribution' }),
+    z
+      .strictObject({
+        distribution: z.literal('histogram'),
+        file: z
+          .string()
+          .min(1)
+          .describe('CSV of "value,weight" lines (a header line allowed), relative to the config file'),
+        ...bounds,
+      })
+      .meta({ title: 'HistogramDistribution' }),
+  ])
+  .meta({ id: 'Distribution' });
 
-export const LengthDistributionSchema = distribution('length');
-export type LengthDistribution = z.infer<typeof LengthDistributionSchema>;
+export const LengthDistributionSchema = DistributionSchema;
+export type LengthDistribution = z.infer<typeof DistributionSchema>;
 
-const fromDataset = z.strictObject({
-  distribution: z.literal('dataset'),
-  cap: z
-    .int()
-    .positive()
-    .nullable()
-    .default(null)
-    .describe("the dataset answer's length, at most this (and at most max_output_tokens)"),
-});
+const fromDataset = z
+  .strictObject({
+    distribution: z.literal('dataset'),
+    cap: z
+      .int()
+      .positive()
+      .nullable()
+      .default(null)
+      .describe("the dataset answer's length, at most this (and at most max_output_tokens)"),
+  })
+  .meta({ title: 'DatasetOutputLength' });
 
 /** Token lengths of the prompts and answers: the dataset's, or drawn (seeded). */
 export const LengthsSchema = z
@@ -88,7 +105,7 @@ export const LengthsSchema = z
   .describe('token lengths of prompts and answers (issue 23)');
 export type Lengths = z.infer<typeof LengthsSchema>;
 
-export const ThinkTimeSchema = z.union([z.number().nonnegative(), distribution('think time')]);
+export const ThinkTimeSchema = z.union([z.number().nonnegative(), DistributionSchema]);
 
 /** Multi-turn sessions: each sends a conversation's user turns in order, with the history so far. */
 export const SessionsSchema = z
