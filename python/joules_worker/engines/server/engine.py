@@ -45,6 +45,7 @@ from joules_worker.events import EventEmitter
 from joules_worker.memory import PeakMemory
 from joules_worker.prompts import dataset_record
 from joules_worker.raw_measurement import measurement
+from joules_worker.workloads.lengths_summary import lengths_block
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ class ServerEngine(Engine):
         plan = plan_for(config, tokenizer, count, server.api)
         schedule = schedule_for(config, plan)  # more requests than prompts fails here, before any is sent
         target = Target.of(config)  # the decoding fields in the server's dialect (auto: asked)
+        plan.enforce_with(config.lengths, target.dialect, config.min_output_tokens)  # lengths.output
         energy = ServerEnergy(config, host)
 
         events.stage("warmup")
@@ -131,7 +133,7 @@ class ServerEngine(Engine):
                 records=records,
                 counted=counted,
                 warmup=len(warm),
-                prompts=_prompts_block(config, plan),
+                prompts=_prompts_block(config, plan, records),
                 steady_ok=steady_check(
                     steady,
                     closed_loop=config.load.pattern == "closed_loop",
@@ -200,12 +202,14 @@ def _output(count: Any) -> Any:
     return lambda texts: count(texts, False)
 
 
-def _prompts_block(config: ExperimentConfig, plan: PromptPlan) -> dict[str, Any]:
+def _prompts_block(config: ExperimentConfig, plan: PromptPlan, records: list[RequestRecord]) -> dict[str, Any]:
     load = config.load
     return {
         "prompt_reuse": load.prompt_reuse,
         "workload": workload_of(load.prompt_reuse, load.shared_prefix_tokens),
         "shared_prefix_tokens": load.shared_prefix_tokens,
+        "shared_prefix_count": load.shared_prefix_count if load.shared_prefix_tokens else None,
+        "lengths": lengths_block(config, plan.enforced, records, plan.output.missing if plan.output else None),
         "prompts": len(plan.prompts),
         "prompts_ran_out": plan.ran_out,
     }

@@ -26,8 +26,8 @@ logger = logging.getLogger(__name__)
 LAG_FLOOR_S = 0.010
 LAG_SHARE = 0.1
 
-# Requests (prompt, max_tokens) by index; the caller cycles its prompts.
-RequestFor = Callable[[int, Arrival | None], tuple[str, int]]
+# Requests (prompt, max_tokens) or (prompt, max_tokens, own body fields) by index; the caller cycles its prompts.
+RequestFor = Callable[[int, Arrival | None], tuple[str, int] | tuple[str, int, dict[str, Any] | None]]
 
 
 @dataclass(frozen=True)
@@ -112,8 +112,8 @@ async def closed_loop(
 
     async def user(session: Any) -> None:
         while (i := next_index()) is not None:
-            prompt, max_tokens = request_for(i, None)
-            records.append(await send_request(session, target, i, prompt, max_tokens, None))
+            prompt, max_tokens, *own = request_for(i, None)
+            records.append(await send_request(session, target, i, prompt, max_tokens, None, *own))
 
     async with client_session(concurrency) as session:
         await asyncio.gather(*(user(session) for _ in range(concurrency)))
@@ -140,8 +140,8 @@ async def open_loop(
                 await asyncio.sleep(delay - 0.001)
             while loop.time() < due:  # the last millisecond: yield without sleeping
                 await asyncio.sleep(0)
-            prompt, max_tokens = request_for(i, a)
-            tasks.append(asyncio.ensure_future(send_request(session, target, i, prompt, max_tokens, a.offset_s)))
+            prompt, max_tokens, *own = request_for(i, a)
+            tasks.append(asyncio.ensure_future(send_request(session, target, i, prompt, max_tokens, a.offset_s, *own)))
         records = list(await asyncio.gather(*tasks))
     for r, a in zip(records, arrivals, strict=False):
         r.send_lag_s = max(r.send_unix_s - (start + a.offset_s), 0.0)

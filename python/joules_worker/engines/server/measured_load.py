@@ -9,6 +9,7 @@ import asyncio
 import logging
 import time
 from dataclasses import dataclass
+from typing import Any
 
 from joules_worker.config import ExperimentConfig
 from joules_worker.energy.result import EnergyResult
@@ -75,9 +76,10 @@ def run_load(
     load = config.load
     max_tokens = load.max_tokens or config.max_output_tokens
 
-    def request_for(i: int, a: Arrival | None) -> tuple[str, int]:
+    def request_for(i: int, a: Arrival | None) -> tuple[str, int, dict[str, Any] | None]:
         prompt = plan.prompt_for(i, a.input_tokens if a is not None else None)
-        return prompt, (a.max_tokens if a is not None and a.max_tokens else max_tokens)
+        tokens = a.max_tokens if a is not None and a.max_tokens else plan.max_tokens_of(i, max_tokens)
+        return prompt, tokens, plan.own_fields(tokens)  # own: lengths.output's min_tokens / ignore_eos
 
     metrics_url = config.server.metrics_url or config.server.url.rstrip("/") + "/metrics"
     telemetry = ServerTelemetry(metrics_url, config.energy.measure_power_secs, clock.now)

@@ -13,8 +13,15 @@ i mod P, the warm-up the first prompts again, a trace request the nearest of all
 are then what a prefix cache serves.
 
 ``load.shared_prefix_tokens: n`` is the prefix-sharing workload (a system prompt shared by every
-request): each prompt starts with the same text of n tokens (as the tokenizer counts it alone),
-cut from the dataset's last prompts, and prompts are selected to fit ``max_input_tokens`` − n.
+request; vLLM's ``prefix_repetition`` with ``load.shared_prefix_count: N``): N distinct texts of n
+tokens each (as the tokenizer counts them alone), cut one after another from the dataset's last
+prompts; prompt j starts with prefix j mod N (so measured request i, which sends prompt warm-up + i,
+cycles through them), and prompts are selected to fit ``max_input_tokens`` − n, or built to
+``lengths.input`` tokens after the prefix.
+
+Issue 23 (workloads/prompt_set.py): prompts may be synthetic (``lengths.input``), and each may carry
+its own answer length (``lengths.output``): that request's ``max_tokens``, held by ``min_tokens`` or
+``ignore_eos`` in its own fields (workloads/output_lengths.py, ``enforce_with``).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from joules_worker.errors import BadConfigError
+from joules_worker.workloads.output_lengths import OutputLengths, enforcement, own_fields
 
 # A trace arrival's wanted input length, or None.
 Wanted = int | None
@@ -37,25 +45,53 @@ def workload_of(reuse: bool, shared_prefix_tokens: int | None) -> str:
 
 def shared_prefix(all_prompts: Sequence[str], tokenizer: Any, tokens: int) -> str:
     """A text of ``tokens`` tokens from the dataset's last prompts (joined), plus a blank line."""
+    return shared_prefixes(all_prompts, tokenizer, tokens, 1)[0]
+
+
+def shared_prefixes(all_prompts: Sequence[str], tokenizer: Any, tokens: int, count: int) -> list[str]:
+    """``count`` distinct texts of ``tokens`` tokens each (counted alone), cut one after another from
+    the dataset's last prompts (joined), each plus a blank line."""
+    from joules_worker.workloads.synthetic_prompts import SyntheticPrompts
+
     ids: list[int] = []
     for prompt in reversed(all_prompts):
         ids += tokenizer(prompt + "\n", add_special_tokens=False)["input_ids"]
-        if len(ids) >= tokens:
-            return tokenizer.decode(ids[:tokens]) + "\n\n"
-    raise BadConfigError(
-        f"load.shared_prefix_tokens: {tokens} tokens is more than the whole dataset has ({len(ids)}); lower it"
-    )
+        if len(ids) >= tokens * count + count:
+            break
+    else:
+        raise BadConfigError(
+            f"load.shared_prefix_tokens: {count} prefix(es) of {tokens} tokens is more than the whole dataset has "
+            f"({len(ids)}); lower it (or load.shared_prefix_count)"
+        )
+
+    def alone(texts: list[str]) -> list[int]:
+        return [len(row) for row in tokenizer(texts, add_special_tokens=False)["input_ids"]]
+
+    cutter = SyntheticPrompts(ids, tokenizer.decode, alone)
+    return [cutter.build(tokens) + "\n\n" for _ in range(count)]
 
 
 class PromptPlan:
-    def __init__(self, prompts: Sequence[str], lengths: Sequence[int], warmup: int, reuse: bool) -> None:
+    def __init__(
+        self,
+        prompts: Sequence[str],
+        lengths: Sequence[int],
+        warmup: int,
+        reuse: bool,
+        output: OutputLengths | None = None,
+    ) -> None:
         if not prompts:
             raise BadConfigError("num_input_prompts: no prompt to send")
         self.prompts = list(prompts)
         self.lengths = list(lengths)
         self.warmup = warmup
         self.reuse = reuse
+        self.output = output  # each prompt's answer length (lengths.output), or None
+        self.enforced: str | None = None  # how a server is held to it (enforce_with)
+        self._hold: tuple[int, str | None] = (0, None)  # (min_output_tokens, dialect)
         self.sent: dict[int, str] = {}  # measured request index -> its prompt
+        self.sent_at: dict[int, int] = {}  # measured request index -> its prompt's index
+        self.drawn_input: list[int] | None = None  # lengths.input: each prompt's drawn length
         self._unused = set(range(warmup, len(prompts))) if not reuse else set()
         self._next = warmup  # the first prompt that may still be unused
         self.ran_out = False
@@ -100,7 +136,21 @@ class PromptPlan:
         self._unused.discard(j)
         prompt = self.prompts[j]
         self.sent[index] = prompt
+        self.sent_at[index] = j
         return prompt
+
+    def enforce_with(self, lengths: Any, dialect: str | None, min_output_tokens: int) -> None:
+        """Resolve ``lengths.enforce`` for the server's dialect (output_lengths.enforcement)."""
+        self.enforced = enforcement(lengths, dialect)
+        self._hold = (min_output_tokens, dialect)
+
+    def max_tokens_of(self, index: int, default: int) -> int:
+        """Measured request ``index``'s max_tokens: its prompt's answer length, else ``default``."""
+        return default if self.output is None else self.output.lengths[self.sent_at[index]]
+
+    def own_fields(self, max_tokens: int) -> dict[str, Any] | None:
+        """The request's own body fields holding it to ``max_tokens`` (None: none)."""
+        return own_fields(self.enforced, max_tokens, *self._hold) or None
 
     def prompt_of(self, index: int) -> str:
         return self.sent[index]
@@ -131,18 +181,25 @@ def input_counter(tokenizer: Any, api: str) -> Callable[[list[str]], list[int]]:
 
 def plan_for(config: Any, tokenizer: Any, count: Callable[[list[str]], list[int]], api: str) -> PromptPlan:
     """The experiment's prompts (the dataset's first ``num_input_prompts`` that fit
-    ``max_input_tokens``, after a shared prefix where the load asks for one) and who sends which."""
-    from joules_worker.prompts import load_prompts, select_prompts
+    ``max_input_tokens``, or synthetic ones of ``lengths.input`` tokens, after a shared prefix where
+    the load asks for one), their answer lengths, and who sends which."""
+    from joules_worker.prompts import load_prompts_and_answers
+    from joules_worker.workloads.prompt_set import prompt_set
 
     load = config.load
-    everything = load_prompts(config.dataset)
-    budget, prefix = config.max_input_tokens, ""
+    texts = load_prompts_and_answers(config.dataset)
+    budget, prefixes = config.max_input_tokens, [""]
     if load.shared_prefix_tokens:
         if load.shared_prefix_tokens >= budget:
             raise BadConfigError(
                 f"load.shared_prefix_tokens: {load.shared_prefix_tokens} leaves no room under max_input_tokens {budget}"
             )
-        prefix = shared_prefix(everything, tokenizer, load.shared_prefix_tokens)
+        prefixes = shared_prefixes(texts[0], tokenizer, load.shared_prefix_tokens, load.shared_prefix_count)
         budget -= load.shared_prefix_tokens
-    prompts = [prefix + p for p in select_prompts(everything, count, budget, config.num_input_prompts)]
-    return PromptPlan(prompts, input_counter(tokenizer, api)(prompts), load.warmup_requests, load.prompt_reuse)
+    server_count = input_counter(tokenizer, api)
+    chosen = prompt_set(config, tokenizer, count, server_count, budget, lambda j: prefixes[j % len(prefixes)], texts)
+    plan = PromptPlan(
+        chosen.prompts, server_count(chosen.prompts), load.warmup_requests, load.prompt_reuse, chosen.output
+    )
+    plan.drawn_input = chosen.drawn_input
+    return plan

@@ -14,7 +14,7 @@ from typing import Any
 from joules_worker import environment as env
 from joules_worker.atomic_files import write_json_atomic, write_jsonl_atomic
 from joules_worker.config import ExperimentConfig
-from joules_worker.distributed import DistContext, init_distributed, shard
+from joules_worker.distributed import DistContext, init_distributed
 from joules_worker.energy import BackendContext, GpuRef, choose_backend
 from joules_worker.energy.idle import apply_idle, measure_idle
 from joules_worker.energy.monitor import GpuMonitor
@@ -33,10 +33,11 @@ from joules_worker.engines.transformers.generate_arguments import (
 )
 from joules_worker.engines.transformers.generation import run_batch
 from joules_worker.engines.transformers.model_loading import load_model_and_tokenizer
+from joules_worker.engines.transformers.rank_prompts import length_kwargs, my_prompts
 from joules_worker.engines.transformers.window import Measured, measure
 from joules_worker.errors import UnsupportedError
 from joules_worker.events import EventEmitter
-from joules_worker.prompts import dataset_record, load_prompts, order_prompts, select_prompts
+from joules_worker.prompts import dataset_record
 from joules_worker.raw_measurement import measurement
 
 logger = logging.getLogger(__name__)
@@ -89,9 +90,13 @@ def run_one(
     model, tokenizer = loaded.model, loaded.tokenizer
 
     events.stage("loading_prompts")
-    prompts, lengths = my_prompts(config, tokenizer, ctx)
+    mine = my_prompts(config, tokenizer, ctx)
+    prompts, lengths = mine.prompts, mine.lengths
     plan = plan_batches(lengths, config.batching, config.batch_size, config.max_output_tokens)
     groups = [[prompts[i] for i in batch] for batch in plan]
+    # lengths.output (batch_size 1): each batch generated to its one prompt's own answer length
+    answers = mine.answer_lengths
+    own = None if answers is None else [length_kwargs(config, answers[batch[0]]) for batch in plan]
 
     gpus = gpu_refs(config, ctx)
     host_gpus = host_gpu_refs(config, ctx) if gpus else ()
@@ -116,14 +121,14 @@ def run_one(
     warmup = resolve_warmup(config.warmup_iterations, num_parameters)
     if groups:
         for i in range(warmup):
-            run_batch(model, tokenizer, groups[0], gen_kwargs)
+            run_batch(model, tokenizer, groups[0], gen_kwargs if own is None else {**gen_kwargs, **own[0]})
             events.emit("warmup", i=i + 1, n=warmup)
     else:
         logger.warning("rank %d got no prompts: it only joins the barriers", ctx.rank)
 
     events.stage("measuring")
     monitor = None if backend_cls.GPU_TIMESERIES else GpuMonitor(gpus, host, config.energy.measure_power_secs)
-    measured = measure(config, ctx, model, tokenizer, groups, gen_kwargs, backend_cls(bctx), monitor, events)
+    measured = measure(config, ctx, model, tokenizer, groups, gen_kwargs, backend_cls(bctx), monitor, events, own)
     measured.energy.add_note(auto_note)
     apply_idle(measured.energy, idle)
 
@@ -185,21 +190,6 @@ def write_results(
             model_reused=loaded.reused, model_load_s=0.0 if loaded.reused else round(loaded.load_s, 6)
         )
     return write_json_atomic(out_dir / f"rank-{ctx.rank}.json", data)
-
-
-def my_prompts(config: ExperimentConfig, tokenizer: Any, ctx: DistContext) -> tuple[list[str], list[int]]:
-    """The prompts that fit max_input_tokens (the first num_input_prompts of them), in the
-    configured order, this rank's contiguous part; with their token lengths."""
-
-    def count(part: list[str]) -> list[int]:
-        return [len(ids) for ids in tokenizer(part)["input_ids"]]
-
-    selected = select_prompts(load_prompts(config.dataset), count, config.max_input_tokens, config.num_input_prompts)
-    lengths = count(selected)
-    order = order_prompts(selected, lengths, config.prompt_ordering, config.seed)
-    mine = shard(order, ctx.rank, ctx.world_size)
-    logger.info("rank %d: %d of %d selected prompts", ctx.rank, len(mine), len(selected))
-    return [selected[i] for i in mine], [lengths[i] for i in mine]
 
 
 def seed_everything(seed: int) -> None:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -70,7 +71,10 @@ def measure(
     energy: EnergyBackend,
     monitor: GpuMonitor | None,
     events: EventEmitter,
+    own: Sequence[dict[str, Any]] | None = None,
 ) -> Measured:
+    """The measured batches (``own``: each batch's own generate arguments over ``gen_kwargs``, such
+    as a drawn answer length's max_new_tokens)."""
     delays = planned_delays_s(config.traffic, len(groups), config.seed, ctx.rank)
     inside = config.traffic.inside_energy_window
     memory = PeakMemory(ctx.device)
@@ -96,7 +100,8 @@ def measure(
             waited = wait(delays[i], energy, inside)
             if not inside:
                 excluded_s += waited
-            record, out = run_batch(model, tokenizer, group, gen_kwargs, want_texts=False, want_token_ids=want_ids)
+            kwargs = gen_kwargs if own is None else {**gen_kwargs, **own[i]}
+            record, out = run_batch(model, tokenizer, group, kwargs, want_texts=False, want_token_ids=want_ids)
             record.delay_before_s = waited
             records.append(record)
             ids.extend(out.token_ids or [])
