@@ -25,13 +25,17 @@ class FakeOpenAI(http.server.BaseHTTPRequestHandler):
     # a reasoning model's chat stream (the tiny model cannot reason): after the role, these reasoning
     # deltas (alternately ``reasoning_content`` and vLLM's ``reasoning``), then the answer's chunks
     reasoning: tuple[str, ...] = ()
+    # each answer's last chunk " #k", k its request's arrival order (1-based): a session's history
+    # then shows which answer it carries
+    numbered = False
     prompts: list[str]
+    bodies: list[dict[str, Any]]  # every request body, in arrival order
     state: dict[str, float]
     lock: threading.Lock
 
     @classmethod
     def fresh(cls, **attrs: Any) -> type[FakeOpenAI]:
-        return type("Fake", (cls,), {"prompts": [], "state": {}, "lock": threading.Lock(), **attrs})
+        return type("Fake", (cls,), {"prompts": [], "bodies": [], "state": {}, "lock": threading.Lock(), **attrs})
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -74,6 +78,8 @@ class FakeOpenAI(http.server.BaseHTTPRequestHandler):
         with self.lock:
             seen = prompt in self.prompts
             self.prompts.append(prompt)
+            self.bodies.append(body)
+            k = len(self.bodies)
         self._add("running", 1)
         self._add("queries", len(prompt))
         self._add("hits", len(prompt) if seen else 0)
@@ -91,7 +97,7 @@ class FakeOpenAI(http.server.BaseHTTPRequestHandler):
                 self._add("tokens", 1)
                 if i == 0:
                     self._add("n", 1)
-            for text in (" hello", " world", " again"):
+            for text in (" hello", " world", f" #{k}" if self.numbered else " again"):
                 time.sleep(self.chunk_pause_s)
                 choice = {"index": 0, "delta": {"content": text}} if chat else {"index": 0, "text": text}
                 self.wfile.write(f"data: {json.dumps({'choices': [choice]})}\n\n".encode())

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import threading
 from bisect import bisect_left
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 from joules_worker.energy.base import EnergyBackend
 
@@ -77,6 +77,27 @@ class EnergyTimeline:
         if t1 <= t0:
             return b[device]
         return a[device] + (b[device] - a[device]) * (t - t0) / (t1 - t0)
+
+    def totals_at(self, times: Sequence[float]) -> list[float] | None:
+        """The running total of all readings (J, from the first sample) interpolated at each of
+        ``times`` (ascending), in one pass; None when not sampled or a time lies outside the sampled
+        span. Differences of these are ``between``'s joules (per-request attribution cuts the load at
+        every send and end: energy_attribution.py)."""
+        if not self.supported or len(self.samples) < 2:
+            return None
+        if times and (times[0] < self.samples[0][0] or times[-1] > self.samples[-1][0]):
+            return None
+        stamps = [s[0] for s in self.samples]
+        devices = list(self.samples[0][1])
+        base = sum(self.samples[0][1][d] for d in devices)
+        out, i = [], 1
+        for t in times:
+            while i < len(stamps) - 1 and stamps[i] < t:
+                i += 1
+            (t0, a), (t1, b) = self.samples[i - 1], self.samples[i]
+            share = 1.0 if t1 <= t0 else (t - t0) / (t1 - t0)
+            out.append(sum(a[d] + (b[d] - a[d]) * share for d in devices) - base)
+        return out
 
     def between(self, start: float, end: float) -> float | None:
         """Joules of all readings from ``start`` to ``end`` (the timeline's clock), or None when not

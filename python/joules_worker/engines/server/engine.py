@@ -24,6 +24,7 @@ from joules_worker.distributed import DistContext
 from joules_worker.energy.idle import apply_idle
 from joules_worker.engines.base import Engine
 from joules_worker.engines.server.answer_tokens import split_answer_tokens
+from joules_worker.engines.server.energy_attribution import attribute_records
 from joules_worker.engines.server.http_stream import RequestRecord
 from joules_worker.engines.server.load_generator import Target, sequential
 from joules_worker.engines.server.load_patterns import load_windows
@@ -39,6 +40,8 @@ from joules_worker.engines.server.serving_output import (
     count_missing_tokens,
     serving_summary,
 )
+from joules_worker.engines.server.session_plan import messages_counter, session_plan
+from joules_worker.engines.server.session_summary import sessions_block
 from joules_worker.engines.server.steady_check import steady_check
 from joules_worker.errors import BadConfigError, ServerError
 from joules_worker.events import EventEmitter
@@ -81,7 +84,8 @@ class ServerEngine(Engine):
 
         events.stage("loading_prompts")
         plan = plan_for(config, tokenizer, count, server.api)
-        schedule = schedule_for(config, plan)  # more requests than prompts fails here, before any is sent
+        sessions = session_plan(config, plan, count)  # None: single requests
+        schedule = schedule_for(config, plan, sessions)  # more requests than prompts fails here, before any is sent
         target = Target.of(config)  # the decoding fields in the server's dialect (auto: asked)
         plan.enforce_with(config.lengths, target.dialect, config.min_output_tokens)  # lengths.output
         energy = ServerEnergy(config, host)
@@ -97,7 +101,7 @@ class ServerEngine(Engine):
         events.stage("measuring")
         memory = PeakMemory(torch.device("cpu"))
         memory.reset()
-        m = run_load(config, target, plan, schedule, energy)
+        m = run_load(config, target, plan, schedule, energy, sessions)
         m.energy.add_note(energy.note)
         m.energy.add_note(m.telemetry.note)
         apply_idle(m.energy, idle)
@@ -105,13 +109,16 @@ class ServerEngine(Engine):
         self._check(records, config.load.max_error_share)
 
         events.stage("writing")
-        counted = count_missing_tokens(records, plan.prompt_of, input_counter(tokenizer, server.api), _output(count))
+        prompt_of = plan.prompt_of if sessions is None else sessions.prompt_of
+        count_input = messages_counter(tokenizer, input_counter(tokenizer, server.api))
+        counted = count_missing_tokens(records, prompt_of, count_input, _output(count))
         split_answer_tokens(records, server.api, _output(count))
         whole, steady = load_windows(m.start, records, config.load.pattern == "closed_loop", config.load.concurrency)
         batches = batch_records(records)
         energy_block = m.energy.to_dict()
         values = [r.get("energy_j") for r in energy_block["readings"]]
         whole_j = sum(values) if values and all(v is not None for v in values) else None
+        attribution = attribute_records(records, whole_j, m.timeline)  # each request's energy_j
         server_metrics = telemetry_summary(m.telemetry.samples, steady, m.telemetry.url, m.telemetry.note)
         write_jsonl_atomic(out_dir / REQUESTS_FILE, [r.to_dict() for r in records])
         if m.telemetry.samples:
@@ -145,6 +152,8 @@ class ServerEngine(Engine):
                 server_metrics=server_metrics,
                 client_cpu_s=m.client_cpu_s,
                 energy_scope=energy.scope,
+                energy_attribution=(attribution.method, attribution.source),
+                sessions=sessions_block(config.load.sessions, m.sessions),
             ),
         )
         from joules_worker.flops import analytic_model, flops_block

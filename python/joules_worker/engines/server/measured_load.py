@@ -27,6 +27,8 @@ from joules_worker.engines.server.load_patterns import (
 from joules_worker.engines.server.prompt_plan import PromptPlan
 from joules_worker.engines.server.server_energy import ServerEnergy
 from joules_worker.engines.server.server_telemetry import ServerTelemetry
+from joules_worker.engines.server.session_load import SessionLoad, run_sessions
+from joules_worker.engines.server.session_plan import SessionPlan
 
 logger = logging.getLogger(__name__)
 TIMELINE_S = 0.1  # the steady window's energy: counters sampled at least this often
@@ -34,7 +36,8 @@ TIMELINE_S = 0.1  # the steady window's energy: counters sampled at least this o
 
 def arrivals(config: ExperimentConfig) -> list[Arrival]:
     load = config.load
-    n, d = load.num_requests, load.duration_s
+    n = load.num_requests if load.sessions is None else load.sessions.count  # sessions: session starts
+    d = load.duration_s
     if load.pattern == "constant":
         offsets = constant_offsets(load.rate, n, d)
     elif load.pattern == "poisson":
@@ -55,11 +58,17 @@ class Measured:
     timeline: EnergyTimeline
     telemetry: ServerTelemetry
     client_cpu_s: float
+    sessions: SessionLoad | None = None  # the multi-turn load, where load.sessions is set
 
 
-def schedule_for(config: ExperimentConfig, plan: PromptPlan) -> list[Arrival] | None:
-    """The open loop's arrivals (None for the closed loop), checked against the prompts there are."""
+def schedule_for(
+    config: ExperimentConfig, plan: PromptPlan, sessions: SessionPlan | None = None
+) -> list[Arrival] | None:
+    """The open loop's arrivals (None for the closed loop), checked against the prompts there are
+    (``sessions``: the session starts; session_plan.py checked the count)."""
     load = config.load
+    if sessions is not None:
+        return None if load.pattern == "closed_loop" else arrivals(config)
     if load.pattern == "closed_loop":
         plan.check(load.num_requests, "load.num_requests")
         return None
@@ -69,7 +78,12 @@ def schedule_for(config: ExperimentConfig, plan: PromptPlan) -> list[Arrival] | 
 
 
 def run_load(
-    config: ExperimentConfig, target: Target, plan: PromptPlan, schedule: list[Arrival] | None, energy: ServerEnergy
+    config: ExperimentConfig,
+    target: Target,
+    plan: PromptPlan,
+    schedule: list[Arrival] | None,
+    energy: ServerEnergy,
+    sessions: SessionPlan | None = None,
 ) -> Measured:
     """The measured load: the server's telemetry and the energy window open, the load, both closed.
     ``client_cpu_s``: this process's CPU time (every thread) over the energy window."""
@@ -91,9 +105,21 @@ def run_load(
     cpu0 = time.process_time()
     backend.start()
     timeline = EnergyTimeline(backend, min(config.energy.measure_power_secs, TIMELINE_S), clock.now)
+    multi: SessionLoad | None = None
     try:
         timeline.start()
-        if schedule is None:
+        if sessions is not None:
+            multi = run_sessions(
+                target,
+                sessions,
+                schedule,
+                concurrency=load.concurrency,
+                count=load.sessions.count,
+                duration_s=load.duration_s,
+                max_tokens=max_tokens,
+            )
+            start, records = multi.start, multi.records
+        elif schedule is None:
             start, records = asyncio.run(closed_loop(target, request_for, load.concurrency, count, load.duration_s))
         else:
             start, records = asyncio.run(open_loop(target, request_for, schedule))
@@ -106,11 +132,24 @@ def run_load(
     result = backend.stop()
     cpu_s = time.process_time() - cpu0
     telemetry.stop()
-    if schedule is None and load.num_requests is None and capacity is not None and len(records) >= capacity:
+    if (
+        sessions is None
+        and schedule is None
+        and load.num_requests is None
+        and capacity is not None
+        and len(records) >= capacity
+    ):
         plan.ran_out = True
         logger.warning(
             "the load stopped after %d requests before load.duration_s: every prompt was sent once "
             "(raise num_input_prompts, or set load.prompt_reuse: true)",
             len(records),
         )
-    return Measured(start, records, result, timeline, telemetry, cpu_s)
+    if sessions is not None and sessions.ran_out:
+        plan.ran_out = True
+        logger.warning(
+            "the load stopped after %d sessions before load.duration_s: the dataset's sessions were each sent once "
+            "(raise num_input_prompts, or set load.prompt_reuse: true)",
+            multi.started if multi is not None else 0,
+        )
+    return Measured(start, records, result, timeline, telemetry, cpu_s, multi)

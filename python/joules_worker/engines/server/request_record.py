@@ -57,6 +57,10 @@ class RequestRecord:
     reasoning_source: str | None = None  # "usage" | "stream" | "tokenizer": where reasoning_tokens came from
     first_answer_unix_s: float | None = None  # the first answer (not reasoning) chunk
     answer_ttft_s: float | None = None  # send to the first answer chunk: what a reader of the answer waits
+    # issue 23: multi-turn sessions (session_load.py) and each request's energy (energy_attribution.py)
+    session: int | None = None  # the session it belongs to (0-based, in start order); None outside sessions
+    turn: int | None = None  # its turn within the session (1-based); None outside sessions
+    energy_j: float | None = None  # its share of the window's energy; None without an energy reading
     text: str = field(default="", repr=False)  # the output (reasoning and content), to count tokens
     sent: bool = field(default=False, repr=False)  # send_unix_s was restamped by the trace
     rejected_fields: list[str] = field(default_factory=list, repr=False)  # named by a 4xx answer

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 from joules_worker.engines.server.http_stream import RequestRecord
+from joules_worker.engines.server.request_fields import Prompt
 from joules_worker.raw_measurement import BatchRecord
 
 REQUESTS_FILE = "requests-rank-0.jsonl"
@@ -18,13 +19,14 @@ SERVING_SCHEMA_VERSION = 1
 
 def count_missing_tokens(
     records: Sequence[RequestRecord],
-    prompt_of: Callable[[int], str],
-    count_input: Callable[[list[str]], list[int]],
+    prompt_of: Callable[[int], Prompt],
+    count_input: Callable[[list[Prompt]], list[int]],
     count_output: Callable[[list[str]], list[int]],
 ) -> int:
     """Fill the token counts a server did not send (no usage chunk) with the tokenizer's; flag them.
     ``prompt_of(index)`` is the prompt request ``index`` sent; ``count_input`` counts prompts as the
-    server sees them (the chat template on the chat API), ``count_output`` generated text. Returns
+    server sees them (the chat template on the chat API; a session's turn: its whole message list),
+    ``count_output`` generated text. Returns
     how many records were counted."""
     todo = [r for r in records if r.ok and (r.input_tokens is None or r.output_tokens is None)]
     if not todo:
@@ -109,6 +111,8 @@ def serving_summary(
     server_metrics: dict[str, Any],
     client_cpu_s: float | None,
     energy_scope: str | None,
+    energy_attribution: tuple[str | None, str | None] = (None, None),
+    sessions: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     measured, prorated, method = steady_energy(whole, steady, energy_whole_j, energy_steady_measured_j)
     return {
@@ -138,4 +142,8 @@ def serving_summary(
         "server_metrics": server_metrics,
         "client_cpu_s": client_cpu_s,
         "energy_scope": energy_scope,
+        # issue 23: each request's energy_j (energy_attribution.py: method, source), the sessions block
+        "energy_attribution": energy_attribution[0],
+        "energy_attribution_source": energy_attribution[1],
+        "sessions": sessions,
     }

@@ -1,0 +1,151 @@
+"""What each session of a multi-turn load sends (``load.sessions``): its user turns in order, its
+system message, and the think times before its turns after the first.
+
+- A conversation dataset (``dataset.format`` sharegpt / openai_chat, workloads/conversations.py):
+  a session is one conversation, its first ``load.sessions.turns`` user turns (null: all of them).
+  The conversations are selected as the prompt plan selects prompts (the first ``num_input_prompts``
+  whose first user turn fits ``max_input_tokens``); the warm-up sent the first ones' first turns, so
+  session s is the conversation after them (warm-up + s), each once, unless ``load.prompt_reuse``
+  (cycled from the first).
+- A prompt dataset: a session's turns are ``turns`` consecutive prompts of the plan (required: a
+  prompt file has no conversations), each prompt once unless ``load.prompt_reuse``.
+
+Sessions are numbered from 0 in the order they start; ``script(s)`` is asked in that order, so the
+think times, drawn from one seeded stream (``lengths.seed``, else ``seed``; workloads/distributions.py)
+in session order, are the same whatever the server's speed. More sessions than the dataset holds is
+a config error naming ``load.sessions.count``; a load bounded by ``load.duration_s`` alone stops
+starting sessions when they run out (``ran_out``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from joules_worker.engines.server.prompt_plan import PromptPlan
+from joules_worker.engines.server.request_fields import Prompt
+from joules_worker.errors import BadConfigError
+
+THINK_KEY = "load.sessions.think_time_s"
+BLOCK = 1024  # think times drawn at a time
+
+
+@dataclass(frozen=True)
+class Script:
+    turns: tuple[str, ...]  # the user turns, in order
+    think_s: tuple[float, ...]  # the pause before each turn after the first
+    system: str | None = None
+
+
+class ThinkTimes:
+    """The seeded stream of think times (a number: every pause that; else the distribution's draws)."""
+
+    def __init__(self, think: Any, seed: int) -> None:
+        self.think, self.seed = think, seed
+        self.drawn: list[float] = []
+
+    def take(self, n: int) -> tuple[float, ...]:
+        if isinstance(self.think, (int, float)):
+            return (float(self.think),) * n
+        from joules_worker.workloads.distributions import draw
+
+        while len(self.drawn) < n:
+            block = len(self.drawn) // BLOCK  # each block a stream of its own; errors name the key
+            key = THINK_KEY if block == 0 else f"{THINK_KEY}[{block}]"
+            self.drawn += [max(v, 0.0) for v in draw(self.think, BLOCK, self.seed, key, integers=False)]
+        out, self.drawn = tuple(self.drawn[:n]), self.drawn[n:]
+        return out
+
+
+class SessionPlan:
+    def __init__(
+        self, source: Callable[[int], tuple[tuple[str, ...], str | None]], capacity: int | None, think: ThinkTimes
+    ) -> None:
+        self.source = source
+        self.limit = capacity  # sessions the dataset allows (None: unbounded, with reuse)
+        self.think = think
+        self.sent: dict[int, list[dict[str, str]]] = {}  # request index -> the messages it sent
+        self.ran_out = False
+
+    def capacity(self) -> int | None:
+        return self.limit
+
+    def script(self, session: int) -> Script | None:
+        """Session ``session``'s turns (asked once, in session order); None when the dataset ran out."""
+        if self.limit is not None and session >= self.limit:
+            self.ran_out = True
+            return None
+        turns, system = self.source(session)
+        return Script(turns, self.think.take(len(turns) - 1), system)
+
+    def prompt_of(self, index: int) -> Prompt:
+        return self.sent[index]
+
+
+def _too_many(count: int | None, capacity: int | None, what: str) -> None:
+    if count is not None and capacity is not None and count > capacity:
+        raise BadConfigError(
+            f"load.sessions.count: {count} sessions need more than the dataset holds ({capacity} sessions of {what} "
+            "after the warm-up). Raise num_input_prompts, lower load.sessions.count, or set load.prompt_reuse: true"
+        )
+
+
+def session_plan(config: Any, plan: PromptPlan, count: Callable[[list[str]], list[int]]) -> SessionPlan | None:
+    """The experiment's sessions (None: ``load.sessions`` unset, single requests)."""
+    load = config.load
+    spec = load.sessions
+    if spec is None:
+        return None
+    from joules_worker.workloads.conversations import load_conversations, resolved_format
+    from joules_worker.workloads.distributions import lengths_seed
+
+    think = ThinkTimes(spec.think_time_s, lengths_seed(config))
+    if resolved_format(config.dataset) == "prompts":
+        if spec.turns is None:
+            raise BadConfigError(
+                "load.sessions.turns: set it with a prompt dataset (a session's turns are that many consecutive "
+                "prompts); it may be null only with a conversation dataset (dataset.format sharegpt or openai_chat)"
+            )
+        turns = spec.turns
+        capacity = None if plan.reuse else (len(plan.prompts) - plan.warmup) // turns
+        _too_many(spec.count, capacity, f"{turns} consecutive prompts")
+
+        def from_prompts(s: int) -> tuple[tuple[str, ...], str | None]:
+            return tuple(plan.prompt_for(s * turns + j, None) for j in range(turns)), None
+
+        return SessionPlan(from_prompts, capacity, think)
+    from joules_worker.prompts import select_indices
+
+    everything = load_conversations(config.dataset)
+    firsts = [c.user_turns[0] for c in everything]
+    chosen = [everything[i] for i in select_indices(firsts, count, config.max_input_tokens, config.num_input_prompts)]
+    skip = 0 if load.prompt_reuse else min(plan.warmup, len(chosen))
+    capacity = None if load.prompt_reuse else len(chosen) - skip
+    _too_many(spec.count, capacity, "conversations")
+
+    def from_conversations(s: int) -> tuple[tuple[str, ...], str | None]:
+        c = chosen[(skip + s) % len(chosen)]
+        return (c.user_turns if spec.turns is None else c.user_turns[: spec.turns]), c.system
+
+    return SessionPlan(from_conversations, capacity, think)
+
+
+def messages_counter(tokenizer: Any, single: Callable[[list[str]], list[int]]) -> Callable[[list[Prompt]], list[int]]:
+    """Token counts of prompts as the chat API sees them: a message list (a session's turn with its
+    history) through the tokenizer's chat template of the whole list, the generation prompt added
+    (without a template, its contents joined by newlines, as one text); a text by ``single``."""
+    has_template = bool(getattr(tokenizer, "chat_template", None))
+
+    def one(messages: list[dict[str, str]]) -> int:
+        if not has_template:
+            return single(["\n".join(m["content"] for m in messages)])[0]
+        ids = tokenizer.apply_chat_template(messages, add_generation_prompt=True, tokenize=True)
+        return len(ids["input_ids"] if isinstance(ids, Mapping) else ids)
+
+    def count(prompts: list[Prompt]) -> list[int]:
+        texts = [p for p in prompts if isinstance(p, str)]
+        counted = iter(single(texts) if texts else [])
+        return [next(counted) if isinstance(p, str) else one(p) for p in prompts]
+
+    return count
