@@ -23,9 +23,16 @@ VLLM_PYTHON = Path(os.environ.get("JOULES_VLLM_VENV", REPO / ".joules/vllm-venv"
 MODEL = REPO / ".joules/models/tiny-llama-wide"
 REQUIRED = os.environ.get("JOULES_REQUIRE_VLLM") == "1"
 MISSING = None if VLLM_PYTHON.exists() and MODEL.exists() else f"needs the vLLM venv ({VLLM_PYTHON}) and {MODEL}"
+# The model has no chat template (vLLM's chat API refuses it then): a small one, given to the server
+# (--chat-template takes it literally), and to the tokenizer where a test counts a chat's tokens.
+CHAT_TEMPLATE = (
+    "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }}{{ eos_token }} {% endfor %}"
+    "{% if add_generation_prompt %}<|assistant|> {% endif %}"
+)
 # the server the tests share: prefix caching on as vLLM ships it, with 32-token blocks (the smallest
-# its CPU attention takes) so that the short builtin prompts fill whole blocks and can hit
-SERVER_FLAGS = ("--block-size", "32")
+# its CPU attention takes) so that the short builtin prompts fill whole blocks and can hit; the chat
+# template above for the chat API
+SERVER_FLAGS = ("--block-size", "32", "--chat-template", CHAT_TEMPLATE)
 
 VLLM_MARKS = [pytest.mark.vllm]
 # why the vLLM tests do not run here, or None when they do
