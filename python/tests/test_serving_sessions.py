@@ -71,7 +71,9 @@ def test_each_turn_carries_the_history_with_the_servers_answers_after_its_think_
     assert all(r["energy_j"] is None for r in rows) and summary["energy_attribution"] is None  # backend none
 
 
-def test_a_system_message_and_each_conversations_own_turns(tmp_path, tiny_model_dir, fake) -> None:
+def test_a_system_message_each_conversations_own_turns_and_its_answer_lengths(tmp_path, tiny_model_dir, fake) -> None:
+    from transformers import AutoTokenizer
+
     url, handler = fake
     data = tmp_path / "chats.jsonl"
     chats = [
@@ -84,7 +86,10 @@ def test_a_system_message_and_each_conversations_own_turns(tmp_path, tiny_model_
                 *[
                     m
                     for t in range(i + 1)
-                    for m in ({"role": "user", "content": f"c{i} t{t}"}, {"role": "assistant", "content": "a"})
+                    for m in (
+                        {"role": "user", "content": f"c{i} t{t}"},
+                        {"role": "assistant", "content": "one two three four " * t + "end"},
+                    )
                 ],
             ]
         }
@@ -93,7 +98,14 @@ def test_a_system_message_and_each_conversations_own_turns(tmp_path, tiny_model_
     data.write_text("".join(json.dumps(c) + "\n" for c in chats))
     dataset = {"dataset__source": "file", "dataset__path": str(data), "dataset__format": "openai_chat"}
     summary = run_serving(
-        sessions_config(tiny_model_dir, url, {"count": 2, "turns": None}, **dataset), tmp_path / "out"
+        sessions_config(
+            tiny_model_dir,
+            url,
+            {"count": 2, "turns": None},
+            lengths__output={"distribution": "dataset", "cap": 6},
+            **dataset,
+        ),
+        tmp_path / "out",
     )
     rows = lines(tmp_path / "out")
     assert sorted((r["session"], r["turn"]) for r in rows) == [(0, 1), (0, 2), (1, 1), (1, 2), (1, 3)]
@@ -102,6 +114,15 @@ def test_a_system_message_and_each_conversations_own_turns(tmp_path, tiny_model_
     assert last[0] == {"role": "system", "content": "be brief 2"}
     assert [m["content"] for m in last if m["role"] == "user"] == ["c2 t0", "c2 t1", "c2 t2"]
     assert summary["sessions"]["turns"] is None and summary["sessions"]["completed"] == 2
+    # lengths.output dataset: each turn asks for its own dataset answer's length (capped at 6)
+    tokenizer = AutoTokenizer.from_pretrained(str(tiny_model_dir))
+    answers = [m["content"] for m in chats[2]["messages"] if m["role"] == "assistant"]
+    wanted = [min(len(tokenizer(a, add_special_tokens=False)["input_ids"]), 6) for a in answers]
+    turns = sorted(
+        (b for b in handler.bodies[1:] if b["messages"][0]["content"] == "be brief 2"), key=lambda b: len(b["messages"])
+    )
+    assert [b["max_tokens"] for b in turns] == wanted
+    assert len(set(wanted)) > 1
 
 
 def test_a_prompt_dataset_needs_turns(tmp_path, tiny_model_dir, fake) -> None:

@@ -84,7 +84,7 @@ class ServerEngine(Engine):
 
         events.stage("loading_prompts")
         plan = plan_for(config, tokenizer, count, server.api)
-        sessions = session_plan(config, plan, count)  # None: single requests
+        sessions = session_plan(config, plan, count, _output(count))  # None: single requests
         schedule = schedule_for(config, plan, sessions)  # more requests than prompts fails here, before any is sent
         target = Target.of(config)  # the decoding fields in the server's dialect (auto: asked)
         plan.enforce_with(config.lengths, target.dialect, config.min_output_tokens)  # lengths.output

@@ -86,7 +86,9 @@ class SessionLoad:
             history = list(messages)
             self.plan.sent[index] = history
             first = scheduled if j == 0 else None
-            r = await send_request(http, self.target, index, history, self.max_tokens, first)
+            tokens = (script.max_tokens[j] if j < len(script.max_tokens) else None) or self.max_tokens
+            own = self.plan.own_fields(tokens)  # lengths.output: the turn's answer length held
+            r = await send_request(http, self.target, index, history, tokens, first, own)
             r.session, r.turn = s, j + 1
             self.records.append(r)
             if not r.ok:

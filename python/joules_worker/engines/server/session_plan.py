@@ -10,6 +10,10 @@ system message, and the think times before its turns after the first.
 - A prompt dataset: a session's turns are ``turns`` consecutive prompts of the plan (required: a
   prompt file has no conversations), each prompt once unless ``load.prompt_reuse``.
 
+A turn's answer length follows ``lengths.output`` where set (output_lengths.py): a prompt's drawn
+length, or the conversation's own answer to that turn (``distribution: dataset``), held as the prompt
+plan holds single requests (``lengths.enforce``); else ``load.max_tokens`` / ``max_output_tokens``.
+
 Sessions are numbered from 0 in the order they start; ``script(s)`` is asked in that order, so the
 think times, drawn from one seeded stream (``lengths.seed``, else ``seed``; workloads/distributions.py)
 in session order, are the same whatever the server's speed. More sessions than the dataset holds is
@@ -36,6 +40,11 @@ class Script:
     turns: tuple[str, ...]  # the user turns, in order
     think_s: tuple[float, ...]  # the pause before each turn after the first
     system: str | None = None
+    max_tokens: tuple[int | None, ...] = ()  # each turn's answer length (lengths.output); None: the load's
+
+
+# A session's (user turns, system message, each turn's answer length or None).
+Turns = tuple[tuple[str, ...], str | None, tuple[int | None, ...]]
 
 
 class ThinkTimes:
@@ -60,9 +69,10 @@ class ThinkTimes:
 
 class SessionPlan:
     def __init__(
-        self, source: Callable[[int], tuple[tuple[str, ...], str | None]], capacity: int | None, think: ThinkTimes
+        self, source: Callable[[int], Turns], capacity: int | None, think: ThinkTimes, plan: PromptPlan
     ) -> None:
         self.source = source
+        self.plan = plan  # how a request is held to its answer length (lengths.enforce)
         self.limit = capacity  # sessions the dataset allows (None: unbounded, with reuse)
         self.think = think
         self.sent: dict[int, list[dict[str, str]]] = {}  # request index -> the messages it sent
@@ -76,8 +86,12 @@ class SessionPlan:
         if self.limit is not None and session >= self.limit:
             self.ran_out = True
             return None
-        turns, system = self.source(session)
-        return Script(turns, self.think.take(len(turns) - 1), system)
+        turns, system, lengths = self.source(session)
+        return Script(turns, self.think.take(len(turns) - 1), system, lengths)
+
+    def own_fields(self, max_tokens: int) -> dict[str, Any] | None:
+        """A turn's own body fields holding it to its answer length (prompt_plan.PromptPlan.own_fields)."""
+        return self.plan.own_fields(max_tokens)
 
     def prompt_of(self, index: int) -> Prompt:
         return self.sent[index]
@@ -91,8 +105,14 @@ def _too_many(count: int | None, capacity: int | None, what: str) -> None:
         )
 
 
-def session_plan(config: Any, plan: PromptPlan, count: Callable[[list[str]], list[int]]) -> SessionPlan | None:
-    """The experiment's sessions (None: ``load.sessions`` unset, single requests)."""
+def session_plan(
+    config: Any,
+    plan: PromptPlan,
+    count: Callable[[list[str]], list[int]],
+    count_output: Callable[[list[str]], list[int]],
+) -> SessionPlan | None:
+    """The experiment's sessions (None: ``load.sessions`` unset, single requests). ``count``: the
+    tokens of a prompt with special tokens (selection), ``count_output``: of an answer's text."""
     load = config.load
     spec = load.sessions
     if spec is None:
@@ -111,11 +131,15 @@ def session_plan(config: Any, plan: PromptPlan, count: Callable[[list[str]], lis
         capacity = None if plan.reuse else (len(plan.prompts) - plan.warmup) // turns
         _too_many(spec.count, capacity, f"{turns} consecutive prompts")
 
-        def from_prompts(s: int) -> tuple[tuple[str, ...], str | None]:
-            return tuple(plan.prompt_for(s * turns + j, None) for j in range(turns)), None
+        def from_prompts(s: int) -> Turns:
+            keys = [s * turns + j for j in range(turns)]
+            prompts = tuple(plan.prompt_for(k, None) for k in keys)
+            out = plan.output
+            return prompts, None, tuple(None if out is None else out.lengths[plan.sent_at[k]] for k in keys)
 
-        return SessionPlan(from_prompts, capacity, think)
+        return SessionPlan(from_prompts, capacity, think, plan)
     from joules_worker.prompts import select_indices
+    from joules_worker.workloads.output_lengths import output_lengths
 
     everything = load_conversations(config.dataset)
     firsts = [c.user_turns[0] for c in everything]
@@ -124,11 +148,18 @@ def session_plan(config: Any, plan: PromptPlan, count: Callable[[list[str]], lis
     capacity = None if load.prompt_reuse else len(chosen) - skip
     _too_many(spec.count, capacity, "conversations")
 
-    def from_conversations(s: int) -> tuple[tuple[str, ...], str | None]:
-        c = chosen[(skip + s) % len(chosen)]
-        return (c.user_turns if spec.turns is None else c.user_turns[: spec.turns]), c.system
+    used = [len(c.user_turns) if spec.turns is None else min(spec.turns, len(c.user_turns)) for c in chosen]
+    answers = [a for c, n in zip(chosen, used, strict=True) for a in c.answers[:n]]
+    drawn = output_lengths(config, len(answers), answers, count_output)  # lengths.output: per turn
+    starts = [sum(used[:k]) for k in range(len(chosen))]
 
-    return SessionPlan(from_conversations, capacity, think)
+    def from_conversations(s: int) -> Turns:
+        k = (skip + s) % len(chosen)
+        c, n = chosen[k], used[k]
+        lengths = drawn.lengths[starts[k] : starts[k] + n] if drawn is not None else [None] * n
+        return c.user_turns[:n], c.system, tuple(lengths)
+
+    return SessionPlan(from_conversations, capacity, think, plan)
 
 
 def messages_counter(tokenizer: Any, single: Callable[[list[str]], list[int]]) -> Callable[[list[Prompt]], list[int]]:
