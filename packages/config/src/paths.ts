@@ -17,7 +17,8 @@ export function resolveExperimentPaths(config: Experiment, baseDir: string): Exp
     ? { ...config.launch, launcher: path.resolve(baseDir, launcher) }
     : config.launch;
   const trace = config.load.trace_file;
-  const load = trace === null ? config.load : { ...config.load, trace_file: path.resolve(baseDir, trace) };
+  const traced = trace === null ? config.load : { ...config.load, trace_file: path.resolve(baseDir, trace) };
+  const load = mapThinkTimeFile(traced, (f) => path.resolve(baseDir, f)) as Experiment['load'];
   const lengths = mapHistogramFiles(config.lengths, (f) => path.resolve(baseDir, f)) as Experiment['lengths'];
   return { ...config, model_name, dataset, launch, load, lengths };
 }
@@ -31,6 +32,14 @@ function mapHistogramFiles(lengths: unknown, f: (file: string) => string): unkno
     if (isPlainObject(d) && typeof d.file === 'string') out[key] = { ...d, file: f(d.file) };
   }
   return out;
+}
+
+/** `load` with `sessions.think_time_s.file` (a histogram of think times) mapped; anything else stays. */
+function mapThinkTimeFile(load: unknown, f: (file: string) => string): unknown {
+  if (!isPlainObject(load) || !isPlainObject(load.sessions)) return load;
+  const think = load.sessions.think_time_s;
+  if (!isPlainObject(think) || typeof think.file !== 'string') return load;
+  return { ...load, sessions: { ...load.sessions, think_time_s: { ...think, file: f(think.file) } } };
 }
 
 /** `p` (relative to `from`) made relative to `to`, keeping a leading `./` so it still reads as a path. */
@@ -59,6 +68,7 @@ export function rebaseExperimentData(data: Record<string, unknown>, from: string
   if (isPlainObject(out.load) && typeof out.load.trace_file === 'string') {
     out.load = { ...out.load, trace_file: rebase(out.load.trace_file, from, to) };
   }
+  if (isPlainObject(out.load)) out.load = mapThinkTimeFile(out.load, (f) => rebase(f, from, to));
   if (isPlainObject(out.lengths)) out.lengths = mapHistogramFiles(out.lengths, (f) => rebase(f, from, to));
   return out;
 }

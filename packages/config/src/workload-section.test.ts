@@ -2,7 +2,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { configHash } from './config-hash.js';
 import { parseExperiment } from './parse.js';
-import { resolveExperimentPaths } from './paths.js';
+import { rebaseExperimentData, resolveExperimentPaths } from './paths.js';
 
 const parse = (patch: Record<string, unknown>) => parseExperiment({ config_name: 'c', model_name: 'm', ...patch });
 const errors = (patch: Record<string, unknown>) => parse(patch).errors;
@@ -65,6 +65,17 @@ describe('lengths', () => {
   it('resolves a histogram file against the config file', () => {
     const c = parse({ lengths: { input: { distribution: 'histogram', file: 'h.csv' } } }).config!;
     expect(resolveExperimentPaths(c, '/cfg').lengths.input).toMatchObject({ file: path.resolve('/cfg', 'h.csv') });
+  });
+
+  it('resolves a think-time histogram against the config file, and rebases it', () => {
+    const think_time_s = { distribution: 'histogram', file: 'think.csv' };
+    const c = parse(served({ sessions: { count: 2, turns: 2, think_time_s } })).config!;
+    expect(resolveExperimentPaths(c, '/cfg').load.sessions?.think_time_s).toMatchObject({
+      file: path.resolve('/cfg', 'think.csv'),
+    });
+    const moved = rebaseExperimentData({ load: { sessions: { think_time_s } } }, '/a/b', '/a');
+    expect(moved).toEqual({ load: { sessions: { think_time_s: { ...think_time_s, file: './b/think.csv' } } } });
+    expect(rebaseExperimentData({ model_name: 'm' }, '/a/b', '/a')).toEqual({ model_name: 'm' });
   });
 });
 
