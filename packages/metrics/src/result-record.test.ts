@@ -138,6 +138,10 @@ describe('result record', () => {
       'serving_reasoning_tokens_mean',
       'serving_answer_tokens_mean',
       'serving_reasoning_share',
+      // issue 23: sessions and turns
+      'serving_sessions',
+      'serving_sessions_completed',
+      'serving_turns_per_session_mean',
     ]);
     for (const c of METRIC_COLUMNS)
       if (!unitless.has(c)) expect(c).toMatch(/_(s|j|kwh|w|bytes|kg|per_s|per_j|per_kwh|per_1k_queries)$/);

@@ -131,6 +131,8 @@ const STRING_COLUMNS: ReadonlySet<string> = new Set<ResultColumn>([
   'serving_workload',
   'serving_steady_ok_reason',
   'serving_energy_scope',
+  'serving_energy_attribution',
+  'serving_energy_attribution_source',
   'experiment_id',
   'config_name',
   'model_name',

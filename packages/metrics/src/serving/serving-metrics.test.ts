@@ -40,6 +40,9 @@ const req = (
   reasoning_source: null,
   first_answer_unix_s: null,
   answer_ttft_s: null,
+  session: null,
+  turn: null,
+  energy_j: null,
   ...extra,
 });
 const win = (a: number, b: number) => ({ start_unix_s: a, end_unix_s: b, duration_s: b - a });
@@ -73,6 +76,9 @@ const summary = (over: Partial<ServingSummary> = {}): ServingSummary => ({
   server_metrics: null,
   client_cpu_s: 0.5,
   energy_scope: 'server_devices',
+  energy_attribution: null,
+  energy_attribution_source: null,
+  sessions: null,
   ...over,
 });
 // Three requests over [100, 104]: 5 + 3 output tokens ok, one HTTP 503.

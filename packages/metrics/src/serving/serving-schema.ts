@@ -37,6 +37,11 @@ export const ServingRequestSchema = z.object({
   reasoning_source: z.enum(['usage', 'stream', 'tokenizer']).nullable().default(null),
   first_answer_unix_s: z.number().nullable().default(null),
   answer_ttft_s: seconds().nullable().default(null),
+  // issue 23: multi-turn sessions (session from 0 in start order, turn from 1) and each request's
+  // share of the window's energy (the summary's energy_attribution); null outside sessions / in older files
+  session: z.int().nonnegative().nullable().default(null),
+  turn: z.int().positive().nullable().default(null),
+  energy_j: z.number().nonnegative().nullable().default(null),
 });
 export type ServingRequest = z.output<typeof ServingRequestSchema>;
 
@@ -65,6 +70,35 @@ export const ServerMetricsSchema = z.object({
   ttft_requests: count(),
 });
 export type ServerMetrics = z.output<typeof ServerMetricsSchema>;
+
+/** One turn index of a session load: its requests, and their mean input tokens, energy and TTFT. */
+const SessionTurnSchema = z.object({
+  turn: z.int().positive(),
+  requests: z.int().nonnegative(),
+  errors: z.int().nonnegative(),
+  input_tokens_mean: count(),
+  energy_j_mean: count(),
+  ttft_mean_s: count(),
+});
+
+/**
+ * A multi-turn load (`load.sessions`): sessions started and completed (every turn of its script
+ * answered), those that were not (cut by `load.duration_s` or a failed turn), the think time asked
+ * for (a number or a distribution) and the mean waited, and per turn index its figures.
+ */
+export const SessionsSummarySchema = z.object({
+  count: z.int().positive().nullable(),
+  turns: z.int().positive().nullable(),
+  think_time_s: z.union([z.number().nonnegative(), z.record(z.string(), z.unknown())]),
+  started: z.int().nonnegative(),
+  completed: z.int().nonnegative(),
+  incomplete: z.array(z.int().nonnegative()),
+  turns_per_session_mean: count(),
+  think_time_waited_mean_s: count(),
+  ran_out: z.boolean(),
+  per_turn: z.array(SessionTurnSchema),
+});
+export type SessionsSummary = z.output<typeof SessionsSummarySchema>;
 
 /**
  * The load's summary: its windows and their energy. The steady window's energy is `counters_sampled`
@@ -104,5 +138,9 @@ export const ServingSummarySchema = z.object({
   server_metrics: ServerMetricsSchema.nullable().default(null),
   client_cpu_s: seconds().nullable().default(null),
   energy_scope: z.enum(['server_devices', 'host']).nullable().default(null),
+  // issue 23: how each request's energy_j was found (the worker's energy_attribution.py), the sessions
+  energy_attribution: z.enum(['in_flight_share']).nullable().default(null),
+  energy_attribution_source: z.enum(['timeline', 'prorated_by_time']).nullable().default(null),
+  sessions: SessionsSummarySchema.nullable().default(null),
 });
 export type ServingSummary = z.output<typeof ServingSummarySchema>;
