@@ -142,6 +142,12 @@ describe('result record', () => {
       'serving_sessions',
       'serving_sessions_completed',
       'serving_turns_per_session_mean',
+      // issue 23: token lengths (mean and spread) and the shared prefixes
+      'serving_input_tokens_mean',
+      'serving_input_tokens_std',
+      'serving_output_tokens_mean',
+      'serving_output_tokens_std',
+      'serving_shared_prefix_count',
     ]);
     for (const c of METRIC_COLUMNS)
       if (!unitless.has(c)) expect(c).toMatch(/_(s|j|kwh|w|bytes|kg|per_s|per_j|per_kwh|per_1k_queries)$/);

@@ -133,6 +133,7 @@ const STRING_COLUMNS: ReadonlySet<string> = new Set<ResultColumn>([
   'serving_energy_scope',
   'serving_energy_attribution',
   'serving_energy_attribution_source',
+  'serving_output_length_enforced',
   'experiment_id',
   'config_name',
   'model_name',

@@ -1,8 +1,11 @@
+export type { LengthFigures } from './length-figures.js';
+export { LENGTH_COLUMNS, lengthFigures } from './length-figures.js';
 export type { ReasoningFigures } from './reasoning-figures.js';
 export type { ServerFigures } from './server-figures.js';
 export type { ServingColumn, ServingMetrics, ServingSlo } from './serving-metrics.js';
 export { meetsSlo, SERVING_COLUMNS, servingColumns, servingMetrics, steadyShares, tpotOf } from './serving-metrics.js';
 export type {
+  LengthsSummary,
   ServerMetrics,
   ServingRequest,
   ServingSummary,
@@ -10,6 +13,7 @@ export type {
   SessionsSummary,
 } from './serving-schema.js';
 export {
+  LengthsSummarySchema,
   ServerMetricsSchema,
   ServingRequestSchema,
   ServingSummarySchema,

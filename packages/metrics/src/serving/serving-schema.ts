@@ -101,6 +101,26 @@ export const SessionsSummarySchema = z.object({
 export type SessionsSummary = z.output<typeof SessionsSummarySchema>;
 
 /**
+ * The token lengths of the workload (issue 23, `lengths`): the distributions asked for (null = the
+ * dataset's prompts / max_output_tokens), how answers were held to their lengths (`min_tokens`,
+ * `ignore_eos`, `none`; null where `lengths.output` is unset), conversation answers missing (given the
+ * cap), and the measured requests' input and output token mean and population standard deviation.
+ */
+export const LengthsSummarySchema = z.object({
+  input: z.record(z.string(), z.unknown()).nullable(),
+  output: z.record(z.string(), z.unknown()).nullable(),
+  enforce: z.enum(['auto', 'min_tokens', 'ignore_eos', 'none']),
+  seed: z.int().nonnegative().nullable(),
+  output_length_enforced: z.enum(['min_tokens', 'ignore_eos', 'none']).nullable(),
+  answers_missing: z.int().nonnegative().nullable(),
+  input_tokens_mean: count(),
+  input_tokens_std: count(),
+  output_tokens_mean: count(),
+  output_tokens_std: count(),
+});
+export type LengthsSummary = z.output<typeof LengthsSummarySchema>;
+
+/**
  * The load's summary: its windows and their energy. The steady window's energy is `counters_sampled`
  * (the backend's counters sampled through the load, interpolated at the window's edges) where the
  * backend reads counters mid-span (NVML with energy counters, RAPL); else the whole window's prorated
@@ -142,5 +162,8 @@ export const ServingSummarySchema = z.object({
   energy_attribution: z.enum(['in_flight_share']).nullable().default(null),
   energy_attribution_source: z.enum(['timeline', 'prorated_by_time']).nullable().default(null),
   sessions: SessionsSummarySchema.nullable().default(null),
+  // issue 23: the prefixes of the shared-prefix workload (null otherwise), the lengths block
+  shared_prefix_count: z.int().positive().nullable().default(null),
+  lengths: LengthsSummarySchema.nullable().default(null),
 });
 export type ServingSummary = z.output<typeof ServingSummarySchema>;
