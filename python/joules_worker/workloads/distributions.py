@@ -12,11 +12,20 @@ key of the same shape such as ``load.sessions.think_time_s``), seeded.
   ``<key>.file: <file>:<line>: ...``.
 
 Then ``min`` / ``max`` clip the draws; integer draws (token lengths) are rounded and at least 1.
+
+The draws are stratified (Latin hypercube sampling in one dimension): the n draws take one quantile
+from each of n equal slices of probability, each at a random point of its slice, in a seeded random
+order, through the distribution's inverse CDF. Each draw alone still follows the distribution (its
+slice is random), but n draws cover it evenly, so a run's lengths match the requested mean and spread
+closely whatever the seed (plain independent draws, as ``vllm bench serve`` makes them, leave a
+200-request sample's standard deviation off by ~3 % on average, often more than 5 %), and any run of
+consecutive requests is an even sample too only as far as a random order allows.
 """
 
 from __future__ import annotations
 
 import math
+import statistics
 from pathlib import Path
 from typing import Any
 
@@ -39,24 +48,29 @@ def draw(dist: Any, n: int, seed: int, key: str, integers: bool = True) -> list[
     import numpy as np
 
     rng = rng_for(seed, key)
+    # stratified: one quantile from each of n equal slices of (0, 1), in a seeded random order
+    u = np.clip((rng.permutation(n) + rng.random(n)) / max(n, 1), 1e-12, 1 - 1e-12)
     kind = dist.distribution
     if kind == "fixed":
         values = np.full(n, float(dist.value))
     elif kind == "uniform":
         low, high = dist.mean * (1 - dist.range_ratio), dist.mean * (1 + dist.range_ratio)
         if integers:
-            values = rng.integers(math.floor(low), math.ceil(high) + 1, size=n).astype(float)
+            low, high = math.floor(low), math.ceil(high)
+            values = np.minimum(low + np.floor(u * (high - low + 1)), high)
         else:
-            values = rng.uniform(low, high, size=n)
-    elif kind == "normal":
-        values = rng.normal(dist.mean, dist.std, size=n)
-    elif kind == "lognormal":
-        sigma2 = math.log1p((dist.std / dist.mean) ** 2)
-        values = rng.lognormal(math.log(dist.mean) - sigma2 / 2, math.sqrt(sigma2), size=n)
+            values = low + u * (high - low)
+    elif kind in ("normal", "lognormal"):
+        z = np.array([statistics.NormalDist().inv_cdf(float(q)) for q in u])
+        if kind == "normal":
+            values = dist.mean + dist.std * z
+        else:
+            sigma2 = math.log1p((dist.std / dist.mean) ** 2)
+            values = np.exp(math.log(dist.mean) - sigma2 / 2 + math.sqrt(sigma2) * z)
     elif kind == "histogram":
         points, weights = read_histogram(Path(dist.file), f"{key}.file")
-        p = np.asarray(weights) / sum(weights)
-        values = np.asarray(points)[rng.choice(len(points), size=n, p=p)]
+        cumulative = np.cumsum(weights) / sum(weights)
+        values = np.asarray(points)[np.minimum(np.searchsorted(cumulative, u, side="right"), len(points) - 1)]
     else:
         raise BadConfigError(f"{key}.distribution: unknown distribution {kind!r}")
     low_clip, high_clip = getattr(dist, "min", None), getattr(dist, "max", None)

@@ -23,7 +23,7 @@ from joules_worker.workloads.distributions import draw, lengths_seed
 @dataclass(frozen=True)
 class OutputLengths:
     lengths: list[int]  # per prompt
-    missing: int = 0  # dataset mode: prompts without an answer (given the cap)
+    missing: int | None = None  # dataset mode: prompts without an answer (given the cap); None when drawn
 
 
 def output_lengths(
