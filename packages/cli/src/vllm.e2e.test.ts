@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { renameSync, writeFileSync } from 'node:fs';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -104,9 +105,9 @@ afterAll(async () => {
   await Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true })));
 });
 
-/** `server:` of an experiment on vLLM (flow YAML), tagged. */
-const serverYaml = (tag: string, extra: string[] = []) =>
-  `{ command: ${JSON.stringify(vllmServerCommand(extra))}, env: ${JSON.stringify({ ...VLLM_CPU_ENV, [TAG]: tag })}, extra_body: { ignore_eos: true }, ready_timeout_s: 300 }`;
+/** `server:` of an experiment on vLLM (flow YAML), tagged; `more`: further keys (`api: chat, `). */
+const serverYaml = (tag: string, extra: string[] = [], more = '') =>
+  `{ command: ${JSON.stringify(vllmServerCommand(extra))}, env: ${JSON.stringify({ ...VLLM_CPU_ENV, [TAG]: tag })}, ${more}extra_body: { ignore_eos: true }, ready_timeout_s: 300 }`;
 
 type Row = Record<string, string>;
 const rowsOf = async (dir: string) =>
@@ -217,6 +218,91 @@ describe.skipIf(unavailable !== undefined && !required)('engine server with a re
     expect(reuse).toMatchObject({ serving_prompt_reuse: 'true', serving_workload: 'reuse' });
     expect(Number(reuse!.serving_server_prefix_cache_hits)).toBeGreaterThan(0);
     expect(Number(reuse!.serving_server_prefix_cache_hit_rate)).toBeGreaterThan(0);
+  });
+
+  it('multi-turn sessions: SIGKILL during the second of three experiments, the rerun gives one row per key; energy per session is the sum of its turns', {
+    timeout: 600_000,
+  }, async () => {
+    const results = await tmp();
+    const tag = newTag();
+    const vllm = watch(tag);
+    watches.push(vllm);
+    // The model has no chat template (vLLM's chat API refuses it then): a small one for the server.
+    const template = path.join(results, 'chat.jinja');
+    await writeFile(
+      template,
+      "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }}{{ eos_token }} {% endfor %}{% if add_generation_prompt %}<|assistant|> {% endif %}",
+    );
+    // This host has no RAPL: a fake powercap counter at 30 W (the worker reads it as /sys/class/powercap).
+    const zone = path.join(results, 'powercap', 'intel-rapl:0');
+    await mkdir(zone, { recursive: true });
+    await writeFile(path.join(zone, 'name'), 'package-0\n');
+    await writeFile(path.join(zone, 'max_energy_range_uj'), `${2 ** 32 - 1}\n`);
+    const origin = performance.now();
+    const tick = () => {
+      const uj = Math.round((performance.now() - origin) * 30e3) % (2 ** 32 - 1);
+      writeFileSync(path.join(zone, 'energy_uj.tmp'), `${uj}\n`);
+      renameSync(path.join(zone, 'energy_uj.tmp'), path.join(zone, 'energy_uj')); // never read half-written
+    };
+    tick();
+    const counter = setInterval(tick, 5);
+    const before = process.env.JOULES_POWERCAP_ROOT;
+    process.env.JOULES_POWERCAP_ROOT = path.join(results, 'powercap');
+    try {
+      const suite = path.join(results, 'sessions.yaml');
+      const sessions = (think: number) => `{ count: 2, turns: 3, think_time_s: ${think} }`;
+      await writeFile(
+        suite,
+        `name: vllm-sessions\nmodels: [${VLLM_MODEL}]\nbase:\n  engine: server\n  server: ${serverYaml(tag, ['--chat-template', template], 'api: chat, ')}\n  load: { pattern: closed_loop, concurrency: 2, warmup_requests: 1, sessions: ${sessions(0)} }\n  num_input_prompts: 16\n  max_input_tokens: 64\n  max_output_tokens: 8\n  energy: { backend: rapl, measure_power_secs: 0.05 }\n  launch: { launcher: python }\nscenarios:\n  closed: {}\n  thinking: { load: { sessions: ${sessions(0.2)} } }\n  poisson: { load: { pattern: poisson, concurrency: null, rate: 4, sessions: ${sessions(0.1)} } }\n`,
+      );
+      const child = joules(['suite', suite, '--results-dir', results, '--json']);
+      child.stdout!.resume();
+      const exited = new Promise<NodeJS.Signals | null>((r) => child.on('exit', (_c, s) => r(s)));
+      // The first experiment sends 1 warm-up + 6 turns; kill once the second one's turns flow.
+      for (;;) {
+        const logs = (await readdir(path.join(results, 'logs')).catch(() => [] as string[])).filter((n) =>
+          n.endsWith('-server.log'),
+        );
+        const texts = await Promise.all(logs.map((n) => readFile(path.join(results, 'logs', n), 'utf8')));
+        if ((texts.join('').match(/POST \/v1\/chat\/completions/g) ?? []).length >= 10) break;
+        await sleep(100);
+      }
+      const atKill = await vllmOf(tag);
+      child.kill('SIGKILL');
+      expect(await exited).toBe('SIGKILL');
+      expect(await leftAfter(tag, [...atKill, ...vllm.seen], 10_000)).toEqual([]);
+      expect((await rowsOf(results).catch(() => [])).length).toBe(1); // the second had not finished
+
+      const output = captureOutput();
+      const code = await runMain(['suite', suite, '--results-dir', results], output);
+      expect(code, output.stdout.concat(output.stderr).join('\n')).toBe(0);
+      expect(await leftAfter(tag, await vllm.stop(), 5000)).toEqual([]);
+      const rows = await rowsOf(results);
+      expect(rows, output.stdout.join('\n')).toHaveLength(3);
+      expect(new Set(rows.map((r) => `${r.config_name}|${r.cycle_id}`)).size).toBe(3);
+      for (const r of rows) {
+        expect(r).toMatchObject({
+          engine: 'server',
+          serving_sessions: '2',
+          serving_sessions_completed: '2',
+          serving_turns_per_session_mean: '3',
+          serving_energy_attribution: 'in_flight_share',
+          serving_energy_attribution_source: 'timeline',
+        });
+        type Line = { session: number; turn: number; energy_j: number; error: string | null };
+        const lines = (await requestsOf(results, r.experiment_id!)) as unknown as Line[];
+        expect(lines).toHaveLength(6);
+        expect(lines.every((l) => l.error === null && l.energy_j > 0)).toBe(true);
+        const perSession = [0, 1].map((s) => lines.filter((l) => l.session === s).reduce((a, l) => a + l.energy_j, 0));
+        expect(Number(r.serving_energy_per_session_j)).toBeCloseTo((perSession[0]! + perSession[1]!) / 2, 6);
+        // the turns share out the window's energy: the sessions' sum is the whole
+        expect(perSession[0]! + perSession[1]!).toBeCloseTo(Number(r.serving_energy_per_request_j) * 6, 6);
+      }
+    } finally {
+      clearInterval(counter);
+      if (before === undefined) delete process.env.JOULES_POWERCAP_ROOT;
+      else process.env.JOULES_POWERCAP_ROOT = before;
+    }
   });
 
   it('Ctrl-C during the load: exit 130, and no vLLM process is left after 5 s', { timeout: 600_000 }, async () => {
