@@ -43,9 +43,10 @@ def output_lengths(
     return OutputLengths(out, sum(1 for a in answers if a is None))
 
 
-def enforcement(lengths: Any, dialect: str | None) -> str | None:
-    """``min_tokens`` | ``ignore_eos`` | ``none``, or None where ``lengths.output`` is unset."""
-    if lengths.output is None:
+def enforcement(lengths: Any, dialect: str | None, replayed: bool = False) -> str | None:
+    """``min_tokens`` | ``ignore_eos`` | ``none``, or None where ``lengths.output`` is unset (and no
+    public trace's output lengths are ``replayed``, engines/server/trace_prompts.py)."""
+    if lengths.output is None and not replayed:
         return None
     mode = lengths.enforce
     if mode == "auto":

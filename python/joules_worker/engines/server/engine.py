@@ -28,7 +28,7 @@ from joules_worker.engines.server.energy_attribution import attribute_records
 from joules_worker.engines.server.http_stream import RequestRecord
 from joules_worker.engines.server.load_generator import Target, sequential
 from joules_worker.engines.server.load_patterns import load_windows
-from joules_worker.engines.server.measured_load import run_load, schedule_for
+from joules_worker.engines.server.measured_load import arrivals, run_load, schedule_for
 from joules_worker.engines.server.prompt_plan import PromptPlan, input_counter, plan_for, workload_of
 from joules_worker.engines.server.request_fields import rejection_hint
 from joules_worker.engines.server.server_energy import ServerEnergy
@@ -43,6 +43,7 @@ from joules_worker.engines.server.serving_output import (
 from joules_worker.engines.server.session_plan import messages_counter, session_plan
 from joules_worker.engines.server.session_summary import sessions_block
 from joules_worker.engines.server.steady_check import steady_check
+from joules_worker.engines.server.trace_prompts import replays_lengths, trace_plan
 from joules_worker.errors import BadConfigError, ServerError
 from joules_worker.events import EventEmitter
 from joules_worker.memory import PeakMemory
@@ -84,10 +85,13 @@ class ServerEngine(Engine):
 
         events.stage("loading_prompts")
         plan = plan_for(config, tokenizer, count, server.api)
+        if replays_lengths(config):  # a public trace: each arrival's own input length (trace_prompts.py)
+            plan = trace_plan(config, tokenizer, input_counter(tokenizer, server.api), arrivals(config))
         sessions = session_plan(config, plan, count, _output(count))  # None: single requests
         schedule = schedule_for(config, plan, sessions)  # more requests than prompts fails here, before any is sent
         target = Target.of(config)  # the decoding fields in the server's dialect (auto: asked)
-        plan.enforce_with(config.lengths, target.dialect, config.min_output_tokens)  # lengths.output
+        # lengths.output's, or a replayed trace's output lengths
+        plan.enforce_with(config.lengths, target.dialect, config.min_output_tokens, replays_lengths(config))
         energy = ServerEnergy(config, host)
 
         events.stage("warmup")

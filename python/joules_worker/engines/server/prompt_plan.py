@@ -139,9 +139,10 @@ class PromptPlan:
         self.sent_at[index] = j
         return prompt
 
-    def enforce_with(self, lengths: Any, dialect: str | None, min_output_tokens: int) -> None:
-        """Resolve ``lengths.enforce`` for the server's dialect (output_lengths.enforcement)."""
-        self.enforced = enforcement(lengths, dialect)
+    def enforce_with(self, lengths: Any, dialect: str | None, min_output_tokens: int, replayed: bool = False) -> None:
+        """Resolve ``lengths.enforce`` for the server's dialect (output_lengths.enforcement; ``replayed``:
+        a public trace's output lengths are held too)."""
+        self.enforced = enforcement(lengths, dialect, replayed)
         self._hold = (min_output_tokens, dialect)
 
     def max_tokens_of(self, index: int, default: int) -> int:

@@ -129,6 +129,17 @@ def detect(lines: list[str]) -> str:
     return "mooncake" if isinstance(row, dict) and "timestamp" in row else "joules"
 
 
+def trace_layout(path: str, fmt: str = "auto") -> str:
+    """The layout ``fmt`` names, or (auto) the one the file's first record shows."""
+    if fmt != "auto":
+        return fmt
+    try:
+        with open(path, encoding="utf-8") as f:
+            return detect([line for _, line in zip(range(8), f, strict=False)])
+    except OSError as e:
+        raise BadConfigError(f"load.trace_file: cannot read {path}: {e}") from e
+
+
 def read_rows(path: str, fmt: str = "auto") -> tuple[str, list[Row]]:
     """(the layout read, its arrivals as (offset_s, input_tokens, output_tokens), sorted by offset)."""
     try:
