@@ -6,6 +6,7 @@ energy (energy_attribution.py) from a fake RAPL counter sums to the window's."""
 from __future__ import annotations
 
 import json
+import statistics
 from collections import defaultdict
 from pathlib import Path
 
@@ -13,7 +14,10 @@ import pytest
 from _fake_openai import run_serving, serving_config
 from _fake_rapl import fake_powercap
 
+from joules_worker.engines.server.session_plan import BLOCK, THINK_KEY, ThinkTimes
 from joules_worker.errors import BadConfigError
+from joules_worker.experiment_model import LognormalDistribution, NormalDistribution, UniformDistribution
+from joules_worker.workloads.distributions import draw
 
 
 def lines(out: Path) -> list[dict]:
@@ -183,3 +187,24 @@ def test_every_request_gets_its_share_of_the_window_energy(tmp_path, tiny_model_
     assert summary["energy_whole_j"] == pytest.approx(40.0 * window, rel=0.3)  # the fake's 40 W over the window
     per_turn = {t["turn"]: t["energy_j_mean"] for t in summary["sessions"]["per_turn"]}
     assert per_turn[1] > 0 and per_turn[2] > 0
+
+
+@pytest.mark.parametrize(
+    "think",
+    [
+        UniformDistribution(distribution="uniform", mean=1.0, range_ratio=0.5),
+        NormalDistribution(distribution="normal", mean=0.2, std=0.3),
+        LognormalDistribution(distribution="lognormal", mean=1.0, std=2.0),
+    ],
+)
+def test_think_times_are_one_seeded_stream_however_far_it_is_read(think) -> None:
+    stream = ThinkTimes(think, seed=5)
+    read = [v for n in (2, 0, 3, 1500, 700) for v in stream.take(n)]
+    assert read == list(ThinkTimes(think, seed=5).take(len(read)))
+    assert read[:BLOCK] == [max(v, 0.0) for v in draw(think, BLOCK, 5, THINK_KEY, integers=False)]
+    assert read != list(ThinkTimes(think, seed=6).take(len(read)))
+    positive = [v for v in read if v > 0]
+    assert min(read) >= 0.0 and len(set(positive)) == len(positive) > len(read) / 2
+    if think.distribution != "normal":  # (the normal's negative draws are waited as 0)
+        assert statistics.fmean(read) == pytest.approx(think.mean, rel=0.05)
+    assert ThinkTimes(0.5, seed=5).take(3) == (0.5, 0.5, 0.5)

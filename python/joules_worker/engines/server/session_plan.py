@@ -48,22 +48,25 @@ Turns = tuple[tuple[str, ...], str | None, tuple[int | None, ...]]
 
 
 class ThinkTimes:
-    """The seeded stream of think times (a number: every pause that; else the distribution's draws)."""
+    """The seeded stream of think times (a number: every pause that; else the distribution's draws,
+    negative ones as 0), drawn in blocks of BLOCK (distributions.draw stratifies each block; block b
+    on a seed of its own, ``seed + b·2³²``), so the stream is the same however far it is read."""
 
     def __init__(self, think: Any, seed: int) -> None:
         self.think, self.seed = think, seed
         self.drawn: list[float] = []
+        self.used = 0
 
     def take(self, n: int) -> tuple[float, ...]:
         if isinstance(self.think, (int, float)):
             return (float(self.think),) * n
         from joules_worker.workloads.distributions import draw
 
-        while len(self.drawn) < n:
-            block = len(self.drawn) // BLOCK  # each block a stream of its own; errors name the key
-            key = THINK_KEY if block == 0 else f"{THINK_KEY}[{block}]"
-            self.drawn += [max(v, 0.0) for v in draw(self.think, BLOCK, self.seed, key, integers=False)]
-        out, self.drawn = tuple(self.drawn[:n]), self.drawn[n:]
+        need = self.used + n
+        while need > len(self.drawn):
+            seed = self.seed + (len(self.drawn) // BLOCK) * 2**32
+            self.drawn += [max(v, 0.0) for v in draw(self.think, BLOCK, seed, THINK_KEY, integers=False)]
+        out, self.used = tuple(self.drawn[self.used : need]), need
         return out
 
 
