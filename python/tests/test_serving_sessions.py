@@ -208,3 +208,16 @@ def test_think_times_are_one_seeded_stream_however_far_it_is_read(think) -> None
     if think.distribution != "normal":  # (the normal's negative draws are waited as 0)
         assert statistics.fmean(read) == pytest.approx(think.mean, rel=0.05)
     assert ThinkTimes(0.5, seed=5).take(3) == (0.5, 0.5, 0.5)
+
+
+def test_a_duration_bound_load_stops_starting_sessions_when_the_prompts_run_out(tmp_path, tiny_model_dir, fake) -> None:
+    url, _ = fake
+    config = sessions_config(tiny_model_dir, url, {"turns": 3}, duration_s=30.0, top__num_input_prompts=7)
+    summary = run_serving(config, tmp_path)  # 1 warm-up prompt, then 2 sessions of 3 prompts
+    assert summary["sessions"]["started"] == 2 and summary["sessions"]["ran_out"] is True
+    assert summary["prompts_ran_out"] is True and summary["whole_window"]["duration_s"] < 10
+    reused = run_serving(
+        sessions_config(tiny_model_dir, url, {"count": 5, "turns": 3}, prompt_reuse=True, top__num_input_prompts=7),
+        tmp_path / "reuse",
+    )
+    assert reused["sessions"]["completed"] == 5 and reused["sessions"]["ran_out"] is False
