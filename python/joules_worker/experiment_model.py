@@ -483,7 +483,7 @@ class Load:
     """prefix-sharing workload: every prompt starts with a shared text of this many tokens (one of shared_prefix_count), then its own suffix (a dataset prompt, or lengths.input tokens); null = none"""
 
     shared_prefix_count: int = 1
-    """distinct shared prefixes; request i uses prefix i mod count (vLLM's prefix_repetition)"""
+    """distinct shared prefixes; prompt j (the warm-up's first) starts with prefix j mod count (vLLM's prefix_repetition); a prefix is its tokens and a blank line"""
 
     sessions: Sessions | None = None
     """multi-turn sessions (chat API); null = single requests"""

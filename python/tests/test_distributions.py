@@ -94,3 +94,14 @@ def test_synthetic_prompts_are_exactly_their_lengths(tiny, api):
     after = synthetic_prompts(texts, tokenizer, count, lengths[:20], [head] * 20)
     assert all(p.startswith(head) for p in after)
     assert count(after) == [count([head])[0] + n for n in lengths[:20]]
+
+
+def test_dataset_answer_lengths_need_answers() -> None:
+    from joules_worker.workloads.output_lengths import output_lengths
+
+    config = SimpleNamespace(
+        lengths=SimpleNamespace(output=SimpleNamespace(distribution="dataset", cap=None)), max_output_tokens=16
+    )
+    with pytest.raises(BadConfigError, match=r'^lengths\.output\.distribution: "dataset" takes each answer'):
+        output_lengths(config, 2, [None, None], lambda texts: [3] * len(texts))
+    assert output_lengths(config, 2, ["a b", None], lambda texts: [2, 0]).lengths == [2, 16]  # one missing: the cap

@@ -72,3 +72,22 @@ def test_a_bad_line_names_the_key_the_file_and_the_line(tmp_path, fmt, text, mes
     f.write_text(text)
     with pytest.raises(BadConfigError, match=r"^load\.trace_file: .*" + message):
         read_trace(str(f), None, None, fmt)
+
+
+def test_azure_zone_suffixes_read_as_utc(tmp_path) -> None:
+    f = tmp_path / "azure2024.csv"
+    f.write_text(
+        "TIMESTAMP,ContextTokens,GeneratedTokens\n2024-05-10 00:00:00.0100000+00:00,10,2\n2024-05-10 00:00:01.5+00:00,20,3\n"
+    )
+    assert read_rows(str(f)) == ("azure", [(0.0, 10, 2), (pytest.approx(1.49), 20, 3)])
+
+
+def test_a_replayed_trace_refuses_the_keys_that_would_shape_its_prompts(tmp_path) -> None:
+    from types import SimpleNamespace as ns
+
+    from joules_worker.engines.server.trace_prompts import trace_plan
+
+    lengths = ns(input=None, output=ns(distribution="fixed", value=4), enforce="auto", seed=None)
+    config = ns(lengths=lengths, load=ns(shared_prefix_tokens=None, trace_format="mooncake"), max_input_tokens=64)
+    with pytest.raises(BadConfigError, match=r"^lengths\.output: not with a replayed mooncake trace"):
+        trace_plan(config, None, len, [])

@@ -118,3 +118,23 @@ describe('load.sessions and shared prefixes', () => {
     expect(e.join('\n')).toContain('load.trace_format:');
   });
 });
+
+describe('lengths beside other keys', () => {
+  it('refuses dataset answer lengths for synthetic prompts, and load.max_tokens beside drawn answers', () => {
+    const e = (patch: Record<string, unknown>) => errors(patch).join('\n');
+    expect(
+      e({
+        batch_size: 1,
+        lengths: { input: { distribution: 'fixed', value: 8 }, output: { distribution: 'dataset' } },
+      }),
+    ).toContain('lengths.output.distribution: "dataset" takes each answer\'s length from the dataset\'s answers');
+    expect(
+      e({ ...served({ num_requests: 4, max_tokens: 8 }), lengths: { output: { distribution: 'fixed', value: 8 } } }),
+    ).toContain('load.max_tokens: not with lengths.output');
+  });
+
+  it("a uniform's top is the lower of its max and mean × (1 + range_ratio)", () => {
+    const input = { distribution: 'uniform', mean: 64, range_ratio: 0.5, max: 1000 };
+    expect(errors({ max_input_tokens: 100, lengths: { input } })).toEqual([]);
+  });
+});

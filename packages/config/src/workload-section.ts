@@ -136,9 +136,8 @@ export type Sessions = z.infer<typeof SessionsSchema>;
 /** The largest value a distribution can give, or null where it is unbounded. */
 export function upperBound(d: LengthDistribution): number | null {
   if (d.distribution === 'fixed') return d.value;
-  if (d.max !== null) return d.max;
-  if (d.distribution === 'uniform') return d.mean * (1 + d.range_ratio);
-  return null;
+  if (d.distribution === 'uniform') return Math.min(d.max ?? Number.POSITIVE_INFINITY, d.mean * (1 + d.range_ratio));
+  return d.max;
 }
 
 const checkBounds = (out: Parameters<Rule['check']>[1], key: string, d: LengthDistribution | null) => {
@@ -169,6 +168,14 @@ const lengthsFit: Rule['check'] = (c, out) => {
       'lengths.output.distribution',
       `"dataset" takes each answer's length from a conversation dataset; dataset.format is "${c.dataset.format}"`,
     );
+  if (output?.distribution === 'dataset' && input !== null)
+    err(
+      out,
+      'lengths.output.distribution',
+      '"dataset" takes each answer\'s length from the dataset\'s answers, and synthetic prompts (lengths.input) have none',
+    );
+  if (output !== null && c.engine === 'server' && c.load.max_tokens !== null)
+    err(out, 'load.max_tokens', "not with lengths.output: each request's max_tokens is its drawn answer length");
   if (output !== null && c.engine === 'transformers' && c.batch_size !== 1)
     err(
       out,
@@ -180,7 +187,7 @@ const lengthsFit: Rule['check'] = (c, out) => {
 export const LENGTHS_RULES: readonly Rule[] = [
   rule(
     'lengths-fit',
-    ['lengths', 'max_input_tokens', 'max_output_tokens', 'dataset', 'engine', 'batch_size'],
+    ['lengths', 'max_input_tokens', 'max_output_tokens', 'dataset', 'engine', 'batch_size', 'load'],
     lengthsFit,
   ),
 ];

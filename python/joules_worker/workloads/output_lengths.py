@@ -38,6 +38,12 @@ def output_lengths(
     if spec.distribution != "dataset":
         return OutputLengths([min(v, top) for v in draw(spec, n, lengths_seed(config), "lengths.output")])
     cap = min(spec.cap or top, top)
+    if answers and all(a is None for a in answers):
+        raise BadConfigError(
+            "lengths.output.distribution: \"dataset\" takes each answer's length from the dataset's answers, and "
+            "these prompts have none (a prompt dataset, or synthetic prompts of lengths.input): use a conversation "
+            "dataset (dataset.format sharegpt or openai_chat) or a drawn distribution"
+        )
     counts = count_output([a or "" for a in answers])
     out = [cap if a is None else max(1, min(c, cap)) for a, c in zip(answers, counts, strict=True)]
     return OutputLengths(out, sum(1 for a in answers if a is None))

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ from joules_worker.workloads.output_lengths import OutputLengths, output_lengths
 from joules_worker.workloads.synthetic_prompts import synthetic_prompts
 
 Counter = Callable[[list[str]], list[int]]
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -50,6 +52,16 @@ def prompt_set(
     drawn = None
     if config.lengths.input is not None:
         drawn = draw(config.lengths.input, config.num_input_prompts, lengths_seed(config), "lengths.input")
+        over = sum(1 for n in drawn if n > budget)
+        if over:  # an unbounded distribution (normal, lognormal, histogram without max) past the budget
+            logger.warning(
+                "lengths.input: %d of %d drawn lengths are above the token budget %d (max_input_tokens, less a "
+                "shared prefix): clipped to it (set the distribution's max to keep them below)",
+                over,
+                len(drawn),
+                budget,
+            )
+            drawn = [min(n, budget) for n in drawn]
         prompts = synthetic_prompts(everything, tokenizer, count_server, drawn, [head(j) for j in range(len(drawn))])
         kept: list[str | None] = [None] * len(prompts)
     else:

@@ -153,7 +153,9 @@ export const LoadSchema = z
       .int()
       .positive()
       .default(1)
-      .describe("distinct shared prefixes; request i uses prefix i mod count (vLLM's prefix_repetition)"),
+      .describe(
+        "distinct shared prefixes; prompt j (the warm-up's first) starts with prefix j mod count (vLLM's prefix_repetition); a prefix is its tokens and a blank line",
+      ),
     sessions: SessionsSchema.nullable()
       .default(null)
       .describe('multi-turn sessions (chat API); null = single requests'),

@@ -25,6 +25,8 @@ def split_answer_tokens(
 ) -> None:
     """Fill reasoning_tokens, reasoning_source and answer_tokens of the successful records."""
     if api != "chat":
+        for r in records:  # nothing tells reasoning from answer here: no answer-only figure either
+            r.first_answer_unix_s = r.answer_ttft_s = None
         return
     todo: list[RequestRecord] = []
     for r in records:

@@ -92,7 +92,12 @@ def run_load(
 
     def request_for(i: int, a: Arrival | None) -> tuple[str, int, dict[str, Any] | None]:
         prompt = plan.prompt_for(i, a.input_tokens if a is not None else None)
-        tokens = a.max_tokens if a is not None and a.max_tokens else plan.max_tokens_of(i, max_tokens)
+        # a trace's output length, capped by max_output_tokens (it caps every request)
+        tokens = (
+            min(a.max_tokens, config.max_output_tokens)
+            if a is not None and a.max_tokens
+            else plan.max_tokens_of(i, max_tokens)
+        )
         return prompt, tokens, plan.own_fields(tokens)  # own: lengths.output's min_tokens / ignore_eos
 
     metrics_url = config.server.metrics_url or config.server.url.rstrip("/") + "/metrics"

@@ -57,6 +57,12 @@ class ThinkTimes:
         self.drawn: list[float] = []
         self.used = 0
 
+    def prime(self) -> None:
+        """The first block drawn now (none taken): a distribution's file is read before the load."""
+        used = self.used
+        self.take(1)
+        self.used = used
+
     def take(self, n: int) -> tuple[float, ...]:
         if isinstance(self.think, (int, float)):
             return (float(self.think),) * n
@@ -124,6 +130,7 @@ def session_plan(
     from joules_worker.workloads.distributions import lengths_seed
 
     think = ThinkTimes(spec.think_time_s, lengths_seed(config))
+    think.prime()  # a think-time histogram read now: a bad file fails before the warm-up, not in the window
     if resolved_format(config.dataset) == "prompts":
         if spec.turns is None:
             raise BadConfigError(
@@ -144,6 +151,11 @@ def session_plan(
     from joules_worker.prompts import select_indices
     from joules_worker.workloads.output_lengths import output_lengths
 
+    if config.lengths.input is not None:
+        raise BadConfigError(
+            "lengths.input: not with sessions on a conversation dataset (each turn is the conversation's own); "
+            "with a prompt dataset (dataset.format prompts) a session's turns are drawn-length prompts"
+        )
     everything = load_conversations(config.dataset)
     firsts = [c.user_turns[0] for c in everything]
     chosen = [everything[i] for i in select_indices(firsts, count, config.max_input_tokens, config.num_input_prompts)]

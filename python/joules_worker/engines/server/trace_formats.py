@@ -19,7 +19,7 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable, Iterator
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -64,8 +64,13 @@ def _mooncake(row: dict[str, Any]) -> Row:
 
 
 def _azure_time(text: str) -> float:
-    day, _, frac = text.strip().partition(".")
-    stamp = datetime.strptime(day, "%Y-%m-%d %H:%M:%S")  # noqa: DTZ007 - offsets only: the zone cancels out
+    """Seconds of a TIMESTAMP, read as UTC (offsets only; a host zone's DST change cannot shift them),
+    a zone suffix such as ``+00:00`` dropped."""
+    text = text.strip().removesuffix("Z")
+    if len(text) > 19 and text[-6] in "+-" and text[-3] == ":":
+        text = text[:-6]
+    day, _, frac = text.partition(".")
+    stamp = datetime.strptime(day, "%Y-%m-%d %H:%M:%S").replace(tzinfo=timezone.utc)
     return stamp.timestamp() + (float("0." + frac) if frac else 0.0)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from joules_worker.engines.server.load_patterns import Arrival
 from joules_worker.engines.server.prompt_plan import PromptPlan
 from joules_worker.engines.server.trace_formats import trace_layout
+from joules_worker.errors import BadConfigError
 
 logger = logging.getLogger(__name__)
 REPLAYED = ("mooncake", "azure")
@@ -38,6 +39,16 @@ def trace_plan(
     from joules_worker.prompts import load_prompts
     from joules_worker.workloads.synthetic_prompts import synthetic_prompts
 
+    for key, value in (
+        ("lengths.input", config.lengths.input),
+        ("lengths.output", config.lengths.output),
+        ("load.shared_prefix_tokens", config.load.shared_prefix_tokens),
+    ):
+        if value is not None:
+            raise BadConfigError(
+                f"{key}: not with a replayed {config.load.trace_format} trace (load.trace_file): the trace gives each "
+                "arrival's input and output lengths"
+            )
     cap = config.max_input_tokens
     wanted = [a.input_tokens or cap for a in schedule]
     clipped = sum(1 for n in wanted if n > cap)
