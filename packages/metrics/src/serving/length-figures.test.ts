@@ -1,49 +1,12 @@
 import { describe, expect, it } from 'vitest';
+import { workerLine, workerSummary } from './__fixtures__/worker-lines.js';
 import { LENGTH_COLUMNS, lengthFigures } from './length-figures.js';
 import { servingColumns, servingMetrics } from './serving-metrics.js';
-import { type ServingRequest, ServingRequestSchema, ServingSummarySchema } from './serving-schema.js';
 
 // Request lines and a summary as the worker writes them (older fields absent: they read as null).
-const line = (index: number, input: number, output: number, extra: Record<string, unknown> = {}): ServingRequest =>
-  ServingRequestSchema.parse({
-    index,
-    scheduled_s: null,
-    send_unix_s: 100 + index,
-    first_token_unix_s: 100.2 + index,
-    end_unix_s: 100.5 + index,
-    ttft_s: 0.2,
-    itl_s: [0.1, 0.1],
-    input_tokens: input,
-    output_tokens: output,
-    tokens_counted: false,
-    status: 200,
-    error: null,
-    error_kind: null,
-    e2e_s: 0.5,
-    ...extra,
-  });
-const summaryOf = (extra: Record<string, unknown> = {}) =>
-  ServingSummarySchema.parse({
-    schema_version: 1,
-    engine: 'server',
-    url: 'http://h',
-    api: 'completions',
-    pattern: 'closed_loop',
-    concurrency: 2,
-    rate: null,
-    devices: [],
-    warmup_requests: 1,
-    num_requests: 4,
-    num_errors: 1,
-    tokens_counted_requests: 0,
-    whole_window: { start_unix_s: 100, end_unix_s: 106, duration_s: 6 },
-    steady_window: null,
-    energy_whole_j: 21,
-    energy_steady_j: null,
-    steady_energy_method: null,
-    requests_file: 'requests-rank-0.jsonl',
-    ...extra,
-  });
+const line = (index: number, input: number, output: number, extra: Record<string, unknown> = {}) =>
+  workerLine(index, { input_tokens: input, output_tokens: output, ...extra });
+const summaryOf = (extra: Record<string, unknown> = {}) => workerSummary({ num_errors: 1, ...extra });
 const lengths = {
   input: { distribution: 'uniform', mean: 64, range_ratio: 0.5, min: null, max: null },
   output: { distribution: 'dataset', cap: 24 },

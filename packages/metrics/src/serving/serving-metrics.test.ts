@@ -79,6 +79,8 @@ const summary = (over: Partial<ServingSummary> = {}): ServingSummary => ({
   energy_attribution: null,
   energy_attribution_source: null,
   sessions: null,
+  shared_prefix_count: null,
+  lengths: null,
   ...over,
 });
 // Three requests over [100, 104]: 5 + 3 output tokens ok, one HTTP 503.

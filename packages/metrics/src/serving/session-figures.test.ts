@@ -1,49 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { workerLine, workerSummary } from './__fixtures__/worker-lines.js';
 import { servingMetrics } from './serving-metrics.js';
-import { type ServingRequest, ServingRequestSchema, ServingSummarySchema } from './serving-schema.js';
 import { SESSION_COLUMNS, sessionFigures } from './session-figures.js';
 
 // Request lines and a summary as the worker writes them (older fields absent: they read as null).
-const line = (index: number, extra: Record<string, unknown> = {}): ServingRequest =>
-  ServingRequestSchema.parse({
-    index,
-    scheduled_s: null,
-    send_unix_s: 100 + index,
-    first_token_unix_s: 100.2 + index,
-    end_unix_s: 100.5 + index,
-    ttft_s: 0.2,
-    itl_s: [0.1, 0.1],
-    input_tokens: 10,
-    output_tokens: 3,
-    tokens_counted: false,
-    status: 200,
-    error: null,
-    error_kind: null,
-    e2e_s: 0.5,
-    ...extra,
-  });
-const summaryOf = (extra: Record<string, unknown> = {}) =>
-  ServingSummarySchema.parse({
-    schema_version: 1,
-    engine: 'server',
-    url: 'http://h',
-    api: 'chat',
-    pattern: 'closed_loop',
-    concurrency: 2,
-    rate: null,
-    devices: [],
-    warmup_requests: 1,
-    num_requests: 6,
-    num_errors: 0,
-    tokens_counted_requests: 0,
-    whole_window: { start_unix_s: 100, end_unix_s: 106, duration_s: 6 },
-    steady_window: null,
-    energy_whole_j: 21,
-    energy_steady_j: null,
-    steady_energy_method: null,
-    requests_file: 'requests-rank-0.jsonl',
-    ...extra,
-  });
+const line = workerLine;
+const summaryOf = (extra: Record<string, unknown> = {}) => workerSummary({ api: 'chat', num_requests: 6, ...extra });
 const sessionsBlock = (incomplete: number[]) => ({
   count: 3,
   turns: 3,
