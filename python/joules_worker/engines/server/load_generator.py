@@ -90,6 +90,16 @@ async def send_request(
     )
 
 
+async def until(loop: asyncio.AbstractEventLoop, due: float) -> None:
+    """Wait for ``due`` (the loop's clock): a sleep to just before it, then the last millisecond
+    yielding without sleeping (an asyncio sleep alone wakes up to a few ms late)."""
+    delay = due - loop.time()
+    if delay > 0.002:
+        await asyncio.sleep(delay - 0.001)
+    while loop.time() < due:
+        await asyncio.sleep(0)
+
+
 async def closed_loop(
     target: Target,
     request_for: RequestFor,
@@ -134,12 +144,7 @@ async def open_loop(
         start_mono = loop.time()
         start = clock.now()
         for i, a in enumerate(arrivals):
-            due = start_mono + a.offset_s
-            delay = due - loop.time()
-            if delay > 0.002:
-                await asyncio.sleep(delay - 0.001)
-            while loop.time() < due:  # the last millisecond: yield without sleeping
-                await asyncio.sleep(0)
+            await until(loop, start_mono + a.offset_s)
             prompt, max_tokens, *own = request_for(i, a)
             tasks.append(asyncio.ensure_future(send_request(session, target, i, prompt, max_tokens, a.offset_s, *own)))
         records = list(await asyncio.gather(*tasks))

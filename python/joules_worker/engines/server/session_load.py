@@ -23,7 +23,7 @@ from typing import Any
 
 from joules_worker.engines.server import clock
 from joules_worker.engines.server.http_stream import RequestRecord
-from joules_worker.engines.server.load_generator import Target, client_lag, client_session, send_request
+from joules_worker.engines.server.load_generator import Target, client_lag, client_session, send_request, until
 from joules_worker.engines.server.load_patterns import Arrival
 from joules_worker.engines.server.session_plan import SessionPlan
 
@@ -111,12 +111,7 @@ class SessionLoad:
             start_mono = loop.time()
             self.restart()
             for a in arrivals:
-                due = start_mono + a.offset_s
-                delay = due - loop.time()
-                if delay > 0.002:
-                    await asyncio.sleep(delay - 0.001)
-                while loop.time() < due:  # the last millisecond: yield without sleeping
-                    await asyncio.sleep(0)
+                await until(loop, start_mono + a.offset_s)
                 nxt = self.next_session()
                 if nxt is None:
                     break
