@@ -132,5 +132,7 @@ def test_the_steady_windows_energy_is_read_from_the_servers_gpu_counters(
         return a * (t - t0) + b * (t - t0) ** 2 / 2
 
     expected = truth(steady["end_unix_s"]) - truth(steady["start_unix_s"])
-    assert summary["energy_steady_j"] == pytest.approx(expected, rel=0.02)
+    # linear interpolation between counter reads misses the ramp's curvature by b·h²/8 at each edge
+    # (h: the time between reads, 0.1 s, longer when a loaded host delays the sampler): 5 %
+    assert summary["energy_steady_j"] == pytest.approx(expected, rel=0.05)
     assert fake_nvml._state["inits"] == 0
