@@ -23,12 +23,9 @@ VLLM_PYTHON = Path(os.environ.get("JOULES_VLLM_VENV", REPO / ".joules/vllm-venv"
 MODEL = REPO / ".joules/models/tiny-llama-wide"
 REQUIRED = os.environ.get("JOULES_REQUIRE_VLLM") == "1"
 MISSING = None if VLLM_PYTHON.exists() and MODEL.exists() else f"needs the vLLM venv ({VLLM_PYTHON}) and {MODEL}"
-# The model has no chat template (vLLM's chat API refuses it then): a small one, given to the server
+# The model has no chat template (vLLM's chat API refuses it then): the workload example's, given to the server
 # (--chat-template takes it literally), and to the tokenizer where a test counts a chat's tokens.
-CHAT_TEMPLATE = (
-    "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }}{{ eos_token }} {% endfor %}"
-    "{% if add_generation_prompt %}<|assistant|> {% endif %}"
-)
+CHAT_TEMPLATE = (REPO / "examples/workloads/chat-template.jinja").read_text(encoding="utf-8").strip()
 # the server the tests share: prefix caching on as vLLM ships it, with 32-token blocks (the smallest
 # its CPU attention takes) so that the short builtin prompts fill whole blocks and can hit; the chat
 # template above for the chat API

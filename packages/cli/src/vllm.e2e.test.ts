@@ -227,12 +227,8 @@ describe.skipIf(unavailable !== undefined && !required)('engine server with a re
     const tag = newTag();
     const vllm = watch(tag);
     watches.push(vllm);
-    // The model has no chat template (vLLM's chat API refuses it then): a small one for the server.
-    const template = path.join(results, 'chat.jinja');
-    await writeFile(
-      template,
-      "{{ bos_token }}{% for m in messages %}<|{{ m['role'] }}|> {{ m['content'] }}{{ eos_token }} {% endfor %}{% if add_generation_prompt %}<|assistant|> {% endif %}",
-    );
+    // The model has no chat template (vLLM's chat API refuses it then): the workload example's, for the server.
+    const template = path.join(root, 'examples/workloads/chat-template.jinja');
     // This host has no RAPL: a fake powercap counter at 30 W (the worker reads it as /sys/class/powercap).
     const zone = path.join(results, 'powercap', 'intel-rapl:0');
     await mkdir(zone, { recursive: true });
