@@ -1,4 +1,4 @@
-import { ratio, sum } from '../numbers.js';
+import { mean, ratio, sum } from '../numbers.js';
 import type { ServingRequest } from './serving-schema.js';
 
 /**
@@ -20,8 +20,6 @@ export interface ReasoningFigures {
   /** The window's energy per answer token: reasoning is paid for by the tokens a reader gets. */
   serving_energy_per_answer_token_j: number | null;
 }
-
-const mean = (values: number[]) => (values.length === 0 ? null : sum(values) / values.length);
 
 export function reasoningFigures(requests: readonly ServingRequest[], energyJ: number | null): ReasoningFigures {
   const good = requests.filter((r) => r.error === null && r.end_unix_s !== null);
