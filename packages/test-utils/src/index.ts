@@ -12,6 +12,7 @@ export { alive, processesWithEnv, stillAlive, treeOf, workersOf } from './proces
 export { CYCLES, LOADS, SETTINGS, servingConfig, servingRow, servingRows, writeServingRows } from './serving-rows.js';
 export { type SlurmCluster, slurmUnavailable, startSlurmCluster, stopSlurmClusters } from './slurm-cluster.js';
 export {
+  onLastCore,
   VLLM_CPU_ENV,
   VLLM_MODEL,
   VLLM_PYTHON,
