@@ -2,7 +2,7 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { describeSample, type ResultRecord } from '@joules/metrics';
-import { LOADS, SETTINGS, servingRows, writeServingRows } from '@joules/test-utils';
+import { LOADS, SETTINGS, servingConfig, servingRows, writeServingRows } from '@joules/test-utils';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { report } from '../commands/report.js';
 import { captureOutput } from '../output.js';
@@ -32,6 +32,15 @@ const of = (seqs: number, c: number) =>
   rows.filter((r) => r.config_name === `server.max_num_seqs-${seqs}__load.concurrency-${c}`);
 const values = (rs: ResultRecord[], col: keyof ResultRecord, scale = 1) => rs.map((r) => (r[col] as number) * scale);
 
+/** Reference answer: the least mean J/request among the configurations whose mean goodput share is ≥ 0.95. */
+function referenceChosen(): string {
+  const met = SETTINGS.flatMap((seqs) => LOADS.map((c) => of(seqs, c))).filter(
+    (rs) => describeSample(values(rs, 'serving_goodput_share')).mean! >= 0.95,
+  );
+  const epr = (rs: ResultRecord[]) => describeSample(values(rs, 'serving_energy_per_request_j')).mean!;
+  return String(met.reduce((a, b) => (epr(b) < epr(a) ? b : a))[0]!.config_name);
+}
+
 /** Reference front: the configurations of a setting no other of it beats on both latency and J/request. */
 function referenceFront(seqs: number, latency: 'serving_ttft_p90_s' | 'serving_tpot_p90_s'): number[] {
   const means = LOADS.map((c) => ({
@@ -54,7 +63,7 @@ describe('joules report of a serving sweep', () => {
   });
 
   it.skipIf(!hasChromium)(
-    'draws the throughput–latency curves with the saturation point and the Pareto fronts, with intervals',
+    'draws the throughput–latency curves with the saturation point and the Pareto fronts with the chosen point, with intervals',
     { timeout: 60_000 },
     async () => {
       const { page, errors, close } = await openReport(file);
@@ -89,11 +98,21 @@ describe('joules report of a serving sweep', () => {
           ] as const)
             expect(series.filter((p) => p[flag]).map((p) => p.load)).toEqual(referenceFront(seqs, latency));
         }
+        // The chosen point: one, the least J/request that met the SLO (the global least, 16 seqs at 16
+        // users, misses it: its goodput share is under 0.95).
+        const chosen = points.filter((p) => p.chosen).map((p) => p.config);
+        expect(chosen).toEqual([referenceChosen()]);
+        expect(chosen).toEqual([servingConfig(16, 8)]);
         // Drawn: a point per configuration in each panel, a CI rule on each axis, a front line per setting.
         const count = (sel: string) => page.locator(sel).count();
         expect(await count('#serving-throughput-latency svg .mark-line.role-mark path')).toBe(4);
         expect(await count('#serving-pareto svg .mark-line.role-mark path')).toBe(4);
         expect(await count('#serving-pareto svg .mark-rule.role-mark line')).toBe(48);
+        // The chosen ring and its label in each panel.
+        expect(await page.locator('#serving-pareto svg .mark-text.role-mark text').allTextContents()).toEqual([
+          'chosen',
+          'chosen',
+        ]);
         await page.locator('#serving-throughput-latency').screenshot({ path: path.join(dir, 'throughput.png') });
         await page.locator('#serving-pareto').screenshot({ path: path.join(dir, 'pareto.png') });
         if (process.env.JOULES_REPORT_SCREENSHOTS)

@@ -7,6 +7,13 @@ import { servingParetoChart, throughputLatencyChart } from './serving-specs.js';
 /** Serving configurations the serving charts draw at most (each ≤ 500 marks: a point and two CI rules per panel). */
 export const MAX_SERVING_CONFIGS = 40;
 
+/**
+ * The goodput share a configuration's requests must reach (mean over cycles) to count as meeting the
+ * SLO the experiments set (`slo.ttft_ms` / `slo.tpot_ms`): 95 % of requests, the issue's example and
+ * a common serving target.
+ */
+export const GOODPUT_TARGET = 0.95;
+
 /** The config-name pieces a load sweep adds (`load.concurrency-4`, `load.rate-2`): not part of the server setting. */
 const LOAD_PIECE = /^load\.(concurrency|rate)-/;
 
@@ -40,6 +47,8 @@ export interface ServingPoint {
   saturation: boolean;
   front_ttft: boolean;
   front_tpot: boolean;
+  /** The least J per request among the configurations that met the SLO (see chosenPoint). */
+  chosen: boolean;
 }
 
 /** Each serving configuration's figures (mean, CI) with the saturation point and the Pareto fronts of each series marked. */
@@ -57,6 +66,7 @@ export function servingPoints(configs: readonly ConfigSummary[]): ServingPoint[]
     put('ttft', 'serving_ttft_p90_s', 1000);
     put('tpot', 'serving_tpot_p90_s', 1000);
     put('epr', 'serving_energy_per_request_j');
+    put('goodput', 'serving_goodput_share');
     const rate = c.factors.load_rate;
     const load = typeof rate === 'number' ? rate : c.factors.load_concurrency;
     points.push({
@@ -68,6 +78,7 @@ export function servingPoints(configs: readonly ConfigSummary[]): ServingPoint[]
       saturation: false,
       front_ttft: false,
       front_tpot: false,
+      chosen: false,
     });
   }
   const bySeries = new Map<string, ServingPoint[]>();
@@ -81,7 +92,24 @@ export function servingPoints(configs: readonly ConfigSummary[]): ServingPoint[]
       for (const i of front) group[i]![`front_${latency}`] = true;
     }
   }
+  const chosen = chosenPoint(points);
+  if (chosen) chosen.chosen = true;
   return points.sort((a, b) => a.series.localeCompare(b.series) || (a.load ?? 0) - (b.load ?? 0));
+}
+
+/**
+ * The sweep's answer: the configuration with the least J per request (mean over cycles) among those
+ * whose goodput share reached GOODPUT_TARGET; when no experiment set an SLO (no goodput anywhere),
+ * among all. Null when none qualifies or none has an energy.
+ */
+export function chosenPoint(points: readonly ServingPoint[]): ServingPoint | null {
+  const slo = points.some((p) => p.goodput !== null);
+  let best: ServingPoint | null = null;
+  for (const p of points) {
+    if (p.epr === null || (slo && (p.goodput === null || (p.goodput as number) < GOODPUT_TARGET))) continue;
+    if (!best || (p.epr as number) < (best.epr as number)) best = p;
+  }
+  return best;
 }
 
 const neg = (v: number | null) => (v === null ? null : -v);
@@ -104,7 +132,8 @@ export function servingCharts(configs: readonly ConfigSummary[], notes: string[]
     ['tps', 'ttft', 'tpot', 'epr'].map((f) => [f, domainOf(points.map((p) => p[f] as number | null))]),
   );
   const charts = [throughputLatencyChart('serving-throughput-latency', points, domains)];
-  if (points.some((p) => p.epr !== null)) charts.push(servingParetoChart('serving-pareto', points, domains));
+  if (points.some((p) => p.epr !== null))
+    charts.push(servingParetoChart('serving-pareto', points, domains, GOODPUT_TARGET));
   else
     notes.push(
       'No serving experiment has an energy per request (no energy backend?): the serving Pareto front is left out.',

@@ -106,10 +106,11 @@ export function throughputLatencyChart(id: string, points: Values, domains: Doma
 }
 
 /**
- * J per request against p90 TTFT and p90 TPOT: every configuration (hollow), and a line through
- * each series' Pareto front (the configurations no other of the series beats on both).
+ * J per request against p90 TTFT and p90 TPOT: every configuration (hollow), a line through each
+ * series' Pareto front (the configurations no other of the series beats on both), and the chosen
+ * point ringed (`datum.chosen`: the least J per request that met the SLO).
  */
-export function servingParetoChart(id: string, points: Values, domains: Domains): ChartSpec {
+export function servingParetoChart(id: string, points: Values, domains: Domains, goodputTarget: number): ChartSpec {
   const title = 'Energy per request against latency: the Pareto front';
   const yTitle = 'J per request (mean over cycles)';
   const panel = (key: string, xTitle: string) => ({
@@ -129,6 +130,24 @@ export function servingParetoChart(id: string, points: Values, domains: Domains)
           tooltip: tooltip(['series', 'config', 'load', key, 'epr']),
         },
       },
+      {
+        transform: [{ filter: 'datum.chosen' }],
+        mark: { type: 'point', shape: 'circle', size: 260, strokeWidth: 2, color: '#222', filled: false },
+        encoding: {
+          x: { field: key, type: 'quantitative' },
+          y: { field: 'epr', type: 'quantitative' },
+          tooltip: tooltip(['series', 'config', 'load', key, 'epr', 'goodput']),
+        },
+      },
+      {
+        transform: [{ filter: 'datum.chosen' }],
+        mark: { type: 'text', dy: -14, fontSize: 11, color: '#222' },
+        encoding: {
+          x: { field: key, type: 'quantitative' },
+          y: { field: 'epr', type: 'quantitative' },
+          text: { value: 'chosen' },
+        },
+      },
     ],
   });
   return {
@@ -138,8 +157,7 @@ export function servingParetoChart(id: string, points: Values, domains: Domains)
       $schema: SCHEMA,
       title: {
         text: title,
-        subtitle:
-          'hollow: every configuration (mean over cycles, bars: 95 % CI, clipped to the plot); line: the Pareto front of each model · server setting (lower is better on both)',
+        subtitle: `hollow: every configuration (mean over cycles, bars: 95 % CI, clipped to the plot); line: the Pareto front of each model · server setting (lower is better on both); ringed: chosen, the least J per request with a goodput share ≥ ${goodputTarget} (the experiments' SLO; any, when none set one)`,
         anchor: 'start',
       },
       datasets: { [id]: points },
