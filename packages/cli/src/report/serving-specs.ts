@@ -51,6 +51,23 @@ function pointsWithIntervals(x: string, y: string, xTitle: string, yTitle: strin
   ];
 }
 
+/** A ring and a label over the points `filter` keeps (the saturation point, the chosen point). */
+function ringed(filter: string, x: string, y: string, label: string, fields: string[] = []) {
+  const at = { x: { field: x, type: 'quantitative' }, y: { field: y, type: 'quantitative' } };
+  return [
+    {
+      transform: [{ filter }],
+      mark: { type: 'point', shape: 'circle', size: 260, strokeWidth: 2, color: '#222', filled: false },
+      encoding: { ...at, ...(fields.length && { tooltip: tooltip(fields) }) },
+    },
+    {
+      transform: [{ filter }],
+      mark: { type: 'text', dy: -14, fontSize: 11, color: '#222' },
+      encoding: { ...at, text: { value: label } },
+    },
+  ];
+}
+
 /**
  * The throughput–latency curve of each series: output tokens/s against p90 TTFT and p90 TPOT, a
  * line per series in the order of load, its saturation point (peak throughput) ringed.
@@ -72,20 +89,7 @@ export function throughputLatencyChart(id: string, points: Values, domains: Doma
         },
       },
       ...pointsWithIntervals(key, 'tps', xTitle, 'output tokens / s', true, domains),
-      {
-        transform: [{ filter: 'datum.saturation' }],
-        mark: { type: 'point', shape: 'circle', size: 260, strokeWidth: 2, color: '#222', filled: false },
-        encoding: { x: { field: key, type: 'quantitative' }, y: { field: 'tps', type: 'quantitative' } },
-      },
-      {
-        transform: [{ filter: 'datum.saturation' }],
-        mark: { type: 'text', dy: -14, fontSize: 11, color: '#222' },
-        encoding: {
-          x: { field: key, type: 'quantitative' },
-          y: { field: 'tps', type: 'quantitative' },
-          text: { value: 'saturation' },
-        },
-      },
+      ...ringed('datum.saturation', key, 'tps', 'saturation'),
     ],
   });
   return {
@@ -130,24 +134,7 @@ export function servingParetoChart(id: string, points: Values, domains: Domains,
           tooltip: tooltip(['series', 'config', 'load', key, 'epr']),
         },
       },
-      {
-        transform: [{ filter: 'datum.chosen' }],
-        mark: { type: 'point', shape: 'circle', size: 260, strokeWidth: 2, color: '#222', filled: false },
-        encoding: {
-          x: { field: key, type: 'quantitative' },
-          y: { field: 'epr', type: 'quantitative' },
-          tooltip: tooltip(['series', 'config', 'load', key, 'epr', 'goodput']),
-        },
-      },
-      {
-        transform: [{ filter: 'datum.chosen' }],
-        mark: { type: 'text', dy: -14, fontSize: 11, color: '#222' },
-        encoding: {
-          x: { field: key, type: 'quantitative' },
-          y: { field: 'epr', type: 'quantitative' },
-          text: { value: 'chosen' },
-        },
-      },
+      ...ringed('datum.chosen', key, 'epr', 'chosen', ['series', 'config', 'load', key, 'epr', 'goodput']),
     ],
   });
   return {
