@@ -145,7 +145,10 @@ describe('gpu.power_limit_w and gpu.sm_clock_mhz (faked NVML, slow)', () => {
     expect(r.signal, r.stderr).toBe('SIGKILL');
     expect(capped).toBe(true);
     const deadline = Date.now() + 15_000;
-    while (!(await untouched(GPU0)) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
+    // The guard puts the GPU back, then removes its restore file: wait for both (CI once read the
+    // file in between).
+    const restored = async () => (await untouched(GPU0)) && (await restoreFiles(results)).length === 0;
+    while (!(await restored()) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 100));
     expect(await readFakeNvmlState(dir)).toMatchObject({ [GPU0]: { power_limit_mw: 700_000, locked_sm_mhz: null } });
     expect(await restoreFiles(results)).toEqual([]);
   });
